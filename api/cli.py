@@ -1,0 +1,170 @@
+"""The `aqp` command.
+
+    aqp run                                  the main job: the example procurement on the default store
+    aqp apply FILE.jsonl                     apply a scenario file; exit 0 only if every line met its expectation
+    aqp show competition REF [--as-of TIME] [--viewer ROLE:ORG:ID]
+
+Errors are sentences for people on stderr; results are JSON on stdout; logs are JSON lines
+(or a console rendering on a terminal) on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from api.logging import configure_logging
+from api.scenario import apply_lines, describe
+from domain.application import DEFAULT_DATABASE_URL, Ledger, redact_url
+from domain.errors import DomainError
+from domain.metadata import ROLES, Actor
+
+EXAMPLE_SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "london-aqp-care-homes-2026.jsonl"
+EXAMPLE_COMPETITION = "AQP-CH-2026"
+
+
+def database_url(args: argparse.Namespace) -> str:
+    return args.database_url or os.environ.get("AQP_DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+def open_ledger(url: str) -> Ledger:
+    try:
+        return Ledger.from_database_url(url)
+    except ValueError as err:
+        raise SystemExit(f"aqp: {err}") from None
+    except Exception as err:  # noqa: BLE001 - a connection failure is reported as a sentence, then exit
+        raise SystemExit(f"aqp: cannot open the ledger at {redact_url(url)}: {err}") from None
+
+
+def parse_instant(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 time, e.g. 2026-03-01T12:00:00Z") from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} needs a time zone, e.g. 2026-03-01T12:00:00Z")
+    return value
+
+
+def parse_viewer(text: str) -> Actor:
+    parts = text.split(":")
+    if len(parts) != 3 or parts[0] not in ROLES:
+        raise argparse.ArgumentTypeError(f"--viewer takes ROLE:ORG:ID with ROLE one of {', '.join(ROLES)}")
+    return Actor(role=parts[0], org=parts[1], id=parts[2])  # type: ignore[arg-type]
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"aqp apply: no such file {path}", file=sys.stderr)
+        return 2
+    ledger = open_ledger(database_url(args))
+    lines = path.read_text(encoding="utf-8").splitlines()
+    progress = sys.stderr.isatty() and not args.quiet
+    failures = 0
+    for outcome in apply_lines(ledger, lines):
+        sys.stdout.write(msgspec.json.encode(outcome).decode() + "\n")
+        if not outcome.met:
+            failures += 1
+            print(f"{path.name}: {describe(outcome)}", file=sys.stderr)
+        if progress:
+            print(f"\r{path.name}: line {outcome.line}/{len(lines)}", end="", file=sys.stderr, flush=True)
+    if progress:
+        print(file=sys.stderr)
+    if failures:
+        print(f"{path.name}: {failures} line(s) did not meet their expectation", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    ledger = open_ledger(database_url(args))
+    try:
+        state = ledger.show_competition(args.reference, as_of=args.as_of, viewer=args.viewer)
+    except DomainError as err:
+        print(f"aqp show: {err.message}", file=sys.stderr)
+        return 1
+    sys.stdout.write(msgspec.json.encode(state, order="sorted").decode() + "\n")
+    return 0
+
+
+def outcome_summary(state: dict[str, Any]) -> str:
+    """The outcome of a competition as a procurement lead would read it."""
+    lines = [f"{state['reference']}: {state['title']}", f"status: {state['status']}"]
+    outcome = state.get("outcome")
+    if state.get("award"):
+        lines.append(f"award concluded at {state['award']['concluded_at']}")
+    if state.get("standstill"):
+        lines.append(f"standstill ({state['standstill']['regime']}) ended with {state['standstill']['last_day']}")
+    if not outcome:
+        lines.append("no outcome decided yet")
+        return "\n".join(lines)
+    for lot_id, lot in outcome["lots"].items():
+        name = state["lots"][lot_id]["name"]
+        lines.append("")
+        lines.append(f"Lot {lot_id} - {name}: {len(lot['successful'])} successful, {len(lot['unsuccessful'])} unsuccessful")
+        for bidder in lot["successful"]:
+            result = outcome["bidders"][bidder]
+            lines.append(f"  {lot['ranks'][bidder]:>3}  {bidder:<28} {result['weighted_score']:>7}  successful")
+        for bidder, reasons in lot["unsuccessful"].items():
+            score = outcome["bidders"][bidder]["weighted_score"] or "-"
+            lines.append(f"  {'-':>3}  {bidder:<28} {score:>7}  unsuccessful: {'; '.join(reasons)}")
+    return "\n".join(lines)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Initialise the embedded ledger and run the example procurement through it."""
+    url = database_url(args)
+    ledger = open_ledger(url)
+    print(f"AQP Ledger at {redact_url(url)}", file=sys.stderr)
+    try:
+        ledger.competition(EXAMPLE_COMPETITION)
+        print(f"{EXAMPLE_COMPETITION} is already in this ledger; showing its outcome.", file=sys.stderr)
+    except DomainError:
+        lines = EXAMPLE_SCENARIO.read_text(encoding="utf-8").splitlines()
+        print(f"Applying {EXAMPLE_SCENARIO.name} ({len(lines)} commands)...", file=sys.stderr)
+        unmet = [o for o in apply_lines(ledger, lines) if not o.met]
+        refused = sum(1 for line in lines if '"expect": {' in line or '"expect":{' in line)
+        for outcome in unmet:
+            print(describe(outcome), file=sys.stderr)
+        if unmet:
+            return 1
+        print(f"All {len(lines)} commands met their expectations ({refused} refused by the rules, as expected).", file=sys.stderr)
+    print(outcome_summary(ledger.show_competition(EXAMPLE_COMPETITION)))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="aqp", description="AQP Ledger: an audit-grade ledger for care commissioning.")
+    parser.add_argument("--database-url", help=f"defaults to $AQP_DATABASE_URL or {DEFAULT_DATABASE_URL}")
+    sub = parser.add_subparsers(dest="verb", required=True)
+
+    run = sub.add_parser("run", help="apply the example procurement to the ledger and print its outcome")
+    run.set_defaults(func=cmd_run)
+
+    apply = sub.add_parser("apply", help="apply a scenario file (JSON lines)")
+    apply.add_argument("file")
+    apply.add_argument("--quiet", action="store_true", help="no progress on the terminal")
+    apply.set_defaults(func=cmd_apply)
+
+    show = sub.add_parser("show", help="print an aggregate's state as JSON")
+    show_sub = show.add_subparsers(dest="kind", required=True)
+    show_competition = show_sub.add_parser("competition")
+    show_competition.add_argument("reference")
+    show_competition.add_argument("--as-of", type=parse_instant, help="ISO 8601 time, e.g. 2026-03-01T12:00:00Z")
+    show_competition.add_argument("--viewer", type=parse_viewer, help="ROLE:ORG:ID - show only what they may see")
+    show_competition.set_defaults(func=cmd_show)
+
+    args = parser.parse_args(argv)
+    configure_logging()
+    return int(args.func(args))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

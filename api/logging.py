@@ -1,0 +1,35 @@
+"""structlog set-up: JSON lines for machines, a readable console for people.
+
+Logs go to stderr so that a command's own output on stdout (JSON results) stays clean.
+The command id and actor are bound by the dispatcher into every line it writes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import structlog
+
+
+def configure_logging(fmt: str | None = None, level: str | None = None) -> None:
+    fmt = fmt or os.environ.get("AQP_LOG_FORMAT") or ("console" if sys.stderr.isatty() else "json")
+    level_name = (level or os.environ.get("AQP_LOG_LEVEL") or "warning").upper()
+    renderer: structlog.typing.Processor
+    if fmt == "json":
+        renderer = structlog.processors.JSONRenderer()
+    else:
+        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level_name, logging.WARNING)),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )

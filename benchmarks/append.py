@@ -1,0 +1,122 @@
+"""Commands per second through the dispatcher, against the raw library's save rate.
+
+Both measured in the same run, on the same store, so the ratio is what matters on a shared,
+noisy machine: ours / raw. "raw" saves a minimal eventsourcing aggregate, one per save;
+"ours" sends `competition.open` commands through `Ledger.handle`: decode-free but with the
+role check, the existence check (a read), the domain rules, metadata and the save.
+
+    python benchmarks/append.py [--commands N] [--stores sqlite,postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import psycopg  # noqa: E402
+from eventsourcing.application import Application  # noqa: E402
+from eventsourcing.domain import Aggregate  # noqa: E402
+
+from api.logging import configure_logging  # noqa: E402
+from domain import commands as c  # noqa: E402
+from domain.application import Ledger, store_env  # noqa: E402
+from domain.metadata import Actor  # noqa: E402
+
+PG_URL = os.environ.get("AQP_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+LEAD = Actor(id="lead", org="CSU", role="procurement_lead")
+UTC = timezone.utc
+
+
+class Baseline(Aggregate):
+    """The raw library's unit of work: one aggregate, one created event, one save."""
+
+    def __init__(self, reference: str, title: str) -> None:
+        self.reference = reference
+        self.title = title
+
+
+def raw_rate(url: str, n: int) -> float:
+    app = Application(env=store_env(url))
+    try:
+        start = time.perf_counter()
+        for i in range(n):
+            app.save(Baseline(reference=f"RAW-{i}", title="London AQP round"))
+        return n / (time.perf_counter() - start)
+    finally:
+        app.close()
+
+
+def ledger_rate(url: str, n: int) -> float:
+    ledger = Ledger.from_database_url(url)
+    at = datetime(2026, 1, 5, 9, tzinfo=UTC)
+    try:
+        start = time.perf_counter()
+        for i in range(n):
+            result = ledger.handle(
+                c.OpenCompetition(
+                    competition=f"AQP-BENCH-{i}",
+                    title="London AQP round",
+                    procedure="light_touch",
+                    standstill_regime="pcr2015",
+                    lots=[c.LotSpec(id="NCL", name="North Central London")],
+                    clarification_deadline=at + timedelta(days=30),
+                    tender_deadline=at + timedelta(days=45),
+                ),
+                LEAD,
+                at=at,
+            )
+            assert result.ok, result.error
+        return n / (time.perf_counter() - start)
+    finally:
+        ledger.close()
+
+
+def stores(names: list[str], tmp: str) -> list[tuple[str, list[str], list[str]]]:
+    """(name, [url for raw, url for ours], schemas to drop) per store, each run on empty tables."""
+    out = []
+    for name in names:
+        if name == "sqlite":
+            out.append((name, [f"sqlite:///{tmp}/raw.db", f"sqlite:///{tmp}/ours.db"], []))
+        elif name == "postgres":
+            schemas = [f"bench_{uuid.uuid4().hex[:12]}" for _ in range(2)]
+            with psycopg.connect(PG_URL, autocommit=True) as conn:
+                for s in schemas:
+                    conn.execute(f'CREATE SCHEMA "{s}"')
+            sep = "&" if "?" in PG_URL else "?"
+            out.append((name, [f"{PG_URL}{sep}schema={s}" for s in schemas], schemas))
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--commands", type=int, default=1000)
+    parser.add_argument("--stores", default="sqlite,postgres")
+    args = parser.parse_args()
+    configure_logging(level="warning")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, (raw_url, ours_url), schemas in stores(args.stores.split(","), tmp):
+            try:
+                raw = raw_rate(raw_url, args.commands)
+                ours = ledger_rate(ours_url, args.commands)
+                print(
+                    f"{name:<9} raw library saves/s {raw:9.0f}   ledger commands/s {ours:9.0f}   "
+                    f"ratio ours/raw {ours / raw:5.2f}   ({args.commands} each)"
+                )
+            finally:
+                if schemas:
+                    with psycopg.connect(PG_URL, autocommit=True) as conn:
+                        for s in schemas:
+                            conn.execute(f'DROP SCHEMA "{s}" CASCADE')
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

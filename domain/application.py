@@ -1,0 +1,449 @@
+"""The application service: one dispatcher that applies a command to the ledger.
+
+get -> decide -> save: the dispatcher loads the aggregate the command names, opens a command
+context (who, when, why: stamped on every event), calls one domain method and saves what it
+produced in one atomic write. A refusal (a `DomainError`) saves nothing. The same `handle`
+serves scenario files, the CLI and the HTTP API.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlparse
+
+import msgspec
+import structlog
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+
+from domain import commands as c
+from domain.errors import AlreadyExists, DomainError, NotFound
+from domain.metadata import Actor, CommandContext, acting
+from domain.procurement import Competition, competition_state, competition_view, require_role
+
+log = structlog.get_logger("aqp.ledger")
+
+DEFAULT_DATABASE_URL = "sqlite:///var/ledger.db"
+
+
+def store_env(database_url: str) -> dict[str, str]:
+    """The eventsourcing library's settings for an `AQP_DATABASE_URL`.
+
+    `sqlite:///var/ledger.db` (relative), `sqlite:////abs/path.db`, `sqlite:///:memory:`,
+    or `postgresql://user:password@host:port/dbname?schema=name`.
+    """
+    parsed = urlparse(database_url)
+    if parsed.scheme == "sqlite":
+        path = unquote(parsed.path[1:] if parsed.path.startswith("/") else parsed.path)
+        if not path:
+            raise ValueError("AQP_DATABASE_URL: a sqlite URL needs a file path, e.g. sqlite:///var/ledger.db")
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path}
+    if parsed.scheme in ("postgresql", "postgres"):
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": unquote(parsed.path.lstrip("/")) or "postgres",
+            "POSTGRES_HOST": parsed.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(parsed.port or 5432),
+            "POSTGRES_USER": unquote(parsed.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(parsed.password or ""),
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+        }
+        schema = parse_qs(parsed.query).get("schema")
+        if schema:
+            env["POSTGRES_SCHEMA"] = schema[0]
+        return env
+    raise ValueError(
+        f"AQP_DATABASE_URL must start with sqlite:/// or postgresql://, not {parsed.scheme or '(no scheme)'}://"
+    )
+
+
+def redact_url(database_url: str) -> str:
+    """The URL without its password, for logs and messages."""
+    parsed = urlparse(database_url)
+    if parsed.password:
+        netloc = parsed.netloc.replace(f":{parsed.password}@", ":***@")
+        return parsed._replace(netloc=netloc).geturl()
+    return database_url
+
+
+@dataclass
+class Decision:
+    """What a handler produced: aggregates to save and an optional value for the caller."""
+
+    aggregates: list[Any]
+    value: dict[str, Any] | None = None
+
+
+Handler = Callable[["Ledger", Any, Actor, datetime], Decision]
+_HANDLERS: dict[type[c.Command], tuple[tuple[str, ...], str, Handler]] = {}
+
+
+def handles(command_type: type[c.Command], roles: tuple[str, ...], action: str) -> Callable[[Handler], Handler]:
+    def register(func: Handler) -> Handler:
+        _HANDLERS[command_type] = (roles, action, func)
+        return func
+
+    return register
+
+
+class Ledger(Application):
+    """AQP Ledger's event-sourced application."""
+
+    name = "AQPLedger"
+    # Projections and the audit log read the notification log in large pages.
+    log_section_size = 1000
+
+    @classmethod
+    def from_database_url(cls, database_url: str) -> Ledger:
+        return cls(env=store_env(database_url))
+
+    # ------------------------------------------------------------------ commands
+
+    def handle(
+        self,
+        command: c.Command,
+        actor: Actor,
+        *,
+        at: datetime | None = None,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+        business_time: datetime | None = None,
+    ) -> c.CommandResult:
+        command_type = type(command).__struct_config__.tag
+        command_id = str(uuid.uuid4())
+        now = at or datetime.now(timezone.utc)
+        ctx = CommandContext(
+            actor=actor,
+            at=now,
+            command_id=command_id,
+            command_type=str(command_type),
+            correlation_id=correlation_id or command_id,
+            causation_id=causation_id or command_id,
+            reason=command.reason,
+            business_time=business_time,
+        )
+        bound = log.bind(command_id=command_id, command=command_type, actor=actor.id, org=actor.org, role=actor.role)
+        roles, action, handler = _HANDLERS[type(command)]
+        try:
+            require_role(actor, roles, action)
+            with acting(ctx):
+                decision = handler(self, command, actor, now)
+            recordings = self.save(*decision.aggregates) if decision.aggregates else []
+        except DomainError as err:
+            bound.info("command_refused", code=err.code, reason=err.message)
+            return c.CommandResult(ok=False, error=error_info(err))
+        except IntegrityError:
+            bound.warning("command_conflicted")
+            return c.CommandResult(
+                ok=False,
+                error=c.ErrorInfo(
+                    code="concurrent_modification",
+                    message="Someone else changed this record at the same moment; read it again and retry.",
+                    kind="conflict",
+                ),
+            )
+        events = [
+            c.RecordedEvent(
+                type=type(r.domain_event).__qualname__,
+                aggregate_id=str(r.domain_event.originator_id),
+                version=r.domain_event.originator_version,
+                position=r.notification.id,
+            )
+            for r in recordings
+        ]
+        bound.info("command_applied", events=len(events))
+        return c.CommandResult(ok=True, events=events, value=decision.value)
+
+    # -------------------------------------------------------------------- reads
+
+    def competition(self, reference: str, *, as_of: datetime | None = None) -> Competition:
+        """The competition now, or as it stood at `as_of` (replayed from its events)."""
+        competition_id = Competition.id_for(reference)
+        try:
+            if as_of is None:
+                return self.repository.get(competition_id)
+            version = None
+            for event in self.events.get(competition_id):
+                if event.timestamp > as_of:
+                    break
+                version = event.originator_version
+            if version is None:
+                raise AggregateNotFoundError(competition_id)
+            return self.repository.get(competition_id, version=version)
+        except AggregateNotFoundError:
+            when = f" as of {as_of.isoformat()}" if as_of else ""
+            raise NotFound(f"There is no competition {reference}{when}.", code="competition_not_found") from None
+
+    def show_competition(
+        self, reference: str, *, as_of: datetime | None = None, viewer: Actor | None = None
+    ) -> dict[str, Any]:
+        competition = self.competition(reference, as_of=as_of)
+        if viewer is None:
+            return competition_state(competition)
+        return competition_view(competition, viewer)
+
+    def max_position(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+
+def error_info(err: DomainError) -> c.ErrorInfo:
+    fields = [c.FieldError(field=err.field, rule=err.code, message=err.message)] if err.field else []
+    return c.ErrorInfo(code=err.code, message=err.message, kind=err.kind, fields=fields)
+
+
+# ------------------------------------------------------------ procurement handlers
+
+LEAD = ("procurement_lead",)
+PROVIDER = ("provider",)
+EVALUATOR = ("evaluator",)
+
+
+def _competition(ledger: Ledger, reference: str) -> Competition:
+    return ledger.competition(reference)
+
+
+def _on_competition(
+    command_type: type[c.Command],
+    roles: tuple[str, ...],
+    action: str,
+    decide: Callable[[Competition, Any, Actor, datetime], Any],
+) -> None:
+    """Register the common shape: load the named competition, call one method, save it."""
+
+    def handler(ledger: Ledger, cmd: Any, actor: Actor, now: datetime) -> Decision:
+        competition = _competition(ledger, cmd.competition)
+        value = decide(competition, cmd, actor, now)
+        return Decision([competition], value if isinstance(value, dict) else None)
+
+    handles(command_type, roles, action)(handler)
+
+
+@handles(c.OpenCompetition, LEAD, "open a competition")
+def _open_competition(ledger: Ledger, cmd: c.OpenCompetition, actor: Actor, now: datetime) -> Decision:
+    try:
+        ledger.repository.get(Competition.id_for(cmd.competition))
+    except AggregateNotFoundError:
+        pass
+    else:
+        raise AlreadyExists(f"Competition {cmd.competition} already exists.", code="competition_exists")
+    competition = Competition.open(
+        reference=cmd.competition,
+        title=cmd.title,
+        authority=actor.org,
+        procedure=cmd.procedure,
+        standstill_regime=cmd.standstill_regime,
+        lots=[
+            {"id": lot.id, "name": lot.name, "value_cap_pence": lot.value_cap_pence, "places": lot.places}
+            for lot in cmd.lots
+        ],
+        clarification_deadline=cmd.clarification_deadline,
+        tender_deadline=cmd.tender_deadline,
+        moderation_spread=cmd.moderation_spread,
+        now=now,
+    )
+    return Decision([competition])
+
+
+def _criteria(comp: Competition, cmd: c.PublishCriteria, actor: Actor, now: datetime) -> None:
+    comp.publish_criteria(
+        criteria=[msgspec.to_builtins(cr) for cr in cmd.criteria],
+        quality_threshold=cmd.quality_threshold,
+        financial_thresholds=msgspec.to_builtins(cmd.financial_thresholds),
+        reason=cmd.reason,
+        now=now,
+    )
+
+
+_on_competition(c.PublishCriteria, LEAD, "publish evaluation criteria", _criteria)
+_on_competition(
+    c.PublishDocument,
+    LEAD,
+    "publish tender documents",
+    lambda comp, cmd, actor, now: comp.publish_document(
+        document=cmd.document, title=cmd.title, sha256=cmd.sha256, size_bytes=cmd.size_bytes, now=now
+    ),
+)
+_on_competition(
+    c.PublishNotice,
+    LEAD,
+    "publish notices",
+    lambda comp, cmd, actor, now: comp.publish_notice(
+        notice_type=cmd.notice_type, notice_reference=cmd.notice_reference, published_on=cmd.published_on
+    ),
+)
+_on_competition(
+    c.AskClarification,
+    PROVIDER,
+    "ask a clarification question",
+    lambda comp, cmd, actor, now: {
+        "clarification": comp.ask_clarification(bidder=actor.org, question=cmd.question, now=now)
+    },
+)
+_on_competition(
+    c.AnswerClarification,
+    LEAD,
+    "answer clarification questions",
+    lambda comp, cmd, actor, now: comp.answer_clarification(
+        clarification=cmd.clarification, published_question=cmd.published_question, answer=cmd.answer, now=now
+    ),
+)
+_on_competition(
+    c.SubmitTender,
+    PROVIDER,
+    "submit a tender",
+    lambda comp, cmd, actor, now: {
+        "recorded": comp.submit_tender(
+            bidder=actor.org, lots=cmd.lots, content_sha256=cmd.content_sha256, size_bytes=cmd.size_bytes, now=now
+        )
+    },
+)
+_on_competition(
+    c.WithdrawTender,
+    PROVIDER,
+    "withdraw a tender",
+    lambda comp, cmd, actor, now: comp.withdraw_tender(bidder=actor.org, now=now),
+)
+_on_competition(c.OpenTenders, LEAD, "open tenders", lambda comp, cmd, actor, now: comp.open_tenders(now=now))
+_on_competition(
+    c.AppointEvaluator,
+    LEAD,
+    "appoint evaluators",
+    lambda comp, cmd, actor, now: comp.appoint_evaluator(
+        evaluator=cmd.evaluator, evaluator_org=cmd.evaluator_org, panel=cmd.panel
+    ),
+)
+_on_competition(
+    c.RecordTraining,
+    LEAD,
+    "record evaluator training",
+    lambda comp, cmd, actor, now: comp.record_training(evaluator=cmd.evaluator),
+)
+_on_competition(
+    c.DeclareConflicts,
+    EVALUATOR,
+    "declare conflicts of interest",
+    lambda comp, cmd, actor, now: comp.declare_conflicts(
+        evaluator=actor.id,
+        declarations=[{"bidder": d.bidder, "conflicted": d.conflicted, "note": d.note} for d in cmd.declarations],
+    ),
+)
+_on_competition(
+    c.RecordCompliance,
+    ("procurement_lead", "evaluator"),
+    "record compliance checks",
+    lambda comp, cmd, actor, now: comp.record_compliance(
+        actor=actor, bidder=cmd.bidder, check=cmd.check, passed=cmd.passed, note=cmd.note
+    ),
+)
+_on_competition(
+    c.RecordScore,
+    EVALUATOR,
+    "score tenders",
+    lambda comp, cmd, actor, now: comp.record_score(
+        evaluator=actor.id,
+        bidder=cmd.bidder,
+        criterion=cmd.criterion,
+        score=cmd.score,
+        justification=cmd.justification,
+        reason=cmd.reason,
+    ),
+)
+_on_competition(
+    c.ModerateScore,
+    LEAD,
+    "moderate scores",
+    lambda comp, cmd, actor, now: comp.moderate_score(
+        moderator=actor.id,
+        bidder=cmd.bidder,
+        criterion=cmd.criterion,
+        score=cmd.score,
+        rationale=cmd.rationale,
+        reason=cmd.reason,
+    ),
+)
+_on_competition(
+    c.AssessFinances,
+    EVALUATOR,
+    "assess finances",
+    lambda comp, cmd, actor, now: comp.assess_finances(
+        evaluator=actor.id,
+        bidder=cmd.bidder,
+        credit_score=cmd.credit_score,
+        accounts={
+            "current_assets": cmd.accounts.current_assets,
+            "current_liabilities": cmd.accounts.current_liabilities,
+            "total_debt": cmd.accounts.total_debt,
+            "net_assets": cmd.accounts.net_assets,
+            "turnover": cmd.accounts.turnover,
+            "operating_profit": cmd.accounts.operating_profit,
+        },
+        offered_prices=dict(cmd.offered_prices),
+    ),
+)
+_on_competition(
+    c.OfferGuarantee,
+    LEAD,
+    "record a parent company guarantee offer",
+    lambda comp, cmd, actor, now: comp.offer_guarantee(
+        bidder=cmd.bidder, guarantor=cmd.guarantor, guarantor_company_number=cmd.guarantor_company_number
+    ),
+)
+_on_competition(
+    c.ExecuteGuarantee,
+    LEAD,
+    "record an executed parent company guarantee",
+    lambda comp, cmd, actor, now: comp.execute_guarantee(bidder=cmd.bidder, document_sha256=cmd.document_sha256),
+)
+_on_competition(
+    c.IssueEvaluationClarification,
+    LEAD,
+    "issue clarifications to bidders",
+    lambda comp, cmd, actor, now: {
+        "clarification": comp.issue_evaluation_clarification(bidder=cmd.bidder, question=cmd.question)
+    },
+)
+_on_competition(
+    c.RespondToEvaluationClarification,
+    PROVIDER,
+    "respond to a clarification",
+    lambda comp, cmd, actor, now: comp.respond_to_evaluation_clarification(
+        bidder=actor.org, clarification=cmd.clarification, response=cmd.response
+    ),
+)
+_on_competition(c.DecideOutcome, LEAD, "decide the outcome", lambda comp, cmd, actor, now: comp.decide_outcome())
+_on_competition(
+    c.IssueOutcomeLetters,
+    LEAD,
+    "issue outcome letters",
+    lambda comp, cmd, actor, now: comp.issue_outcome_letters(relative_advantages=dict(cmd.relative_advantages), now=now),
+)
+_on_competition(
+    c.ReceiveChallenge,
+    LEAD,
+    "record a challenge",
+    lambda comp, cmd, actor, now: {
+        "challenge": comp.receive_challenge(bidder=cmd.bidder, kind=cmd.kind, grounds=cmd.grounds)
+    },
+)
+_on_competition(
+    c.ResolveChallenge,
+    LEAD,
+    "resolve a challenge",
+    lambda comp, cmd, actor, now: comp.resolve_challenge(
+        challenge=cmd.challenge, outcome=cmd.outcome, decision=cmd.decision, now=now
+    ),
+)
+_on_competition(c.ConcludeAward, LEAD, "conclude an award", lambda comp, cmd, actor, now: comp.conclude_award(now=now))
+_on_competition(
+    c.CancelCompetition, LEAD, "cancel a competition", lambda comp, cmd, actor, now: comp.cancel(reason=cmd.reason)
+)
+
+_missing = set(c.COMMAND_TYPES.values()) - set(_HANDLERS)
+assert not _missing, f"commands without a handler: {_missing}"

@@ -1,0 +1,310 @@
+"""Commands as data: one tagged union, the same for scenario files, the CLI and the HTTP API.
+
+Each command is a msgspec Struct whose `type` tag names it (`competition.open`,
+`tender.submit`, `score.record`...). Types and simple constraints are checked when the
+command is decoded, so a malformed command never reaches an aggregate; rules that depend on
+state are the aggregates' business.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal, Union
+
+import msgspec
+from msgspec import Meta, Struct
+
+Reference = Annotated[str, Meta(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/-]*$")]
+Text = Annotated[str, Meta(min_length=1, max_length=20_000)]
+ShortText = Annotated[str, Meta(min_length=1, max_length=500)]
+Sha256 = Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$")]
+Pence = Annotated[int, Meta(ge=0)]
+Instant = Annotated[datetime, Meta(tz=True)]
+
+
+class Command(Struct, tag_field="type", forbid_unknown_fields=True, kw_only=True):
+    """Base of every command. `reason` is recorded in the events' metadata."""
+
+    reason: str | None = None
+
+
+class LotSpec(Struct, forbid_unknown_fields=True):
+    id: Reference
+    name: ShortText
+    #: a capped price for the lot, in pence (seed 002: four lots of GBP 100k)
+    value_cap_pence: Pence | None = None
+    #: how many providers the lot can award; None: every qualifying provider (AQP)
+    places: Annotated[int, Meta(ge=1)] | None = None
+
+
+class CriterionSpec(Struct, forbid_unknown_fields=True):
+    id: Reference
+    title: ShortText
+    panel: Literal["technical", "financial"]
+    weight: Annotated[int, Meta(ge=1, le=100)]
+    max_score: Annotated[int, Meta(ge=1, le=100)]
+    pass_mark: Annotated[int, Meta(ge=0)] | None = None
+
+
+class FinancialThresholds(Struct, forbid_unknown_fields=True, omit_defaults=True):
+    min_credit_score: Annotated[int, Meta(ge=0, le=100)] | None = None
+    min_current_ratio: Annotated[float, Meta(ge=0)] | None = None
+    max_gearing: Annotated[float, Meta(ge=0)] | None = None
+    min_operating_margin: float | None = None
+
+
+class ConflictDeclaration(Struct, forbid_unknown_fields=True):
+    bidder: Reference
+    conflicted: bool
+    note: str = ""
+
+
+class Accounts(Struct, forbid_unknown_fields=True):
+    """Figures from the latest filed accounts, in pence."""
+
+    current_assets: Pence
+    current_liabilities: Pence
+    total_debt: Pence
+    net_assets: int
+    turnover: Pence
+    operating_profit: int
+
+
+# ------------------------------------------------------------------ competition
+
+
+class OpenCompetition(Command, tag="competition.open"):
+    competition: Reference
+    title: ShortText
+    procedure: Literal["open", "restricted", "competitive_flexible", "light_touch", "psr_competitive", "call_off"]
+    standstill_regime: Literal["pcr2015", "pa2023", "psr2024"]
+    lots: Annotated[list[LotSpec], Meta(min_length=1)]
+    clarification_deadline: Instant
+    tender_deadline: Instant
+    moderation_spread: Annotated[int, Meta(ge=0)] = 1
+
+
+class PublishCriteria(Command, tag="criteria.publish"):
+    competition: Reference
+    criteria: Annotated[list[CriterionSpec], Meta(min_length=1)]
+    financial_thresholds: FinancialThresholds
+    quality_threshold: Annotated[int, Meta(ge=0, le=100)] | None = None
+
+
+class PublishDocument(Command, tag="document.publish"):
+    competition: Reference
+    document: Reference
+    title: ShortText
+    sha256: Sha256
+    size_bytes: Annotated[int, Meta(ge=1)]
+
+
+class PublishNotice(Command, tag="notice.publish"):
+    competition: Reference
+    notice_type: Literal["future_opportunity", "contract_notice", "award_notice", "contract_details_notice"]
+    notice_reference: ShortText
+    published_on: date
+
+
+class AskClarification(Command, tag="clarification.ask"):
+    competition: Reference
+    question: Text
+
+
+class AnswerClarification(Command, tag="clarification.answer"):
+    competition: Reference
+    clarification: Reference
+    published_question: Text
+    answer: Text
+
+
+class SubmitTender(Command, tag="tender.submit"):
+    competition: Reference
+    lots: Annotated[list[Reference], Meta(min_length=1)]
+    content_sha256: Sha256
+    size_bytes: Annotated[int, Meta(ge=1)]
+
+
+class WithdrawTender(Command, tag="tender.withdraw"):
+    competition: Reference
+
+
+class OpenTenders(Command, tag="tenders.open"):
+    competition: Reference
+
+
+class AppointEvaluator(Command, tag="evaluator.appoint"):
+    competition: Reference
+    evaluator: Reference
+    evaluator_org: Reference
+    panel: Literal["compliance", "technical", "financial"]
+
+
+class RecordTraining(Command, tag="evaluator.train"):
+    competition: Reference
+    evaluator: Reference
+
+
+class DeclareConflicts(Command, tag="conflict.declare"):
+    competition: Reference
+    declarations: Annotated[list[ConflictDeclaration], Meta(min_length=1)]
+
+
+class RecordCompliance(Command, tag="compliance.record"):
+    competition: Reference
+    bidder: Reference
+    check: Literal["cqc_registration", "ico_registration", "insurance", "exclusion_grounds"]
+    passed: bool
+    note: str = ""
+
+
+class RecordScore(Command, tag="score.record"):
+    competition: Reference
+    bidder: Reference
+    criterion: Reference
+    score: int
+    justification: str
+
+
+class ModerateScore(Command, tag="score.moderate"):
+    competition: Reference
+    bidder: Reference
+    criterion: Reference
+    score: int
+    rationale: str
+
+
+class AssessFinances(Command, tag="financial.assess"):
+    competition: Reference
+    bidder: Reference
+    credit_score: Annotated[int, Meta(ge=0, le=100)]
+    accounts: Accounts
+    offered_prices: dict[Reference, Pence] = {}
+
+
+class OfferGuarantee(Command, tag="guarantee.offer"):
+    competition: Reference
+    bidder: Reference
+    guarantor: ShortText
+    guarantor_company_number: Annotated[str, Meta(pattern=r"^[A-Z0-9]{8}$")]
+
+
+class ExecuteGuarantee(Command, tag="guarantee.execute"):
+    competition: Reference
+    bidder: Reference
+    document_sha256: Sha256
+
+
+class IssueEvaluationClarification(Command, tag="evaluation_clarification.issue"):
+    competition: Reference
+    bidder: Reference
+    question: Text
+
+
+class RespondToEvaluationClarification(Command, tag="evaluation_clarification.respond"):
+    competition: Reference
+    clarification: Reference
+    response: Text
+
+
+class DecideOutcome(Command, tag="outcome.decide"):
+    competition: Reference
+
+
+class IssueOutcomeLetters(Command, tag="outcome_letters.issue"):
+    competition: Reference
+    #: per lot: the characteristics and relative advantages of the successful tenders
+    relative_advantages: dict[Reference, str] = {}
+
+
+class ReceiveChallenge(Command, tag="challenge.receive"):
+    competition: Reference
+    bidder: Reference
+    kind: Literal["challenge", "representation"]
+    grounds: Text
+
+
+class ResolveChallenge(Command, tag="challenge.resolve"):
+    competition: Reference
+    challenge: Reference
+    outcome: Literal["dismissed", "upheld", "withdrawn"]
+    decision: Text
+
+
+class ConcludeAward(Command, tag="award.conclude"):
+    competition: Reference
+
+
+class CancelCompetition(Command, tag="competition.cancel"):
+    competition: Reference
+
+
+AnyCommand = Union[
+    OpenCompetition,
+    PublishCriteria,
+    PublishDocument,
+    PublishNotice,
+    AskClarification,
+    AnswerClarification,
+    SubmitTender,
+    WithdrawTender,
+    OpenTenders,
+    AppointEvaluator,
+    RecordTraining,
+    DeclareConflicts,
+    RecordCompliance,
+    RecordScore,
+    ModerateScore,
+    AssessFinances,
+    OfferGuarantee,
+    ExecuteGuarantee,
+    IssueEvaluationClarification,
+    RespondToEvaluationClarification,
+    DecideOutcome,
+    IssueOutcomeLetters,
+    ReceiveChallenge,
+    ResolveChallenge,
+    ConcludeAward,
+    CancelCompetition,
+]
+
+COMMAND_TYPES: dict[str, type[Command]] = {
+    cls.__struct_config__.tag: cls for cls in AnyCommand.__args__  # type: ignore[attr-defined]
+}
+
+
+# --------------------------------------------------------------------- results
+
+
+class FieldError(Struct):
+    field: str
+    rule: str
+    message: str
+
+
+class ErrorInfo(Struct, omit_defaults=True):
+    code: str
+    message: str
+    #: validation | conflict | not_found | forbidden
+    kind: str = "conflict"
+    fields: list[FieldError] = []
+
+
+class RecordedEvent(Struct):
+    type: str
+    aggregate_id: str
+    version: int
+    #: position in the notification log (the global order projections and the audit log follow)
+    position: int | None = None
+
+
+class CommandResult(Struct, omit_defaults=True):
+    ok: bool
+    events: list[RecordedEvent] = []
+    error: ErrorInfo | None = None
+    #: a value the command produced, e.g. the id of a new clarification
+    value: dict[str, Any] | None = None
+
+
+def command_to_builtins(command: Command) -> dict[str, Any]:
+    return msgspec.to_builtins(command)

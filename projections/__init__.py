@@ -1,0 +1,1 @@
+"""Read models that follow the notification log (built by the read-models issue; none yet)."""

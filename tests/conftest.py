@@ -1,0 +1,80 @@
+"""Storage fixtures: every test that touches an event store runs on SQLite and PostgreSQL.
+
+PostgreSQL comes from AQP_TEST_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/test);
+each test gets a schema of its own, dropped afterwards, so order never matters. Outside CI an
+unreachable PostgreSQL skips those tests with one loud line in the summary; with CI=true it
+fails them.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from functools import cache
+
+import psycopg
+import pytest
+
+from api.logging import configure_logging
+from domain.application import Ledger, redact_url
+
+configure_logging(fmt="json", level="warning")
+
+PG_URL = os.environ.get("AQP_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+_pg_skips: list[str] = []
+
+
+@cache
+def postgres_unavailable() -> str | None:
+    try:
+        with psycopg.connect(PG_URL, connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as err:
+        return f"PostgreSQL at {redact_url(PG_URL)} is unreachable: {str(err).strip().splitlines()[0]}"
+    return None
+
+
+def with_schema(url: str, schema: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}schema={schema}"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/ledger.db"
+        return
+    problem = postgres_unavailable()
+    if problem:
+        if IN_CI:
+            pytest.fail(f"{problem} (CI=true: PostgreSQL tests must run)")
+        _pg_skips.append(request.node.nodeid)
+        pytest.skip(problem)
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield with_schema(PG_URL, schema)
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def ledger(database_url: str) -> Iterator[Ledger]:
+    app = Ledger.from_database_url(database_url)
+    try:
+        yield app
+    finally:
+        app.close()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ARG001
+    if _pg_skips:
+        terminalreporter.write_line(
+            f"!!! {len(_pg_skips)} PostgreSQL test(s) SKIPPED: {postgres_unavailable()} "
+            "- set AQP_TEST_DATABASE_URL or start PostgreSQL; CI=true makes this a failure !!!",
+            red=True,
+            bold=True,
+        )
