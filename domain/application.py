@@ -129,7 +129,22 @@ class Ledger(Application):
             reason=command.reason,
             business_time=business_time,
         )
-        bound = log.bind(command_id=command_id, command=command_type, actor=actor.id, org=actor.org, role=actor.role)
+        # Bound for the whole command, so every log line written while it runs carries them.
+        tokens = structlog.contextvars.bind_contextvars(
+            command_id=command_id,
+            correlation_id=ctx.correlation_id,
+            command=command_type,
+            actor=actor.id,
+            org=actor.org,
+            role=actor.role,
+        )
+        try:
+            return self._decide_and_save(command, actor, ctx)
+        finally:
+            structlog.contextvars.reset_contextvars(**tokens)
+
+    def _decide_and_save(self, command: c.Command, actor: Actor, ctx: CommandContext) -> c.CommandResult:
+        now = ctx.at
         roles, action, handler = _HANDLERS[type(command)]
         try:
             require_role(actor, roles, action)
@@ -137,10 +152,10 @@ class Ledger(Application):
                 decision = handler(self, command, actor, now)
             recordings = self.save(*decision.aggregates) if decision.aggregates else []
         except DomainError as err:
-            bound.info("command_refused", code=err.code, reason=err.message)
+            log.info("command_refused", code=err.code, reason=err.message)
             return c.CommandResult(ok=False, error=error_info(err))
         except IntegrityError:
-            bound.warning("command_conflicted")
+            log.warning("command_conflicted")
             return c.CommandResult(
                 ok=False,
                 error=c.ErrorInfo(
@@ -158,7 +173,7 @@ class Ledger(Application):
             )
             for r in recordings
         ]
-        bound.info("command_applied", events=len(events))
+        log.info("command_applied", events=len(events))
         return c.CommandResult(ok=True, events=events, value=decision.value)
 
     # -------------------------------------------------------------------- reads

@@ -156,3 +156,24 @@ def test_concurrent_changes_to_one_competition_are_detected(database_url):
     finally:
         first.close()
         second.close()
+
+
+def test_the_dispatcher_reports_a_concurrent_change_as_a_conflict_and_records_nothing(database_url):
+    ledger = Ledger.from_database_url(database_url)
+    other = Ledger.from_database_url(database_url)
+    try:
+        open_competition(ledger)
+        publish_criteria(ledger)
+        stale = ledger.competition("AQP-T")
+        publish = c.PublishDocument(competition="AQP-T", document="D1", title="ITT", sha256="1" * 64, size_bytes=1)
+        assert other.handle(publish, LEAD, at=datetime(2026, 1, 6, tzinfo=UTC)).ok
+        before = ledger.max_position()
+        # This process read the competition before the other one wrote to it.
+        ledger.competition = lambda reference, as_of=None: stale  # type: ignore[method-assign]
+        late = c.PublishDocument(competition="AQP-T", document="D2", title="Spec", sha256="2" * 64, size_bytes=1)
+        result = ledger.handle(late, LEAD, at=datetime(2026, 1, 6, 1, tzinfo=UTC))
+        assert result.error.code == "concurrent_modification"
+        assert ledger.max_position() == before
+    finally:
+        ledger.close()
+        other.close()
