@@ -35,7 +35,8 @@ def database_url(args: argparse.Namespace) -> str:
 
 def open_ledger(url: str) -> Ledger:
     try:
-        return Ledger.from_database_url(url)
+        create = os.environ.get("AQP_CREATE_TABLES", "yes").lower() not in ("no", "false", "0")
+        return Ledger.from_database_url(url, create_tables=create)
     except ValueError as err:
         raise SystemExit(f"aqp: {err}") from None
     except Exception as err:  # noqa: BLE001 - a connection failure is reported as a sentence, then exit

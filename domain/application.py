@@ -31,12 +31,20 @@ log = structlog.get_logger("aqp.ledger")
 DEFAULT_DATABASE_URL = "sqlite:///var/ledger.db"
 
 
-def store_env(database_url: str) -> dict[str, str]:
+def store_env(database_url: str, *, create_tables: bool = True) -> dict[str, str]:
     """The eventsourcing library's settings for an `AQP_DATABASE_URL`.
 
     `sqlite:///var/ledger.db` (relative), `sqlite:////abs/path.db`, `sqlite:///:memory:`,
-    or `postgresql://user:password@host:port/dbname?schema=name`.
+    or `postgresql://user:password@host:port/dbname?schema=name`. With `create_tables`
+    false the ledger expects the owner role to have created its tables (production's
+    application role may not create anything).
     """
+    env = _store_env(database_url)
+    env["CREATE_TABLE"] = "yes" if create_tables else "no"
+    return env
+
+
+def _store_env(database_url: str) -> dict[str, str]:
     parsed = urlparse(database_url)
     if parsed.scheme == "sqlite":
         path = unquote(parsed.path[1:] if parsed.path.startswith("/") else parsed.path)
@@ -44,7 +52,11 @@ def store_env(database_url: str) -> dict[str, str]:
             raise ValueError("AQP_DATABASE_URL: a sqlite URL needs a file path, e.g. sqlite:///var/ledger.db")
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path}
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": path,
+            "APPLICATION_RECORDER_TOPIC": "audit.immutability:ImmutableSQLiteApplicationRecorder",
+        }
     if parsed.scheme in ("postgresql", "postgres"):
         env = {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
@@ -54,6 +66,7 @@ def store_env(database_url: str) -> dict[str, str]:
             "POSTGRES_USER": unquote(parsed.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(parsed.password or ""),
             "POSTGRES_CONNECT_TIMEOUT": "5",
+            "APPLICATION_RECORDER_TOPIC": "audit.immutability:ImmutablePostgresApplicationRecorder",
         }
         schema = parse_qs(parsed.query).get("schema")
         if schema:
@@ -101,8 +114,8 @@ class Ledger(Application):
     log_section_size = 1000
 
     @classmethod
-    def from_database_url(cls, database_url: str) -> Ledger:
-        return cls(env=store_env(database_url))
+    def from_database_url(cls, database_url: str, *, create_tables: bool = True) -> Ledger:
+        return cls(env=store_env(database_url, create_tables=create_tables))
 
     # ------------------------------------------------------------------ commands
 
@@ -363,6 +376,7 @@ _on_competition(
     "score tenders",
     lambda comp, cmd, actor, now: comp.record_score(
         evaluator=actor.id,
+        evaluator_org=actor.org,
         bidder=cmd.bidder,
         criterion=cmd.criterion,
         score=cmd.score,
@@ -389,6 +403,7 @@ _on_competition(
     "assess finances",
     lambda comp, cmd, actor, now: comp.assess_finances(
         evaluator=actor.id,
+        evaluator_org=actor.org,
         bidder=cmd.bidder,
         credit_score=cmd.credit_score,
         accounts={

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from domain.errors import NotPermitted, RuleBroken, ValidationFailed
 from domain.metadata import Actor, LedgerAggregate
-from domain.working_days import add_working_days, working_day_on_or_after
+from domain.working_days import CalendarNotCovered, add_working_days, working_day_on_or_after
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -78,19 +78,29 @@ def standstill_end(regime: str, letters_sent: datetime) -> tuple[date, datetime]
 
     - PCR 2015 reg 87: 10 days from the day after the letters are sent electronically; where
       the last day is not a working day the period runs to the next working day.
-    - Procurement Act 2023 s.51: 8 working days beginning with the day after the contract
-      award notice is published.
+    - Procurement Act 2023 s.51: 8 working days beginning with the day the contract award
+      notice is published (we count from the day the letters and notice go out).
     - Provider Selection Regime 2024 reg 12: 8 working days from the day after the notice of
       intention to award (a representation extends it: see `Competition.resolve_challenge`).
     """
     sent_day = letters_sent.astimezone(LONDON).date()
-    if regime == "pcr2015":
-        last_day = working_day_on_or_after(sent_day + timedelta(days=10))
-    elif regime in ("pa2023", "psr2024"):
-        last_day = add_working_days(sent_day, 8)
-    else:  # pragma: no cover - regimes are validated when the competition opens
-        raise ValueError(f"unknown standstill regime {regime!r}")
+    try:
+        if regime == "pcr2015":
+            last_day = working_day_on_or_after(sent_day + timedelta(days=10))
+        elif regime == "pa2023":
+            # "beginning with the day" the notice is published: that day counts if a working day.
+            last_day = add_working_days(sent_day - timedelta(days=1), 8)
+        elif regime == "psr2024":
+            last_day = add_working_days(sent_day, 8)
+        else:  # pragma: no cover - regimes are validated when the competition opens
+            raise ValueError(f"unknown standstill regime {regime!r}")
+    except CalendarNotCovered as err:
+        raise _calendar_refusal(err) from None
     return last_day, _end_of_day(last_day)
+
+
+def _calendar_refusal(err: CalendarNotCovered) -> RuleBroken:
+    return _refuse("calendar_not_covered", f"The standstill cannot be computed: {err}")
 
 
 def _end_of_day(day: date) -> datetime:
@@ -531,11 +541,6 @@ class Competition(LedgerAggregate):
         record = self.evaluators.get(evaluator)
         if record and panel in record["panels"]:
             return
-        if evaluator_org in self.tenders:
-            raise _refuse(
-                "evaluator_from_bidder",
-                f"{evaluator} belongs to bidder {evaluator_org} and cannot evaluate this competition.",
-            )
         self.trigger_event(self.EvaluatorAppointed, evaluator=evaluator, evaluator_org=evaluator_org, panel=panel)
 
     class EvaluatorAppointed(LedgerAggregate.Event):
@@ -553,6 +558,8 @@ class Competition(LedgerAggregate):
 
     def record_training(self, *, evaluator: str) -> None:
         self._check_not_closed()
+        if self.status not in (OPEN, EVALUATION):
+            raise _refuse("evaluation_closed", "Training is recorded before the outcome is decided.")
         record = self._evaluator(evaluator)
         if record["trained_at"] is not None:
             return
@@ -572,10 +579,16 @@ class Competition(LedgerAggregate):
 
     def declare_conflicts(self, *, evaluator: str, declarations: list[dict[str, Any]]) -> None:
         # Bidders are only known once the tenders are opened, so that is when evaluators declare.
-        self._check_opened("Declaring conflicts of interest")
+        self._check_evaluating("Declaring conflicts of interest")
         record = self._evaluator(evaluator)
         if not declarations:
             raise _invalid("declarations", "declarations_required", "Declare for at least one bidder.")
+        named = [d["bidder"] for d in declarations]
+        repeated = sorted({b for b in named if named.count(b) > 1})
+        if repeated:
+            raise _invalid(
+                "declarations", "duplicate_bidder", f"Declare once per bidder; repeated: {', '.join(repeated)}."
+            )
         changes = []
         for i, d in enumerate(declarations):
             bidder = d["bidder"]
@@ -606,8 +619,23 @@ class Competition(LedgerAggregate):
                     "declared_at": self.timestamp.isoformat(),
                 }
 
-    def _check_may_evaluate(self, evaluator: str, bidder: str, panel: str) -> None:
+    def _check_may_evaluate(self, evaluator: str, evaluator_org: str, bidder: str, panel: str) -> None:
         record = self._evaluator(evaluator)
+        if evaluator_org != record["org"]:
+            raise _refuse(
+                "evaluator_org_mismatch",
+                f"{evaluator} was appointed for {record['org']}, not {evaluator_org}.",
+                evaluator=evaluator,
+            )
+        if record["org"] == bidder:
+            # Checked here rather than at appointment: refusing an appointment would tell the
+            # authority who has tendered before the tenders are opened.
+            raise _refuse(
+                "evaluator_from_bidder",
+                f"{evaluator} belongs to {bidder} and cannot evaluate its tender.",
+                evaluator=evaluator,
+                bidder=bidder,
+            )
         if panel not in record["panels"]:
             raise _refuse(
                 "evaluator_not_on_panel",
@@ -645,7 +673,7 @@ class Competition(LedgerAggregate):
             raise _invalid("check", "unknown_check", f"Check must be one of {', '.join(COMPLIANCE_CHECKS)}.")
         self._check_live_bidder(bidder)
         if actor.role == "evaluator":
-            self._check_may_evaluate(actor.id, bidder, "compliance")
+            self._check_may_evaluate(actor.id, actor.org, bidder, "compliance")
         if not passed and not note.strip():
             raise _invalid("note", "note_required", "A failed compliance check needs a note saying why.")
         current = self.compliance.get(bidder, {}).get(check)
@@ -685,12 +713,20 @@ class Competition(LedgerAggregate):
             )
 
     def record_score(
-        self, *, evaluator: str, bidder: str, criterion: str, score: int, justification: str, reason: str | None
+        self,
+        *,
+        evaluator: str,
+        evaluator_org: str,
+        bidder: str,
+        criterion: str,
+        score: int,
+        justification: str,
+        reason: str | None,
     ) -> None:
         self._check_evaluating("Scoring")
         crit = self._criterion(criterion)
         self._check_live_bidder(bidder)
-        self._check_may_evaluate(evaluator, bidder, crit["panel"])
+        self._check_may_evaluate(evaluator, evaluator_org, bidder, crit["panel"])
         self._check_on_scale(crit, score, "score")
         if len(justification.strip()) < MIN_JUSTIFICATION:
             raise _invalid(
@@ -755,11 +791,7 @@ class Competition(LedgerAggregate):
         self._check_live_bidder(bidder)
         self._check_on_scale(crit, score, "score")
         individual = self._counted_scores(bidder, criterion)
-        if not individual:
-            raise _refuse(
-                "nothing_to_moderate",
-                f"No evaluator has scored {criterion} for {bidder}; moderation follows individual scoring.",
-            )
+        _check_all_scored(self, bidder, crit, individual)
         if len(rationale.strip()) < MIN_JUSTIFICATION:
             raise _invalid("rationale", "rationale_required", "A moderated score needs the panel's rationale.")
         previous = self.moderations.get((bidder, criterion))
@@ -800,6 +832,7 @@ class Competition(LedgerAggregate):
         self,
         *,
         evaluator: str,
+        evaluator_org: str,
         bidder: str,
         credit_score: int,
         accounts: dict[str, int],
@@ -807,12 +840,21 @@ class Competition(LedgerAggregate):
     ) -> None:
         self._check_evaluating("Financial assessment")
         tender = self._check_live_bidder(bidder)
-        self._check_may_evaluate(evaluator, bidder, "financial")
+        self._check_may_evaluate(evaluator, evaluator_org, bidder, "financial")
         if not self.financial_thresholds:
             raise _refuse("thresholds_not_published", "Financial thresholds must be published with the criteria.")
         extra = sorted(set(offered_prices) - set(tender["lots"]))
         if extra:
             raise _invalid("offered_prices", "unknown_lot", f"{bidder} did not bid for lot(s) {', '.join(extra)}.")
+        unpriced = sorted(
+            lot for lot in tender["lots"] if self.lots[lot].get("value_cap_pence") is not None and lot not in offered_prices
+        )
+        if unpriced:
+            raise _invalid(
+                "offered_prices",
+                "price_required",
+                f"Lot(s) {', '.join(unpriced)} have a capped price: record {bidder}'s offered price for each.",
+            )
         ratios = financial_ratios(accounts)
         failures = []
         for name, (op, key) in FINANCIAL_RATIOS.items():
@@ -967,6 +1009,8 @@ class Competition(LedgerAggregate):
                 "evaluation_clarification_open",
                 f"Clarification(s) {', '.join(open_ecs)} await a bidder's response.",
             )
+        if not any(t["status"] == "submitted" for t in self.tenders.values()):
+            raise _refuse("no_tenders", f"{self.reference} has no live tenders; cancel it instead.")
         results = compute_outcome(self)
         self.trigger_event(self.OutcomeDecided, bidders=results["bidders"], lots=results["lots"])
 
@@ -1032,8 +1076,9 @@ class Competition(LedgerAggregate):
             raise _invalid("kind", "unknown_challenge_kind", f"Kind must be one of {', '.join(CHALLENGE_KINDS)}.")
         if self.letters is None:
             raise _refuse("no_decision_to_challenge", "A challenge follows the outcome letters.")
-        if bidder not in self.tenders:
-            raise _refuse("unknown_bidder", f"{bidder} did not tender in {self.reference}.")
+        assert self.outcome is not None
+        if bidder not in self.outcome["bidders"]:
+            raise _refuse("unknown_bidder", f"{bidder} had no tender in the outcome of {self.reference}.")
         if not grounds.strip():
             raise _invalid("grounds", "grounds_required", "A challenge must state its grounds.")
         challenge = f"CH{len(self.challenges) + 1:02d}"
@@ -1074,7 +1119,10 @@ class Competition(LedgerAggregate):
         # runs for a further 5 working days from that decision.
         if self.standstill_regime == "psr2024" and record["kind"] == "representation" and outcome != "upheld":
             decision_day = now.astimezone(LONDON).date()
-            end_day = add_working_days(decision_day, 5)
+            try:
+                end_day = add_working_days(decision_day, 5)
+            except CalendarNotCovered as err:
+                raise _calendar_refusal(err) from None
             last_day, standstill_ends_at = end_day.isoformat(), _end_of_day(end_day)
         self.trigger_event(
             self.ChallengeResolved,
@@ -1256,22 +1304,21 @@ def compute_outcome(c: Competition) -> dict[str, Any]:
     return {"bidders": bidders_out, "lots": lots_out}
 
 
-def _final_score(c: Competition, bidder: str, crit: dict[str, Any]) -> Decimal:
+def _check_all_scored(c: Competition, bidder: str, crit: dict[str, Any], counted: dict[str, int]) -> None:
+    """Every unconflicted evaluator on the criterion's panel scores before moderation or outcome."""
     crit_id = crit["id"]
-    moderated = c.moderations.get((bidder, crit_id))
-    if moderated is not None:
-        return Decimal(moderated["score"])
     eligible = sorted(
         e
         for e, rec in c.evaluators.items()
-        if crit["panel"] in rec["panels"] and not rec["declarations"].get(bidder, {}).get("conflicted", False)
+        if crit["panel"] in rec["panels"]
+        and rec["org"] != bidder
+        and not rec["declarations"].get(bidder, {}).get("conflicted", False)
     )
     if not eligible:
         raise _refuse(
             "no_eligible_evaluator",
             f"No unconflicted {crit['panel']} evaluator is available to score {crit_id} for {bidder}.",
         )
-    counted = c._counted_scores(bidder, crit_id)
     missing = [e for e in eligible if e not in counted]
     if missing:
         raise _refuse(
@@ -1280,6 +1327,15 @@ def _final_score(c: Competition, bidder: str, crit: dict[str, Any]) -> Decimal:
             bidder=bidder,
             criterion=crit_id,
         )
+
+
+def _final_score(c: Competition, bidder: str, crit: dict[str, Any]) -> Decimal:
+    crit_id = crit["id"]
+    moderated = c.moderations.get((bidder, crit_id))
+    if moderated is not None:
+        return Decimal(moderated["score"])
+    counted = c._counted_scores(bidder, crit_id)
+    _check_all_scored(c, bidder, crit, counted)
     values = list(counted.values())
     if max(values) - min(values) > c.moderation_spread:
         raise _refuse(
@@ -1405,9 +1461,10 @@ def competition_view(c: Competition, viewer: Actor) -> dict[str, Any]:
     for record in state["clarifications"].values():
         if role not in ("procurement_lead", "auditor", "admin"):
             # Published to all bidders with the asker anonymised.
-            record["asked_by"] = "(anonymised)" if record["asked_by"] != viewer.org else record["asked_by"]
-            if record["answer"] is None and record["asked_by"] != viewer.org:
-                record["question"] = None
+            if record["asked_by"] != viewer.org:
+                record["asked_by"] = "(anonymised)"
+                # Others see only the question as published with the answer, never its wording.
+                record["question"] = record["published_question"]
     if c.opened_at is None and role != "provider":
         # Sealed: before the deadline the authority knows only how many tenders arrived.
         state["tenders"] = {"sealed": True, "count": sum(1 for t in c.tenders.values() if t["status"] == "submitted")}

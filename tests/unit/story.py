@@ -36,6 +36,8 @@ HEALTHY_ACCOUNTS = {
     "operating_profit": 50,
 }
 WEAK_ACCOUNTS = {**HEALTHY_ACCOUNTS, "current_assets": 50}
+#: offered prices for the capped lot (SWL: cap 10,000,000 pence)
+PRICES = {"SWL": 9_000_000}
 
 OPENED = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
 CLARIFICATION_DEADLINE = datetime(2026, 2, 6, 17, tzinfo=timezone.utc)
@@ -130,6 +132,7 @@ def score(c: Competition, evaluator: Actor, bidder: str, criterion: str, value: 
     with as_(evaluator, at):
         c.record_score(
             evaluator=evaluator.id,
+            evaluator_org=evaluator.org,
             bidder=bidder,
             criterion=criterion,
             score=value,
@@ -157,7 +160,12 @@ def scored(regime: str = "pcr2015", spread: int = 1) -> Competition:
     with as_(OWUSU, EVALUATING):
         for bidder in BIDDERS:
             c.assess_finances(
-                evaluator=OWUSU.id, bidder=bidder, credit_score=70, accounts=HEALTHY_ACCOUNTS, offered_prices={}
+                evaluator=OWUSU.id,
+                evaluator_org=OWUSU.org,
+                bidder=bidder,
+                credit_score=70,
+                accounts=HEALTHY_ACCOUNTS,
+                offered_prices=PRICES,
             )
     return c
 

@@ -17,6 +17,7 @@ from tests.unit.story import (
     HEALTHY_ACCOUNTS,
     LEAD,
     LETTERS_SENT,
+    PRICES,
     MENSAH,
     OWUSU,
     PATEL,
@@ -209,7 +210,7 @@ def test_a_score_off_the_published_scale_is_refused(value):
 def test_a_score_without_a_justification_is_refused():
     c = evaluating()
     with as_(PATEL, EVALUATING), pytest.raises(DomainError) as err:
-        c.record_score(evaluator=PATEL.id, bidder="aster", criterion="T1", score=4, justification="  ", reason=None)
+        c.record_score(evaluator=PATEL.id, evaluator_org=PATEL.org, bidder="aster", criterion="T1", score=4, justification="  ", reason=None)
     assert err.value.code == "justification_required"
 
 
@@ -224,10 +225,10 @@ def test_changing_a_recorded_score_needs_a_reason():
     c = evaluating()
     score(c, PATEL, "aster", "T1", 4)
     with as_(PATEL, EVALUATING), pytest.raises(DomainError) as err:
-        c.record_score(evaluator=PATEL.id, bidder="aster", criterion="T1", score=3, justification="Second look at the evidence.", reason=None)
+        c.record_score(evaluator=PATEL.id, evaluator_org=PATEL.org, bidder="aster", criterion="T1", score=3, justification="Second look at the evidence.", reason=None)
     assert err.value.code == "reason_required"
     with as_(PATEL, EVALUATING, reason="misread the staffing table"):
-        c.record_score(evaluator=PATEL.id, bidder="aster", criterion="T1", score=3, justification="Second look at the evidence.", reason="misread")
+        c.record_score(evaluator=PATEL.id, evaluator_org=PATEL.org, bidder="aster", criterion="T1", score=3, justification="Second look at the evidence.", reason="misread")
     assert c.scores[("patel", "aster", "T1")]["revision"] == 2
 
 
@@ -247,7 +248,7 @@ def test_the_outcome_waits_for_every_required_score():
 def test_scores_spread_beyond_the_configured_amount_must_be_moderated_before_the_outcome():
     c = scored(spread=1)
     with as_(MENSAH, EVALUATING, reason="re-read"):
-        c.record_score(evaluator=MENSAH.id, bidder="beech", criterion="T1", score=5, justification="Re-read the evidence.", reason="x")
+        c.record_score(evaluator=MENSAH.id, evaluator_org=MENSAH.org, bidder="beech", criterion="T1", score=5, justification="Re-read the evidence.", reason="x")
     with as_(LEAD, EVALUATING), pytest.raises(DomainError) as err:
         c.decide_outcome()
     assert err.value.code == "moderation_missing"
@@ -300,7 +301,7 @@ def test_a_failed_compliance_check_makes_the_bidder_unsuccessful():
             score(c, MENSAH, bidder, crit, m)
     with as_(OWUSU, EVALUATING):
         for b in ("aster", "cedar"):
-            c.assess_finances(evaluator=OWUSU.id, bidder=b, credit_score=70, accounts=HEALTHY_ACCOUNTS, offered_prices={})
+            c.assess_finances(evaluator=OWUSU.id, evaluator_org=OWUSU.org, bidder=b, credit_score=70, accounts=HEALTHY_ACCOUNTS, offered_prices=PRICES)
     with as_(LEAD, EVALUATING):
         c.decide_outcome()
     assert "beech" in c.outcome["lots"]["NCL"]["unsuccessful"]
@@ -315,9 +316,9 @@ def test_weak_finances_need_an_executed_parent_company_guarantee():
         if m:
             score(c, MENSAH, bidder, crit, m)
     with as_(OWUSU, EVALUATING):
-        c.assess_finances(evaluator=OWUSU.id, bidder="aster", credit_score=70, accounts=WEAK_ACCOUNTS, offered_prices={})
-        c.assess_finances(evaluator=OWUSU.id, bidder="beech", credit_score=30, accounts=HEALTHY_ACCOUNTS, offered_prices={})
-        c.assess_finances(evaluator=OWUSU.id, bidder="cedar", credit_score=70, accounts=HEALTHY_ACCOUNTS, offered_prices={"SWL": 10_000_001})
+        c.assess_finances(evaluator=OWUSU.id, evaluator_org=OWUSU.org, bidder="aster", credit_score=70, accounts=WEAK_ACCOUNTS, offered_prices=PRICES)
+        c.assess_finances(evaluator=OWUSU.id, evaluator_org=OWUSU.org, bidder="beech", credit_score=30, accounts=HEALTHY_ACCOUNTS, offered_prices=PRICES)
+        c.assess_finances(evaluator=OWUSU.id, evaluator_org=OWUSU.org, bidder="cedar", credit_score=70, accounts=HEALTHY_ACCOUNTS, offered_prices={"SWL": 10_000_001})
     assert c.financial["aster"]["result"] == "pcg_required"
     assert c.financial["aster"]["ratios"]["current_ratio"] == "0.5000"
     with as_(LEAD, EVALUATING):
@@ -401,11 +402,15 @@ def test_an_upheld_challenge_reopens_the_evaluation():
         ("pcr2015", datetime(2026, 4, 1, 10, tzinfo=UTC), date(2026, 4, 13)),
         ("pcr2015", datetime(2026, 3, 20, 10, tzinfo=UTC), date(2026, 3, 30)),  # Monday: no extension
         ("pcr2015", datetime(2026, 12, 16, 10, tzinfo=UTC), date(2026, 12, 29)),  # 26th Sat, 28th substitute Boxing Day
-        # Procurement Act 2023 and PSR 2024: 8 working days; Easter 2026 is 3 and 6 April.
-        ("pa2023", datetime(2026, 3, 31, 10, tzinfo=UTC), date(2026, 4, 14)),
+        # Easter 2026 is 3 and 6 April.
+        # Procurement Act 2023 s.51: 8 working days beginning with the day of the notice.
+        ("pa2023", datetime(2026, 3, 31, 10, tzinfo=UTC), date(2026, 4, 13)),
+        ("pa2023", datetime(2026, 3, 2, 10, tzinfo=UTC), date(2026, 3, 11)),
+        ("pa2023", datetime(2026, 3, 28, 10, tzinfo=UTC), date(2026, 4, 10)),  # a Saturday: Monday is day 1
+        # PSR 2024 reg 12: 8 working days from the day after.
         ("psr2024", datetime(2026, 3, 31, 10, tzinfo=UTC), date(2026, 4, 14)),
         # 23:30 UTC on 31 March is already 1 April in London.
-        ("pa2023", datetime(2026, 3, 31, 23, 30, tzinfo=UTC), date(2026, 4, 15)),
+        ("pa2023", datetime(2026, 3, 31, 23, 30, tzinfo=UTC), date(2026, 4, 14)),
     ],
 )
 def test_standstill_periods_follow_each_regime(regime, sent, last_day):
@@ -504,3 +509,109 @@ def test_no_event_can_be_triggered_outside_a_command_context():
     c = opened()
     with pytest.raises(RuntimeError):
         c.trigger_event(c.EvaluatorTrained, evaluator="x")
+
+
+# ------------------------------------------- holes found in review, each closed
+
+
+def test_an_evaluator_from_a_bidders_own_organisation_cannot_evaluate_it_and_appointment_reveals_nothing():
+    c = tendered()
+    spy = Actor(id="spy", org="aster", role="evaluator")
+    with as_(LEAD, AFTER_DEADLINE):
+        # Appointing someone from a bidder is not refused before opening: that would
+        # tell the authority who has tendered.
+        c.appoint_evaluator(evaluator=spy.id, evaluator_org=spy.org, panel="technical")
+        c.open_tenders(now=AFTER_DEADLINE)
+        c.record_training(evaluator=spy.id)
+    with as_(spy, AFTER_DEADLINE):
+        c.declare_conflicts(evaluator=spy.id, declarations=[{"bidder": "aster", "conflicted": False, "note": ""}])
+    with pytest.raises(DomainError) as err:
+        score(c, spy, "aster", "T1", 5)
+    assert err.value.code == "evaluator_from_bidder"
+
+
+def test_an_evaluator_acting_for_another_organisation_than_appointed_is_refused():
+    c = evaluating()
+    with pytest.raises(DomainError) as err:
+        score(c, Actor(id=PATEL.id, org="aster", role="evaluator"), "beech", "T1", 3)
+    assert err.value.code == "evaluator_org_mismatch"
+
+
+def test_a_conflict_cannot_be_declared_and_withdrawn_in_one_command():
+    c = evaluating(declare=False)
+    with as_(PATEL, AFTER_DEADLINE), pytest.raises(DomainError) as err:
+        c.declare_conflicts(
+            evaluator=PATEL.id,
+            declarations=[
+                {"bidder": "aster", "conflicted": True, "note": "sister"},
+                {"bidder": "aster", "conflicted": False, "note": ""},
+            ],
+        )
+    assert err.value.code == "duplicate_bidder"
+
+
+def test_moderation_waits_for_every_panel_members_score():
+    c = evaluating()
+    compliant(c)
+    score(c, PATEL, "aster", "T1", 4)
+    with as_(LEAD, EVALUATING), pytest.raises(DomainError) as err:
+        c.moderate_score(moderator=LEAD.id, bidder="aster", criterion="T1", score=4, rationale="Consensus at the meeting.", reason=None)
+    assert err.value.code == "score_missing"
+
+
+def test_other_bidders_never_see_the_askers_own_wording():
+    c = opened()
+    at = datetime(2026, 1, 20, tzinfo=UTC)
+    with as_(Actor(id="bm", org="aster", role="provider"), at):
+        q = c.ask_clarification(bidder="aster", question="We run 4 homes in Barnet; may we bid for them all?", now=at)
+    with as_(LEAD, at):
+        c.answer_clarification(clarification=q, published_question="May a provider bid several homes?", answer="Yes", now=at)
+    for viewer in (Actor(id="x", org="beech", role="provider"), Actor(id="y", org="ICB-NCL", role="commissioner")):
+        record = competition_view(c, viewer)["clarifications"][q]
+        assert record["question"] == "May a provider bid several homes?"
+        assert "Barnet" not in str(record)
+    own = competition_view(c, Actor(id="bm", org="aster", role="provider"))["clarifications"][q]
+    assert "Barnet" in own["question"]
+
+
+def test_a_standstill_beyond_the_shipped_calendar_is_refused_not_a_crash():
+    c = decided("pa2023")
+    beyond = datetime(2030, 12, 27, 10, tzinfo=UTC)
+    with as_(LEAD, beyond), pytest.raises(DomainError) as err:
+        c.issue_outcome_letters(relative_advantages={"SWL": "x"}, now=beyond)
+    assert err.value.code == "calendar_not_covered"
+
+
+def test_conflict_declarations_and_training_close_with_the_outcome():
+    c = in_standstill()
+    with as_(MENSAH, LETTERS_SENT), pytest.raises(DomainError) as err:
+        c.declare_conflicts(evaluator=MENSAH.id, declarations=[{"bidder": "aster", "conflicted": True, "note": ""}])
+    assert err.value.code == "evaluation_closed"
+    with as_(LEAD, LETTERS_SENT), pytest.raises(DomainError) as err:
+        c.record_training(evaluator="someone")
+    assert err.value.code == "evaluation_closed"
+
+
+def test_only_a_bidder_in_the_outcome_can_challenge_it():
+    c = in_standstill()
+    with as_(LEAD, datetime(2026, 4, 8, tzinfo=UTC)), pytest.raises(DomainError) as err:
+        c.receive_challenge(bidder="withdrawn-care", kind="challenge", grounds="We would have won.")
+    assert err.value.code == "unknown_bidder"
+
+
+def test_no_outcome_without_live_tenders():
+    c = opened()
+    with as_(LEAD, AFTER_DEADLINE):
+        c.open_tenders(now=AFTER_DEADLINE)
+        with pytest.raises(DomainError) as err:
+            c.decide_outcome()
+    assert err.value.code == "no_tenders"
+
+
+def test_a_bid_for_a_capped_lot_needs_its_offered_price():
+    c = evaluating()
+    with as_(OWUSU, EVALUATING), pytest.raises(DomainError) as err:
+        c.assess_finances(
+            evaluator=OWUSU.id, evaluator_org=OWUSU.org, bidder="aster", credit_score=70, accounts=HEALTHY_ACCOUNTS, offered_prices={}
+        )
+    assert err.value.code == "price_required"
