@@ -1,0 +1,68 @@
+"""Append-only event tables, enforced by the database itself.
+
+The ledger's recorders extend the eventsourcing library's: on SQLite the notification id is
+an explicit `INTEGER PRIMARY KEY AUTOINCREMENT` rowid (VACUUM cannot renumber it, no id is
+reused); on both stores triggers refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL). In
+production PostgreSQL also runs the application under a role without those privileges
+(`sql/postgres_application_role.sql`). The DDL lives in `sql/`, one object per file.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from typing import Any
+
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg.sql import SQL, Identifier
+
+
+def sql_text(name: str) -> str:
+    return files("audit").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+
+
+class ImmutableSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+    def __init__(self, datastore: Any, events_table_name: str = "stored_events") -> None:
+        super().__init__(datastore, events_table_name)
+        # Name the columns: the table has a fifth, the rowid, filled by SQLite.
+        self.insert_events_statement = (
+            f"INSERT INTO {self.events_table_name} (originator_id, originator_version, topic, state) VALUES (?,?,?,?)"
+        )
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            sql_text(name).format(table=self.events_table_name)
+            for name in ("sqlite_events_table", "sqlite_events_refuse_update", "sqlite_events_refuse_delete")
+        ]
+
+
+class ImmutablePostgresApplicationRecorder(PostgresApplicationRecorder):
+    def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        names = {"schema": Identifier(self.datastore.schema), "table": Identifier(self.events_table_name)}
+        for name in (
+            "postgres_refuse_change_function",
+            "postgres_events_refuse_change",
+            "postgres_events_refuse_truncate",
+            "postgres_lock_events_function",
+        ):
+            self.sql_create_statements.append(SQL(sql_text(name)).format(**names))  # type: ignore[arg-type]
+        # Take the append lock through the SECURITY DEFINER function (see the role set-up).
+        self.lock_table_statements = [
+            self.lock_table_statements[0],
+            SQL("SELECT {schema}.aqp_lock_events()").format(schema=names["schema"]),
+        ]
+
+
+def application_role_sql(schema: str, table: str, role: str) -> list[Any]:
+    """The statements that set up `role` as the application role (run as the owner)."""
+    names = {"schema": Identifier(schema), "table": Identifier(table), "role": Identifier(role)}
+    return [
+        SQL(statement.strip()).format(**names)  # type: ignore[arg-type]
+        for statement in _statements(sql_text("postgres_application_role"))
+    ]
+
+
+def _statements(text: str) -> list[str]:
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("--")]
+    return [s for s in "\n".join(lines).split(";") if s.strip()]
