@@ -3,6 +3,8 @@
     aqp run                                  the main job: the example procurement on the default store
     aqp apply FILE.jsonl                     apply a scenario file; exit 0 only if every line met its expectation
     aqp show competition REF [--as-of TIME] [--viewer ROLE:ORG:ID]
+    aqp keys init|public|rotate              the checkpoint signing key (var/keys, or $AQP_KEY_DIR)
+    aqp audit follow|checkpoint|checkpoints|verify|prove
 
 Errors are sentences for people on stderr; results are JSON on stdout; logs are JSON lines
 (or a console rendering on a terminal) on stderr.
@@ -11,13 +13,23 @@ Errors are sentences for people on stderr; results are JSON on stdout; logs are 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import msgspec
+
+from audit.bundle import ProveError, prove
+from audit.checkpoints import Checkpoints, InconsistentLog, KeyRing, origin
+from audit.follower import AuditFollower
+from audit.log import AuditLog
+from audit.signing import KeyFileError
+from audit.verifier.note import NoteError, parse_verifier_key
+from audit.verify import verify
 
 from api.logging import configure_logging
 from api.scenario import apply_lines, describe
@@ -36,7 +48,9 @@ def database_url(args: argparse.Namespace) -> str:
 def open_ledger(url: str) -> Ledger:
     try:
         create = os.environ.get("AQP_CREATE_TABLES", "yes").lower() not in ("no", "false", "0")
-        return Ledger.from_database_url(url, create_tables=create)
+        ledger = Ledger.from_database_url(url, create_tables=create)
+        AuditFollower.attach_from_env(ledger)
+        return ledger
     except ValueError as err:
         raise SystemExit(f"aqp: {err}") from None
     except Exception as err:  # noqa: BLE001 - a connection failure is reported as a sentence, then exit
@@ -141,6 +155,88 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys(args: argparse.Namespace) -> int:
+    ring = KeyRing.from_env()
+    try:
+        if args.action == "init":
+            signer = ring.init(args.name)
+            print(f"created {ring.signing_key_file} (mode 0600); verifier keys in {ring.verifier_keys_file}", file=sys.stderr)
+            print(signer.verifier_key())
+        elif args.action == "rotate":
+            signer = ring.rotate(args.name)
+            print(f"new signing key {signer.key_id.hex()}; earlier verifier keys kept in {ring.verifier_keys_file}", file=sys.stderr)
+            print(signer.verifier_key())
+        else:
+            print(ring.signer().verifier_key())
+    except (KeyFileError, NoteError, FileNotFoundError) as err:
+        print(f"aqp keys: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _progress(label: str) -> Callable[[int], None] | None:
+    if not sys.stderr.isatty():
+        return None
+    return lambda n: print(f"\r{label}: {n} events", end="", file=sys.stderr, flush=True)
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    ledger = open_ledger(database_url(args))
+    log = AuditLog(ledger)
+    checkpoints = Checkpoints(log)
+    ring = KeyRing.from_env()
+    try:
+        if args.action == "follow":
+            added = log.catch_up(progress=_progress("following"))
+            print(f"audit log: {log.size()} events ({added} new)")
+        elif args.action == "checkpoint":
+            cp = checkpoints.write(ring.signer())
+            print(cp.note, end="")
+        elif args.action == "checkpoints":
+            if args.export:
+                for path in checkpoints.export(Path(args.export)):
+                    print(path)
+            else:
+                for cp in checkpoints.all():
+                    print(f"{cp.seq:>6}  size {cp.tree_size:>9}  key {cp.key_id}  {cp.created_at}")
+        elif args.action == "verify":
+            return _verify(ledger, ring, args)
+        elif args.action == "prove":
+            signer = ring.signer() if ring.signing_key_file.exists() else None
+            bundle = prove(ledger, args.event, signer=signer)
+            text = json.dumps(bundle, indent=2) + "\n"
+            if args.out:
+                Path(args.out).write_text(text, encoding="utf-8")
+                print(f"wrote {args.out}: notification {bundle['record']['notification_id']}, leaf {bundle['leaf_index']}", file=sys.stderr)
+            else:
+                sys.stdout.write(text)
+    except (InconsistentLog, ProveError, FileNotFoundError, KeyFileError, NoteError) as err:
+        print(f"aqp audit {args.action}: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _verify(ledger: Ledger, ring: KeyRing, args: argparse.Namespace) -> int:
+    keys = ring.verifier_keys()
+    for key_file in args.key or []:
+        keys += [parse_verifier_key(line) for line in Path(key_file).read_text().splitlines() if line.strip()]
+    report = verify(ledger, keys, since_checkpoint=args.since_checkpoint, progress=_progress("verifying"))
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    summary = (
+        f"{report.events} stored events, {report.leaves} logged, {report.checkpoints} checkpoints"
+        f"{f', {report.unlogged} not yet logged' if report.unlogged else ''}"
+    )
+    if report.ok:
+        print(f"OK: {summary}; every leaf, root, signature and consistency proof holds.")
+        return 0
+    first = report.problems[0]
+    print(f"FAILED: {summary}; {len(report.problems)} problem(s). First: {first.kind}: {first.message}")
+    for problem in report.problems[1:]:
+        print(f"  {problem.kind}: {problem.message}")
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="aqp", description="AQP Ledger: an audit-grade ledger for care commissioning.")
     parser.add_argument("--database-url", help=f"defaults to $AQP_DATABASE_URL or {DEFAULT_DATABASE_URL}")
@@ -162,7 +258,28 @@ def main(argv: list[str] | None = None) -> int:
     show_competition.add_argument("--viewer", type=parse_viewer, help="ROLE:ORG:ID - show only what they may see")
     show_competition.set_defaults(func=cmd_show)
 
+    keys = sub.add_parser("keys", help="the checkpoint signing key")
+    keys.add_argument("action", choices=["init", "public", "rotate"])
+    keys.add_argument("--name", default=None, help="the key name (default: $AQP_LOG_ORIGIN)")
+    keys.set_defaults(func=cmd_keys)
+
+    audit = sub.add_parser("audit", help="the Merkle log, signed checkpoints, verification and proofs")
+    audit_sub = audit.add_subparsers(dest="action", required=True)
+    audit_sub.add_parser("follow", help="bring the Merkle log up to date with the stored events")
+    audit_sub.add_parser("checkpoint", help="sign a checkpoint of the log now")
+    listing = audit_sub.add_parser("checkpoints", help="list checkpoints, or --export DIR for witnesses")
+    listing.add_argument("--export", metavar="DIR")
+    check = audit_sub.add_parser("verify", help="recompute and check everything; exit 0 only if all holds")
+    check.add_argument("--since-checkpoint", type=int, metavar="N")
+    check.add_argument("--key", action="append", metavar="FILE", help="extra trusted verifier keys (one per line)")
+    proof = audit_sub.add_parser("prove", help="write a proof bundle for one event")
+    proof.add_argument("event", help="a notification id, or KIND/REFERENCE@VERSION")
+    proof.add_argument("--out", metavar="FILE")
+    audit.set_defaults(func=cmd_audit)
+
     args = parser.parse_args(argv)
+    if getattr(args, "name", "x") is None:
+        args.name = origin()
     configure_logging()
     return int(args.func(args))
 

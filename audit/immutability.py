@@ -32,7 +32,7 @@ class ImmutableSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     def construct_create_table_statements(self) -> list[str]:
         return [
             sql_text(name).format(table=self.events_table_name)
-            for name in ("sqlite_events_table", "sqlite_events_refuse_update", "sqlite_events_refuse_delete")
+            for name in ("sqlite_events_table", "sqlite_refuse_update", "sqlite_refuse_delete")
         ]
 
 
@@ -42,8 +42,8 @@ class ImmutablePostgresApplicationRecorder(PostgresApplicationRecorder):
         names = {"schema": Identifier(self.datastore.schema), "table": Identifier(self.events_table_name)}
         for name in (
             "postgres_refuse_change_function",
-            "postgres_events_refuse_change",
-            "postgres_events_refuse_truncate",
+            "postgres_refuse_change",
+            "postgres_refuse_truncate",
             "postgres_lock_events_function",
         ):
             self.sql_create_statements.append(SQL(sql_text(name)).format(**names))  # type: ignore[arg-type]

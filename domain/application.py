@@ -113,6 +113,11 @@ class Ledger(Application):
     # Projections and the audit log read the notification log in large pages.
     log_section_size = 1000
 
+    def __init__(self, env: Any = None) -> None:
+        super().__init__(env)
+        #: called with the recordings after each committed command (e.g. the audit log follower)
+        self.after_save: list[Callable[[list[Any]], None]] = []
+
     @classmethod
     def from_database_url(cls, database_url: str, *, create_tables: bool = True) -> Ledger:
         return cls(env=store_env(database_url, create_tables=create_tables))
@@ -187,6 +192,11 @@ class Ledger(Application):
             for r in recordings
         ]
         log.info("command_applied", events=len(events))
+        for hook in self.after_save:
+            try:
+                hook(recordings)
+            except Exception:  # noqa: BLE001 - the command is committed; a follower catches up later
+                log.exception("after_save_failed", hook=type(hook).__name__)
         return c.CommandResult(ok=True, events=events, value=decision.value)
 
     # -------------------------------------------------------------------- reads

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from functools import cache
 
@@ -24,6 +25,8 @@ configure_logging(fmt="json", level="warning")
 PG_URL = os.environ.get("AQP_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 _pg_skips: list[str] = []
+#: store -> kind of tampering -> trials run (reported at the end of the run)
+TAMPER_TRIALS: defaultdict[str, Counter] = defaultdict(Counter)
 
 
 @cache
@@ -71,6 +74,9 @@ def ledger(database_url: str) -> Iterator[Ledger]:
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ARG001
+    for store, kinds in sorted(TAMPER_TRIALS.items()):
+        counts = ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items()))
+        terminalreporter.write_line(f"tamper trials on {store} (every one detected): {counts}")
     if _pg_skips:
         terminalreporter.write_line(
             f"!!! {len(_pg_skips)} PostgreSQL test(s) SKIPPED: {postgres_unavailable()} "

@@ -1,0 +1,77 @@
+"""Proof bundles: one stored event, its place in the log, and a signed checkpoint covering it.
+
+`aqp audit prove REF` writes one; `python -m audit.verifier BUNDLE --key KEYFILE` checks it
+with nothing but the standard library, `cryptography` and our public key.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from typing import Any
+
+from audit.checkpoints import Checkpoints
+from audit.log import AuditLog
+from audit.signing import NoteSigner
+from audit.verifier.leaf import LEAF_FORMAT, canonical_originator_id
+from domain.metadata import LedgerAggregate
+
+BUNDLE_FORMAT = "aqp-proof-bundle-v1"
+_AGGREGATE_REF = re.compile(r"^(?P<kind>[a-z_]+)/(?P<ref>.+)@(?P<version>\d+)$")
+
+
+class ProveError(Exception):
+    """The event cannot be proven (no such event, or no checkpoint and no key to sign one)."""
+
+
+def resolve_event(ledger: Any, log: AuditLog, event_ref: str) -> int:
+    """A notification id from `N` or `KIND/REFERENCE@VERSION` (e.g. competition/AQP-CH-2026@3)."""
+    if event_ref.isdigit():
+        return int(event_ref)
+    match = _AGGREGATE_REF.match(event_ref)
+    if not match:
+        raise ProveError(f"{event_ref!r}: give a notification id, or KIND/REFERENCE@VERSION")
+    kinds = {cls.KIND: cls for cls in LedgerAggregate.__subclasses__()}
+    if match["kind"] not in kinds:
+        raise ProveError(f"unknown kind {match['kind']!r}; known: {', '.join(sorted(kinds))}")
+    originator_id = str(kinds[match["kind"]].id_for(match["ref"]))
+    version = int(match["version"])
+    for nid, oid, ver, _, _ in log.store.stored_events():
+        if ver == version and canonical_originator_id(oid) == originator_id:
+            return nid
+    raise ProveError(f"no stored event {event_ref}")
+
+
+def prove(ledger: Any, event_ref: str, *, signer: NoteSigner | None) -> dict[str, Any]:
+    log = AuditLog(ledger)
+    log.catch_up()
+    notification_id = resolve_event(ledger, log, event_ref)
+    leaf_index = log.leaf_index_of(notification_id)
+    if leaf_index is None:
+        raise ProveError(f"notification {notification_id} is not in the ledger")
+    checkpoints = Checkpoints(log)
+    checkpoint = checkpoints.latest()
+    if checkpoint is None or checkpoint.tree_size <= leaf_index:
+        if signer is None:
+            raise ProveError("no signed checkpoint covers this event yet and no signing key is available")
+        checkpoint = checkpoints.write(signer)
+    record = next(log.store.stored_events(after=notification_id - 1, batch=1))
+    nid, oid, version, topic, state = record
+    size = checkpoint.tree_size
+    return {
+        "format": BUNDLE_FORMAT,
+        "leaf_format": LEAF_FORMAT,
+        "record": {
+            "notification_id": nid,
+            "originator_id": canonical_originator_id(oid),
+            "originator_version": version,
+            "topic": topic,
+            "state": base64.b64encode(state).decode("ascii"),
+        },
+        "leaf_index": leaf_index,
+        "tree_size": size,
+        "inclusion_proof": [base64.b64encode(h).decode("ascii") for h in log.inclusion_proof(leaf_index, size)],
+        "checkpoint": checkpoint.note,
+        "checkpoint_seq": checkpoint.seq,
+        "key_id": checkpoint.key_id,
+    }

@@ -1,0 +1,51 @@
+"""Keeps the Merkle log in step with a running ledger, and signs checkpoints as it goes.
+
+Attached to a `Ledger` as an after-save hook: once a command's events are committed, the log
+catches up (its own transaction; if it fails or the process dies, the next catch-up takes
+over from the log's position, so nothing is skipped or logged twice) and, every N events or
+T seconds, a checkpoint is signed. Settings: AQP_AUDIT_FOLLOW (yes), AQP_CHECKPOINT_EVERY_EVENTS
+(1000), AQP_CHECKPOINT_EVERY_SECONDS (3600).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from typing import Any
+
+import structlog
+
+from audit.checkpoints import Checkpoints, KeyRing
+from audit.log import AuditLog
+
+log = structlog.get_logger("aqp.audit")
+
+
+class AuditFollower:
+    def __init__(self, ledger: Any, ring: KeyRing | None, *, every_events: int = 1000, every_seconds: float = 3600) -> None:
+        self.log = AuditLog(ledger)
+        self.checkpoints = Checkpoints(self.log)
+        self.ring = ring
+        self.every_events = every_events
+        self.every_seconds = every_seconds
+
+    @classmethod
+    def attach_from_env(cls, ledger: Any) -> AuditFollower | None:
+        if os.environ.get("AQP_AUDIT_FOLLOW", "yes").lower() in ("no", "false", "0"):
+            return None
+        follower = cls(
+            ledger,
+            KeyRing.from_env(),
+            every_events=int(os.environ.get("AQP_CHECKPOINT_EVERY_EVENTS", "1000")),
+            every_seconds=float(os.environ.get("AQP_CHECKPOINT_EVERY_SECONDS", "3600")),
+        )
+        ledger.after_save.append(follower)
+        return follower
+
+    def __call__(self, _recordings: Any = None) -> None:
+        self.log.catch_up()
+        if self.ring is None or not self.ring.signing_key_file.exists():
+            return
+        if self.checkpoints.due(every_events=self.every_events, every_seconds=self.every_seconds, now=datetime.now(timezone.utc)):
+            checkpoint = self.checkpoints.write(self.ring.signer())
+            log.info("checkpoint_signed", seq=checkpoint.seq, tree_size=checkpoint.tree_size)

@@ -1,0 +1,74 @@
+"""Check a proof bundle with only our public key:
+
+    python -m audit.verifier BUNDLE.json --key verifier-keys.txt
+
+1. The checkpoint in the bundle must carry a valid signature from one of the keys given.
+2. The tree size and root are read from that signed checkpoint, never from the bundle.
+3. The record is re-encoded as a leaf (leaf.py) and its inclusion proof must lead to that root.
+
+Exit status 0 means the record is, byte for byte, the one the ledger committed to.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import json
+import sys
+
+from audit.verifier.leaf import LEAF_FORMAT, leaf_bytes
+from audit.verifier.merkle import ProofError, leaf_hash, verify_inclusion
+from audit.verifier.note import NoteError, parse_checkpoint, parse_verifier_key, verify_note
+
+
+def check(bundle: dict, key_lines: list[str]) -> str:
+    """A sentence saying what was proven; raises ValueError saying what failed."""
+    if bundle.get("leaf_format") != LEAF_FORMAT:
+        raise ValueError(f"unknown leaf format {bundle.get('leaf_format')!r}; this verifier knows {LEAF_FORMAT}")
+    keys = [parse_verifier_key(line.strip()) for line in key_lines if line.strip()]
+    if not keys:
+        raise ValueError("no verifier key given")
+    text, signers = verify_note(bundle["checkpoint"], keys)
+    checkpoint = parse_checkpoint(text)
+    record = bundle["record"]
+    leaf = leaf_hash(
+        leaf_bytes(
+            int(record["notification_id"]),
+            record["originator_id"],
+            int(record["originator_version"]),
+            record["topic"],
+            base64.b64decode(record["state"], validate=True),
+        )
+    )
+    proof = [base64.b64decode(h, validate=True) for h in bundle["inclusion_proof"]]
+    verify_inclusion(int(bundle["leaf_index"]), checkpoint.size, leaf, proof, checkpoint.root_hash)
+    return (
+        f"OK: notification {record['notification_id']} ({record['topic']}, {record['originator_id']} "
+        f"version {record['originator_version']}) is leaf {bundle['leaf_index']} of {checkpoint.origin}, "
+        f"whose checkpoint of size {checkpoint.size} is signed by {', '.join(signers)}."
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m audit.verifier", description=__doc__.splitlines()[0])
+    parser.add_argument("bundle", help="the proof bundle (JSON) from `aqp audit prove`")
+    parser.add_argument("--key", required=True, help="a file of verifier keys, one per line (`aqp keys public`)")
+    args = parser.parse_args(argv)
+    try:
+        with open(args.bundle, encoding="utf-8") as file:
+            bundle = json.load(file)
+        with open(args.key, encoding="utf-8") as file:
+            key_lines = file.read().splitlines()
+        print(check(bundle, key_lines))
+    except (OSError, json.JSONDecodeError, KeyError, TypeError, binascii.Error) as err:
+        print(f"FAILED: the bundle or key file cannot be read: {err!r}", file=sys.stderr)
+        return 1
+    except (NoteError, ProofError, ValueError) as err:
+        print(f"FAILED: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
