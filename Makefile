@@ -22,6 +22,7 @@ test: $(INSTALLED)
 
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/append.py
+	$(BIN)/python benchmarks/audit.py
 
 clean-venv:
 	rm -rf $(VENV)

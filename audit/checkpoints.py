@@ -181,16 +181,6 @@ class Checkpoints:
             )
         return checkpoint
 
-    def due(self, *, every_events: int, every_seconds: float, now: datetime) -> bool:
-        """Whether the running ledger should sign again (N events or T seconds since the last)."""
-        latest = self.latest()
-        size = self.log.size()
-        if size == 0 or (latest is not None and size == latest.tree_size):
-            return False
-        if latest is None or size - latest.tree_size >= every_events:
-            return True
-        return (now - datetime.fromisoformat(latest.created_at)).total_seconds() >= every_seconds
-
     def export(self, directory: Path) -> list[Path]:
         """Each checkpoint as a file for witnesses: checkpoint-<seq>.txt."""
         directory.mkdir(parents=True, exist_ok=True)
@@ -200,6 +190,17 @@ class Checkpoints:
             path.write_text(cp.note, encoding="utf-8")
             written.append(path)
         return written
+
+
+def checkpoint_due(
+    latest: StoredCheckpoint | None, size: int, *, every_events: int, every_seconds: float, now: datetime
+) -> bool:
+    """Whether the running ledger should sign again: N events or T seconds since the last."""
+    if size == 0 or (latest is not None and size == latest.tree_size):
+        return False
+    if latest is None or size - latest.tree_size >= every_events:
+        return True
+    return (now - datetime.fromisoformat(latest.created_at)).total_seconds() >= every_seconds
 
 
 def _row(row: Any) -> StoredCheckpoint:

@@ -15,7 +15,7 @@ from typing import Any
 
 import structlog
 
-from audit.checkpoints import Checkpoints, KeyRing
+from audit.checkpoints import Checkpoints, KeyRing, checkpoint_due
 from audit.log import AuditLog
 
 log = structlog.get_logger("aqp.audit")
@@ -28,6 +28,8 @@ class AuditFollower:
         self.ring = ring
         self.every_events = every_events
         self.every_seconds = every_seconds
+        #: the last checkpoint this follower knows of (False: none yet), to avoid a read per command
+        self._latest: Any = None
 
     @classmethod
     def attach_from_env(cls, ledger: Any) -> AuditFollower | None:
@@ -46,6 +48,12 @@ class AuditFollower:
         self.log.catch_up()
         if self.ring is None or not self.ring.signing_key_file.exists():
             return
-        if self.checkpoints.due(every_events=self.every_events, every_seconds=self.every_seconds, now=datetime.now(timezone.utc)):
-            checkpoint = self.checkpoints.write(self.ring.signer())
+        now = datetime.now(timezone.utc)
+        size = self.log.size_known()
+        if self._latest is None:
+            self._latest = self.checkpoints.latest() or False
+        latest = self._latest or None
+        if checkpoint_due(latest, size, every_events=self.every_events, every_seconds=self.every_seconds, now=now):
+            checkpoint = self.checkpoints.write(self.ring.signer(), now=now)
+            self._latest = checkpoint
             log.info("checkpoint_signed", seq=checkpoint.seq, tree_size=checkpoint.tree_size)

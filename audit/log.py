@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from eventsourcing.persistence import IntegrityError
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from audit.merkle import completed_nodes, consistency_proof, inclusion_proof, tree_root
@@ -69,10 +70,15 @@ class SqlStore:
             row = sql.query("SELECT to_regclass(?) AS t", (f'"{self.datastore.schema}"."{name}"',))[0]
             return row["t"] is not None
 
-    def stored_events(self, after: int = 0, batch: int = 5000) -> Iterator[tuple[int, Any, int, str, bytes]]:
-        """Every stored record after notification id `after`, as persisted, in notification order."""
+    def stored_events(
+        self, after: int = 0, batch: int = 5000, limit: int | None = None
+    ) -> Iterator[tuple[int, Any, int, str, bytes]]:
+        """Stored records after notification id `after` (all, or `limit`), as persisted, in order."""
         events = self.table(self.events_table)
+        remaining = limit
         while True:
+            if remaining is not None:
+                batch = min(batch, remaining)
             with self.transaction(commit=False) as sql:
                 rows = sql.query(
                     f"SELECT {self.id_column} AS nid, originator_id, originator_version, topic, state "
@@ -80,10 +86,30 @@ class SqlStore:
                     (after, batch),
                 )
             for row in rows:
-                yield int(row["nid"]), row["originator_id"], int(row["originator_version"]), row["topic"], bytes(row["state"])
+                yield int(row["nid"]), row["originator_id"], int(row["originator_version"]), _text(row["topic"]), _bytes(row["state"])
+            if remaining is not None:
+                remaining -= len(rows)
+                if remaining <= 0:
+                    return
             if len(rows) < batch:
                 return
             after = int(rows[-1]["nid"])
+
+
+def _chunks(rows: list[tuple], size: int) -> Iterator[list[tuple]]:
+    # Few statements per transaction, within SQLite's limit on bound parameters.
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def _bytes(value: Any) -> bytes:
+    # A tampered SQLite row can change a column's type (replace() on a BLOB gives TEXT):
+    # encode it rather than fail, and the leaf will show the change.
+    return value.encode("utf-8", "surrogatepass") if isinstance(value, str) else bytes(value)
+
+
+def _text(value: Any) -> str:
+    return bytes(value).decode("utf-8", "replace") if isinstance(value, (bytes, memoryview)) else str(value)
 
 
 class AuditLog:
@@ -94,6 +120,7 @@ class AuditLog:
         self.leaves = self.store.table("audit_leaves")
         self.nodes = self.store.table("audit_nodes")
         self._node_cache: dict[tuple[int, int], bytes] = {}
+        self._tip: tuple[int, int] | None = None
         if create_tables:
             self.create_tables()
 
@@ -111,35 +138,52 @@ class AuditLog:
 
     # ------------------------------------------------------------------ position
 
-    def size(self) -> int:
+    def tip(self) -> tuple[int, int]:
+        """(size, notification id of the last leaf) read from the store: O(log n) via the key."""
         with self.store.transaction(commit=False) as sql:
-            row = sql.query(f"SELECT COUNT(*) AS n FROM {self.leaves}")[0]
-        return int(row["n"])
+            rows = sql.query(f"SELECT leaf_index, notification_id FROM {self.leaves} ORDER BY leaf_index DESC LIMIT 1")
+        self._tip = (int(rows[0]["leaf_index"]) + 1, int(rows[0]["notification_id"])) if rows else (0, 0)
+        return self._tip
+
+    def size(self) -> int:
+        return self.tip()[0]
+
+    def size_known(self) -> int:
+        """The size as this process last saw it (no read), for hot paths."""
+        return (self._tip or self.tip())[0]
 
     def position(self) -> int:
         """The notification id of the last event in the log (0 for none)."""
-        with self.store.transaction(commit=False) as sql:
-            row = sql.query(f"SELECT MAX(notification_id) AS nid FROM {self.leaves}")[0]
-        return int(row["nid"] or 0)
+        return self.tip()[1]
 
     # ----------------------------------------------------------------- following
 
     def catch_up(self, *, batch: int = 2000, progress: Callable[[int], None] | None = None) -> int:
-        """Append every stored event not yet in the log; returns how many were added."""
+        """Append every stored event not yet in the log; returns how many were added.
+
+        The tip is remembered between calls, so a follower costs one read when nothing is
+        new; if another process appended meanwhile, the insert conflicts, nothing of this
+        batch is kept, and the tip is read again.
+        """
         added = 0
+        size, position = self._tip if self._tip is not None else self.tip()
         while True:
-            size, position = self.size(), self.position()
-            records = []
-            for record in self.store.stored_events(after=position, batch=batch):
-                records.append(record)
-                if len(records) >= batch:
-                    break
+            records = list(self.store.stored_events(after=position, batch=batch, limit=batch))
             if not records:
                 return added
-            self._append(size, records)
+            try:
+                self._append(size, records)
+            except IntegrityError:
+                self._node_cache.clear()
+                size, position = self.tip()
+                continue
+            size, position = size + len(records), records[-1][0]
+            self._tip = (size, position)
             added += len(records)
             if progress:
                 progress(added)
+            if len(records) < batch:
+                return added
 
     def _append(self, size: int, records: list[tuple[int, Any, int, str, bytes]]) -> None:
         new_nodes: dict[tuple[int, int], bytes] = {}
@@ -155,10 +199,17 @@ class AuditLog:
             leaf_rows.append((index, nid))
         with self.store.transaction(commit=True) as sql:
             # The first insert conflicts if another follower appended these leaves first.
-            for row in leaf_rows:
-                sql.execute(f"INSERT INTO {self.leaves} (leaf_index, notification_id) VALUES (?, ?)", row)
-            for (level, idx), digest in new_nodes.items():
-                sql.execute(f"INSERT INTO {self.nodes} (level, idx, hash) VALUES (?, ?, ?)", (level, idx, digest))
+            for chunk in _chunks(leaf_rows, 400):
+                sql.execute(
+                    f"INSERT INTO {self.leaves} (leaf_index, notification_id) VALUES {', '.join(['(?, ?)'] * len(chunk))}",
+                    [value for row in chunk for value in row],
+                )
+            node_rows = [(level, idx, digest) for (level, idx), digest in new_nodes.items()]
+            for chunk in _chunks(node_rows, 300):
+                sql.execute(
+                    f"INSERT INTO {self.nodes} (level, idx, hash) VALUES {', '.join(['(?, ?, ?)'] * len(chunk))}",
+                    [value for row in chunk for value in row],
+                )
         self._node_cache.update(new_nodes)
 
     # ------------------------------------------------------------ tree and proofs

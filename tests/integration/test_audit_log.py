@@ -148,3 +148,30 @@ def test_the_standalone_verifier_imports_nothing_else_from_the_project():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT).stdout.strip().splitlines()[-1]
     assert set(out.split(",")) <= {"audit", "audit.verifier", "audit.verifier.__main__", "audit.verifier.leaf", "audit.verifier.merkle", "audit.verifier.note"}
+
+
+def test_the_running_ledger_keeps_the_log_current_and_signs_every_n_events(ledger, tmp_path):
+    from audit.checkpoints import KeyRing
+    from audit.follower import AuditFollower
+
+    ring = KeyRing(tmp_path / "keys")
+    ring.init("aqp-ledger.test/log")
+    follower = AuditFollower(ledger, ring, every_events=10, every_seconds=3600)
+    ledger.after_save.append(follower)
+    add_history(ledger, 6)  # 24 events
+    assert follower.log.size() == 24
+    sizes = [cp.tree_size for cp in follower.checkpoints.all()]
+    assert sizes == [1, 11, 21]
+    assert verify(ledger, ring.verifier_keys()).ok
+
+
+def test_a_failing_follower_never_undoes_a_committed_command(ledger):
+    def broken(_recordings):
+        raise RuntimeError("audit store unavailable")
+
+    ledger.after_save.append(broken)
+    add_history(ledger, 1)
+    assert ledger.max_position() == 4
+    ledger.after_save.clear()
+    log = AuditLog(ledger)
+    assert log.catch_up() == 4  # the log catches up later

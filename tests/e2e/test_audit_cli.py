@@ -1,0 +1,70 @@
+"""An auditor's journey with the `aqp` command and the standalone verifier (real processes)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIO = ROOT / "scenarios" / "london-aqp-care-homes-2026.jsonl"
+
+
+def run(*args: str, env: dict) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+
+
+def test_an_auditor_checkpoints_verifies_and_proves_an_event(database_url, tmp_path):
+    env = {**os.environ, "AQP_DATABASE_URL": database_url, "AQP_KEY_DIR": str(tmp_path / "keys"), "AQP_LOG_FORMAT": "json"}
+    aqp = ("-m", "api.cli")
+    assert run(*aqp, "apply", "--quiet", str(SCENARIO), env=env).returncode == 0
+    init = run(*aqp, "keys", "init", env=env)
+    assert init.returncode == 0, init.stderr
+    assert stat.S_IMODE((tmp_path / "keys" / "signing.key").stat().st_mode) == 0o600
+    public = run(*aqp, "keys", "public", env=env).stdout.strip()
+    assert public == init.stdout.strip() and public.startswith("aqp-ledger.local/log+")
+
+    checkpoint = run(*aqp, "audit", "checkpoint", env=env)
+    assert checkpoint.returncode == 0, checkpoint.stderr
+    assert checkpoint.stdout.splitlines()[1] == "251"  # every stored event of the scenario
+
+    verified = run(*aqp, "audit", "verify", env=env)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert verified.stdout.startswith("OK: 251 stored events, 251 logged, 1 checkpoints")
+
+    bundle = tmp_path / "award.json"
+    proved = run(*aqp, "audit", "prove", "competition/AQP-CH-2026@252", "--out", str(bundle), env=env)
+    assert proved.returncode == 1 and "no stored event" in proved.stderr
+    proved = run(*aqp, "audit", "prove", "competition/AQP-CH-2026@250", "--out", str(bundle), env=env)
+    assert proved.returncode == 0, proved.stderr
+    checked = run("-m", "audit.verifier", str(bundle), "--key", str(tmp_path / "keys" / "verifier-keys.txt"), env=env)
+    assert checked.returncode == 0, checked.stderr
+    assert "AwardConcluded" in checked.stdout
+
+    exported = run(*aqp, "audit", "checkpoints", "--export", str(tmp_path / "witness"), env=env)
+    assert exported.returncode == 0
+    assert (tmp_path / "witness" / "checkpoint-000001.txt").read_text() == checkpoint.stdout
+
+
+def test_verify_names_the_first_tampered_event(tmp_path):
+    db = tmp_path / "ledger.db"
+    env = {**os.environ, "AQP_DATABASE_URL": f"sqlite:///{db}", "AQP_KEY_DIR": str(tmp_path / "keys"), "AQP_LOG_FORMAT": "json"}
+    aqp = ("-m", "api.cli")
+    assert run(*aqp, "apply", "--quiet", str(SCENARIO), env=env).returncode == 0
+    assert run(*aqp, "keys", "init", env=env).returncode == 0
+    assert run(*aqp, "audit", "checkpoint", env=env).returncode == 0
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("DROP TRIGGER stored_events_refuse_update")
+    (target,) = conn.execute(
+        "SELECT MIN(rowid) FROM stored_events WHERE CAST(state AS TEXT) LIKE '%kingsmead-care-homes%'"
+    ).fetchone()
+    # Someone improves a bidder's tender hash in place.
+    conn.execute("UPDATE stored_events SET state = replace(state, 'kingsmead', 'kingsmeaD') WHERE rowid = ?", (target,))
+    conn.close()
+    verified = run(*aqp, "audit", "verify", env=env)
+    assert verified.returncode == 1
+    assert verified.stdout.startswith("FAILED")
+    assert f"First: changed: notification {target} (leaf {target - 1}) differs from what was logged" in verified.stdout
