@@ -16,7 +16,6 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -26,13 +25,10 @@ from eventsourcing.application import Application  # noqa: E402
 from eventsourcing.domain import Aggregate  # noqa: E402
 
 from api.logging import configure_logging  # noqa: E402
-from domain import commands as c  # noqa: E402
+from benchmarks.workload import LEAD, OPENED_AT, open_competition  # noqa: E402
 from domain.application import Ledger, store_env  # noqa: E402
-from domain.metadata import Actor  # noqa: E402
 
 PG_URL = os.environ.get("AQP_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-LEAD = Actor(id="lead", org="CSU", role="procurement_lead")
-UTC = timezone.utc
 
 
 class Baseline(Aggregate):
@@ -56,23 +52,10 @@ def raw_rate(url: str, n: int) -> float:
 
 def ledger_rate(url: str, n: int) -> float:
     ledger = Ledger.from_database_url(url)
-    at = datetime(2026, 1, 5, 9, tzinfo=UTC)
     try:
         start = time.perf_counter()
         for i in range(n):
-            result = ledger.handle(
-                c.OpenCompetition(
-                    competition=f"AQP-BENCH-{i}",
-                    title="London AQP round",
-                    procedure="light_touch",
-                    standstill_regime="pcr2015",
-                    lots=[c.LotSpec(id="NCL", name="North Central London")],
-                    clarification_deadline=at + timedelta(days=30),
-                    tender_deadline=at + timedelta(days=45),
-                ),
-                LEAD,
-                at=at,
-            )
+            result = ledger.handle(open_competition(f"AQP-BENCH-{i}"), LEAD, at=OPENED_AT)
             assert result.ok, result.error
         return n / (time.perf_counter() - start)
     finally:

@@ -14,40 +14,27 @@ import argparse
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import psycopg  # noqa: E402
 
 from api.logging import configure_logging  # noqa: E402
 from audit.checkpoints import Checkpoints, KeyRing  # noqa: E402
 from audit.follower import AuditFollower  # noqa: E402
 from audit.log import AuditLog  # noqa: E402
 from audit.verify import verify  # noqa: E402
-from benchmarks.append import LEAD, stores  # noqa: E402
-from domain import commands as c  # noqa: E402
+from benchmarks.append import PG_URL, stores  # noqa: E402
+from benchmarks.workload import LEAD, OPENED_AT, open_competition  # noqa: E402
 from domain.application import Ledger  # noqa: E402
 
-UTC = timezone.utc
-AT = datetime(2026, 1, 5, 9, tzinfo=UTC)
 
 
 def open_commands(ledger: Ledger, n: int, prefix: str) -> float:
     start = time.perf_counter()
     for i in range(n):
-        result = ledger.handle(
-            c.OpenCompetition(
-                competition=f"{prefix}-{i}",
-                title="London AQP round",
-                procedure="light_touch",
-                standstill_regime="pcr2015",
-                lots=[c.LotSpec(id="NCL", name="North Central London")],
-                clarification_deadline=AT + timedelta(days=30),
-                tender_deadline=AT + timedelta(days=45),
-            ),
-            LEAD,
-            at=AT,
-        )
+        result = ledger.handle(open_competition(f"{prefix}-{i}"), LEAD, at=OPENED_AT)
         assert result.ok, result.error
     return n / (time.perf_counter() - start)
 
@@ -99,10 +86,6 @@ def main() -> int:
                 )
             finally:
                 if schemas:
-                    import psycopg
-
-                    from benchmarks.append import PG_URL
-
                     with psycopg.connect(PG_URL, autocommit=True) as conn:
                         for s in schemas:
                             conn.execute(f'DROP SCHEMA "{s}" CASCADE')

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
 from audit.checkpoints import Checkpoints, KeyRing
 from audit.log import AuditLog
+from benchmarks.workload import LEAD, OPENED_AT, open_competition
 from domain import commands as c
 from domain.application import Ledger
-from domain.metadata import Actor
 
-LEAD = Actor(id="lead", org="CSU", role="procurement_lead")
-UTC = timezone.utc
-START = datetime(2026, 1, 5, 9, tzinfo=UTC)
+START = OPENED_AT
 
 
 def add_history(ledger: Ledger, competitions: int, documents_each: int = 3, start: int = 0) -> None:
@@ -22,19 +20,7 @@ def add_history(ledger: Ledger, competitions: int, documents_each: int = 3, star
     for i in range(start, start + competitions):
         ref = f"AQP-{i:04d}"
         at = START + timedelta(minutes=i)
-        opened = ledger.handle(
-            c.OpenCompetition(
-                competition=ref,
-                title=f"Round {i}",
-                procedure="open",
-                standstill_regime="pa2023",
-                lots=[c.LotSpec(id="L1", name="London")],
-                clarification_deadline=datetime(2026, 12, 1, tzinfo=UTC),
-                tender_deadline=datetime(2026, 12, 20, tzinfo=UTC),
-            ),
-            LEAD,
-            at=at,
-        )
+        opened = ledger.handle(open_competition(ref, title=f"Round {i}"), LEAD, at=at)
         assert opened.ok, opened.error
         for d in range(documents_each):
             published = ledger.handle(

@@ -3,36 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
 
 import psycopg
 import pytest
 
 from audit.immutability import application_role_sql
-from domain import commands as c
+from benchmarks.workload import LEAD, OPENED_AT, open_competition
 from domain.application import Ledger
-from domain.metadata import Actor
 from tests.integration.store_access import base_url, events_table, raw_connection, schema_of
 
-LEAD = Actor(id="lead", org="CSU", role="procurement_lead")
-UTC = timezone.utc
 
 
 def open_competitions(ledger: Ledger, n: int) -> None:
     for i in range(n):
-        result = ledger.handle(
-            c.OpenCompetition(
-                competition=f"AQP-{i}",
-                title="Round",
-                procedure="open",
-                standstill_regime="pa2023",
-                lots=[c.LotSpec(id="L1", name="London")],
-                clarification_deadline=datetime(2026, 2, 1, tzinfo=UTC),
-                tender_deadline=datetime(2026, 2, 20, tzinfo=UTC),
-            ),
-            LEAD,
-            at=datetime(2026, 1, 5, tzinfo=UTC),
-        )
+        result = ledger.handle(open_competition(f"AQP-{i}"), LEAD, at=OPENED_AT)
         assert result.ok
 
 
