@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,12 @@ import structlog
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
+from audit.erasure import PersonalDataAsCiphertext, SubjectKeys
 from domain import commands as c
 from domain.errors import AlreadyExists, DomainError, NotFound
 from domain.metadata import Actor, CommandContext, acting
+from domain.data_subjects import DataSubject
+from domain.personal import personal
 from domain.procurement import Competition, competition_state, competition_view, require_role
 
 log = structlog.get_logger("aqp.ledger")
@@ -92,6 +96,8 @@ class Decision:
 
     aggregates: list[Any]
     value: dict[str, Any] | None = None
+    #: done only once the events are stored (e.g. destroying an erased subject's key)
+    after: Callable[[], None] | None = None
 
 
 Handler = Callable[["Ledger", Any, Actor, datetime], Decision]
@@ -117,6 +123,16 @@ class Ledger(Application):
         super().__init__(env)
         #: called with the recordings after each committed command (e.g. the audit log follower)
         self.after_save: list[Callable[[list[Any]], None]] = []
+
+    def register_transcodings(self, transcoder: Any) -> None:
+        super().register_transcodings(transcoder)
+        # Personal data is stored only as ciphertext under its subject's key; the key table
+        # lives in the same database, which exists once the recorder does (hence lazily).
+        transcoder.register(PersonalDataAsCiphertext(lambda: self.subject_keys))
+
+    @cached_property
+    def subject_keys(self) -> SubjectKeys:
+        return SubjectKeys(self)
 
     @classmethod
     def from_database_url(cls, database_url: str, *, create_tables: bool = True) -> Ledger:
@@ -169,6 +185,8 @@ class Ledger(Application):
             with acting(ctx):
                 decision = handler(self, command, actor, now)
             recordings = self.save(*decision.aggregates) if decision.aggregates else []
+            if decision.after is not None:
+                decision.after()
         except DomainError as err:
             log.info("command_refused", code=err.code, reason=err.message)
             return c.CommandResult(ok=False, error=error_info(err))
@@ -354,7 +372,11 @@ _on_competition(
     LEAD,
     "appoint evaluators",
     lambda comp, cmd, actor, now: comp.appoint_evaluator(
-        evaluator=cmd.evaluator, evaluator_org=cmd.evaluator_org, panel=cmd.panel
+        evaluator=cmd.evaluator,
+        evaluator_org=cmd.evaluator_org,
+        panel=cmd.panel,
+        name=personal(cmd.evaluator, cmd.name),
+        email=personal(cmd.evaluator, cmd.email),
     ),
 )
 _on_competition(
@@ -484,6 +506,18 @@ _on_competition(c.ConcludeAward, LEAD, "conclude an award", lambda comp, cmd, ac
 _on_competition(
     c.CancelCompetition, LEAD, "cancel a competition", lambda comp, cmd, actor, now: comp.cancel(reason=cmd.reason)
 )
+
+@handles(c.ErasePersonalData, ("admin",), "erase personal data")
+def _erase_personal_data(ledger: Ledger, cmd: c.ErasePersonalData, actor: Actor, now: datetime) -> Decision:
+    try:
+        subject = ledger.repository.get(DataSubject.id_for(cmd.subject))
+    except AggregateNotFoundError:
+        subject = DataSubject.first_erasure(subject=cmd.subject, reason=cmd.reason)
+    else:
+        subject.erase_again(reason=cmd.reason)
+    # The key goes only once the erasure is on record; if that fails, retrying erases it.
+    return Decision([subject], after=lambda: ledger.subject_keys.erase(cmd.subject))
+
 
 _missing = set(c.COMMAND_TYPES.values()) - set(_HANDLERS)
 assert not _missing, f"commands without a handler: {_missing}"

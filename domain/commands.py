@@ -135,9 +135,12 @@ class OpenTenders(Command, tag="tenders.open"):
 
 class AppointEvaluator(Command, tag="evaluator.appoint"):
     competition: Reference
+    #: an opaque person id; the name and e-mail address are personal data, stored erasably
     evaluator: Reference
     evaluator_org: Reference
     panel: Literal["compliance", "technical", "financial"]
+    name: ShortText | None = None
+    email: Annotated[str, Meta(pattern=r"^[^@\s]+@[^@\s]+$", max_length=320)] | None = None
 
 
 class RecordTraining(Command, tag="evaluator.train"):
@@ -239,6 +242,12 @@ class CancelCompetition(Command, tag="competition.cancel"):
     competition: Reference
 
 
+class ErasePersonalData(Command, tag="personal_data.erase"):
+    """Destroy a data subject's personal data (their key); `reason` is required."""
+
+    subject: Reference
+
+
 AnyCommand = Union[
     OpenCompetition,
     PublishCriteria,
@@ -266,6 +275,7 @@ AnyCommand = Union[
     ResolveChallenge,
     ConcludeAward,
     CancelCompetition,
+    ErasePersonalData,
 ]
 
 COMMAND_TYPES: dict[str, type[Command]] = {

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from domain.errors import NotPermitted, RuleBroken, ValidationFailed
 from domain.metadata import Actor, LedgerAggregate
+from domain.personal import PersonalData, shown
 from domain.working_days import CalendarNotCovered, add_working_days, working_day_on_or_after
 
 LONDON = ZoneInfo("Europe/London")
@@ -532,7 +533,15 @@ class Competition(LedgerAggregate):
 
     # ---------------------------------------------------------------- evaluators
 
-    def appoint_evaluator(self, *, evaluator: str, evaluator_org: str, panel: str) -> None:
+    def appoint_evaluator(
+        self,
+        *,
+        evaluator: str,
+        evaluator_org: str,
+        panel: str,
+        name: PersonalData | None = None,
+        email: PersonalData | None = None,
+    ) -> None:
         self._check_not_closed()
         if panel not in PANELS:
             raise _invalid("panel", "unknown_panel", f"Panel must be one of {', '.join(PANELS)}.")
@@ -541,18 +550,27 @@ class Competition(LedgerAggregate):
         record = self.evaluators.get(evaluator)
         if record and panel in record["panels"]:
             return
-        self.trigger_event(self.EvaluatorAppointed, evaluator=evaluator, evaluator_org=evaluator_org, panel=panel)
+        self.trigger_event(
+            self.EvaluatorAppointed, evaluator=evaluator, evaluator_org=evaluator_org, panel=panel, name=name, email=email
+        )
 
     class EvaluatorAppointed(LedgerAggregate.Event):
         evaluator: str
         evaluator_org: str
         panel: str
+        #: personal data of the evaluator, erasable (see domain/personal.py)
+        name: PersonalData | None
+        email: PersonalData | None
 
         def apply(self, c: Competition) -> None:
             record = c.evaluators.setdefault(
                 self.evaluator,
                 {"org": self.evaluator_org, "panels": [], "trained_at": None, "declarations": {}},
             )
+            if self.name is not None:
+                record["name"] = self.name
+            if self.email is not None:
+                record["email"] = self.email
             record["panels"].append(self.panel)
             record["panels"].sort()
 
@@ -601,7 +619,9 @@ class Competition(LedgerAggregate):
                     f"{evaluator} declared a conflict with {bidder}; a declared conflict stands for this competition.",
                 )
             if before is None or before["conflicted"] != d["conflicted"]:
-                changes.append({"bidder": bidder, "conflicted": bool(d["conflicted"]), "note": d.get("note") or ""})
+                # A declaration's note is about the evaluator: personal data, erasable.
+                note = PersonalData(evaluator, d["note"]) if d.get("note") else None
+                changes.append({"bidder": bidder, "conflicted": bool(d["conflicted"]), "note": note})
         if not changes:
             return
         self.trigger_event(self.ConflictsDeclared, evaluator=evaluator, declarations=changes)
@@ -1420,7 +1440,7 @@ def competition_state(c: Competition) -> dict[str, Any]:
         "notices": copy.deepcopy(c.notices),
         "clarifications": copy.deepcopy(c.clarifications),
         "tenders": copy.deepcopy(c.tenders),
-        "evaluators": copy.deepcopy(c.evaluators),
+        "evaluators": _jsonable(copy.deepcopy(c.evaluators)),
         "compliance": copy.deepcopy(c.compliance),
         "scores": [copy.deepcopy(s) for _, s in sorted(c.scores.items())],
         "moderations": [copy.deepcopy(m) for _, m in sorted(c.moderations.items())],
@@ -1437,10 +1457,15 @@ def competition_state(c: Competition) -> dict[str, Any]:
 
 
 def _jsonable(value: Any) -> Any:
+    """Plain data for output: times as ISO text, personal data as its value or "[erased]"."""
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, PersonalData):
+        return shown(value)
     return value
 
 

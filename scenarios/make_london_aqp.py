@@ -24,6 +24,13 @@ TECHNICAL = [
     {"id": "r.hughes", "org": "ICB-SWL", "role": "evaluator"},
 ]
 FINANCIAL = {"id": "m.owusu", "org": "ICB-NCL", "role": "evaluator"}
+# Personal data, stored encrypted per person and erasable (`personal_data.erase`).
+NAMES = {
+    "dr.a.patel": ("Dr Anita Patel", "anita.patel@example.nhs.uk"),
+    "s.mensah": ("Samuel Mensah", "samuel.mensah@example.nhs.uk"),
+    "r.hughes": ("Rhian Hughes", "rhian.hughes@example.nhs.uk"),
+    "m.owusu": ("Maame Owusu", "maame.owusu@example.nhs.uk"),
+}
 CONFLICTED, CONFLICTED_WITH = "r.hughes", "maple-grove-nursing"
 
 CRITERIA = [
@@ -153,9 +160,10 @@ def main() -> None:
     }, expect="tenders_not_opened")
     add("2026-02-23T09:00:00Z", LEAD, {"type": "tenders.open"})
 
-    for ev in TECHNICAL:
-        add("2026-02-23T10:00:00Z", LEAD, {"type": "evaluator.appoint", "evaluator": ev["id"], "evaluator_org": ev["org"], "panel": "technical"})
-    add("2026-02-23T10:00:00Z", LEAD, {"type": "evaluator.appoint", "evaluator": FINANCIAL["id"], "evaluator_org": FINANCIAL["org"], "panel": "financial"})
+    for ev, panel in [*((ev, "technical") for ev in TECHNICAL), (FINANCIAL, "financial")]:
+        name, email = NAMES[ev["id"]]
+        add("2026-02-23T10:00:00Z", LEAD, {"type": "evaluator.appoint", "evaluator": ev["id"], "evaluator_org": ev["org"],
+                                           "panel": panel, "name": name, "email": email})
     add("2026-02-24T09:30:00Z", TECHNICAL[0], {
         "type": "score.record", "bidder": "aster-care-homes", "criterion": "T1", "score": 4, "justification": "Strong clinical leadership and audit.",
     }, expect="evaluator_not_trained")

@@ -47,4 +47,5 @@ class _QmarkConnection:
         self.conn = conn
 
     def execute(self, sql: str, params: tuple = ()) -> Any:
-        return self.conn.execute(sql.replace("?", "%s"), params)
+        # Without parameters, "%" in the SQL (LIKE patterns) must not be read as a placeholder.
+        return self.conn.execute(sql.replace("?", "%s"), params) if params else self.conn.execute(sql)
