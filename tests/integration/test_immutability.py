@@ -38,17 +38,20 @@ def test_a_plain_update_or_delete_of_stored_events_fails(ledger, database_url, s
         assert conn.execute(f"SELECT COUNT(*) FROM {events_table(database_url)}").fetchone()[0] == 3
 
 
-def test_truncate_is_refused_on_postgres(ledger, database_url):
-    if database_url.startswith("sqlite"):
-        pytest.skip("SQLite has no TRUNCATE; DELETE FROM is its equivalent and is refused above")
+def test_truncate_is_refused_on_postgres(postgres_url):
+    # SQLite has no TRUNCATE; DELETE FROM is its equivalent and is refused above.
+    database_url = postgres_url
+    ledger = Ledger.from_database_url(database_url)
     open_competitions(ledger, 1)
+    ledger.close()
     with raw_connection(database_url) as conn, pytest.raises(psycopg.Error, match="append-only"):
         conn.execute(f"TRUNCATE {events_table(database_url)}")
 
 
-def test_sqlite_notification_ids_are_a_declared_autoincrement_rowid_so_vacuum_cannot_renumber_them(ledger, database_url):
-    if not database_url.startswith("sqlite"):
-        pytest.skip("PostgreSQL notification ids come from a bigserial column already")
+def test_sqlite_notification_ids_are_a_declared_autoincrement_rowid_so_vacuum_cannot_renumber_them(sqlite_url):
+    # PostgreSQL's notification ids come from a bigserial column already.
+    database_url = sqlite_url
+    ledger = Ledger.from_database_url(database_url)
     open_competitions(ledger, 3)
     before = [n.id for n in ledger.notification_log.select(start=1, limit=10)]
     with raw_connection(database_url) as conn:
@@ -58,11 +61,11 @@ def test_sqlite_notification_ids_are_a_declared_autoincrement_rowid_so_vacuum_ca
         assert "AUTOINCREMENT" in sql
         conn.execute("VACUUM")
     assert [n.id for n in ledger.notification_log.select(start=1, limit=10)] == before
+    ledger.close()
 
 
-def test_the_postgres_application_role_can_append_but_never_change_even_without_the_triggers(database_url):
-    if database_url.startswith("sqlite"):
-        pytest.skip("roles and privileges are PostgreSQL's")
+def test_the_postgres_application_role_can_append_but_never_change_even_without_the_triggers(postgres_url):
+    database_url = postgres_url
     owner = Ledger.from_database_url(database_url)  # creates the tables as the owner
     owner.close()
     role = f"aqp_app_{uuid.uuid4().hex[:8]}"
