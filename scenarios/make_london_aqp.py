@@ -71,7 +71,7 @@ lines: list[dict] = []
 
 
 def provider(org: str) -> dict:
-    return {"id": f"bid-manager@{org}", "org": org, "role": "provider"}
+    return {"id": f"bm-{org}", "org": org, "role": "provider"}
 
 
 def add(at: str, actor: dict, command: dict, expect: str | None = None, note: str | None = None) -> None:
