@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cached_property
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,6 +23,7 @@ from eventsourcing.persistence import IntegrityError
 
 from audit.erasure import PersonalDataAsCiphertext, SubjectKeys
 from domain import commands as c
+from domain.dispatch import HANDLERS, Decision, handles
 from domain.errors import AlreadyExists, DomainError, NotFound
 from domain.metadata import Actor, CommandContext, acting
 from domain.data_subjects import DataSubject
@@ -88,28 +88,6 @@ def redact_url(database_url: str) -> str:
         netloc = parsed.netloc.replace(f":{parsed.password}@", ":***@")
         return parsed._replace(netloc=netloc).geturl()
     return database_url
-
-
-@dataclass
-class Decision:
-    """What a handler produced: aggregates to save and an optional value for the caller."""
-
-    aggregates: list[Any]
-    value: dict[str, Any] | None = None
-    #: done only once the events are stored (e.g. destroying an erased subject's key)
-    after: Callable[[], None] | None = None
-
-
-Handler = Callable[["Ledger", Any, Actor, datetime], Decision]
-_HANDLERS: dict[type[c.Command], tuple[tuple[str, ...], str, Handler]] = {}
-
-
-def handles(command_type: type[c.Command], roles: tuple[str, ...], action: str) -> Callable[[Handler], Handler]:
-    def register(func: Handler) -> Handler:
-        _HANDLERS[command_type] = (roles, action, func)
-        return func
-
-    return register
 
 
 class Ledger(Application):
@@ -179,7 +157,7 @@ class Ledger(Application):
 
     def _decide_and_save(self, command: c.Command, actor: Actor, ctx: CommandContext) -> c.CommandResult:
         now = ctx.at
-        roles, action, handler = _HANDLERS[type(command)]
+        roles, action, handler = HANDLERS[type(command)]
         try:
             require_role(actor, roles, action)
             with acting(ctx):
@@ -519,5 +497,5 @@ def _erase_personal_data(ledger: Ledger, cmd: c.ErasePersonalData, actor: Actor,
     return Decision([subject], after=lambda: ledger.subject_keys.erase(cmd.subject))
 
 
-_missing = set(c.COMMAND_TYPES.values()) - set(_HANDLERS)
+_missing = set(c.COMMAND_TYPES.values()) - set(HANDLERS)
 assert not _missing, f"commands without a handler: {_missing}"
