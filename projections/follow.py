@@ -1,0 +1,159 @@
+"""How a read model follows the ledger: in pages, on either store, without threads.
+
+A read model is an `eventsourcing.projection.Projection` whose view is a `TrackingRecorder`
+(one class per store). The view writes a page's row changes and the page's last notification
+id in ONE transaction, so a crash can neither lose nor double-apply an event, and catching
+up resumes from the view's own tracking position. The library's `ProjectionRunner` needs a
+subscription, which its SQLite recorder does not offer, so `catch_up` reads the notification
+log in pages instead; a PostgreSQL runner can still drive the same projection class event by
+event (`process_event`).
+
+Each read model keeps its position in a tracking table of its own, `<name>_tracking`, on
+both stores (the library's PostgreSQL factory names it so; its SQLite recorder would put
+every read model in one `tracking` table keyed only by the upstream application's name).
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, ClassVar, TypeVar
+from uuid import uuid4
+
+from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.projection import Projection
+from eventsourcing.sqlite import SQLiteDatastore, SQLiteRecorder, SQLiteTrackingRecorder
+
+
+class ReadModelView(TrackingRecorder):
+    """A read model's storage: row changes and tracking position, written together."""
+
+    @abstractmethod
+    def apply(self, changes: Sequence[Any], tracking: Tracking) -> None:
+        """Write `changes` and record `tracking`, in one transaction."""
+
+    @abstractmethod
+    def rows(self) -> list[dict[str, Any]]:
+        """Every row, in the read model's natural order."""
+
+
+TView = TypeVar("TView", bound=ReadModelView)
+
+
+class ReadModel(Projection[TView]):
+    """A projection that can also take a page of events at once (one transaction per page)."""
+
+    #: the columns of a row, in order (for CSV headers)
+    columns: ClassVar[tuple[str, ...]]
+    #: the view class for each store (the same table shapes, the same rows)
+    sqlite_view: ClassVar[type[Any]]
+    postgres_view: ClassVar[type[Any]]
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:  # type: ignore[override]
+        self.process_page([domain_event], tracking)
+
+    @abstractmethod
+    def process_page(self, events: Sequence[Any], tracking: Tracking) -> None:
+        """Apply `events` (in notification order) and record `tracking`, atomically."""
+
+
+class SQLiteTrackingTable(SQLiteTrackingRecorder):
+    """The library's SQLite tracking recorder, with the position in a table of its own."""
+
+    def __init__(self, datastore: SQLiteDatastore, *, tracking_table_name: str = "tracking", **kwargs: Any) -> None:
+        if not datastore.single_row_tracking:
+            raise ValueError("read models need single-row tracking (SINGLE_ROW_TRACKING=yes, the default)")
+        self.tracking_table_name = tracking_table_name
+        super().__init__(datastore, **kwargs)
+        t = tracking_table_name
+        # As the library's statements, on this table: the position only ever moves forward.
+        self.insert_tracking_statement = (
+            f"INSERT INTO {t} VALUES (:application_name, :notification_id) "
+            "ON CONFLICT (application_name) DO UPDATE SET notification_id = :notification_id "
+            f"WHERE {t}.notification_id < :notification_id RETURNING notification_id"
+        )
+        self.select_max_tracking_id_statement = f"SELECT MAX(notification_id) FROM {t} WHERE application_name=?"
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *SQLiteRecorder.construct_create_table_statements(self),
+            (
+                f"CREATE TABLE IF NOT EXISTS {self.tracking_table_name} ("
+                "application_name TEXT, notification_id INTEGER, PRIMARY KEY (application_name)) WITHOUT ROWID"
+            ),
+        ]
+
+
+def tracking_table(read_model: type[ReadModel[Any]]) -> str:
+    return f"{read_model.name}_tracking"
+
+
+def live_view(ledger: Any, read_model: type[ReadModel[TView]]) -> TView:
+    """The read model's view in the ledger's own database (tables created if the ledger may)."""
+    datastore = ledger.recorder.datastore
+    if isinstance(datastore, SQLiteDatastore):
+        view_class = read_model.sqlite_view
+    elif isinstance(datastore, PostgresDatastore):
+        view_class = read_model.postgres_view
+    else:  # pragma: no cover - the ledger runs only on these two stores
+        raise TypeError(f"no {read_model.name} view for {type(datastore).__name__}")
+    view = view_class(datastore, tracking_table_name=tracking_table(read_model))
+    if ledger.factory.env_create_table():
+        view.create_table()
+    return view
+
+
+@contextmanager
+def scratch_view(read_model: type[ReadModel[TView]]) -> Iterator[TView]:
+    """The read model's view in a fresh in-memory SQLite database, gone on exit."""
+    datastore = SQLiteDatastore(f"file:aqp-scratch-{uuid4().hex}?mode=memory&cache=shared")
+    try:
+        view = read_model.sqlite_view(datastore, tracking_table_name=tracking_table(read_model))
+        view.create_table()
+        yield view
+    finally:
+        datastore.close()
+
+
+def catch_up(
+    ledger: Any, projection: ReadModel[Any], *, as_of: datetime | None = None, page_size: int | None = None
+) -> int:
+    """Apply every event the view has not seen yet, a page per transaction; returns how many.
+
+    With `as_of`, only events whose timestamp is at or before it are applied (a replay into a
+    scratch view). The end is fixed when the call starts, so a busy ledger cannot keep it
+    running. If another process moved the position meanwhile, its page is dropped whole (the
+    tracking insert refuses to go backwards) and reading resumes from the new position.
+    """
+    view = projection.view
+    stop = ledger.recorder.max_notification_id() or 0
+    position = view.max_tracking_id(ledger.name) or 0
+    applied = 0
+    while position < stop:
+        notifications = ledger.notification_log.select(
+            start=position,
+            limit=page_size or ledger.log_section_size,
+            stop=stop,
+            topics=projection.topics,
+            inclusive_of_start=False,
+        )
+        # With nothing it follows left, the page is empty and records that it has seen up to
+        # `stop` all the same, so "has the view seen notification N?" (`view.wait`) has an answer.
+        end = notifications[-1].id if notifications else stop
+        events = [ledger.mapper.to_domain_event(n) for n in notifications]
+        if as_of is not None:
+            events = [e for e in events if e.timestamp <= as_of]
+        try:
+            projection.process_page(events, Tracking(ledger.name, end))
+        except IntegrityError:
+            moved = view.max_tracking_id(ledger.name) or 0
+            if moved <= position:
+                raise
+            position = moved
+            continue
+        position = end
+        applied += len(events)
+    return applied

@@ -1,0 +1,199 @@
+"""The competition list in the ledger's own database (each test runs on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eventsourcing.persistence import IntegrityError, Tracking
+
+from api.scenario import apply_lines
+from domain import commands as c
+from domain.application import Ledger
+from domain.metadata import Actor
+from projections.competitions import (
+    CompetitionList,
+    RowChange,
+    catch_up,
+    competition_list,
+    open_view,
+)
+
+SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "london-aqp-care-homes-2026.jsonl"
+LEAD = Actor(id="lead", org="CSU", role="procurement_lead")
+UTC = timezone.utc
+
+
+def apply_example(ledger: Ledger, lines: list[str] | None = None) -> None:
+    outcomes = list(apply_lines(ledger, lines if lines is not None else SCENARIO.read_text().splitlines()))
+    assert [o.line for o in outcomes if not o.met] == []
+
+
+def open_competition(ledger: Ledger, reference: str) -> None:
+    result = ledger.handle(
+        c.OpenCompetition(
+            competition=reference,
+            title=f"Round {reference}",
+            procedure="open",
+            standstill_regime="pa2023",
+            lots=[c.LotSpec(id="L1", name="London"), c.LotSpec(id="L2", name="Kent")],
+            clarification_deadline=datetime(2026, 2, 1, tzinfo=UTC),
+            tender_deadline=datetime(2026, 2, 20, 12, tzinfo=UTC),
+        ),
+        LEAD,
+        at=datetime(2026, 1, 5, 9, tzinfo=UTC),
+    )
+    assert result.ok, result.error
+
+
+def cancel(ledger: Ledger, reference: str) -> None:
+    result = ledger.handle(
+        c.CancelCompetition(competition=reference, reason="The budget was withdrawn."),
+        LEAD,
+        at=datetime(2026, 1, 6, 9, tzinfo=UTC),
+    )
+    assert result.ok, result.error
+
+
+def competition_events(ledger: Ledger) -> int:
+    """How many stored events the list follows (the scenario records other kinds too)."""
+    return len(ledger.notification_log.select(start=1, limit=1000, topics=CompetitionList.topics))
+
+
+def row_from_aggregate(ledger: Ledger, reference: str) -> dict[str, Any]:
+    """The row as the aggregate itself says it should read."""
+    comp = ledger.competition(reference)
+    live = [b for b, t in comp.tenders.items() if t["status"] == "submitted"]
+    awarded = {lot: bidders for lot, bidders in (comp.award or {}).get("awards", {}).items() if bidders}
+    return {
+        "reference": comp.reference,
+        "title": comp.title,
+        "authority": comp.authority,
+        "procedure": comp.procedure,
+        "standstill_regime": comp.standstill_regime,
+        "status": comp.status,
+        "lots": len(comp.lots),
+        "tender_deadline": comp.tender_deadline.astimezone(UTC).isoformat(),
+        "tenders": len(live) if comp.opened_at else None,
+        "awarded_lots": len(awarded) if comp.award else None,
+        "awarded_bidders": len({b for bs in awarded.values() for b in bs}) if comp.award else None,
+        "last_event_at": comp.modified_on.astimezone(UTC).isoformat(),
+        "version": comp.version,
+    }
+
+
+def test_the_live_competition_list_matches_the_aggregates_after_the_example_scenario(ledger):
+    apply_example(ledger)
+    open_competition(ledger, "AQP-ZZ-OPEN")
+    open_competition(ledger, "AQP-AA-CANCELLED")
+    cancel(ledger, "AQP-AA-CANCELLED")
+
+    assert catch_up(ledger) == competition_events(ledger)
+
+    references = ["AQP-AA-CANCELLED", "AQP-CH-2026", "AQP-ZZ-OPEN"]
+    rows = competition_list(ledger)
+    assert rows == [row_from_aggregate(ledger, ref) for ref in references]
+    example = rows[1]
+    assert (example["status"], example["tenders"], example["awarded_lots"], example["awarded_bidders"]) == ("awarded", 13, 3, 10)
+    assert [r["status"] for r in rows] == ["cancelled", "awarded", "open"]
+    assert rows[2]["tenders"] is None
+
+
+def test_catching_up_twice_changes_nothing_and_pages_give_the_same_list(ledger):
+    apply_example(ledger)
+    # The last event is one the list does not follow; its position is recorded all the same.
+    erase = c.ErasePersonalData(subject="nobody", reason="Erasure request ER-1")
+    assert ledger.handle(erase, Actor(id="dpo", org="CSU", role="admin"), at=datetime(2026, 6, 1, tzinfo=UTC)).ok
+    assert catch_up(ledger, page_size=7) == competition_events(ledger)  # many pages, a transaction each
+    view = open_view(ledger)
+    rows, position = view.rows(), view.max_tracking_id(ledger.name)
+    assert position == ledger.max_position()
+
+    assert catch_up(ledger) == 0
+    assert view.rows() == rows and view.max_tracking_id(ledger.name) == position
+
+
+def test_a_new_process_catches_up_from_where_the_list_stopped(database_url):
+    lines = SCENARIO.read_text().splitlines()
+    first = Ledger.from_database_url(database_url)
+    try:
+        apply_example(first, lines[:60])
+        applied_first = catch_up(first)
+        apply_example(first, lines[60:])
+    finally:
+        first.close()
+    second = Ledger.from_database_url(database_url)
+    try:
+        assert applied_first + catch_up(second) == competition_events(second)
+        assert open_view(second).max_tracking_id(second.name) == second.max_position()
+        assert competition_list(second) == [row_from_aggregate(second, "AQP-CH-2026")]
+    finally:
+        second.close()
+
+
+def test_a_failure_half_way_through_a_page_leaves_neither_rows_nor_position_moved(ledger):
+    open_competition(ledger, "AQP-A")
+    catch_up(ledger)
+    view = open_view(ledger)
+    rows_before, position_before = view.rows(), view.max_tracking_id(ledger.name)
+    open_competition(ledger, "AQP-B")
+    cancel(ledger, "AQP-A")
+
+    written: list[RowChange] = []
+    write = view._write
+
+    def write_then_fail(cursor: Any, change: RowChange) -> None:
+        write(cursor, change)
+        written.append(change)
+        raise RuntimeError("the projection process died half way through the page")
+
+    view._write = write_then_fail  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        catch_up(ledger, view)
+    assert len(written) == 1  # AQP-B's row was written inside the transaction...
+    assert view.rows() == rows_before  # ...and rolled back with it
+    assert view.max_tracking_id(ledger.name) == position_before
+
+    del view._write
+    assert catch_up(ledger, view) == 2
+    assert [(r["reference"], r["status"]) for r in view.rows()] == [("AQP-A", "cancelled"), ("AQP-B", "open")]
+
+
+def test_a_page_whose_position_is_already_recorded_writes_nothing(ledger):
+    open_competition(ledger, "AQP-A")
+    catch_up(ledger)
+    view = open_view(ledger)
+    rows_before = view.rows()
+    ghost = RowChange("00000000-0000-0000-0000-000000000001", {"reference": "AQP-GHOST", "status": "open"}, new=True)
+    with pytest.raises(IntegrityError):
+        view.apply([ghost], Tracking(ledger.name, view.max_tracking_id(ledger.name)))
+    assert view.rows() == rows_before
+
+
+def test_two_processes_catching_up_at_once_apply_each_event_once(database_url, ledger):
+    open_competition(ledger, "AQP-A")
+    open_competition(ledger, "AQP-B")
+    cancel(ledger, "AQP-A")
+    other = Ledger.from_database_url(database_url)
+    try:
+        mine, theirs = open_view(ledger), open_view(other)
+        # The other process read the position (nothing yet), then this one caught up first.
+        reads: list[str] = []
+        real = theirs.max_tracking_id
+
+        def stale_then_real(name: str) -> int | None:
+            reads.append(name)
+            return None if len(reads) == 1 else real(name)
+
+        theirs.max_tracking_id = stale_then_real  # type: ignore[method-assign]
+        assert catch_up(ledger, mine) == 3
+        assert catch_up(other, theirs) == 0  # its page is refused whole; it resumes from the new position
+        assert len(reads) == 2
+        assert [(r["reference"], r["status"], r["version"]) for r in mine.rows()] == [
+            ("AQP-A", "cancelled", 2),
+            ("AQP-B", "open", 1),
+        ]
+    finally:
+        other.close()

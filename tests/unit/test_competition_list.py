@@ -1,0 +1,99 @@
+"""The competition list's handlers, event by event (pure: no store, no clock)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+
+from domain.data_subjects import DataSubject
+from domain.procurement import Competition
+from projections.competitions import (
+    COLUMNS,
+    FOLLOWED,
+    RowChange,
+    changes,
+    competition_events,
+)
+from tests.unit.story import LEAD, as_, in_standstill, opened, tendered
+
+AFTER_STANDSTILL = datetime(2026, 5, 1, 9, tzinfo=timezone.utc)
+
+
+def fold(events: list[Any], rows: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+    """What a view does with the changes, in memory."""
+    rows = {} if rows is None else rows
+    for event in events:
+        change = changes(event)
+        if change.new:
+            assert change.competition_id not in rows
+            rows[change.competition_id] = dict(change.values)
+        else:
+            rows[change.competition_id].update(change.values)
+    return rows
+
+
+def only_row(rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    (row,) = rows.values()
+    return row
+
+
+def test_an_opened_competition_is_a_new_row_with_every_column():
+    c = opened()
+    (opened_event, _criteria) = c.collect_events()
+    change = changes(opened_event)
+    assert change.new and change.competition_id == str(c.id)
+    assert set(change.values) == set(COLUMNS)
+    assert change.values["status"] == "open" and change.values["lots"] == 2
+    assert change.values["tender_deadline"] == "2026-02-20T12:00:00+00:00"
+    assert change.values["tenders"] is None and change.values["awarded_lots"] is None
+
+
+def test_sealed_tenders_move_only_the_version_and_time_and_the_count_stays_null():
+    c = tendered()
+    events = c.collect_events()
+    for event in events:
+        if isinstance(event, Competition.TenderSubmitted):
+            assert changes(event) == RowChange(
+                str(c.id), {"version": event.originator_version, "last_event_at": event.timestamp.isoformat()}
+            )
+    row = only_row(fold(events))
+    assert row["tenders"] is None and row["version"] == c.version
+
+
+def test_the_list_follows_a_competition_to_its_award():
+    c = in_standstill()
+    with as_(LEAD, AFTER_STANDSTILL):
+        c.conclude_award(now=AFTER_STANDSTILL)
+    row = only_row(fold(c.collect_events()))
+    assert row["status"] == c.status == "awarded"
+    assert row["tenders"] == 3
+    awarded = {lot: bidders for lot, bidders in c.award["awards"].items() if bidders}
+    assert row["awarded_lots"] == len(awarded)
+    assert row["awarded_bidders"] == len({b for bidders in awarded.values() for b in bidders})
+    assert (row["version"], row["last_event_at"]) == (c.version, AFTER_STANDSTILL.isoformat())
+
+
+def test_an_upheld_challenge_puts_the_row_back_into_evaluation_and_a_dismissed_one_does_not():
+    for outcome, status in (("upheld", "evaluation"), ("dismissed", "standstill")):
+        c = in_standstill()
+        with as_(LEAD, datetime(2026, 4, 2, tzinfo=timezone.utc)):
+            ch = c.receive_challenge(bidder="beech", kind="challenge", grounds="The scores were not moderated.")
+            c.resolve_challenge(challenge=ch, outcome=outcome, decision="Reviewed by the panel.", now=c.modified_on)
+        assert only_row(fold(c.collect_events()))["status"] == c.status == status
+
+
+def test_a_cancelled_competition_shows_as_cancelled():
+    c = tendered()
+    with as_(LEAD, datetime(2026, 2, 15, tzinfo=timezone.utc), reason="Market conditions changed."):
+        c.cancel(reason="Market conditions changed.")
+    assert only_row(fold(c.collect_events()))["status"] == "cancelled"
+
+
+def test_the_list_follows_every_competition_event_and_no_other():
+    assert set(FOLLOWED) == set(competition_events())
+    with as_(LEAD, datetime(2026, 1, 1, tzinfo=timezone.utc)):
+        subject = DataSubject.first_erasure(subject="p-1", reason="request FOI-1")
+    with pytest.raises(TypeError):
+        changes(subject.collect_events()[0])
