@@ -13,7 +13,7 @@ from collections.abc import Callable
 from functools import cached_property
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, unquote, urlparse
 
 import msgspec
@@ -25,7 +25,7 @@ from audit.erasure import PersonalDataAsCiphertext, SubjectKeys
 from domain import commands as c
 from domain.dispatch import HANDLERS, Decision, handles
 from domain.errors import AlreadyExists, DomainError, NotFound
-from domain.metadata import Actor, CommandContext, acting
+from domain.metadata import Actor, CommandContext, LedgerAggregate, acting
 from domain.data_subjects import DataSubject
 from domain.personal import personal
 from domain.procurement import Competition, competition_state, competition_view, require_role
@@ -33,6 +33,7 @@ from domain.procurement import Competition, competition_state, competition_view,
 log = structlog.get_logger("aqp.ledger")
 
 DEFAULT_DATABASE_URL = "sqlite:///var/ledger.db"
+TAggregate = TypeVar("TAggregate", bound=LedgerAggregate)
 
 
 def store_env(database_url: str, *, create_tables: bool = True) -> dict[str, str]:
@@ -197,23 +198,33 @@ class Ledger(Application):
 
     # -------------------------------------------------------------------- reads
 
-    def competition(self, reference: str, *, as_of: datetime | None = None) -> Competition:
-        """The competition now, or as it stood at `as_of` (replayed from its events)."""
-        competition_id = Competition.id_for(reference)
+    def aggregate(self, cls: type[TAggregate], reference: str, *, as_of: datetime | None = None) -> TAggregate:
+        """The aggregate now, or as it stood at `as_of` (replayed from its events)."""
+        aggregate_id = cls.id_for(reference)
         try:
             if as_of is None:
-                return self.repository.get(competition_id)
+                return self.repository.get(aggregate_id)
             version = None
-            for event in self.events.get(competition_id):
+            for event in self.events.get(aggregate_id):
                 if event.timestamp > as_of:
                     break
                 version = event.originator_version
             if version is None:
-                raise AggregateNotFoundError(competition_id)
-            return self.repository.get(competition_id, version=version)
+                raise AggregateNotFoundError(aggregate_id)
+            return self.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
             when = f" as of {as_of.isoformat()}" if as_of else ""
-            raise NotFound(f"There is no competition {reference}{when}.", code="competition_not_found") from None
+            raise NotFound(f"There is no {cls.KIND.replace('_', ' ')} {reference}{when}.", code=f"{cls.KIND}_not_found") from None
+
+    def exists(self, cls: type[LedgerAggregate], reference: str) -> bool:
+        try:
+            self.repository.get(cls.id_for(reference))
+        except AggregateNotFoundError:
+            return False
+        return True
+
+    def competition(self, reference: str, *, as_of: datetime | None = None) -> Competition:
+        return self.aggregate(Competition, reference, as_of=as_of)
 
     def show_competition(
         self, reference: str, *, as_of: datetime | None = None, viewer: Actor | None = None
@@ -261,11 +272,7 @@ def _on_competition(
 
 @handles(c.OpenCompetition, LEAD, "open a competition")
 def _open_competition(ledger: Ledger, cmd: c.OpenCompetition, actor: Actor, now: datetime) -> Decision:
-    try:
-        ledger.repository.get(Competition.id_for(cmd.competition))
-    except AggregateNotFoundError:
-        pass
-    else:
+    if ledger.exists(Competition, cmd.competition):
         raise AlreadyExists(f"Competition {cmd.competition} already exists.", code="competition_exists")
     competition = Competition.open(
         reference=cmd.competition,
@@ -281,6 +288,7 @@ def _open_competition(ledger: Ledger, cmd: c.OpenCompetition, actor: Actor, now:
         tender_deadline=cmd.tender_deadline,
         moderation_spread=cmd.moderation_spread,
         now=now,
+        framework=cmd.framework,
     )
     return Decision([competition])
 
@@ -496,6 +504,9 @@ def _erase_personal_data(ledger: Ledger, cmd: c.ErasePersonalData, actor: Actor,
     # The key goes only once the erasure is on record; if that fails, retrying erases it.
     return Decision([subject], after=lambda: ledger.subject_keys.erase(cmd.subject))
 
+
+import domain.contract_handlers  # noqa: E402, F401 - registers the framework and contract handlers
+import domain.provider_handlers  # noqa: E402, F401 - registers the provider and location handlers
 
 _missing = set(c.COMMAND_TYPES.values()) - set(HANDLERS)
 assert not _missing, f"commands without a handler: {_missing}"

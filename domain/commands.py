@@ -8,24 +8,15 @@ state are the aggregates' business.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal, Union
 
 import msgspec
 from msgspec import Meta, Struct
 
-Reference = Annotated[str, Meta(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/-]*$")]
-Text = Annotated[str, Meta(min_length=1, max_length=20_000)]
-ShortText = Annotated[str, Meta(min_length=1, max_length=500)]
-Sha256 = Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$")]
-Pence = Annotated[int, Meta(ge=0)]
-Instant = Annotated[datetime, Meta(tz=True)]
-
-
-class Command(Struct, tag_field="type", forbid_unknown_fields=True, kw_only=True):
-    """Base of every command. `reason` is recorded in the events' metadata."""
-
-    reason: str | None = None
+from domain.command_types import Command, Instant, Pence, Reference, Sha256, ShortText, Text  # noqa: F401 - re-exported
+from domain.contract_commands import CONTRACT_COMMANDS
+from domain.provider_commands import PROVIDER_COMMANDS
 
 
 class LotSpec(Struct, forbid_unknown_fields=True):
@@ -82,6 +73,8 @@ class OpenCompetition(Command, tag="competition.open"):
     clarification_deadline: Instant
     tender_deadline: Instant
     moderation_spread: Annotated[int, Meta(ge=0)] = 1
+    #: the framework the awarded contracts are called off (contracts follow the award)
+    framework: Reference | None = None
 
 
 class PublishCriteria(Command, tag="criteria.publish"):
@@ -248,7 +241,7 @@ class ErasePersonalData(Command, tag="personal_data.erase"):
     subject: Reference
 
 
-AnyCommand = Union[
+PROCUREMENT_COMMANDS = (
     OpenCompetition,
     PublishCriteria,
     PublishDocument,
@@ -276,7 +269,9 @@ AnyCommand = Union[
     ConcludeAward,
     CancelCompetition,
     ErasePersonalData,
-]
+)
+
+AnyCommand = Union[(*PROCUREMENT_COMMANDS, *CONTRACT_COMMANDS, *PROVIDER_COMMANDS)]  # type: ignore[valid-type]
 
 COMMAND_TYPES: dict[str, type[Command]] = {
     cls.__struct_config__.tag: cls for cls in AnyCommand.__args__  # type: ignore[attr-defined]

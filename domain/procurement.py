@@ -124,6 +124,7 @@ class Competition(LedgerAggregate):
         self.clarification_deadline: datetime | None = None
         self.tender_deadline: datetime | None = None
         self.moderation_spread = 1
+        self.framework: str | None = None
         self.criteria: dict[str, dict[str, Any]] = {}
         self.criteria_version = 0
         self.quality_threshold: int | None = None
@@ -165,6 +166,7 @@ class Competition(LedgerAggregate):
         tender_deadline: datetime,
         moderation_spread: int,
         now: datetime,
+        framework: str | None = None,
     ) -> Competition:
         if procedure not in PROCEDURES:
             raise _invalid("procedure", "unknown_procedure", f"Procedure must be one of {', '.join(PROCEDURES)}.")
@@ -201,6 +203,7 @@ class Competition(LedgerAggregate):
             clarification_deadline=clarification_deadline,
             tender_deadline=tender_deadline,
             moderation_spread=moderation_spread,
+            framework=framework,
         )
 
     class Opened(LedgerAggregate.Created):
@@ -213,8 +216,10 @@ class Competition(LedgerAggregate):
         clarification_deadline: datetime
         tender_deadline: datetime
         moderation_spread: int
+        framework: str | None = None
 
         def apply(self, c: Competition) -> None:
+            c.framework = self.framework
             c.reference = self.reference
             c.title = self.title
             c.authority = self.authority
@@ -1421,6 +1426,7 @@ def competition_state(c: Competition) -> dict[str, Any]:
         "title": c.title,
         "authority": c.authority,
         "procedure": c.procedure,
+        "framework": c.framework,
         "standstill_regime": c.standstill_regime,
         "status": c.status,
         "lots": copy.deepcopy(c.lots),

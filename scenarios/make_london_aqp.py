@@ -17,6 +17,8 @@ import json
 import sys
 
 REF = "AQP-CH-2026"
+FRAMEWORK = "AQP-NH-LONDON"
+COMMISSIONER = {"id": "u-ncl-commissioning-lead", "org": "ICB-NCL", "role": "commissioner"}
 LEAD = {"id": "j.okafor", "org": "NEL-CSU", "role": "procurement_lead"}
 TECHNICAL = [
     {"id": "dr.a.patel", "org": "ICB-NCL", "role": "evaluator"},
@@ -88,6 +90,19 @@ def sha(text: str) -> str:
 
 
 def main() -> None:
+    # The framework the round's contracts are called off (seed 000: 5 ICBs, 32 directorates).
+    lines.append({"actor": COMMISSIONER, "at": "2026-01-02T09:00:00Z", "command": {
+        "type": "framework.establish", "framework": FRAMEWORK,
+        "title": "London Any Qualified Provider framework: nursing homes (NHS Continuing Healthcare)",
+        "kind": "care_homes", "lots": [{"id": lot["id"], "name": lot["name"]} for lot in LOTS],
+        "commissioners": [{"org": org, "kind": "icb"} for org in ("ICB-NCL", "ICB-NEL", "ICB-NWL", "ICB-SEL", "ICB-SWL")],
+        "starts_on": "2026-04-01", "ends_on": "2030-03-31", "regime": "pcr2015", "escalation_ladder": "nottingham",
+        "max_extension_months": 24,
+    }})
+    lines.append({"actor": COMMISSIONER, "at": "2026-01-02T09:05:00Z", "command": {
+        "type": "framework.set_prices", "framework": FRAMEWORK, "effective_from": "2026-04-01",
+        "rates": {"nursing": 98_500, "nursing_dementia": 105_000, "residential": 82_000, "residential_dementia": 88_500},
+    }})
     add("2026-01-05T09:00:00Z", provider("aster-care-homes"), {
         "type": "competition.open", "title": "x", "procedure": "light_touch", "standstill_regime": "pcr2015",
         "lots": LOTS, "clarification_deadline": "2026-02-06T17:00:00Z", "tender_deadline": "2026-02-20T12:00:00Z",
@@ -97,7 +112,7 @@ def main() -> None:
         "title": "London AQP for NHS Continuing Healthcare nursing home placements 2026/27",
         "procedure": "light_touch", "standstill_regime": "pcr2015", "lots": LOTS,
         "clarification_deadline": "2026-02-06T17:00:00Z", "tender_deadline": "2026-02-20T12:00:00Z",
-        "moderation_spread": 1,
+        "moderation_spread": 1, "framework": FRAMEWORK,
     })
     add("2026-01-05T09:05:00Z", LEAD, {
         "type": "criteria.publish", "criteria": CRITERIA, "quality_threshold": 60,
