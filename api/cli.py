@@ -17,7 +17,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +29,13 @@ from audit.follower import AuditFollower
 from audit.log import AuditLog
 from audit.signing import KeyFileError
 from audit.verifier.note import NoteError, parse_verifier_key
-from audit.verify import verify
-
+from api.cqc_import import import_records
 from api.logging import configure_logging
 from api.scenario import apply_lines, describe
+from audit.replay import READ_MODELS, aggregate_kinds, describe_diff, diff, replay_projection, rows_as_csv, rows_as_json, state_as_of
+from audit.verify import verify
+from domain import commands as c
+from domain.award_process import ContractsFromAwards
 from domain.application import DEFAULT_DATABASE_URL, Ledger, redact_url
 from domain.errors import DomainError
 from domain.metadata import ROLES, Actor
@@ -50,6 +53,8 @@ def open_ledger(url: str) -> Ledger:
         create = os.environ.get("AQP_CREATE_TABLES", "yes").lower() not in ("no", "false", "0")
         ledger = Ledger.from_database_url(url, create_tables=create)
         AuditFollower.attach_from_env(ledger)
+        # Contracts follow awards as soon as an award is stored.
+        ledger.after_save.append(ContractsFromAwards(ledger))
         return ledger
     except ValueError as err:
         raise SystemExit(f"aqp: {err}") from None
@@ -239,8 +244,6 @@ def _verify(ledger: Ledger, ring: KeyRing, args: argparse.Namespace) -> int:
 
 def cmd_show_kind(args: argparse.Namespace) -> int:
     """`aqp show KIND REF`: any aggregate's full state, now or as of a time."""
-    from audit.replay import state_as_of
-
     ledger = open_ledger(database_url(args))
     try:
         state = state_as_of(ledger, args.kind, args.reference, args.as_of)
@@ -253,8 +256,6 @@ def cmd_show_kind(args: argparse.Namespace) -> int:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     """`aqp replay`: a read model as it stood at a time, rebuilt in a scratch store."""
-    from audit.replay import READ_MODELS, replay_projection, rows_as_csv, rows_as_json
-
     ledger = open_ledger(database_url(args))
     try:
         rows = replay_projection(ledger, args.projection, args.as_of)
@@ -270,8 +271,6 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def cmd_diff(args: argparse.Namespace) -> int:
     """`aqp diff`: what changed in an aggregate between two times, and the events between."""
-    from audit.replay import describe_diff, diff
-
     ledger = open_ledger(database_url(args))
     try:
         result = diff(ledger, args.kind, args.reference, args.t1, args.t2)
@@ -283,6 +282,38 @@ def cmd_diff(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(msgspec.json.format(msgspec.json.encode(result), indent=2).decode() + "\n")
     return 0
+
+
+def cmd_gdpr_erase(args: argparse.Namespace) -> int:
+    ledger = open_ledger(database_url(args))
+    result = ledger.handle(c.ErasePersonalData(subject=args.subject, reason=args.reason), args.actor)
+    if not result.ok:
+        print(f"aqp gdpr erase: {result.error.message}", file=sys.stderr)  # type: ignore[union-attr]
+        return 1
+    print(f"erased the personal data of {args.subject}; erasure recorded at position {result.events[0].position}")
+    return 0
+
+
+def cmd_cqc_import(args: argparse.Namespace) -> int:
+    try:
+        loaded = json.loads(Path(args.file).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        print(f"aqp cqc import: cannot read {args.file}: {err}", file=sys.stderr)
+        return 2
+    if isinstance(loaded, dict) and isinstance(loaded.get("examples"), list):
+        records = [example.get("record") for example in loaded["examples"]]
+    else:
+        records = loaded if isinstance(loaded, list) else [loaded]
+    ledger = open_ledger(database_url(args))
+    outcomes = import_records(ledger, records, args.actor, datetime.now(timezone.utc))
+    for outcome in outcomes:
+        sys.stdout.write(msgspec.json.encode(outcome).decode() + "\n")
+    refused = [o for o in outcomes if o.outcome == "refused"]
+    counts = {kind: sum(1 for o in outcomes if o.outcome == kind) for kind in ("recorded", "unchanged", "refused")}
+    print(", ".join(f"{n} {kind}" for kind, n in counts.items()), file=sys.stderr)
+    for o in refused:
+        print(f"record {o.index} ({o.location or 'no location id'}): {o.code} at {o.field}: {o.message}", file=sys.stderr)
+    return 1 if refused else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -326,8 +357,6 @@ def main(argv: list[str] | None = None) -> int:
     audit.set_defaults(func=cmd_audit)
 
     # Replay (audit): `show` for every kind of aggregate, read models as of a time, diffs.
-    from audit.replay import READ_MODELS, aggregate_kinds
-
     kinds = aggregate_kinds()
     for kind in kinds:
         if kind in show_sub.choices:
@@ -350,6 +379,24 @@ def main(argv: list[str] | None = None) -> int:
     changed.add_argument("--to", dest="t2", type=parse_instant, required=True, metavar="T2", help="ISO 8601 time (inclusive)")
     changed.add_argument("--format", choices=["json", "text"], default="json", help="text: a readable listing")
     changed.set_defaults(func=cmd_diff)
+
+    gdpr = sub.add_parser("gdpr", help="personal data: erase a data subject")
+    gdpr_sub = gdpr.add_subparsers(dest="action", required=True)
+    erase = gdpr_sub.add_parser("erase", help="destroy a subject's personal data (their key); history still verifies")
+    erase.add_argument("subject", help="the person's opaque id")
+    erase.add_argument("--reason", required=True, help="the request's reference (no personal data)")
+    erase.add_argument("--as", dest="actor", type=parse_viewer, required=True, metavar="ROLE:ORG:ID", help="who erases (an admin)")
+    erase.set_defaults(func=cmd_gdpr_erase)
+
+    cqc = sub.add_parser("cqc", help="the regulator's data")
+    cqc_sub = cqc.add_subparsers(dest="action", required=True)
+    cqc_import = cqc_sub.add_parser("import", help="import CQC API location records from a JSON file")
+    cqc_import.add_argument("file", help="one record, a list of records, or {'examples': [{'record': ...}]}")
+    cqc_import.add_argument(
+        "--as", dest="actor", type=parse_viewer, default=Actor(id="cqc-import", org="aqp-ledger", role="system"),
+        metavar="ROLE:ORG:ID", help="who imports (default: the system)",
+    )
+    cqc_import.set_defaults(func=cmd_cqc_import)
 
     args = parser.parse_args(argv)
     if getattr(args, "name", "x") is None:

@@ -1,0 +1,53 @@
+"""Erasing a person and importing the regulator's records, as an operator runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIO = ROOT / "scenarios" / "london-aqp-care-homes-2026.jsonl"
+CQC_RECORDS = ROOT.parent / "shared" / "cqc" / "location_examples.json"
+
+
+def aqp(*args: str, env: dict) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "api.cli", *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+
+
+def test_erasing_an_evaluator_shows_erased_everywhere_and_the_ledger_still_verifies(database_url, tmp_path):
+    env = {**os.environ, "AQP_DATABASE_URL": database_url, "AQP_KEY_DIR": str(tmp_path / "keys"), "AQP_LOG_FORMAT": "json"}
+    assert aqp("apply", "--quiet", str(SCENARIO), env=env).returncode == 0
+    assert aqp("keys", "init", env=env).returncode == 0
+    assert aqp("audit", "checkpoint", env=env).returncode == 0
+    before = json.loads(aqp("show", "competition", "AQP-CH-2026", env=env).stdout)
+    assert before["evaluators"]["r.hughes"]["name"] == "Rhian Hughes"
+
+    refused = aqp("gdpr", "erase", "r.hughes", "--reason", "DPO-2026-031", "--as", "procurement_lead:NEL-CSU:j.okafor", env=env)
+    assert refused.returncode == 1 and "may not erase personal data" in refused.stderr
+    erased = aqp("gdpr", "erase", "r.hughes", "--reason", "Article 17 request DPO-2026-031", "--as", "admin:NEL-CSU:dpo", env=env)
+    assert erased.returncode == 0, erased.stderr
+
+    after = json.loads(aqp("show", "competition", "AQP-CH-2026", env=env).stdout)
+    hughes = after["evaluators"]["r.hughes"]
+    assert hughes["name"] == hughes["email"] == "[erased]"
+    assert hughes["declarations"]["maple-grove-nursing"]["note"] == "[erased]"
+    assert after["evaluators"]["s.mensah"]["name"] == "Samuel Mensah"  # others untouched
+    assert after["outcome"] == before["outcome"]  # the decision and its scores stand
+    verified = aqp("audit", "verify", env=env)
+    assert verified.returncode == 0, verified.stdout
+
+
+def test_importing_the_regulators_records_twice_records_nothing_the_second_time(database_url):
+    assert CQC_RECORDS.is_file(), f"the shared CQC fixtures are missing: {CQC_RECORDS}"
+    env = {**os.environ, "AQP_DATABASE_URL": database_url, "AQP_LOG_FORMAT": "json"}
+    first = aqp("cqc", "import", str(CQC_RECORDS), env=env)
+    assert first.returncode == 0, first.stderr
+    assert [json.loads(line)["outcome"] for line in first.stdout.splitlines()] == ["recorded", "recorded"]
+    second = aqp("cqc", "import", str(CQC_RECORDS), env=env)
+    assert [json.loads(line)["outcome"] for line in second.stdout.splitlines()] == ["unchanged", "unchanged"]
+    shown = aqp("show", "location", "1-125856395", env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["name"] == "Lucerne House"
