@@ -36,6 +36,7 @@ from audit.replay import READ_MODELS, aggregate_kinds, describe_diff, diff, repl
 from audit.verify import verify
 from domain import commands as c
 from domain.award_process import ContractsFromAwards
+from domain.contracts import Framework
 from domain.application import DEFAULT_DATABASE_URL, Ledger, redact_url
 from domain.errors import DomainError
 from domain.metadata import ROLES, Actor
@@ -156,7 +157,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         if unmet:
             return 1
         print(f"All {len(lines)} commands met their expectations ({refused} refused by the rules, as expected).", file=sys.stderr)
-    print(outcome_summary(ledger.show_competition(EXAMPLE_COMPETITION)))
+    state = ledger.show_competition(EXAMPLE_COMPETITION)
+    print(outcome_summary(state))
+    if state.get("framework") and state.get("award"):
+        contracts = ledger.aggregate(Framework, state["framework"]).contracts
+        print(f"\n{len(contracts)} contracts awarded under framework {state['framework']}, e.g. {contracts[0]}")
+        print(f"  (aqp show contract {contracts[0]})")
     return 0
 
 
