@@ -78,6 +78,13 @@ def stores(names: list[str], tmp: str) -> list[tuple[str, list[str], list[str]]]
     return out
 
 
+def drop_schemas(schemas: list[str]) -> None:
+    if schemas:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            for schema in schemas:
+                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--commands", type=int, default=1000)
@@ -94,10 +101,7 @@ def main() -> int:
                     f"ratio ours/raw {ours / raw:5.2f}   ({args.commands} each)"
                 )
             finally:
-                if schemas:
-                    with psycopg.connect(PG_URL, autocommit=True) as conn:
-                        for s in schemas:
-                            conn.execute(f'DROP SCHEMA "{s}" CASCADE')
+                drop_schemas(schemas)
     return 0
 
 

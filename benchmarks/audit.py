@@ -18,14 +18,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import psycopg  # noqa: E402
-
 from api.logging import configure_logging  # noqa: E402
 from audit.checkpoints import Checkpoints, KeyRing  # noqa: E402
 from audit.follower import AuditFollower  # noqa: E402
 from audit.log import AuditLog  # noqa: E402
 from audit.verify import verify  # noqa: E402
-from benchmarks.append import PG_URL, stores  # noqa: E402
+from benchmarks.append import drop_schemas, stores  # noqa: E402
 from benchmarks.workload import LEAD, OPENED_AT, open_competition  # noqa: E402
 from domain.application import Ledger  # noqa: E402
 
@@ -85,10 +83,7 @@ def main() -> int:
                     f"ratio {with_log / without:5.2f}   ({args.events} events)"
                 )
             finally:
-                if schemas:
-                    with psycopg.connect(PG_URL, autocommit=True) as conn:
-                        for s in schemas:
-                            conn.execute(f'DROP SCHEMA "{s}" CASCADE')
+                drop_schemas(schemas)
     return 0
 
 

@@ -72,15 +72,8 @@ class ReportVacancies(Command, tag="location.report_vacancies"):
     residential_dementia: int = 0
 
 
-class CorrectVacancies(Command, tag="location.correct_vacancies"):
+class CorrectVacancies(ReportVacancies, tag="location.correct_vacancies"):
     """Replace a day's reported vacancies; `reason` is required."""
-
-    location: CqcId
-    date: dt.date
-    nursing: int = 0
-    nursing_dementia: int = 0
-    residential: int = 0
-    residential_dementia: int = 0
 
 
 class SuspendPlacements(Command, tag="location.suspend_placements"):
