@@ -30,6 +30,14 @@ from audit.log import AuditLog
 from audit.signing import KeyFileError
 from audit.verifier.note import NoteError, parse_verifier_key
 from api.cqc_import import import_records
+from api.cqc_sync import (
+    DEFAULT_BASE_URL as CQC_BASE_URL,
+    KEY_ENV as CQC_KEY_ENV,
+    CqcClient,
+    SyncError,
+    describe as describe_sync,
+    sync as cqc_sync,
+)
 from api.logging import configure_logging
 from api.scenario import apply_lines, describe
 from audit.replay import READ_MODELS, aggregate_kinds, describe_diff, diff, replay_projection, rows_as_csv, rows_as_json, state_as_of
@@ -322,6 +330,40 @@ def cmd_cqc_import(args: argparse.Namespace) -> int:
     return 1 if refused else 0
 
 
+def cmd_cqc_sync(args: argparse.Namespace) -> int:
+    """`aqp cqc sync`: the locations changed since the last sync (or --since), fetched and imported."""
+    key = os.environ.get(CQC_KEY_ENV) or None
+    if key is None:
+        print(f"aqp cqc sync: ${CQC_KEY_ENV} is not set; sending no subscription key", file=sys.stderr)
+    try:
+        client = CqcClient(args.base_url, key, timeout=args.timeout)
+    except ValueError as err:
+        print(f"aqp cqc sync: {err}", file=sys.stderr)
+        return 2
+    ledger = open_ledger(database_url(args))
+    terminal = sys.stderr.isatty()
+
+    def emit(outcome: Any) -> None:
+        if terminal:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)  # clear the progress line first
+        sys.stdout.write(msgspec.json.encode(outcome).decode() + "\n")
+        sys.stdout.flush()
+
+    def progress(done: int, total: int) -> None:
+        print(f"\rcqc sync: fetched {done}/{total}", end="", file=sys.stderr, flush=True)
+
+    try:
+        report = cqc_sync(ledger, client, args.actor, since=args.since, on_outcome=emit, progress=progress if terminal else None)
+    except SyncError as err:
+        print(f"aqp cqc sync: {err}", file=sys.stderr)
+        return 1
+    if terminal:
+        print("\r\033[K", end="", file=sys.stderr)
+    for line in describe_sync(report):
+        print(line, file=sys.stderr)
+    return 0 if report.ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="aqp", description="AQP Ledger: an audit-grade ledger for care commissioning.")
     parser.add_argument("--database-url", help=f"defaults to $AQP_DATABASE_URL or {DEFAULT_DATABASE_URL}")
@@ -403,6 +445,20 @@ def main(argv: list[str] | None = None) -> int:
         metavar="ROLE:ORG:ID", help="who imports (default: the system)",
     )
     cqc_import.set_defaults(func=cmd_cqc_import)
+    cqc_sync_verb = cqc_sub.add_parser("sync", help="fetch and import the locations CQC changed since the last sync")
+    cqc_sync_verb.add_argument(
+        "--since", type=parse_instant, help="ISO 8601 start of the window (default: where the last sync ended)"
+    )
+    cqc_sync_verb.add_argument(
+        "--base-url", default=os.environ.get("AQP_CQC_BASE_URL") or CQC_BASE_URL,
+        help=f"the CQC API (default: $AQP_CQC_BASE_URL or {CQC_BASE_URL}); the key comes from ${CQC_KEY_ENV}",
+    )
+    cqc_sync_verb.add_argument("--timeout", type=float, default=10.0, help="seconds per request (default 10)")
+    cqc_sync_verb.add_argument(
+        "--as", dest="actor", type=parse_viewer, default=Actor(id="cqc-sync", org="aqp-ledger", role="system"),
+        metavar="ROLE:ORG:ID", help="who imports (default: the system)",
+    )
+    cqc_sync_verb.set_defaults(func=cmd_cqc_sync)
 
     args = parser.parse_args(argv)
     if getattr(args, "name", "x") is None:
