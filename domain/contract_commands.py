@@ -7,12 +7,20 @@ from typing import Annotated, Literal
 
 from msgspec import Meta, Struct
 
-from domain.command_types import Command, Pence, Reference, ShortText, Text
+from domain.command_types import Command, Pence, Reference, Sha256, ShortText, Text
+
+#: delivery confidence and risk ratings on the seed's RAG scale (seed 002): Green, Amber/Green,
+#: Amber, Amber/Red, Red; the definitions are in domain/contracts.py (DELIVERY_CONFIDENCE)
+Confidence = Literal["G", "A/G", "A", "A/R", "R"]
+#: impact or likelihood of a risk: 1 Very Low to 5 Very High
+Score = Annotated[int, Meta(ge=1, le=5)]
 
 
-class FrameworkLot(Struct, forbid_unknown_fields=True):
+class FrameworkLot(Struct, forbid_unknown_fields=True, omit_defaults=True):
     id: Reference
     name: ShortText
+    #: the most a contract for this lot may be worth, in pence (seed 002: four lots of GBP 100k)
+    value_cap_pence: Pence | None = None
 
 
 class Commissioner(Struct, forbid_unknown_fields=True):
@@ -45,7 +53,9 @@ class SetFrameworkPrices(Command, tag="framework.set_prices"):
     effective_from: date
     #: pence per week by bed type, or per hour by home-care tier
     rates: dict[str, Annotated[int, Meta(ge=1)]]
-    ground: Reference = "pcr2015_reg72_1_a"
+    #: the legal ground of the contracts' variations; default: the regime's "provided for in the contract"
+    #: ground (a price review clause): pcr2015_reg72_1_a, pa2023_sch8_1 or psr2024_reg13_1_a
+    ground: Reference | None = None
     rationale: str = "Annual price review under the contract's price review clause."
 
 
@@ -173,6 +183,104 @@ class ExpireContract(Command, tag="contract.expire"):
     today: date
 
 
+# ------------------------------------------------------- service contracts (seed 002)
+
+
+class AddMilestone(Command, tag="milestone.add"):
+    contract: Reference
+    milestone: Reference
+    title: ShortText
+    phase: ShortText
+    #: the final due date, which is the milestone's baseline
+    final_due: date
+    #: when the draft is due (None: no draft stage)
+    draft_due: date | None = None
+    #: what the milestone pays on acceptance, in pence
+    payment: Pence = 0
+
+
+class SubmitDeliverable(Command, tag="milestone.submit"):
+    contract: Reference
+    milestone: Reference
+    version: Literal["draft", "final"]
+    submitted_on: date
+    document_sha256: Sha256 | None = None
+
+
+class AcceptMilestone(Command, tag="milestone.accept"):
+    contract: Reference
+    milestone: Reference
+    accepted_on: date
+
+
+class ReturnDeliverable(Command, tag="milestone.return"):
+    """The final version is not to the commissioner's satisfaction (the reason is required)."""
+
+    contract: Reference
+    milestone: Reference
+    returned_on: date
+
+
+class HighlightItem(Struct, forbid_unknown_fields=True):
+    milestone: Reference
+    confidence: Confidence
+    #: the forecast delivery date, if it moves (seed: "if the baseline will be missed, the new expected date")
+    forecast: date | None = None
+    #: why, for any rating below Green or a forecast after the baseline
+    rationale: str = ""
+
+
+class SubmitHighlightReport(Command, tag="highlight_report.submit"):
+    contract: Reference
+    period_ending: date
+    overall_confidence: Confidence
+    #: the reason for the overall rating and the actions in place to address it
+    rationale: str = ""
+    #: deliverables achieved this fortnight, planned for the next, resource deployed
+    summary: str = ""
+    items: list[HighlightItem] = []
+
+
+class RecordPayment(Command, tag="payment.record"):
+    contract: Reference
+    payment: Reference
+    milestone: Reference
+    amount: Pence
+    paid_on: date
+
+
+class RaiseRisk(Command, tag="risk.raise"):
+    contract: Reference
+    risk: Reference
+    description: ShortText
+    impact: Score
+    likelihood: Score
+    #: a role, not a person (e.g. "provider programme lead")
+    owner_role: ShortText
+    raised_on: date
+    mitigation: str = ""
+
+
+class UpdateRisk(Command, tag="risk.update"):
+    contract: Reference
+    risk: Reference
+    updated_on: date
+    impact: Score | None = None
+    likelihood: Score | None = None
+    owner_role: ShortText | None = None
+    mitigation: str | None = None
+    #: status and mitigating action progress
+    progress: str = ""
+
+
+class CloseRisk(Command, tag="risk.close"):
+    """Closing a risk needs the reason."""
+
+    contract: Reference
+    risk: Reference
+    closed_on: date
+
+
 CONTRACT_COMMANDS = (
     EstablishFramework,
     SetFrameworkPrices,
@@ -194,4 +302,13 @@ CONTRACT_COMMANDS = (
     CloseActionPlan,
     TerminateContract,
     ExpireContract,
+    AddMilestone,
+    SubmitDeliverable,
+    AcceptMilestone,
+    ReturnDeliverable,
+    SubmitHighlightReport,
+    RecordPayment,
+    RaiseRisk,
+    UpdateRisk,
+    CloseRisk,
 )

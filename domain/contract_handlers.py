@@ -12,11 +12,15 @@ import msgspec
 from domain import contract_commands as k
 from domain.contracts import Contract, Framework
 from domain.dispatch import Decision, handles
-from domain.errors import AlreadyExists
+from domain.errors import AlreadyExists, NotPermitted
 from domain.metadata import Actor
 
 COMMISSIONING = ("commissioner", "contract_manager")
 SYSTEM = ("system", "contract_manager", "procurement_lead")
+#: the provider reports on its own contract; the contract manager may record on its behalf
+PROVIDER_OR_MANAGER = ("provider", "contract_manager")
+#: an annual price review relies on the contract's own price review clause, ground by regime
+PRICE_REVIEW_GROUNDS = {"pcr2015": "pcr2015_reg72_1_a", "pa2023": "pa2023_sch8_1", "psr2024": "psr2024_reg13_1_a"}
 
 
 @handles(k.EstablishFramework, ("commissioner", "procurement_lead"), "establish a framework")
@@ -51,11 +55,12 @@ def _set_prices(ledger: Any, cmd: k.SetFrameworkPrices, actor: Actor, now: datet
         uplift = _uplift(previous, dict(cmd.rates))
         for reference in sorted(framework.contracts):
             contract = ledger.aggregate(Contract, reference)
-            if contract.status in ("terminated", "expired"):
-                continue
+            if contract.status in ("terminated", "expired") or (contract.ends_on and contract.ends_on < cmd.effective_from):
+                continue  # ended, or ends before the new prices take effect
             change = int((Decimal(contract.value) * uplift).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+            ground = cmd.ground or PRICE_REVIEW_GROUNDS.get(contract.regime, "")
             contract.vary(
-                kind="annual_price", ground=cmd.ground, value_change=change, effective_from=cmd.effective_from, rationale=cmd.rationale
+                kind="annual_price", ground=ground, value_change=change, effective_from=cmd.effective_from, rationale=cmd.rationale
             )
             varied.append(contract)
     return Decision([framework, *varied], value={"contracts_varied": len(varied)})
@@ -93,10 +98,20 @@ def _on_contract(
 ) -> None:
     def handler(ledger: Any, cmd: Any, actor: Actor, now: datetime) -> Decision:
         contract = ledger.aggregate(Contract, cmd.contract)
+        check_own_contract(actor, contract, action)
         decide(contract, cmd, ledger)
         return Decision([contract])
 
     handles(command_type, roles, action)(handler)
+
+
+def check_own_contract(actor: Actor, contract: Contract, action: str) -> None:
+    """A provider acts only on the contracts it holds (after a novation, the new provider does)."""
+    if actor.role == "provider" and actor.org != contract.provider:
+        raise NotPermitted(
+            f"{actor.org} may not {action} on contract {contract.reference}, which {contract.provider} holds.",
+            code="not_your_contract",
+        )
 
 
 _on_contract(k.SignContract, COMMISSIONING, "sign a contract", lambda c, cmd, _: c.sign(signed_on=cmd.signed_on))
@@ -155,12 +170,18 @@ _on_contract(
     "resume referrals",
     lambda c, cmd, _: c.resume_referrals(from_date=cmd.from_date, phased=cmd.phased),
 )
-_on_contract(
-    k.EscalateContract,
-    COMMISSIONING,
-    "escalate a contract",
-    lambda c, cmd, _: c.escalate(to_stage=cmd.to_stage, due=cmd.due, reason=cmd.reason, serious_breach=cmd.serious_breach),
-)
+
+
+@handles(k.EscalateContract, COMMISSIONING, "escalate a contract")
+def _escalate(ledger: Any, cmd: k.EscalateContract, actor: Actor, now: datetime) -> Decision:
+    """The notice is issued the day the escalation is recorded."""
+    contract = ledger.aggregate(Contract, cmd.contract)
+    contract.escalate(
+        to_stage=cmd.to_stage, due=cmd.due, reason=cmd.reason, serious_breach=cmd.serious_breach, issued_on=now.date()
+    )
+    return Decision([contract])
+
+
 _on_contract(k.DeEscalateContract, COMMISSIONING, "de-escalate a contract", lambda c, cmd, _: c.de_escalate(reason=cmd.reason))
 _on_contract(
     k.OpenActionPlan,
@@ -184,3 +205,87 @@ _on_contract(
     lambda c, cmd, _: c.terminate(reason_kind=cmd.reason_kind, effective_on=cmd.effective_on, reason=cmd.reason),
 )
 _on_contract(k.ExpireContract, SYSTEM, "expire a contract", lambda c, cmd, _: c.expire(today=cmd.today))
+
+
+# ------------------------------------------------------- service contracts (seed 002)
+
+_on_contract(
+    k.AddMilestone,
+    COMMISSIONING,
+    "add a milestone",
+    lambda c, cmd, _: c.add_milestone(
+        milestone=cmd.milestone, title=cmd.title, phase=cmd.phase, draft_due=cmd.draft_due, final_due=cmd.final_due, payment=cmd.payment
+    ),
+)
+_on_contract(
+    k.SubmitDeliverable,
+    PROVIDER_OR_MANAGER,
+    "submit a deliverable",
+    lambda c, cmd, _: c.submit_deliverable(
+        milestone=cmd.milestone, version=cmd.version, submitted_on=cmd.submitted_on, document_sha256=cmd.document_sha256
+    ),
+)
+_on_contract(
+    k.AcceptMilestone,
+    COMMISSIONING,
+    "accept a milestone",
+    lambda c, cmd, _: c.accept_milestone(milestone=cmd.milestone, accepted_on=cmd.accepted_on),
+)
+_on_contract(
+    k.ReturnDeliverable,
+    COMMISSIONING,
+    "return a deliverable",
+    lambda c, cmd, _: c.return_deliverable(milestone=cmd.milestone, returned_on=cmd.returned_on, reason=cmd.reason),
+)
+_on_contract(
+    k.SubmitHighlightReport,
+    PROVIDER_OR_MANAGER,
+    "submit a highlight report",
+    lambda c, cmd, _: c.submit_highlight_report(
+        period_ending=cmd.period_ending,
+        overall_confidence=cmd.overall_confidence,
+        rationale=cmd.rationale,
+        summary=cmd.summary,
+        items=[msgspec.to_builtins(item) for item in cmd.items],
+    ),
+)
+_on_contract(
+    k.RecordPayment,
+    COMMISSIONING,
+    "record a payment",
+    lambda c, cmd, _: c.record_payment(payment=cmd.payment, milestone=cmd.milestone, amount=cmd.amount, paid_on=cmd.paid_on),
+)
+_on_contract(
+    k.RaiseRisk,
+    (*COMMISSIONING, "provider"),
+    "raise a risk",
+    lambda c, cmd, _: c.raise_risk(
+        risk=cmd.risk,
+        description=cmd.description,
+        impact=cmd.impact,
+        likelihood=cmd.likelihood,
+        owner_role=cmd.owner_role,
+        mitigation=cmd.mitigation,
+        raised_on=cmd.raised_on,
+    ),
+)
+_on_contract(
+    k.UpdateRisk,
+    (*COMMISSIONING, "provider"),
+    "update a risk",
+    lambda c, cmd, _: c.update_risk(
+        risk=cmd.risk,
+        impact=cmd.impact,
+        likelihood=cmd.likelihood,
+        owner_role=cmd.owner_role,
+        mitigation=cmd.mitigation,
+        progress=cmd.progress,
+        updated_on=cmd.updated_on,
+    ),
+)
+_on_contract(
+    k.CloseRisk,
+    (*COMMISSIONING, "provider"),
+    "close a risk",
+    lambda c, cmd, _: c.close_risk(risk=cmd.risk, closed_on=cmd.closed_on, reason=cmd.reason),
+)
