@@ -76,6 +76,18 @@ class CorrectVacancies(ReportVacancies, tag="location.correct_vacancies"):
     """Replace a day's reported vacancies; `reason` is required."""
 
 
+class ReportAvailability(Command, tag="location.report_availability"):
+    """A home-care branch's capacity for new packages: hours a week by care tier."""
+
+    location: CqcId
+    date: dt.date
+    tier_1: int = 0
+    tier_2: int = 0
+    tier_3: int = 0
+    registered_nursing: int = 0
+    accepting_new_packages: bool = True
+
+
 class SuspendPlacements(Command, tag="location.suspend_placements"):
     """A home's voluntary suspension of placements; `reason` is required and shown on the list."""
 
@@ -109,6 +121,7 @@ PROVIDER_COMMANDS = (
     RemoveLocationContact,
     ReportVacancies,
     CorrectVacancies,
+    ReportAvailability,
     SuspendPlacements,
     LiftSuspension,
     ShareConcern,

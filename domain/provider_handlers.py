@@ -152,6 +152,19 @@ _on_location(
     },
 )
 _on_location(
+    pc.ReportAvailability,
+    PROVIDER,
+    "report home-care availability",
+    lambda loc, cmd, actor, now: {
+        "recorded": loc.report_availability(
+            day=cmd.date,
+            hours={"tier_1": cmd.tier_1, "tier_2": cmd.tier_2, "tier_3": cmd.tier_3, "registered_nursing": cmd.registered_nursing},
+            accepting_new_packages=cmd.accepting_new_packages,
+            now=now,
+        )
+    },
+)
+_on_location(
     pc.SuspendPlacements,
     PROVIDER,
     "suspend placements",

@@ -35,6 +35,7 @@ from domain.cqc import (
     rating_order,
 )
 from domain.errors import NotPermitted, RuleBroken, ValidationFailed
+from domain.contracts import CARE_TIERS
 from domain.metadata import Actor, LedgerAggregate
 from domain.personal import PersonalData, shown
 
@@ -175,6 +176,8 @@ class Location(LedgerAggregate):
         self.contacts: dict[str, dict[str, Any]] = {}
         #: ISO date -> the day's vacancies as last reported or corrected
         self.vacancies: dict[str, dict[str, Any]] = {}
+        #: home-care branches: day -> hours available per week by care tier (seed 001 appendix 1)
+        self.availability: dict[str, dict[str, Any]] = {}
         self.suspensions: list[dict[str, Any]] = []
         self.concerns: dict[str, dict[str, Any]] = {}
 
@@ -598,6 +601,43 @@ class Location(LedgerAggregate):
             record["corrected_at"] = self.timestamp.isoformat()
             record["correction_reason"] = self.reason
 
+    def report_availability(
+        self, *, day: date, hours: dict[str, int], accepting_new_packages: bool, now: datetime
+    ) -> bool:
+        """A home-care branch's capacity for new care: hours a week by tier. False when unchanged."""
+        self._check_registered("availability reporting")
+        if self.services.get("care_home") is True:
+            raise _refuse("not_home_care", f"{self.name} is a care home: it reports bed vacancies, not availability.")
+        if day > london_day(now):
+            raise _invalid("date", "availability_date_in_future", f"Availability cannot be reported for a future day ({day}).")
+        unknown = sorted(set(hours) - set(CARE_TIERS))
+        if unknown:
+            raise _invalid(unknown[0], "unknown_care_tier", f"Care tiers are {', '.join(CARE_TIERS)}.")
+        hours = {tier: hours.get(tier, 0) for tier in CARE_TIERS}
+        for tier, value in hours.items():
+            if value < 0:
+                raise _invalid(tier, "negative_availability", f"Available hours cannot be negative ({tier}: {value}).")
+        current = self.availability.get(day.isoformat())
+        if current is not None and current["hours"] == hours and current["accepting_new_packages"] == accepting_new_packages:
+            return False
+        self.trigger_event(
+            self.AvailabilityReported, day=day.isoformat(), hours=hours, accepting_new_packages=accepting_new_packages
+        )
+        return True
+
+    class AvailabilityReported(LedgerAggregate.Event):
+        day: str
+        hours: dict
+        accepting_new_packages: bool
+
+        def apply(self, loc: Location) -> None:
+            # The latest report of a day stands; earlier ones stay in history.
+            loc.availability[self.day] = {
+                "hours": dict(self.hours),
+                "accepting_new_packages": self.accepting_new_packages,
+                "reported_at": self.timestamp.isoformat(),
+            }
+
     # ------------------------------------------------------------------ suspension
 
     def active_suspension(self, today: date) -> dict[str, Any] | None:
@@ -799,6 +839,7 @@ def location_state(loc: Location, *, today: date | None = None) -> dict[str, Any
             for cid, c in sorted(loc.contacts.items())
         },
         "vacancies": copy.deepcopy(dict(sorted(loc.vacancies.items()))),
+        "availability": copy.deepcopy(dict(sorted(loc.availability.items()))),
         "suspensions": copy.deepcopy(loc.suspensions),
         #: whether placements are suspended on `today` (None when no day was given)
         "suspended": loc.suspended_on(today) if today else None,
