@@ -239,7 +239,10 @@ class Ledger(Application):
 
 
 def error_info(err: DomainError) -> c.ErrorInfo:
-    fields = [c.FieldError(field=err.field, rule=err.code, message=err.message)] if err.field else []
+    if err.fields:
+        fields = [c.FieldError(field=f["field"], rule=f["rule"], message=f["message"]) for f in err.fields]
+    else:
+        fields = [c.FieldError(field=err.field, rule=err.code, message=err.message)] if err.field else []
     return c.ErrorInfo(code=err.code, message=err.message, kind=err.kind, fields=fields)
 
 
@@ -507,6 +510,7 @@ def _erase_personal_data(ledger: Ledger, cmd: c.ErasePersonalData, actor: Actor,
 
 import domain.contract_handlers  # noqa: E402, F401 - registers the framework and contract handlers
 import domain.provider_handlers  # noqa: E402, F401 - registers the provider and location handlers
+import domain.return_handlers  # noqa: E402, F401 - registers the return template, return and placement return handlers
 
 _missing = set(c.COMMAND_TYPES.values()) - set(HANDLERS)
 assert not _missing, f"commands without a handler: {_missing}"

@@ -16,12 +16,22 @@ class DomainError(Exception):
     #: the HTTP-ish kind of refusal, used by the API layer: validation | conflict | not_found | forbidden
     kind: str = "conflict"
 
-    def __init__(self, message: str, *, code: str | None = None, field: str | None = None, **context: Any):
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        field: str | None = None,
+        fields: list[dict[str, str]] | None = None,
+        **context: Any,
+    ):
         super().__init__(message)
         if code is not None:
             self.code = code
         self.message = message
         self.field = field
+        #: every failure when several are reported at once: [{"field", "rule", "message"}]
+        self.fields = fields
         self.context = context
 
     def __str__(self) -> str:
