@@ -45,6 +45,7 @@ from audit.verify import verify
 from domain import commands as c
 from domain.award_process import ContractsFromAwards
 from domain.contracts import Framework
+from domain.return_commands import PublishTemplate
 from domain.application import DEFAULT_DATABASE_URL, Ledger, redact_url
 from domain.errors import DomainError
 from domain.metadata import ROLES, Actor
@@ -308,6 +309,29 @@ def cmd_gdpr_erase(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_templates_publish(args: argparse.Namespace) -> int:
+    """Publish return templates (JSON files, e.g. domain/templates/*.json) as new versions."""
+    ledger = open_ledger(database_url(args))
+    failed = 0
+    for name in args.files:
+        try:
+            template = json.loads(Path(name).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as err:
+            print(f"aqp templates publish: cannot read {name}: {err}", file=sys.stderr)
+            failed += 1
+            continue
+        result = ledger.handle(PublishTemplate(template=template), args.actor)
+        if result.ok:
+            print(f"{name}: {'published' if result.events else 'already published, nothing recorded'}")
+        else:
+            failed += 1
+            assert result.error is not None
+            print(f"{name}: {result.error.code}: {result.error.message}", file=sys.stderr)
+            for field in result.error.fields:
+                print(f"  {field.field}: {field.rule}: {field.message}", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def cmd_cqc_import(args: argparse.Namespace) -> int:
     try:
         loaded = json.loads(Path(args.file).read_text(encoding="utf-8"))
@@ -427,6 +451,16 @@ def main(argv: list[str] | None = None) -> int:
     changed.add_argument("--to", dest="t2", type=parse_instant, required=True, metavar="T2", help="ISO 8601 time (inclusive)")
     changed.add_argument("--format", choices=["json", "text"], default="json", help="text: a readable listing")
     changed.set_defaults(func=cmd_diff)
+
+    templates = sub.add_parser("templates", help="monitoring return templates")
+    templates_sub = templates.add_subparsers(dest="action", required=True)
+    publish = templates_sub.add_parser("publish", help="publish template files as new versions")
+    publish.add_argument("files", nargs="+", metavar="FILE")
+    publish.add_argument(
+        "--as", dest="actor", type=parse_viewer, default=Actor(id="templates", org="aqp-ledger", role="admin"),
+        metavar="ROLE:ORG:ID", help="who publishes (default: an admin)",
+    )
+    publish.set_defaults(func=cmd_templates_publish)
 
     gdpr = sub.add_parser("gdpr", help="personal data: erase a data subject")
     gdpr_sub = gdpr.add_subparsers(dest="action", required=True)

@@ -51,3 +51,19 @@ def test_importing_the_regulators_records_twice_records_nothing_the_second_time(
     shown = aqp("show", "location", "1-125856395", env=env)
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["name"] == "Lucerne House"
+
+
+def test_publishing_the_shipped_templates_twice_records_them_once_and_a_bad_one_is_explained(database_url, tmp_path):
+    env = {**os.environ, "AQP_DATABASE_URL": database_url, "AQP_LOG_FORMAT": "json"}
+    shipped = sorted(str(p) for p in (ROOT / "domain" / "templates").glob("*.json"))
+    assert len(shipped) >= 3
+    first = aqp("templates", "publish", *shipped, env=env)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.count(": published") == len(shipped)
+    again = aqp("templates", "publish", *shipped, env=env)
+    assert again.stdout.count("already published") == len(shipped)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"id": "broken", "version": 1, "title": "Broken", "metrics": []}))
+    refused = aqp("templates", "publish", str(bad), env=env)
+    assert refused.returncode == 1
+    assert "bad.json:" in refused.stderr
