@@ -13,8 +13,6 @@ Lines with `"expect": {"error": ...}` show what the schedule may not do.
 
 from __future__ import annotations
 
-import json
-import sys
 
 FRAMEWORK = "AQP-HC-LONDON-2026"
 COMMISSIONER = {"id": "u-ncl-commissioning-lead", "org": "ICB-NCL", "role": "commissioner"}
@@ -38,16 +36,8 @@ TERMINATED = "AQP-HC-LONDON-2026/SEL/dovetail-support"
 EXPIRED = "AQP-HC-LONDON-2026/NCL/elm-tree-care"
 SUSPENDED = "AQP-HC-LONDON-2026/SEL/cobalt-care"
 
-lines: list[dict] = []
+from scenario_lines import add, write
 
-
-def add(at: str, actor: dict, command: dict, expect: str | None = None, note: str | None = None) -> None:
-    line: dict = {"actor": actor, "at": at, "command": command}
-    if expect:
-        line["expect"] = {"error": expect}
-    if note:
-        line["note"] = note
-    lines.append(line)
 
 
 def main() -> None:
@@ -99,8 +89,7 @@ def main() -> None:
         "type": "contract.vary", "contract": TERMINATED, "kind": "annual_price", "ground": "psr2024_reg13_1_a",
         "value_change": 3_000_000, "effective_from": "2027-04-01", "rationale": "Annual price review for the terminated contract.",
     }, expect="contract_ended", note="a terminated contract is left alone")
-    for line in lines:
-        sys.stdout.write(json.dumps(line, separators=(", ", ": ")) + "\n")
+    write()
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ Lines with `"expect": {"error": ...}` show what the ledger refuses.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "domain" / "templates"
@@ -54,16 +53,8 @@ APRIL_COMMENTS = {
 }
 MAY = {**APRIL, "residents": 60, "falls": 9, "residents_who_fell": 7, "outbreaks_total": 0, "outbreaks_norovirus": 0, "residents_infected": 0}
 
-lines: list[dict] = []
+from scenario_lines import add, write
 
-
-def add(at: str, actor: dict, command: dict, expect: str | None = None, note: str | None = None) -> None:
-    line: dict = {"actor": actor, "at": at, "command": command}
-    if expect:
-        line["expect"] = {"error": expect}
-    if note:
-        line["note"] = note
-    lines.append(line)
 
 
 def quality(location: str, period: str, values: dict, **extra) -> dict:
@@ -161,7 +152,7 @@ def main() -> None:
     add("2026-05-06T10:20:00Z", ASTER_HOME, placements("2026-04", [
         *april[:3], {**april[3], "weekly_rate": 125_000, "rate_explanation": "One-to-one enhanced care agreed with the ICB."},
     ]), note="a rate other than the AQP rate is accepted only with an explanation, and flagged")
-    sys.stdout.write("".join(json.dumps(line) + "\n" for line in lines))
+    write()
 
 
 if __name__ == "__main__":

@@ -15,8 +15,6 @@ notice.
 
 from __future__ import annotations
 
-import json
-import sys
 
 FRAMEWORK = "NCC-RES-2026"
 CONTRACT = "NCC-RES-2026/CITY/meadowview-care"
@@ -29,16 +27,8 @@ COMMISSIONER = {"id": "u-ncc-commissioning-manager", "org": "NCC", "role": "comm
 LEAD = {"id": "u-ncc-procurement-lead", "org": "NCC", "role": "procurement_lead"}
 OFFICER = {"id": "u-ncc-contract-officer", "org": "NCC", "role": "contract_manager"}
 
-lines: list[dict] = []
+from scenario_lines import add, write
 
-
-def add(at: str, actor: dict, command: dict, expect: str | None = None, note: str | None = None) -> None:
-    line: dict = {"actor": actor, "at": at, "command": command}
-    if expect:
-        line["expect"] = {"error": expect}
-    if note:
-        line["note"] = note
-    lines.append(line)
 
 
 def on_contract(at: str, actor: dict, command: dict, expect: str | None = None, note: str | None = None) -> None:
@@ -133,8 +123,7 @@ def main() -> None:
     })
     on_contract("2027-06-02T09:00:00Z", OFFICER, {"type": "contract.resume_referrals", "from_date": "2027-06-02"},
                 expect="contract_ended", note="nothing changes on a terminated contract")
-    for line in lines:
-        sys.stdout.write(json.dumps(line, separators=(", ", ": ")) + "\n")
+    write()
 
 
 if __name__ == "__main__":

@@ -13,8 +13,6 @@ novation to the provider that already holds the contract.
 
 from __future__ import annotations
 
-import json
-import sys
 
 FRAMEWORK = "SEL-NH-2026"
 SELLER, BUYER, OTHER = "oakleigh-care-group", "harbourside-healthcare", "rosewood-nursing"
@@ -22,6 +20,8 @@ BUYER_GROUP = "Harbourside Healthcare Group Ltd"
 COMMISSIONER = {"id": "u-sel-commissioning-lead", "org": "ICB-SEL", "role": "commissioner"}
 LEAD = {"id": "u-sel-procurement-lead", "org": "SEL-CSU", "role": "procurement_lead"}
 MANAGER = {"id": "u-sel-contract-manager", "org": "ICB-SEL", "role": "contract_manager"}
+
+from scenario_lines import add, write
 
 
 def provider(org: str) -> dict:
@@ -38,16 +38,6 @@ CONTRACTS = {
 CLOSED_HOME = f"{FRAMEWORK}/GREENWICH/{SELLER}"
 SOLD = [f"{FRAMEWORK}/BEXLEY/{SELLER}", f"{FRAMEWORK}/BROMLEY/{SELLER}"]
 
-lines: list[dict] = []
-
-
-def add(at: str, actor: dict, command: dict, expect: str | None = None, note: str | None = None) -> None:
-    line: dict = {"actor": actor, "at": at, "command": command}
-    if expect:
-        line["expect"] = {"error": expect}
-    if note:
-        line["note"] = note
-    lines.append(line)
 
 
 def main() -> None:
@@ -111,8 +101,7 @@ def main() -> None:
         "impact": 4, "likelihood": 3, "owner_role": "operations director",
         "mitigation": "Deputy manager acting up; registered manager application to CQC within 28 days.", "raised_on": "2027-03-08",
     }, note="the buyer does")
-    for line in lines:
-        sys.stdout.write(json.dumps(line, separators=(", ", ": ")) + "\n")
+    write()
 
 
 if __name__ == "__main__":
