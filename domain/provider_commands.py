@@ -48,13 +48,8 @@ class AddLocationContact(Command, tag="location.add_contact"):
     phone: Phone | None = None
 
 
-class ChangeLocationContact(Command, tag="location.change_contact"):
-    location: CqcId
-    contact: Reference
-    role: ShortText
-    name: ShortText
-    email: Email | None = None
-    phone: Phone | None = None
+class ChangeLocationContact(AddLocationContact, tag="location.change_contact"):
+    """The contact's details as they now are (the same fields as adding one)."""
 
 
 class RemoveLocationContact(Command, tag="location.remove_contact"):
