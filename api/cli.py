@@ -44,6 +44,7 @@ from audit.replay import READ_MODELS, aggregate_kinds, describe_diff, diff, repl
 from audit.verify import verify
 from domain import commands as c
 from domain.award_process import ContractsFromAwards
+from domain.performance_process import PerformanceFailures
 from domain.contracts import Framework
 from domain.return_commands import PublishTemplate
 from domain.application import DEFAULT_DATABASE_URL, Ledger, redact_url
@@ -65,6 +66,7 @@ def open_ledger(url: str) -> Ledger:
         AuditFollower.attach_from_env(ledger)
         # Contracts follow awards as soon as an award is stored.
         ledger.after_save.append(ContractsFromAwards(ledger))
+        ledger.after_save.append(PerformanceFailures(ledger))
         return ledger
     except ValueError as err:
         raise SystemExit(f"aqp: {err}") from None

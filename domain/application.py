@@ -511,6 +511,8 @@ def _erase_personal_data(ledger: Ledger, cmd: c.ErasePersonalData, actor: Actor,
 import domain.contract_handlers  # noqa: E402, F401 - registers the framework and contract handlers
 import domain.provider_handlers  # noqa: E402, F401 - registers the provider and location handlers
 import domain.return_handlers  # noqa: E402, F401 - registers the return template, return and placement return handlers
+import domain.visit_handlers  # noqa: E402, F401 - registers the quality visit handlers
+import domain.kpi_handlers  # noqa: E402, F401 - registers the KPI set and performance failure handlers
 
 _missing = set(c.COMMAND_TYPES.values()) - set(HANDLERS)
 assert not _missing, f"commands without a handler: {_missing}"

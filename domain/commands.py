@@ -18,6 +18,8 @@ from domain.command_types import Command, Instant, Pence, Reference, Sha256, Sho
 from domain.contract_commands import CONTRACT_COMMANDS
 from domain.provider_commands import PROVIDER_COMMANDS
 from domain.return_commands import RETURN_COMMANDS
+from domain.visit_commands import VISIT_COMMANDS
+from domain.kpi_commands import KPI_COMMANDS
 
 
 class LotSpec(Struct, forbid_unknown_fields=True):
@@ -272,7 +274,7 @@ PROCUREMENT_COMMANDS = (
     ErasePersonalData,
 )
 
-AnyCommand = Union[(*PROCUREMENT_COMMANDS, *CONTRACT_COMMANDS, *PROVIDER_COMMANDS, *RETURN_COMMANDS)]  # type: ignore[valid-type]
+AnyCommand = Union[(*PROCUREMENT_COMMANDS, *CONTRACT_COMMANDS, *PROVIDER_COMMANDS, *RETURN_COMMANDS, *VISIT_COMMANDS, *KPI_COMMANDS)]  # type: ignore[valid-type]
 
 COMMAND_TYPES: dict[str, type[Command]] = {
     cls.__struct_config__.tag: cls for cls in AnyCommand.__args__  # type: ignore[attr-defined]

@@ -25,6 +25,7 @@ from domain.returns import (
     shipped_template_names,
     template_sha256,
 )
+from tests.unit import test_kpis as _kpi_tests
 from tests.unit.story import as_
 
 PROVIDER = Actor(id="u-aster", org="1-000000001", role="provider")
@@ -73,6 +74,8 @@ REALISTIC = {
     "london-aqp-care-home-monthly": ("2026-06", CARE_HOME),
     "london-aqp-home-care-monthly": ("2026-06", HOME_CARE),
     "cheshire-east-4-weekly": ("2026-05-04", CHESHIRE),
+    # the quarterly and annual returns' realistic values live with the KPIs' tests
+    **{name: _kpi_tests.CHESHIRE_RETURNS[name] for name in ("cheshire-east-quarterly", "cheshire-east-annual")},
 }
 
 
