@@ -50,6 +50,8 @@ from domain.return_commands import PublishTemplate
 from domain.application import DEFAULT_DATABASE_URL, Ledger, redact_url
 from domain.errors import DomainError
 from domain.metadata import ROLES, Actor
+from projections import runner as projection_runner
+from projections.runner import ProjectionFollower
 
 EXAMPLE_SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "london-aqp-care-homes-2026.jsonl"
 EXAMPLE_COMPETITION = "AQP-CH-2026"
@@ -67,6 +69,7 @@ def open_ledger(url: str) -> Ledger:
         # Contracts follow awards as soon as an award is stored.
         ledger.after_save.append(ContractsFromAwards(ledger))
         ledger.after_save.append(PerformanceFailures(ledger))
+        ProjectionFollower.attach_from_env(ledger)  # read models follow each command in-process
         return ledger
     except ValueError as err:
         raise SystemExit(f"aqp: {err}") from None
@@ -390,6 +393,43 @@ def cmd_cqc_sync(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_projections_status(args: argparse.Namespace) -> int:
+    ledger = open_ledger(database_url(args))
+    rows = projection_runner.status(ledger)
+    print(f"{'name':<14} {'position':>10} {'lag':>8}")
+    for s in rows:
+        print(f"{s.name:<14} {s.position:>10} {s.lag:>8}")
+    return 0
+
+
+def cmd_projections_rebuild(args: argparse.Namespace) -> int:
+    ledger = open_ledger(database_url(args))
+    names = [args.read_model] if args.read_model else list(projection_runner.READ_MODELS)
+    for name in names:
+        if name not in projection_runner.READ_MODELS:
+            print(f"aqp projections rebuild: no read model {name}; the read models are {', '.join(projection_runner.READ_MODELS)}", file=sys.stderr)
+            return 2
+    tty = sys.stderr.isatty()
+    for name in names:
+        def show(done: int, total: int, name: str = name) -> None:
+            width = 30
+            filled = width * done // total if total else width
+            print(f"\r{name:<12} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr, flush=True)
+
+        position = projection_runner.rebuild(ledger, name, progress=show if tty else None)
+        if tty:
+            print(file=sys.stderr)
+        print(f"{name}: rebuilt to position {position}")
+    return 0
+
+
+def cmd_projections_run(args: argparse.Namespace) -> int:
+    ledger = open_ledger(database_url(args))
+    for name, applied in projection_runner.catch_up_all(ledger).items():
+        print(f"{name}: {applied} event(s) applied")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="aqp", description="AQP Ledger: an audit-grade ledger for care commissioning.")
     parser.add_argument("--database-url", help=f"defaults to $AQP_DATABASE_URL or {DEFAULT_DATABASE_URL}")
@@ -495,6 +535,14 @@ def main(argv: list[str] | None = None) -> int:
         metavar="ROLE:ORG:ID", help="who imports (default: the system)",
     )
     cqc_sync_verb.set_defaults(func=cmd_cqc_sync)
+
+    projections = sub.add_parser("projections", help="the read models: status, rebuild, run")
+    projections_sub = projections.add_subparsers(dest="action", required=True)
+    projections_sub.add_parser("status", help="each read model's position and lag").set_defaults(func=cmd_projections_status)
+    projections_rebuild = projections_sub.add_parser("rebuild", help="rebuild read models from zero, swapped in when complete")
+    projections_rebuild.add_argument("read_model", nargs="?", metavar="NAME", help=f"one read model (default: all): {', '.join(projection_runner.READ_MODELS)}")
+    projections_rebuild.set_defaults(func=cmd_projections_rebuild)
+    projections_sub.add_parser("run", help="catch every read model up once, then exit").set_defaults(func=cmd_projections_run)
 
     args = parser.parse_args(argv)
     if getattr(args, "name", "x") is None:

@@ -35,6 +35,7 @@ from domain.metadata import LedgerAggregate
 from domain.procurement import Competition, competition_state
 from projections import follow
 from projections.competitions import CompetitionList
+from projections.contract_register import ContractRegister
 from projections.follow import ReadModel
 
 # ------------------------------------------------------------------ aggregates
@@ -143,7 +144,10 @@ def state_as_of(ledger: Any, kind: str, reference: str, as_of: datetime | None =
 
 # ------------------------------------------------------------------ read models
 
-READ_MODELS: dict[str, type[ReadModel[Any]]] = {CompetitionList.name: CompetitionList}
+READ_MODELS: dict[str, type[ReadModel[Any]]] = {
+    CompetitionList.name: CompetitionList,
+    ContractRegister.name: ContractRegister,
+}
 
 
 def replay_projection(ledger: Any, name: str, as_of: datetime) -> list[dict[str, Any]]:
