@@ -39,7 +39,7 @@ import structlog
 from msgspec import Struct
 
 from api.cqc_import import import_records
-from audit.log import SqlStore
+from domain.processes import ProcessPosition
 from domain.metadata import Actor
 
 DEFAULT_BASE_URL = "https://api.service.cqc.org.uk"
@@ -313,24 +313,14 @@ class SyncPosition:
 
     def __init__(self, ledger: Any, name: str = POSITION_NAME) -> None:
         self.name = name
-        self.store = SqlStore(ledger)
-        self.table = self.store.table("process_positions")
-        if not self.store.table_exists("process_positions"):
-            with self.store.transaction(commit=True) as sql:
-                sql.execute(f"CREATE TABLE IF NOT EXISTS {self.table} (name TEXT PRIMARY KEY, position BIGINT NOT NULL)")
+        self._position = ProcessPosition(ledger, name)
 
     def get(self) -> datetime | None:
-        with self.store.transaction(commit=False) as sql:
-            rows = sql.query(f"SELECT position FROM {self.table} WHERE name = ?", (self.name,))
-        return datetime.fromtimestamp(int(rows[0]["position"]), UTC) if rows else None
+        seconds = self._position.get()
+        return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
 
     def set(self, end: datetime) -> None:
-        seconds = int(end.timestamp())
-        with self.store.transaction(commit=True) as sql:
-            if sql.query(f"SELECT 1 AS x FROM {self.table} WHERE name = ?", (self.name,)):
-                sql.execute(f"UPDATE {self.table} SET position = ? WHERE name = ?", (seconds, self.name))
-            else:
-                sql.execute(f"INSERT INTO {self.table} (name, position) VALUES (?, ?)", (self.name, seconds))
+        self._position.set(int(end.timestamp()))
 
 
 # -------------------------------------------------------------------------------- the sync

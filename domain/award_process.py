@@ -12,10 +12,10 @@ from typing import Any
 
 import structlog
 
-from audit.log import SqlStore
 from domain.contract_commands import AwardContract
 from domain.contracts import Framework
 from domain.metadata import Actor
+from domain.processes import LogFollower
 from domain.procurement import Competition
 
 NAME = "contracts_from_awards"
@@ -24,52 +24,12 @@ AWARD_TOPIC = "domain.procurement:Competition.AwardConcluded"
 log = structlog.get_logger("aqp.process")
 
 
-class ContractsFromAwards:
-    def __init__(self, ledger: Any) -> None:
-        self.ledger = ledger
-        self.store = SqlStore(ledger)
-        self.table = self.store.table("process_positions")
-        self._running = False
-        if not self.store.table_exists("process_positions"):
-            with self.store.transaction(commit=True) as sql:
-                sql.execute(f"CREATE TABLE IF NOT EXISTS {self.table} (name TEXT PRIMARY KEY, position BIGINT NOT NULL)")
+class ContractsFromAwards(LogFollower):
+    NAME = NAME
+    TOPICS = (AWARD_TOPIC,)
 
-    def position(self) -> int:
-        with self.store.transaction(commit=False) as sql:
-            rows = sql.query(f"SELECT position FROM {self.table} WHERE name = ?", (NAME,))
-        return int(rows[0]["position"]) if rows else 0
-
-    def _record_position(self, position: int) -> None:
-        with self.store.transaction(commit=True) as sql:
-            if sql.query(f"SELECT 1 AS x FROM {self.table} WHERE name = ?", (NAME,)):
-                sql.execute(f"UPDATE {self.table} SET position = ? WHERE name = ?", (position, NAME))
-            else:
-                sql.execute(f"INSERT INTO {self.table} (name, position) VALUES (?, ?)", (NAME, position))
-
-    def __call__(self, _recordings: Any = None) -> int:
-        # The contracts it awards are themselves saved commands: don't re-enter from their hooks.
-        if self._running:
-            return 0
-        self._running = True
-        try:
-            return self.run()
-        finally:
-            self._running = False
-
-    def run(self) -> int:
-        """Award the contracts of every award not yet processed; returns how many were created."""
-        created = 0
-        position = self.position()
-        while True:
-            notifications = self.ledger.recorder.select_notifications(
-                start=position, limit=500, topics=[AWARD_TOPIC], inclusive_of_start=False
-            )
-            for notification in notifications:
-                created += self._award_contracts(self.ledger.mapper.to_domain_event(notification), notification.id)
-                position = notification.id
-                self._record_position(position)
-            if len(notifications) < 500:
-                return created
+    def process(self, event: Any, topic: str, position: int) -> int:
+        return self._award_contracts(event, position)
 
     def _award_contracts(self, event: Any, position: int) -> int:
         competition: Competition = self.ledger.repository.get(event.originator_id, version=event.originator_version)

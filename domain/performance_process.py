@@ -27,7 +27,7 @@ from typing import Any
 
 import structlog
 
-from audit.log import SqlStore
+from domain.processes import LogFollower
 from domain.errors import NotFound
 from domain.kpi_commands import RecordCriticalFailure, RecordServiceFailure
 from domain.kpis import PerformanceRecord
@@ -64,56 +64,15 @@ def shift_period(definition: dict[str, Any], period: str, steps: int) -> str:
     return f"{financial_year:04d}-Q{quarter}"
 
 
-class PerformanceFailures:
-    def __init__(self, ledger: Any) -> None:
-        self.ledger = ledger
-        self.store = SqlStore(ledger)
-        self.table = self.store.table("process_positions")
-        self._running = False
-        if not self.store.table_exists("process_positions"):
-            with self.store.transaction(commit=True) as sql:
-                sql.execute(f"CREATE TABLE IF NOT EXISTS {self.table} (name TEXT PRIMARY KEY, position BIGINT NOT NULL)")
+class PerformanceFailures(LogFollower):
+    NAME = NAME
+    TOPICS = (RATED_INADEQUATE, RETURN_MISSED)
+    PAGE = PAGE
 
-    def position(self) -> int:
-        with self.store.transaction(commit=False) as sql:
-            rows = sql.query(f"SELECT position FROM {self.table} WHERE name = ?", (NAME,))
-        return int(rows[0]["position"]) if rows else 0
-
-    def _record_position(self, position: int) -> None:
-        with self.store.transaction(commit=True) as sql:
-            if sql.query(f"SELECT 1 AS x FROM {self.table} WHERE name = ?", (NAME,)):
-                sql.execute(f"UPDATE {self.table} SET position = ? WHERE name = ?", (position, NAME))
-            else:
-                sql.execute(f"INSERT INTO {self.table} (name, position) VALUES (?, ?)", (NAME, position))
-
-    def __call__(self, _recordings: Any = None) -> int:
-        # The failures it records are themselves saved commands: don't re-enter from their hooks.
-        if self._running:
-            return 0
-        self._running = True
-        try:
-            return self.run()
-        finally:
-            self._running = False
-
-    def run(self) -> int:
-        """Record the failures of every event not yet processed; returns how many were recorded."""
-        recorded = 0
-        position = self.position()
-        while True:
-            notifications = self.ledger.recorder.select_notifications(
-                start=position, limit=PAGE, topics=[RATED_INADEQUATE, RETURN_MISSED], inclusive_of_start=False
-            )
-            for notification in notifications:
-                event = self.ledger.mapper.to_domain_event(notification)
-                if notification.topic == RATED_INADEQUATE:
-                    recorded += self._critical(event, notification.id)
-                else:
-                    recorded += self._missed(event, notification.id)
-                position = notification.id
-                self._record_position(position)
-            if len(notifications) < PAGE:
-                return recorded
+    def process(self, event: Any, topic: str, position: int) -> int:
+        if topic == RATED_INADEQUATE:
+            return self._critical(event, position)
+        return self._missed(event, position)
 
     # ------------------------------------------------------------------ contracts
 
