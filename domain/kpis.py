@@ -19,15 +19,15 @@ Public methods decide; the nested events' `apply` only assign state.
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import re
 from pathlib import Path
 from typing import Any
 
-from domain.errors import RuleBroken, ValidationFailed
+from domain.errors import ValidationFailed
 from domain.metadata import LedgerAggregate
 from domain.returns import ReturnInvalid
+from domain.versioned import VersionedDefinition, definition_sha256, versioned_state
 
 SHIPPED_KPIS = Path(__file__).parent / "kpis"
 KPI_FREQUENCIES = ("4-weekly", "monthly", "quarterly", "annual", "ongoing")
@@ -127,8 +127,7 @@ def parse_kpis(raw: Any) -> dict[str, Any]:
     }
 
 
-def kpis_sha256(definition: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(definition, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+kpis_sha256 = definition_sha256
 
 
 def shipped_kpis(name: str) -> dict[str, Any]:
@@ -194,76 +193,22 @@ def evaluate_kpi(kpi: dict[str, Any], figures: dict[str, Any]) -> dict[str, Any]
 # --------------------------------------------------------------------- KpiSet
 
 
-class KpiSet(LedgerAggregate):
+class KpiSet(VersionedDefinition):
     """A KPI set and its published versions (each frozen once published)."""
 
     KIND = "kpi_set"
+    REFERENCE_KEY = "kpis"
+    CODE = "kpis"
 
-    def __init__(self) -> None:
-        self.reference = ""
-        self.versions: dict[str, dict[str, Any]] = {}
+    # Own event classes, so the stored topics name the KPI set.
+    class Published(VersionedDefinition.Published):
+        pass
 
-    @classmethod
-    def publish_first(cls, definition: dict[str, Any]) -> KpiSet:
-        if definition["version"] != 1:
-            raise RuleBroken(
-                f"The first version of {definition['kpis']} is version 1, not {definition['version']}.", code="kpis_version_not_next", field="version"
-            )
-        return cls._create(
-            cls.Published,
-            id=cls.id_for(definition["kpis"]),
-            reference=definition["kpis"],
-            definition=copy.deepcopy(definition),
-            sha256=kpis_sha256(definition),
-        )
-
-    def publish(self, definition: dict[str, Any]) -> bool:
-        """Publish the next version; False when it repeats a published version exactly."""
-        version = definition["version"]
-        existing = self.versions.get(str(version))
-        if existing is not None:
-            if existing["sha256"] == kpis_sha256(definition):
-                return False
-            raise RuleBroken(
-                f"Version {version} of {self.reference} is published and never changes; publish version {self.latest + 1}.",
-                code="kpis_version_exists",
-                field="version",
-            )
-        if version != self.latest + 1:
-            raise RuleBroken(f"The next version of {self.reference} is {self.latest + 1}, not {version}.", code="kpis_version_not_next", field="version")
-        self.trigger_event(self.VersionPublished, definition=copy.deepcopy(definition), sha256=kpis_sha256(definition))
-        return True
-
-    class Published(LedgerAggregate.Created):
-        reference: str
-        definition: dict
-        sha256: str
-
-        def apply(self, s: KpiSet) -> None:
-            s.reference = self.reference
-            s.versions = {"1": {**copy.deepcopy(self.definition), "sha256": self.sha256}}
-
-    class VersionPublished(LedgerAggregate.Event):
-        definition: dict
-        sha256: str
-
-        def apply(self, s: KpiSet) -> None:
-            s.versions[str(self.definition["version"])] = {**copy.deepcopy(self.definition), "sha256": self.sha256}
-
-    @property
-    def latest(self) -> int:
-        return max((int(v) for v in self.versions), default=0)
-
-    def definition_of(self, number: int | None) -> dict[str, Any]:
-        number = self.latest if number is None else number
-        definition = self.versions.get(str(number))
-        if definition is None:
-            raise RuleBroken(f"{self.reference} has no version {number}; the latest is {self.latest}.", code="kpis_version_not_found", field="version")
-        return {k: v for k, v in definition.items() if k != "sha256"}
+    class VersionPublished(VersionedDefinition.VersionPublished):
+        pass
 
 
-def kpi_set_state(s: KpiSet) -> dict[str, Any]:
-    return {"reference": s.reference, "id": str(s.id), "version": s.version, "latest": s.latest, "versions": copy.deepcopy(s.versions)}
+kpi_set_state = versioned_state
 
 
 # --------------------------------------------------------- PerformanceRecord

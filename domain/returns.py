@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import calendar
 import copy
-import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -39,6 +38,7 @@ from typing import Any
 from domain.errors import RuleBroken, ValidationFailed
 from domain.metadata import LedgerAggregate
 from domain.providers import london_day
+from domain.versioned import VersionedDefinition, definition_sha256, versioned_state
 from domain.working_days import CalendarNotCovered, add_working_days
 
 METRIC_TYPES = ("count", "money", "percent", "text", "yes_no", "date", "choice")
@@ -250,8 +250,7 @@ def parse_template(raw: Any) -> dict[str, Any]:
 _DEFAULT_UNITS = {"count": "number", "money": "pence", "percent": "%", "yes_no": "yes/no", "date": "date"}
 
 
-def template_sha256(definition: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(definition, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+template_sha256 = definition_sha256
 
 
 def shipped_template(name: str) -> dict[str, Any]:
@@ -432,90 +431,22 @@ def validate_return(
 # ----------------------------------------------------------------- ReturnTemplate
 
 
-class ReturnTemplate(LedgerAggregate):
+class ReturnTemplate(VersionedDefinition):
     """A return template and its published versions (each frozen once published)."""
 
     KIND = "return_template"
+    REFERENCE_KEY = "template"
+    CODE = "template"
 
-    def __init__(self) -> None:
-        self.reference = ""
-        #: version number (as a string key) -> the definition
-        self.versions: dict[str, dict[str, Any]] = {}
+    # Own event classes, so the stored topics name the return template.
+    class Published(VersionedDefinition.Published):
+        pass
 
-    @classmethod
-    def publish_first(cls, definition: dict[str, Any]) -> ReturnTemplate:
-        if definition["version"] != 1:
-            raise _refuse(
-                "template_version_not_next",
-                f"The first version of {definition['template']} is version 1, not {definition['version']}.",
-                field="version",
-            )
-        return cls._create(
-            cls.Published,
-            id=cls.id_for(definition["template"]),
-            reference=definition["template"],
-            definition=copy.deepcopy(definition),
-            sha256=template_sha256(definition),
-        )
-
-    def publish(self, definition: dict[str, Any]) -> bool:
-        """Publish the next version; False when it repeats a published version exactly."""
-        version = definition["version"]
-        existing = self.versions.get(str(version))
-        if existing is not None:
-            if existing["sha256"] == template_sha256(definition):
-                return False
-            raise _refuse(
-                "template_version_exists",
-                f"Version {version} of {self.reference} is published and never changes; publish version {self.latest + 1}.",
-                field="version",
-            )
-        if version != self.latest + 1:
-            raise _refuse(
-                "template_version_not_next", f"The next version of {self.reference} is {self.latest + 1}, not {version}.", field="version"
-            )
-        self.trigger_event(self.VersionPublished, definition=copy.deepcopy(definition), sha256=template_sha256(definition))
-        return True
-
-    class Published(LedgerAggregate.Created):
-        reference: str
-        definition: dict
-        sha256: str
-
-        def apply(self, t: ReturnTemplate) -> None:
-            t.reference = self.reference
-            t.versions = {"1": {**copy.deepcopy(self.definition), "sha256": self.sha256}}
-
-    class VersionPublished(LedgerAggregate.Event):
-        definition: dict
-        sha256: str
-
-        def apply(self, t: ReturnTemplate) -> None:
-            t.versions[str(self.definition["version"])] = {**copy.deepcopy(self.definition), "sha256": self.sha256}
-
-    @property
-    def latest(self) -> int:
-        return max((int(v) for v in self.versions), default=0)
-
-    def definition_of(self, number: int | None) -> dict[str, Any]:
-        """A published version's definition (the latest when `number` is None)."""
-        number = self.latest if number is None else number
-        definition = self.versions.get(str(number))
-        if definition is None:
-            raise _refuse(
-                "template_version_not_found", f"{self.reference} has no version {number}; the latest is {self.latest}.", field="version"
-            )
-        return {k: v for k, v in definition.items() if k != "sha256"}
+    class VersionPublished(VersionedDefinition.VersionPublished):
+        pass
 
 
-def return_template_state(t: ReturnTemplate) -> dict[str, Any]:
-    return {
-        "reference": t.reference,
-        "id": str(t.id),
-        "version": t.version,
-        "latest": t.latest,
-        "versions": copy.deepcopy(t.versions),
-    }
+return_template_state = versioned_state
 
 
 # --------------------------------------------------------------------------- Return
