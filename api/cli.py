@@ -410,15 +410,18 @@ def cmd_projections_rebuild(args: argparse.Namespace) -> int:
             print(f"aqp projections rebuild: no read model {name}; the read models are {', '.join(projection_runner.READ_MODELS)}", file=sys.stderr)
             return 2
     tty = sys.stderr.isatty()
-    for name in names:
-        def show(done: int, total: int, name: str = name) -> None:
-            width = 30
-            filled = width * done // total if total else width
-            print(f"\r{name:<12} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr, flush=True)
+    label = names[0] if len(names) == 1 else "read models"
 
-        position = projection_runner.rebuild(ledger, name, progress=show if tty else None)
-        if tty:
-            print(file=sys.stderr)
+    def show(done: int, total: int) -> None:
+        width = 30
+        filled = width * done // total if total else width
+        print(f"\r{label:<12} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr, flush=True)
+
+    # One pass over the log builds every chosen read model; they are swapped in together.
+    positions = projection_runner.rebuild(ledger, names, progress=show if tty else None)
+    if tty:
+        print(file=sys.stderr)
+    for name, position in positions.items():
         print(f"{name}: rebuilt to position {position}")
     return 0
 

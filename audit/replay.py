@@ -34,9 +34,7 @@ from domain.errors import NotFound, ValidationFailed
 from domain.metadata import LedgerAggregate
 from domain.procurement import Competition, competition_state
 from projections import follow
-from projections.competitions import CompetitionList
-from projections.contract_register import ContractRegister
-from projections.follow import ReadModel
+from projections.catalogue import READ_MODELS
 
 # ------------------------------------------------------------------ aggregates
 
@@ -144,10 +142,6 @@ def state_as_of(ledger: Any, kind: str, reference: str, as_of: datetime | None =
 
 # ------------------------------------------------------------------ read models
 
-READ_MODELS: dict[str, type[ReadModel[Any]]] = {
-    CompetitionList.name: CompetitionList,
-    ContractRegister.name: ContractRegister,
-}
 
 
 def replay_projection(ledger: Any, name: str, as_of: datetime) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ every read model in one `tracking` table keyed only by the upstream application'
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
@@ -107,53 +107,96 @@ def live_view(ledger: Any, read_model: type[ReadModel[TView]]) -> TView:
 
 
 @contextmanager
-def scratch_view(read_model: type[ReadModel[TView]]) -> Iterator[TView]:
-    """The read model's view in a fresh in-memory SQLite database, gone on exit."""
+def scratch_store() -> Iterator[SQLiteDatastore]:
+    """A fresh in-memory SQLite database, gone on exit (read models rebuilt or replayed in it)."""
     datastore = SQLiteDatastore(f"file:aqp-scratch-{uuid4().hex}?mode=memory&cache=shared")
     try:
-        view = read_model.sqlite_view(datastore, tracking_table_name=tracking_table(read_model))
-        view.create_table()
-        yield view
+        yield datastore
     finally:
         datastore.close()
+
+
+def scratch_view_in(datastore: SQLiteDatastore, read_model: type[ReadModel[TView]]) -> TView:
+    view = read_model.sqlite_view(datastore, tracking_table_name=tracking_table(read_model))
+    view.create_table()
+    return view
+
+
+@contextmanager
+def scratch_view(read_model: type[ReadModel[TView]]) -> Iterator[TView]:
+    """The read model's view in a fresh in-memory SQLite database, gone on exit."""
+    with scratch_store() as datastore:
+        yield scratch_view_in(datastore, read_model)
 
 
 def catch_up(
     ledger: Any, projection: ReadModel[Any], *, as_of: datetime | None = None, page_size: int | None = None
 ) -> int:
-    """Apply every event the view has not seen yet, a page per transaction; returns how many.
+    """Apply every event the view has not seen yet, a page per transaction; returns how many."""
+    return catch_up_many(ledger, [projection], as_of=as_of, page_size=page_size)[projection.name]
 
-    With `as_of`, only events whose timestamp is at or before it are applied (a replay into a
-    scratch view). The end is fixed when the call starts, so a busy ledger cannot keep it
-    running. If another process moved the position meanwhile, its page is dropped whole (the
-    tracking insert refuses to go backwards) and reading resumes from the new position.
+
+def catch_up_many(
+    ledger: Any,
+    projections: Sequence[ReadModel[Any]],
+    *,
+    as_of: datetime | None = None,
+    page_size: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, int]:
+    """Bring several read models up to date in one pass over the log; the events each applied.
+
+    Each notification is read and decoded once, then given to every read model that follows
+    its topic and has not seen it. Each read model writes a page per transaction with its
+    position. With `as_of`, only events whose timestamp is at or before it are applied (a
+    replay into a scratch view). The end is fixed when the call starts, so a busy ledger
+    cannot keep it running. If another process moved a read model's position meanwhile, its
+    page is dropped whole (the tracking insert refuses to go backwards) and that read model
+    resumes from the new position. A page with nothing for a read model is not written,
+    except the last, which records that it has seen up to the end all the same, so "has the
+    view seen notification N?" has an answer.
     """
-    view = projection.view
     stop = ledger.recorder.max_notification_id() or 0
-    position = view.max_tracking_id(ledger.name) or 0
-    applied = 0
+    positions = {p.name: p.view.max_tracking_id(ledger.name) or 0 for p in projections}
+    applied = {p.name: 0 for p in projections}
+    wanted = {p.name: frozenset(p.topics) for p in projections}
+    every_topic = any(not topics for topics in wanted.values())
+    union = () if every_topic else tuple(sorted(set().union(*wanted.values())))
+    position = min(positions.values(), default=stop)
     while position < stop:
         notifications = ledger.notification_log.select(
             start=position,
             limit=page_size or ledger.log_section_size,
             stop=stop,
-            topics=projection.topics,
+            topics=union,
             inclusive_of_start=False,
         )
-        # With nothing it follows left, the page is empty and records that it has seen up to
-        # `stop` all the same, so "has the view seen notification N?" (`view.wait`) has an answer.
         end = notifications[-1].id if notifications else stop
-        events = [ledger.mapper.to_domain_event(n) for n in notifications]
+        if end < stop and len(notifications) < (page_size or ledger.log_section_size):
+            end = stop  # a short page means nothing more up to `stop` for these topics
+        decoded = [(n.id, n.topic, ledger.mapper.to_domain_event(n)) for n in notifications]
         if as_of is not None:
-            events = [e for e in events if e.timestamp <= as_of]
-        try:
-            projection.process_page(events, Tracking(ledger.name, end))
-        except IntegrityError:
-            moved = view.max_tracking_id(ledger.name) or 0
-            if moved <= position:
-                raise
-            position = moved
-            continue
+            decoded = [d for d in decoded if d[2].timestamp <= as_of]
+        for projection in projections:
+            seen = positions[projection.name]
+            if seen >= end:
+                continue
+            topics = wanted[projection.name]
+            events = [e for nid, topic, e in decoded if nid > seen and (not topics or topic in topics)]
+            if not events and end < stop:
+                continue
+            try:
+                projection.process_page(events, Tracking(ledger.name, end))
+            except IntegrityError:
+                moved = projection.view.max_tracking_id(ledger.name) or 0
+                if moved <= seen:
+                    raise
+                positions[projection.name] = moved
+                continue
+            positions[projection.name] = end
+            applied[projection.name] += len(events)
+        if progress is not None:
+            progress(end, stop)
+        # Read models another process moved ahead are skipped above until the pass catches up.
         position = end
-        applied += len(events)
     return applied

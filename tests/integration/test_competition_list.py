@@ -15,7 +15,6 @@ from domain.application import Ledger
 from domain.metadata import Actor
 from projections.competitions import (
     CompetitionList,
-    RowChange,
     catch_up,
     competition_list,
     open_view,
@@ -141,18 +140,18 @@ def test_a_failure_half_way_through_a_page_leaves_neither_rows_nor_position_move
     open_competition(ledger, "AQP-B")
     cancel(ledger, "AQP-A")
 
-    written: list[RowChange] = []
+    written: list[Any] = []
     write = view._write
 
-    def write_then_fail(cursor: Any, change: RowChange) -> None:
-        write(cursor, change)
-        written.append(change)
+    def write_then_fail(cursor: Any, table: Any, upserts: Any, deletes: Any) -> None:
+        write(cursor, table, upserts, deletes)
+        written.extend(upserts)
         raise RuntimeError("the projection process died half way through the page")
 
     view._write = write_then_fail  # type: ignore[method-assign]
     with pytest.raises(RuntimeError):
         catch_up(ledger, view)
-    assert len(written) == 1  # AQP-B's row was written inside the transaction...
+    assert sorted(r["reference"] for r in written) == ["AQP-A", "AQP-B"]  # rows written inside the transaction...
     assert view.rows() == rows_before  # ...and rolled back with it
     assert view.max_tracking_id(ledger.name) == position_before
 
@@ -166,9 +165,9 @@ def test_a_page_whose_position_is_already_recorded_writes_nothing(ledger):
     catch_up(ledger)
     view = open_view(ledger)
     rows_before = view.rows()
-    ghost = RowChange("00000000-0000-0000-0000-000000000001", {"reference": "AQP-GHOST", "status": "open"}, new=True)
     with pytest.raises(IntegrityError):
-        view.apply([ghost], Tracking(ledger.name, view.max_tracking_id(ledger.name)))
+        with view.page(Tracking(ledger.name, view.max_tracking_id(ledger.name))) as page:
+            page.put("competitions", "00000000-0000-0000-0000-000000000001", {"reference": "AQP-GHOST", "status": "open"})
     assert view.rows() == rows_before
 
 

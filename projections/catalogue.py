@@ -1,0 +1,21 @@
+"""Every read model kept in the ledger's own database, by name (one line each)."""
+
+from __future__ import annotations
+
+from projections.competitions import CompetitionList
+from projections.contract_register import ContractRegister
+from projections.tables import TableReadModel
+
+READ_MODELS: dict[str, type[TableReadModel]] = {
+    model.name: model
+    for model in (
+        CompetitionList,
+        ContractRegister,
+    )
+}
+
+
+def read_model(name: str) -> type[TableReadModel]:
+    if name not in READ_MODELS:
+        raise KeyError(f"There is no read model called {name}; the read models are {', '.join(sorted(READ_MODELS))}.")
+    return READ_MODELS[name]

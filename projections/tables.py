@@ -1,0 +1,355 @@
+"""Read models as tables of rows keyed by text, written a page at a time, on either store.
+
+A `TableReadModel` declares its `tables` and one method, `apply(event, page)`, that reads and
+writes rows through a `Page`. The page is a unit of work over ONE transaction of the view:
+
+1. it records the tracking position first (if another process has already gone past it,
+   the library raises IntegrityError and nothing of the page is written);
+2. `page.get(table, key)` reads a row through the page's cache (a miss reads the database
+   inside that same transaction), `page.put`/`page.update`/`page.delete` change the cache;
+3. on leaving, every changed row is written in bulk (one upsert statement per table,
+   executed for many rows) and the transaction commits.
+
+So handlers are plain functions of (event, current rows), every page is all-or-nothing, a
+crash loses nothing (the position moves with the rows), and catching up writes each row
+once per page however many events touched it. `MemoryPage` runs the same handlers over
+dicts, for tests of the rules without a database.
+
+Every table has a text primary key column `key` (the read model composes it, e.g.
+"1-101|2026-04") and typed columns. Columns marked `hidden` are kept for the read model's
+own use (a contract's escalation ladder) and are not shown by `rows()`. Text ordering is
+byte order on both stores (`COLLATE "C"` on PostgreSQL), so the same rows list the same.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.utils import get_topic
+from psycopg.sql import SQL
+
+from projections.follow import ReadModel, ReadModelView, SQLiteTrackingTable
+
+TEXT, INTEGER, REAL = "text", "integer", "real"
+_SQL_TYPES = {TEXT: "TEXT", INTEGER: "BIGINT", REAL: "DOUBLE PRECISION"}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str = TEXT
+    hidden: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    """A read model's table: its columns (besides `key`), natural order and indexes."""
+
+    name: str
+    columns: tuple[Column, ...]
+    order_by: tuple[str, ...] = ("key",)
+    indexes: tuple[tuple[str, ...], ...] = ()
+
+    def __post_init__(self) -> None:
+        names = [c.name for c in self.columns]
+        if "key" in names or len(set(names)) != len(names):
+            raise ValueError(f"{self.name}: column names must be unique and not 'key'")
+        for column in self.columns:
+            if column.type not in _SQL_TYPES:
+                raise ValueError(f"{self.name}.{column.name}: type must be one of {sorted(_SQL_TYPES)}")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def shown(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if not c.hidden)
+
+    def blank(self, key: str) -> dict[str, Any]:
+        return {"key": key, **{c.name: None for c in self.columns}}
+
+    def create_statements(self, qualified: str, *, postgres: bool) -> list[str]:
+        columns = ", ".join(f"{c.name} {_SQL_TYPES[c.type]}" for c in self.columns)
+        statements = [f"CREATE TABLE IF NOT EXISTS {qualified} (key TEXT PRIMARY KEY, {columns})"]
+        for index in self.indexes:
+            name = f"{self.name}_{'_'.join(index)}_idx"
+            # PostgreSQL index names live in the table's schema, so they are not qualified.
+            statements.append(f"CREATE INDEX IF NOT EXISTS {name} ON {qualified} ({', '.join(index)})")
+        return statements
+
+
+_DELETED = object()
+
+
+class Page:
+    """Row reads and writes for one page of events, applied in one transaction (see module doc)."""
+
+    def __init__(self, tables: dict[str, Table], fetch: Any) -> None:
+        self.tables = tables
+        self._fetch = fetch  # (table, key) -> row dict | None, read inside the page's transaction
+        self._rows: dict[str, dict[str, Any]] = {name: {} for name in tables}
+        self._dirty: dict[str, set[str]] = {name: set() for name in tables}
+
+    def get(self, table: str, key: str) -> dict[str, Any] | None:
+        """The row as it stands (with this page's changes so far), or None. Don't mutate it: `put` it."""
+        cached = self._rows[table]
+        if key not in cached:
+            cached[key] = self._fetch(self.tables[table], key) or _DELETED
+        row = cached[key]
+        return None if row is _DELETED else dict(row)
+
+    def put(self, table: str, key: str, row: dict[str, Any]) -> None:
+        """Replace the row (columns not given are null)."""
+        full = self.tables[table].blank(key)
+        unknown = set(row) - set(full)
+        if unknown:
+            raise KeyError(f"{table} has no column {', '.join(sorted(unknown))}")
+        full.update(row)
+        full["key"] = key
+        self._rows[table][key] = full
+        self._dirty[table].add(key)
+
+    def update(self, table: str, key: str, **values: Any) -> dict[str, Any]:
+        """Set some columns, creating the row (others null) if there is none; returns the row."""
+        row = self.get(table, key) or {}
+        row.update(values)
+        self.put(table, key, row)
+        return self._rows[table][key]
+
+    def delete(self, table: str, key: str) -> None:
+        self._rows[table][key] = _DELETED
+        self._dirty[table].add(key)
+
+    def written(self) -> Iterator[tuple[Table, list[dict[str, Any]], list[str]]]:
+        """Each table's rows to upsert and keys to delete."""
+        for name, keys in self._dirty.items():
+            rows = self._rows[name]
+            upserts = [rows[k] for k in sorted(keys) if rows[k] is not _DELETED]
+            deletes = [k for k in sorted(keys) if rows[k] is _DELETED]
+            if upserts or deletes:
+                yield self.tables[name], upserts, deletes
+
+
+class MemoryPage(Page):
+    """A page over plain dicts that outlive it: the rules of a read model, without a database."""
+
+    def __init__(self, tables: Iterable[Table]) -> None:
+        self.store: dict[str, dict[str, dict[str, Any]]] = {t.name: {} for t in tables}
+        super().__init__({t.name: t for t in tables}, lambda table, key: self.store[table.name].get(key))
+
+    def commit(self) -> None:
+        for table, upserts, deletes in self.written():
+            for key in deletes:
+                self.store[table.name].pop(key, None)
+            for row in upserts:
+                self.store[table.name][row["key"]] = dict(row)
+        self._rows = {name: {} for name in self.tables}
+        self._dirty = {name: set() for name in self.tables}
+
+    def rows(self, table: str) -> list[dict[str, Any]]:
+        spec = self.tables[table]
+        found = sorted(self.store[table].values(), key=lambda r: tuple(_sortable(r[c]) for c in (*spec.order_by, "key")))
+        return [{c: r[c] for c in spec.shown} for r in found]
+
+
+def _sortable(value: Any) -> tuple[int, Any]:
+    # NULLs first, as SQLite orders them (PostgreSQL is told NULLS FIRST).
+    return (0, "") if value is None else (1, value)
+
+
+class TableView(ReadModelView):
+    """A table read model's storage on one store; subclasses are made per read model."""
+
+    tables: ClassVar[tuple[Table, ...]]
+    postgres: ClassVar[bool]
+
+    def qualified(self, table: str) -> str:
+        if self.postgres:
+            return f'"{self.datastore.schema}"."{table}"'
+        return table
+
+    def _sql(self, statement: str) -> str:
+        return statement.replace("?", "%s") if self.postgres else statement
+
+    def _text_order(self, column: str, table: Table) -> str:
+        types = {c.name: c.type for c in table.columns}
+        text = column == "key" or types.get(column) == TEXT
+        collate = ' COLLATE "C"' if (self.postgres and text) else ""
+        nulls = " NULLS FIRST" if self.postgres else ""
+        return f"{column}{collate}{nulls}"
+
+    def _table_statements(self) -> list[str]:
+        return [s for t in self.tables for s in t.create_statements(self.qualified(t.name), postgres=self.postgres)]
+
+    @contextmanager
+    def page(self, tracking: Tracking) -> Iterator[Page]:
+        with self.datastore.transaction(commit=True) as cursor:
+            # The position first: if another process got there before us, nothing is written.
+            self._insert_tracking(cursor, tracking)
+
+            def fetch(table: Table, key: str) -> dict[str, Any] | None:
+                cursor.execute(self._sql(f"SELECT * FROM {self.qualified(table.name)} WHERE key = ?"), (key,))
+                found = cursor.fetchone()
+                return None if found is None else {n: found[n] for n in ("key", *table.names)}
+
+            page = Page({t.name: t for t in self.tables}, fetch)
+            yield page
+            for table, upserts, deletes in page.written():
+                self._write(cursor, table, upserts, deletes)
+
+    def _write(self, cursor: Any, table: Table, upserts: list[dict[str, Any]], deletes: list[str]) -> None:
+        name = self.qualified(table.name)
+        if deletes:
+            cursor.executemany(self._sql(f"DELETE FROM {name} WHERE key = ?"), [(k,) for k in deletes])
+        if upserts:
+            columns = ("key", *table.names)
+            assignments = ", ".join(f"{c} = excluded.{c}" for c in table.names)
+            statement = (
+                f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)}) "
+                f"ON CONFLICT (key) DO UPDATE SET {assignments}"
+            )
+            cursor.executemany(self._sql(statement), [tuple(r[c] for c in columns) for r in upserts])
+
+    def apply(self, changes: Sequence[Any], tracking: Tracking) -> None:  # pragma: no cover - pages instead
+        raise NotImplementedError("table read models write through page()")
+
+    def select(
+        self,
+        table: str | None = None,
+        *,
+        where: dict[str, Any] | None = None,
+        order_by: Sequence[str] | None = None,
+        descending: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+        columns: Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Rows of `table` (default: the first), equal to `where`, in order; shown columns by default."""
+        spec = self._table(table)
+        names = tuple(columns or spec.shown)
+        self._known(spec, names)
+        clauses, params = self._where(spec, where)
+        order = tuple(order_by or spec.order_by)
+        self._known(spec, order)
+        direction = " DESC" if descending else ""
+        ordering = ", ".join(self._text_order(c, spec) + direction for c in (*order, "key"))
+        statement = f"SELECT {', '.join(names)} FROM {self.qualified(spec.name)}{clauses} ORDER BY {ordering}"
+        if limit is not None:
+            statement += " LIMIT ? OFFSET ?"
+            params += [limit, offset]
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(self._sql(statement), params)
+            return [{n: r[n] for n in names} for r in cursor.fetchall()]
+
+    def count(self, table: str | None = None, *, where: dict[str, Any] | None = None) -> int:
+        spec = self._table(table)
+        clauses, params = self._where(spec, where)
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(self._sql(f"SELECT COUNT(*) AS n FROM {self.qualified(spec.name)}{clauses}"), params)
+            return int(cursor.fetchone()["n"])
+
+    def rows(self, table: str | None = None) -> list[dict[str, Any]]:
+        return self.select(table)
+
+    def _table(self, table: str | None) -> Table:
+        if table is None:
+            return self.tables[0]
+        for spec in self.tables:
+            if spec.name == table:
+                return spec
+        raise KeyError(f"there is no table {table}; the tables are {', '.join(t.name for t in self.tables)}")
+
+    @staticmethod
+    def _known(spec: Table, names: Iterable[str]) -> None:
+        unknown = set(names) - {"key", *spec.names}
+        if unknown:
+            raise KeyError(f"{spec.name} has no column {', '.join(sorted(unknown))}")
+
+    def _where(self, spec: Table, where: dict[str, Any] | None) -> tuple[str, list[Any]]:
+        if not where:
+            return "", []
+        self._known(spec, where)
+        parts, params = [], []
+        for column, value in where.items():
+            if value is None:
+                parts.append(f"{column} IS NULL")
+            else:
+                parts.append(f"{column} = ?")
+                params.append(value)
+        return " WHERE " + " AND ".join(parts), params
+
+
+class SQLiteTableView(SQLiteTrackingTable, TableView):
+    postgres = False
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(), *self._table_statements()]
+
+
+class PostgresTableView(PostgresTrackingRecorder, TableView):
+    postgres = True
+
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        self.sql_create_statements.extend(SQL(s) for s in self._table_statements())  # type: ignore[arg-type]
+
+
+class TableReadModel(ReadModel[TableView]):
+    """A read model kept as tables: declare `name`, `tables`, `followed` and `apply`."""
+
+    tables: ClassVar[tuple[Table, ...]]
+    #: the event classes it follows (their topics select what it reads from the log)
+    followed: ClassVar[tuple[type, ...]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "tables" in vars(cls):
+            attrs = {"tables": cls.tables}
+            cls.sqlite_view = type(f"SQLite{cls.__name__}View", (SQLiteTableView,), attrs)
+            cls.postgres_view = type(f"Postgres{cls.__name__}View", (PostgresTableView,), attrs)
+            cls.columns = cls.tables[0].shown
+        if "followed" in vars(cls):
+            cls.topics = tuple(get_topic(e) for e in cls.followed)
+
+    @classmethod
+    def table_names(cls) -> tuple[str, ...]:
+        return tuple(t.name for t in cls.tables)
+
+    def process_page(self, events: Sequence[Any], tracking: Tracking) -> None:
+        with self.view.page(tracking) as page:
+            for event in events:
+                self.apply(event, page)
+
+    @abstractmethod
+    def apply(self, event: Any, page: Page) -> None:
+        """Change rows for one event (only events of `followed` arrive)."""
+
+
+@dataclass
+class Replayed:
+    """A read model's tables filled in memory from events (tests of the rules)."""
+
+    read_model: type[TableReadModel]
+    page: MemoryPage = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.page = MemoryPage(self.read_model.tables)
+
+    def feed(self, events: Iterable[Any]) -> Replayed:
+        model = self.read_model.__new__(self.read_model)  # the rules need no view
+        followed = tuple(self.read_model.followed)
+        for event in events:
+            if isinstance(event, followed):
+                model.apply(event, self.page)
+        self.page.commit()
+        return self
+
+    def rows(self, table: str | None = None) -> list[dict[str, Any]]:
+        return self.page.rows(table or self.read_model.tables[0].name)
