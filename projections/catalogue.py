@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from projections.cms import CmsList
 from projections.competitions import CompetitionList
 from projections.contract_register import ContractRegister
 from projections.tables import TableReadModel
@@ -11,6 +12,7 @@ READ_MODELS: dict[str, type[TableReadModel]] = {
     for model in (
         CompetitionList,
         ContractRegister,
+        CmsList,
     )
 }
 
