@@ -234,6 +234,9 @@ class TableView(ReadModelView):
         """Rows of `table` (default: the first), equal to `where`, in order; shown columns by default."""
         spec = self._table(table)
         names = tuple(columns or spec.shown)
+        if not names:
+            # A lookup kept for the read model's own use (every column hidden) has nothing to show.
+            raise KeyError(f"{spec.name} is a lookup of hidden columns kept for the read model's own use; name the columns to read")
         self._known(spec, names)
         clauses, params = self._where(spec, where)
         order = tuple(order_by or spec.order_by)
