@@ -23,7 +23,7 @@ from eventsourcing.persistence import IntegrityError
 
 from audit.erasure import PersonalDataAsCiphertext, SubjectKeys
 from domain import commands as c
-from domain.dispatch import HANDLERS, Decision, handles
+from domain.dispatch import HANDLERS, Decision, handles, handles_one
 from domain.errors import AlreadyExists, DomainError, NotFound
 from domain.metadata import Actor, CommandContext, LedgerAggregate, acting
 from domain.data_subjects import DataSubject
@@ -263,14 +263,14 @@ def _on_competition(
     action: str,
     decide: Callable[[Competition, Any, Actor, datetime], Any],
 ) -> None:
-    """Register the common shape: load the named competition, call one method, save it."""
-
-    def handler(ledger: Ledger, cmd: Any, actor: Actor, now: datetime) -> Decision:
-        competition = _competition(ledger, cmd.competition)
-        value = decide(competition, cmd, actor, now)
-        return Decision([competition], value if isinstance(value, dict) else None)
-
-    handles(command_type, roles, action)(handler)
+    """Load the named competition, call one method, save it."""
+    handles_one(
+        command_type,
+        roles,
+        action,
+        load=lambda ledger, cmd: _competition(ledger, cmd.competition),
+        decide=lambda competition, cmd, actor, now, _ledger: decide(competition, cmd, actor, now),
+    )
 
 
 @handles(c.OpenCompetition, LEAD, "open a competition")

@@ -11,7 +11,7 @@ import msgspec
 
 from domain import contract_commands as k
 from domain.contracts import Contract, Framework
-from domain.dispatch import Decision, handles
+from domain.dispatch import Decision, handles, handles_one
 from domain.errors import AlreadyExists, NotPermitted
 from domain.metadata import Actor
 
@@ -96,13 +96,19 @@ def _award(ledger: Any, cmd: k.AwardContract, actor: Actor, now: datetime) -> De
 def _on_contract(
     command_type: type, roles: tuple[str, ...], action: str, decide: Callable[[Contract, Any, Any], Any]
 ) -> None:
-    def handler(ledger: Any, cmd: Any, actor: Actor, now: datetime) -> Decision:
-        contract = ledger.aggregate(Contract, cmd.contract)
-        check_own_contract(actor, contract, action)
-        decide(contract, cmd, ledger)
-        return Decision([contract])
+    """Load the named contract, check a provider holds it, call one method, save it (no value back)."""
 
-    handles(command_type, roles, action)(handler)
+    def decided(contract: Contract, cmd: Any, _actor: Actor, _now: datetime, ledger: Any) -> None:
+        decide(contract, cmd, ledger)
+
+    handles_one(
+        command_type,
+        roles,
+        action,
+        load=lambda ledger, cmd: ledger.aggregate(Contract, cmd.contract),
+        check=lambda contract, actor, action: check_own_contract(actor, contract, action),
+        decide=decided,
+    )
 
 
 def check_own_contract(actor: Actor, contract: Contract, action: str) -> None:

@@ -36,3 +36,29 @@ def handles(command_type: type[c.Command], roles: tuple[str, ...], action: str) 
         return func
 
     return register
+
+
+def handles_one(
+    command_type: type[c.Command],
+    roles: tuple[str, ...],
+    action: str,
+    *,
+    load: Callable[[Any, Any], Any],
+    decide: Callable[[Any, Any, Actor, datetime, Any], Any],
+    check: Callable[[Any, Actor, str], None] | None = None,
+) -> None:
+    """Register the common shape of a handler: load one aggregate, check the actor, decide, save it.
+
+    `load(ledger, cmd)` finds the aggregate; `check(aggregate, actor, action)` refuses an actor
+    who may not act on it; `decide(aggregate, cmd, actor, now, ledger)` calls its method. A
+    dict the method returns is handed back to the caller as the command's value.
+    """
+
+    def handler(ledger: Any, cmd: Any, actor: Actor, now: datetime) -> Decision:
+        aggregate = load(ledger, cmd)
+        if check is not None:
+            check(aggregate, actor, action)
+        value = decide(aggregate, cmd, actor, now, ledger)
+        return Decision([aggregate], value if isinstance(value, dict) else None)
+
+    handles(command_type, roles, action)(handler)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain import provider_commands as pc
 from domain.cqc import parse_location
-from domain.dispatch import Decision, handles
+from domain.dispatch import Decision, handles, handles_one
 from domain.errors import NotFound
 from domain.metadata import Actor, LedgerAggregate
 from domain.personal import PersonalData, personal
@@ -77,15 +77,15 @@ def _on_location(
     action: str,
     decide: Callable[[Location, Any, Actor, datetime], Any],
 ) -> None:
-    """Register the common shape: load the named location, check the provider runs it, decide, save."""
-
-    def handler(ledger: Ledger, cmd: Any, actor: Actor, now: datetime) -> Decision:
-        location = ledger.aggregate(Location, cmd.location)
-        require_own_location(location, actor, action)
-        value = decide(location, cmd, actor, now)
-        return Decision([location], value if isinstance(value, dict) else None)
-
-    handles(command_type, roles, action)(handler)
+    """Load the named location, check the provider runs it, decide, save."""
+    handles_one(
+        command_type,
+        roles,
+        action,
+        load=lambda ledger, cmd: ledger.aggregate(Location, cmd.location),
+        check=lambda location, actor, action: require_own_location(location, actor, action),
+        decide=lambda location, cmd, actor, now, _ledger: decide(location, cmd, actor, now),
+    )
 
 
 def _counts(cmd: pc.ReportVacancies | pc.CorrectVacancies) -> dict[str, int]:
