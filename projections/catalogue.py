@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from projections.competitions import CompetitionList
 from projections.contract_register import ContractRegister
+from projections.evaluation import EvaluationTrail
 from projections.tables import TableReadModel
 
 READ_MODELS: dict[str, type[TableReadModel]] = {
@@ -11,6 +12,7 @@ READ_MODELS: dict[str, type[TableReadModel]] = {
     for model in (
         CompetitionList,
         ContractRegister,
+        EvaluationTrail,
     )
 }
 
