@@ -5,6 +5,7 @@ from __future__ import annotations
 from projections.competitions import CompetitionList
 from projections.contract_register import ContractRegister
 from projections.evaluation import EvaluationTrail
+from projections.event_index import EventIndex
 from projections.tables import TableReadModel
 
 READ_MODELS: dict[str, type[TableReadModel]] = {
@@ -13,6 +14,7 @@ READ_MODELS: dict[str, type[TableReadModel]] = {
         CompetitionList,
         ContractRegister,
         EvaluationTrail,
+        EventIndex,
     )
 }
 
