@@ -117,3 +117,16 @@ def test_named_subjects_ignore_values_that_are_not_references():
     (opened, published) = c.collect_events()
     assert named_subjects("competition", opened) == []
     assert named_subjects("competition", published) == []
+
+
+def test_an_event_driven_runner_gives_the_notification_id_from_its_tracking():
+    from eventsourcing.persistence import Tracking
+
+    from projections.follow import scratch_view
+
+    (opened, _published) = story.opened().collect_events()
+    with scratch_view(EventIndex) as view:
+        EventIndex(view).process_event(opened, Tracking("ledger", 42))
+        (row,) = view.select("event_index")
+        assert (row["notification_id"], row["event"]) == (42, "Opened")
+        assert view.max_tracking_id("ledger") == 42
