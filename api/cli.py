@@ -278,12 +278,14 @@ def cmd_replay(args: argparse.Namespace) -> int:
     """`aqp replay`: a read model as it stood at a time, rebuilt in a scratch store."""
     ledger = open_ledger(database_url(args))
     try:
-        rows = replay_projection(ledger, args.projection, args.as_of)
+        rows = replay_projection(ledger, args.projection, args.as_of, args.table)
     except DomainError as err:
         print(f"aqp replay: {err.message}", file=sys.stderr)
         return 1
     if args.format == "csv":
-        sys.stdout.write(rows_as_csv(rows, READ_MODELS[args.projection].columns))
+        model = READ_MODELS[args.projection]
+        shown = next((t.shown for t in model.tables if t.name == args.table), model.columns)
+        sys.stdout.write(rows_as_csv(rows, shown))
     else:
         sys.stdout.write(rows_as_json(rows, projection=args.projection, as_of=args.as_of))
     return 0
@@ -486,6 +488,7 @@ def main(argv: list[str] | None = None) -> int:
     replay = sub.add_parser("replay", help="rebuild a read model as it stood at a time, in a scratch store")
     replay.add_argument("--as-of", type=parse_instant, required=True, help="ISO 8601 time, e.g. 2026-03-01T12:00:00Z")
     replay.add_argument("--projection", required=True, help=f"the read model: {', '.join(sorted(READ_MODELS))}")
+    replay.add_argument("--table", help="one of the read model's tables (default: its first)")
     replay.add_argument("--format", choices=["json", "csv"], default="json")
     replay.set_defaults(func=cmd_replay)
 

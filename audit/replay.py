@@ -144,18 +144,24 @@ def state_as_of(ledger: Any, kind: str, reference: str, as_of: datetime | None =
 
 
 
-def replay_projection(ledger: Any, name: str, as_of: datetime) -> list[dict[str, Any]]:
-    """The read model `name` as it stood at `as_of`, rebuilt in a scratch store; its rows."""
+def replay_projection(ledger: Any, name: str, as_of: datetime, table: str | None = None) -> list[dict[str, Any]]:
+    """The read model `name` as it stood at `as_of`, rebuilt in a scratch store; the rows of
+    `table` (default: its first table)."""
     read_model = READ_MODELS.get(name)
     if read_model is None:
         raise NotFound(
             f"There is no read model called {name}; the read models are {', '.join(sorted(READ_MODELS))}.",
             code="unknown_projection",
         )
+    if table is not None and table not in read_model.table_names():
+        raise NotFound(
+            f"The read model {name} has no table {table}; its tables are {', '.join(read_model.table_names())}.",
+            code="unknown_table",
+        )
     _aware(as_of, "as_of")
     with follow.scratch_view(read_model) as view:
         follow.catch_up(ledger, read_model(view), as_of=as_of)
-        return view.rows()
+        return view.rows(table)
 
 
 def rows_as_json(rows: list[dict[str, Any]], *, projection: str, as_of: datetime) -> str:

@@ -6,6 +6,8 @@ from projections.cms import CmsList
 from projections.competitions import CompetitionList
 from projections.contract_register import ContractRegister
 from projections.placements import Placements
+from projections.evaluation import EvaluationTrail
+from projections.event_index import EventIndex
 from projections.tables import TableReadModel
 
 READ_MODELS: dict[str, type[TableReadModel]] = {
@@ -15,6 +17,8 @@ READ_MODELS: dict[str, type[TableReadModel]] = {
         ContractRegister,
         CmsList,
         Placements,
+        EvaluationTrail,
+        EventIndex,
     )
 }
 

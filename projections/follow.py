@@ -53,11 +53,14 @@ class ReadModel(Projection[TView]):
     postgres_view: ClassVar[type[Any]]
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:  # type: ignore[override]
-        self.process_page([domain_event], tracking)
+        self.process_page([domain_event], tracking, [tracking.notification_id])
 
     @abstractmethod
-    def process_page(self, events: Sequence[Any], tracking: Tracking) -> None:
-        """Apply `events` (in notification order) and record `tracking`, atomically."""
+    def process_page(self, events: Sequence[Any], tracking: Tracking, positions: Sequence[int] | None = None) -> None:
+        """Apply `events` (in notification order) and record `tracking`, atomically.
+
+        `positions`, when given, are the events' notification ids (one each, in the same order).
+        """
 
 
 class SQLiteTrackingTable(SQLiteTrackingRecorder):
@@ -182,11 +185,12 @@ def catch_up_many(
             if seen >= end:
                 continue
             topics = wanted[projection.name]
-            events = [e for nid, topic, e in decoded if nid > seen and (not topics or topic in topics)]
-            if not events and end < stop:
+            chosen = [(nid, e) for nid, topic, e in decoded if nid > seen and (not topics or topic in topics)]
+            if not chosen and end < stop:
                 continue
+            events = [e for _, e in chosen]
             try:
-                projection.process_page(events, Tracking(ledger.name, end))
+                projection.process_page(events, Tracking(ledger.name, end), [nid for nid, _ in chosen])
             except IntegrityError:
                 moved = projection.view.max_tracking_id(ledger.name) or 0
                 if moved <= seen:

@@ -96,6 +96,9 @@ class Page:
         self._fetch = fetch  # (table, key) -> row dict | None, read inside the page's transaction
         self._rows: dict[str, dict[str, Any]] = {name: {} for name in tables}
         self._dirty: dict[str, set[str]] = {name: set() for name in tables}
+        #: the notification id of the event being applied (None where the caller has none to give,
+        #: e.g. unit tests feeding events straight from aggregates)
+        self.position: int | None = None
 
     def get(self, table: str, key: str) -> dict[str, Any] | None:
         """The row as it stands (with this page's changes so far), or None. Don't mutate it: `put` it."""
@@ -318,16 +321,18 @@ class TableReadModel(ReadModel[TableView]):
             cls.sqlite_view = type(f"SQLite{cls.__name__}View", (SQLiteTableView,), attrs)
             cls.postgres_view = type(f"Postgres{cls.__name__}View", (PostgresTableView,), attrs)
             cls.columns = cls.tables[0].shown
-        if "followed" in vars(cls):
+        # A read model that declares `topics = ()` itself reads every stored event whatever its class.
+        if "followed" in vars(cls) and "topics" not in vars(cls):
             cls.topics = tuple(get_topic(e) for e in cls.followed)
 
     @classmethod
     def table_names(cls) -> tuple[str, ...]:
         return tuple(t.name for t in cls.tables)
 
-    def process_page(self, events: Sequence[Any], tracking: Tracking) -> None:
+    def process_page(self, events: Sequence[Any], tracking: Tracking, positions: Sequence[int] | None = None) -> None:
         with self.view.page(tracking) as page:
-            for event in events:
+            for event, position in zip(events, positions or [None] * len(events), strict=True):
+                page.position = position
                 self.apply(event, page)
 
     @abstractmethod
@@ -345,11 +350,13 @@ class Replayed:
     def __post_init__(self) -> None:
         self.page = MemoryPage(self.read_model.tables)
 
-    def feed(self, events: Iterable[Any]) -> Replayed:
+    def feed(self, events: Iterable[Any], *, first_position: int | None = None) -> Replayed:
+        """Apply `events`; with `first_position`, they are numbered from it as if they were stored."""
         model = self.read_model.__new__(self.read_model)  # the rules need no view
         followed = tuple(self.read_model.followed)
-        for event in events:
+        for i, event in enumerate(events):
             if isinstance(event, followed):
+                self.page.position = None if first_position is None else first_position + i
                 model.apply(event, self.page)
         self.page.commit()
         return self

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 from projections.catalogue import READ_MODELS
+from projections.evaluation import MATRIX
 from tests.e2e.test_cli import AQP, ROOT
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
@@ -47,6 +48,13 @@ def test_projections_status_run_rebuild_and_replay_from_the_command_line(databas
     rows = json.loads(replayed.stdout)["rows"]
     meadowview = next(r for r in rows if r["reference"] == "NCC-RES-2026/CITY/meadowview-care")
     assert meadowview["status"] == "terminated" and meadowview["referrals_suspended"] == "yes"
+    # Any of a read model's tables, with its own columns.
+    cells = aqp(
+        "replay", "--as-of", "2100-01-01T00:00:00Z", "--projection", "evaluation", "--table", MATRIX.name,
+        "--format", "csv", database_url=database_url,
+    )
+    assert cells.returncode == 0, cells.stderr
+    assert cells.stdout.splitlines() == [",".join(MATRIX.shown)]  # no competition in this scenario
 
     for args in (("contracts",), ()):
         rebuilt = aqp("projections", "rebuild", *args, database_url=database_url)

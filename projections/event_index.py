@@ -1,0 +1,273 @@
+"""The event index: every stored event by who did it and by whom or what it concerns.
+
+An auditor asks "what did this account do, and on whose behalf?"; an FOI officer or a data
+protection request asks "which records concern this home, this provider, this person?".
+Both are answered from these tables without reading the log; the event itself (and its
+proofs) is then fetched by its notification id, which is also its leaf in the Merkle log.
+The index follows every stored event, whatever its class (`topics = ()`).
+
+`event_index` - one row per stored event (keyed by the aggregate's id and the event's
+version, which are unique and never change):
+  - `notification_id`: its position in the log (the Merkle leaf index + 1), ordering the rows;
+  - `recorded_at`: the event's time (ISO 8601, UTC);
+  - `kind`, `reference`: the record it belongs to, e.g. "location", "1-101";
+  - `event`: the event's type, e.g. "VacanciesReported"; `version`: of that record;
+  - `actor`, `actor_org`, `actor_role`: who did it (the command's principal);
+  - `command`: the command's type, e.g. "vacancies.report";
+  - `correlation_id`, `causation_id`: the request it belongs to and what caused it (a
+    process's follow-up command carries the id of the event it reacted to).
+
+`event_subjects` - one row per event and subject it concerns: `subject_kind`, `subject`,
+`relation` (how it concerns it), `notification_id`, `recorded_at`, `kind`, `reference`,
+`event` (repeated so a subject's history lists without a second query). Subjects:
+  - the record itself, relation "record" (a person, for a data subject's erasure);
+  - the records its record belongs to, fixed when it was created: a location's registered
+    provider (moving with `ProviderChanged`), a contract's provider (moving with a novation),
+    a return's, placement return's or quality visit's location and that location's provider,
+    a visit's contract, a performance record's contract and its provider;
+  - the references the event names: `bidder` and `asked_by` (an organisation), every bidder
+    in an opening, declaration, outcome, letters or award, `provider`, `to_provider`,
+    `from_provider` (an organisation on a contract, a registered provider on a location),
+    `location`, `contract`, `competition`, `framework`, `template`, `evaluator_org`,
+    `new_controller`, a framework's commissioners (organisations), and `evaluator`,
+    `moderator`, `checked_by`, `reviewer` (people, by account id);
+  - every person whose personal data the event holds (`PersonalData.subject`, an opaque id;
+    never the name or any decrypted value), relation = the field holding it, e.g. "name".
+Subject kinds: competition, contract, framework, location, provider (a CQC registered
+provider id, e.g. "1-101"), organisation (an organisation's reference, e.g. a bidder
+"aster-care-homes"), person, and the other records' kinds (return, quality_visit, ...).
+For example `Location.ContactAdded` on 1-101 of provider 1-100 gives three rows:
+(location, 1-101, record), (provider, 1-100, provider), (person, c-7, name).
+
+What the events cannot say, the index cannot either: a bidder's answer to an evaluation
+clarification does not name the bidder (find it by `actor_org`, or by the clarification's
+issue), and a quality visit's visitors are roles, not people. The index names who tendered
+(never what: a tender's content is a hash in the log and is not copied), so before the
+opening its competition rows are for auditors only.
+
+`event_records` - one row per record (aggregate): `kind`, `reference`, `events` (how many),
+`first_recorded_at`, `last_recorded_at`; it also keeps (hidden) the subjects every event of
+the record concerns.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timezone
+from typing import Any
+
+from domain.contracts import Contract
+from domain.metadata import LedgerAggregate
+from domain.personal import PersonalData
+from domain.providers import Location
+from projections.tables import INTEGER, Column, Page, Table, TableReadModel
+
+EVENTS = Table(
+    "event_index",
+    (
+        Column("notification_id", INTEGER),
+        Column("recorded_at"),
+        Column("kind"),
+        Column("reference"),
+        Column("event"),
+        Column("version", INTEGER),
+        Column("actor"),
+        Column("actor_org"),
+        Column("actor_role"),
+        Column("command"),
+        Column("correlation_id"),
+        Column("causation_id"),
+    ),
+    order_by=("notification_id",),
+    indexes=(("notification_id",), ("actor", "notification_id"), ("actor_org", "notification_id"), ("correlation_id",)),
+)
+SUBJECTS = Table(
+    "event_subjects",
+    (
+        Column("subject_kind"),
+        Column("subject"),
+        Column("relation"),
+        Column("notification_id", INTEGER),
+        Column("recorded_at"),
+        Column("kind"),
+        Column("reference"),
+        Column("event"),
+    ),
+    order_by=("notification_id", "subject_kind", "subject"),
+    indexes=(("subject", "notification_id"),),
+)
+RECORDS = Table(
+    "event_records",
+    (
+        Column("related", hidden=True),  # JSON: [subject_kind, subject, relation] every event concerns
+        Column("kind"),
+        Column("reference"),
+        Column("events", INTEGER),
+        Column("first_recorded_at"),
+        Column("last_recorded_at"),
+    ),
+    order_by=("kind", "reference"),
+    indexes=(("kind", "reference"),),
+)
+
+#: field name -> the subject kind of the reference it holds (see ON_CONTRACTS)
+NAMED = {
+    "bidder": "organisation",
+    "asked_by": "organisation",
+    "evaluator_org": "organisation",
+    "new_controller": "organisation",
+    "provider": "provider",
+    "to_provider": "provider",
+    "from_provider": "provider",
+    "location": "location",
+    "contract": "contract",
+    "competition": "competition",
+    "framework": "framework",
+    "template": "return_template",
+    "evaluator": "person",
+    "moderator": "person",
+    "checked_by": "person",
+    "reviewer": "person",
+}
+#: a contract's provider is the organisation that holds it, not a CQC registered provider
+ON_CONTRACTS = {"provider": "organisation", "to_provider": "organisation", "from_provider": "organisation"}
+#: the record kinds that are themselves a subject of another kind
+SELF = {"data_subject": "person"}
+
+
+def _utc(value: datetime) -> str:
+    return value.astimezone(timezone.utc).isoformat()
+
+
+def _aggregate_class(event: Any) -> Any:
+    outer = type(event).__qualname__.split(".")[0]
+    return getattr(sys.modules[type(event).__module__], outer, None)
+
+
+def _kind(event: Any) -> str:
+    cls = _aggregate_class(event)
+    return getattr(cls, "KIND", "") or type(event).__qualname__.split(".")[0].lower()
+
+
+def _fields(event: Any) -> dict[str, Any]:
+    return {k: v for k, v in vars(event).items() if k not in ("originator_id", "originator_version", "timestamp", "meta")}
+
+
+def _people(value: Any, relation: str) -> list[tuple[str, str, str]]:
+    """Every personal-data subject inside `value`, by its opaque id (the value is never read)."""
+    if isinstance(value, PersonalData):
+        return [("person", value.subject, relation)]
+    if isinstance(value, dict):
+        return [p for v in value.values() for p in _people(v, relation)]
+    if isinstance(value, (list, tuple)):
+        return [p for v in value for p in _people(v, relation)]
+    return []
+
+
+def named_subjects(kind: str, event: Any) -> list[tuple[str, str, str]]:
+    """The subjects an event names in its own fields: (subject kind, subject, relation)."""
+    found: list[tuple[str, str, str]] = []
+    fields = _fields(event)
+    for name, value in fields.items():
+        if isinstance(value, str) and name in NAMED and value:
+            subject_kind = ON_CONTRACTS.get(name, NAMED[name]) if kind == "contract" else NAMED[name]
+            found.append((subject_kind, value, name))
+        found += _people(value, name)
+    if isinstance(event, Location.ProviderChanged):
+        found.append(("provider", event.previous, "previous_provider"))
+    for bidder in _bidders(fields):
+        found.append(("organisation", bidder, "bidder"))
+    for commissioner in fields.get("commissioners", []) if kind == "framework" else []:
+        found.append(("organisation", commissioner["org"], "commissioner"))
+    return found
+
+
+def _bidders(fields: dict[str, Any]) -> list[str]:
+    """Bidders named in lists and maps: an opening, declarations, an outcome, letters, an award."""
+    names: list[str] = []
+    if isinstance(fields.get("bidders"), list):
+        names += fields["bidders"]  # TendersOpened
+    if isinstance(fields.get("bidders"), dict):
+        names += list(fields["bidders"])  # OutcomeDecided
+    for item in fields.get("declarations", []) + fields.get("letters", []):
+        if isinstance(item, dict) and "bidder" in item:
+            names.append(item["bidder"])
+    if isinstance(fields.get("awards"), dict):
+        names += [b for lot in fields["awards"].values() for b in lot]
+    return sorted(set(names))
+
+
+class EventIndex(TableReadModel):
+    name = "event_index"
+    tables = (EVENTS, SUBJECTS, RECORDS)
+    followed = (LedgerAggregate.Event,)
+    # Every stored event, whatever its topic: an index that missed a class would mislead an FOI search.
+    topics = ()
+
+    def apply(self, event: Any, page: Page) -> None:
+        record_key = str(event.originator_id)
+        event_key = f"{record_key}|{event.originator_version}"
+        at = _utc(event.timestamp)
+        kind = _kind(event)
+        record = page.get(RECORDS.name, record_key)
+        if record is None:
+            reference = getattr(event, "reference", None) or getattr(event, "subject", None)
+            record = {"kind": kind, "reference": reference, "events": 0, "first_recorded_at": at,
+                      "related": json.dumps(belongs_to(kind, event, page))}
+        related = [tuple(r) for r in json.loads(record["related"])]
+        if isinstance(event, Location.ProviderChanged):
+            related = [r for r in related if r[2] != "provider"] + [("provider", event.provider, "provider")]
+        if isinstance(event, Contract.Novated):
+            related = [r for r in related if r[2] != "provider"] + [("organisation", event.to_provider, "provider")]
+        record.update(events=record["events"] + 1, last_recorded_at=at, related=json.dumps(related))
+        page.put(RECORDS.name, record_key, record)
+
+        meta = getattr(event, "meta", None) or {}
+        actor = meta.get("actor") or {}
+        common = {"notification_id": page.position, "recorded_at": at, "kind": kind, "reference": record["reference"],
+                  "event": type(event).__name__}
+        page.put(
+            EVENTS.name,
+            event_key,
+            {**common, "version": event.originator_version, "actor": actor.get("id"), "actor_org": actor.get("org"),
+             "actor_role": actor.get("role"), "command": meta.get("command"),
+             "correlation_id": meta.get("correlation_id"), "causation_id": meta.get("causation_id")},
+        )
+        itself = (SELF.get(kind, kind), record["reference"], "record")
+        seen: set[tuple[str, str]] = set()
+        for subject_kind, subject, relation in [itself, *related, *named_subjects(kind, event)]:
+            if subject is None or (subject_kind, subject) in seen:
+                continue
+            seen.add((subject_kind, subject))
+            page.put(
+                SUBJECTS.name,
+                f"{event_key}|{subject_kind}|{subject}",
+                {**common, "subject_kind": subject_kind, "subject": subject, "relation": relation},
+            )
+
+
+def belongs_to(kind: str, created: Any, page: Page) -> list[tuple[str, str, str]]:
+    """The subjects every event of a new record concerns, from its first event."""
+    related: list[tuple[str, str, str]] = []
+    if kind == "location":
+        related.append(("provider", created.provider, "provider"))
+    elif kind == "contract":
+        related.append(("organisation", created.provider, "provider"))
+    location = getattr(created, "location", None) if kind != "provider" else None
+    if kind in ("return", "placement_return", "quality_visit") and location:
+        related.append(("location", location, "location"))
+        related += _inherited(page, str(Location.id_for(location)), "location's provider")
+    contract = created.reference if kind == "performance_record" else getattr(created, "contract", None)
+    if kind in ("quality_visit", "performance_record") and contract:
+        related.append(("contract", contract, "contract"))
+        related += _inherited(page, str(Contract.id_for(contract)), "contract's provider")
+    return related
+
+
+def _inherited(page: Page, record_key: str, relation: str) -> list[tuple[str, str, str]]:
+    # Read from this index's own record of the location or contract, as it stood when this one began.
+    record = page.get(RECORDS.name, record_key)
+    if record is None:
+        return []
+    return [(k, s, relation) for k, s, r in json.loads(record["related"]) if r == "provider"]
