@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from projections.competitions import CompetitionList
+from projections.compliance import ReturnCompliance
 from projections.contract_register import ContractRegister
+from projections.quality import QualityDashboards
 from projections.tables import TableReadModel
 
 READ_MODELS: dict[str, type[TableReadModel]] = {
@@ -11,6 +13,8 @@ READ_MODELS: dict[str, type[TableReadModel]] = {
     for model in (
         CompetitionList,
         ContractRegister,
+        ReturnCompliance,
+        QualityDashboards,
     )
 }
 
