@@ -5,7 +5,9 @@ from __future__ import annotations
 from projections.competitions import CompetitionList
 from projections.compliance import ReturnCompliance
 from projections.contract_register import ContractRegister
+from projections.exceptions import ExceptionReports
 from projections.quality import QualityDashboards
+from projections.rag import RagTables
 from projections.tables import TableReadModel
 
 READ_MODELS: dict[str, type[TableReadModel]] = {
@@ -15,6 +17,8 @@ READ_MODELS: dict[str, type[TableReadModel]] = {
         ContractRegister,
         ReturnCompliance,
         QualityDashboards,
+        ExceptionReports,
+        RagTables,
     )
 }
 

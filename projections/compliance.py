@@ -321,20 +321,26 @@ class ReturnCompliance(TableReadModel):
             found = self.index.get(page, event)
             if found is not None:
                 self._change(page, found, event, status=MISSED, missed_on=event.missed_on)
-        self.expectations.after(event, page, self._overdue, template_changed=template_changed)
+        self.expectations.after(event, page, self._overdue(event), template_changed=template_changed)
 
     # ------------------------------------------------------------------ returns
 
-    def _overdue(self, page: Page, location: str, template: str, period: str, start: str, end: str, due: str) -> None:
-        self._expect(page, location, template, period, start, end, due, OVERDUE, None)
+    def _overdue(self, event: Any) -> Any:
+        """What to do with a return found overdue after `event` (which moved the ledger's day on)."""
+
+        def expect(page: Page, location: str, template: str, period: str, start: str, end: str, due: str) -> None:
+            self._expect(page, location, template, period, start, end, due, OVERDUE, event)
+
+        return expect
 
     def _expect(
         self, page: Page, location: str, template: str, period: str, start: str, end: str, due: str, status: str, event: Any
     ) -> None:
+        # An overdue return's last_event_at is the event after which the ledger saw it overdue.
         """A return becomes expected (or, if already expected, its record is now in the ledger)."""
         key = f"{location}|{template}|{period}"
         if page.get(RETURNS.name, key) is not None:
-            if event is not None:
+            if status == DUE:
                 page.update(RETURNS.name, key, due_on=due, last_event_at=utc(event.timestamp))
             return
         home = self.directory.home(page, location)
@@ -352,7 +358,7 @@ class ReturnCompliance(TableReadModel):
             "local_authority": home.get("local_authority"),
             "directorate": home.get("directorate"),
             "frameworks": ",".join(self.directory.frameworks_owed(page, location, template, start, end)) or None,
-            "last_event_at": utc(event.timestamp) if event is not None else None,
+            "last_event_at": utc(event.timestamp),
         }
         page.put(RETURNS.name, key, row)
         self._count(page, None, page.get(RETURNS.name, key))

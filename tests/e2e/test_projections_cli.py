@@ -30,7 +30,7 @@ def test_projections_status_run_rebuild_and_replay_from_the_command_line(databas
     applied = aqp("apply", str(SCENARIOS / "nottingham-escalation.jsonl"), database_url=database_url, AQP_PROJECTIONS_FOLLOW="no")
     assert applied.returncode == 0, applied.stderr
     before = status(database_url)
-    assert set(before) == {"competitions", "contracts"}
+    assert {"competitions", "contracts"} <= set(before)
     assert before["contracts"][0] == 0 and before["contracts"][1] > 0
 
     # ...until `run` catches every one up once.
