@@ -2,7 +2,9 @@
 
 "Exception reporting includes notable changes in nursing homes in the CCG's local area
 including: a change in home manager or a sharp rise/fall in a quality reporting metric, a
-provider not reporting." One row per exception, key "LOCATION|KIND|TEMPLATE-OR-SOURCE|METRIC|PERIOD":
+provider not reporting." One row per exception, key "LOCATION|KIND|TEMPLATE|METRIC|PERIOD" ("-" for
+no metric; a manager change seen by the CQC sync is "LOCATION|manager_changed|cqc|-|N", N being
+the location's event version):
 
     location, home_name, provider, icb, directorate (where the home stood when the exception
     was raised), kind, template, metric, period, detail (a sentence, never a person's name),

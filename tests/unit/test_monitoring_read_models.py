@@ -380,3 +380,11 @@ def test_a_home_visited_twice_in_a_year_counts_once_by_its_latest_visit():
     assert sorted((v["visit_date"], v["counted"], v["rag"]) for v in visits.values()) == [
         ("2025-06-01", "yes", "red"), ("2026-05-01", "no", "red"), ("2026-06-01", "yes", "green"), ("2026-09-01", "yes", "green"),
     ]
+
+
+def test_a_manager_change_the_home_reports_in_its_return_is_an_exception_too():
+    ret = submitted(ASTER, "2026-05", date(2026, 6, 5), manager_changed_on="2026-05-18")
+    found = rows(ExceptionReports, "exceptions", events(location(ASTER, 60), template(), ret))
+    row = found[f"{ASTER}|manager_changed|{TEMPLATE}|-|2026-05"]
+    assert (row["period"], row["status"], row["cleared_at"]) == ("2026-05", "open", None)
+    assert row["detail"] == "The home reported in its 2026-05 return that its manager changed on 2026-05-18."
