@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from projections.cms import CmsList
 from projections.competitions import CompetitionList
+from projections.compliance import ReturnCompliance
 from projections.contract_register import ContractRegister
-from projections.placements import Placements
 from projections.evaluation import EvaluationTrail
 from projections.event_index import EventIndex
+from projections.exceptions import ExceptionReports
+from projections.placements import Placements
+from projections.quality import QualityDashboards
+from projections.rag import RagTables
 from projections.tables import TableReadModel
 
 READ_MODELS: dict[str, type[TableReadModel]] = {
@@ -19,6 +23,10 @@ READ_MODELS: dict[str, type[TableReadModel]] = {
         Placements,
         EvaluationTrail,
         EventIndex,
+        ReturnCompliance,
+        QualityDashboards,
+        ExceptionReports,
+        RagTables,
     )
 }
 

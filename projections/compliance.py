@@ -1,0 +1,437 @@
+"""Return compliance: which returns were expected, which arrived, on time or within three months.
+
+Seed 000 s.3.2 and s.6.2.1 (London AQP): "75% of AQP provider data returns by deadline and
+over 95% of returns 3 months after deadline", and providers see "recent punctuality of report
+completion"; seed 003 s.3.6 (Cheshire East): timeliness of submissions 95%, and "not submitted
+... for three consecutive periods" is a service failure.
+
+**What is expected.** A return (home x template x period) is expected when the ledger holds a
+record of it - it was submitted (`Return.Opened` + `Submitted`) or recorded missed by the
+scheduler or a contract manager (`Return.Missed`) - or when the home owes it under a framework
+contract and its deadline has passed (see `projections/monitoring.py`, `Expectations`: a home
+on a contract whose framework's monitoring lists the template owes it for every period it
+was held; the deadline is the template's rule, the ledger's day is that of the latest event
+applied, never the clock). Returns are counted per template whatever its version, as the
+performance process counts missed periods.
+
+**Statuses** of an expected return: `on_time` (submitted on or before its deadline, as the
+`Submitted` event's `lateness` says: the domain computed the working-day deadline), `late`
+(submitted after it, including a return first recorded missed), `missed` (recorded missed,
+not received), `overdue` (owed under a contract, deadline passed, no record at all: the
+scheduler has not recorded it missed yet), `due` (opened, not yet decided: never seen
+between commands). *Within three months*: submitted no later than three calendar months
+after the deadline (due 15 May -> by 15 August; due 30 November -> by 28 February).
+
+Tables (keys are text; days ISO dates; percentages REAL, 0-100, two decimals; null when
+there is nothing to divide by):
+
+`return_compliance` - one row per expected return, key "LOCATION|TEMPLATE|PERIOD":
+    location, provider, template, period, period_end, year (financial year of the period's
+    end, "2026-27"), due_on, status, submitted_on, days_late (calendar days after the
+    deadline; 0 when on time), on_time (yes/no, null until received), within_three_months
+    (yes/no, null until received), three_months_after_due, missed_on (the day it was recorded
+    missed), icb, local_authority, directorate, frameworks (comma-separated: the frameworks
+    under which the home owed this template for the period), last_event_at.
+    The home's provider, ICB/CCG, local authority, directorate and frameworks are those of
+    the moment the return was first expected: a later novation or move does not rewrite who
+    was responsible then.
+
+`compliance_summary` - counts per scope, template and span, key
+"SCOPE|SCOPE_ID|TEMPLATE|SPAN|PERIOD":
+    scope: all | home | provider | icb | local_authority | directorate | framework;
+    scope_id: "all", the location id, the CQC provider id, the ICB/CCG, the local authority,
+    the directorate or the framework reference; template: a template, or "all" (year to
+    date across every template: seed 003's "any information the provider is obliged to
+    submit"); span: "period" (period = the template's period) or "year_to_date" (period =
+    the financial year, "2026-27": every period ending in it that is expected so far);
+    year; expected, received, on_time, late, within_three_months, missed, overdue (counts of
+    returns); received_percent (received / expected), punctuality_percent (on_time /
+    expected: a home's or provider's punctuality), within_three_months_percent
+    (within_three_months / expected); window_closes_on (the latest three-months-after-due
+    day of the returns counted: until then the within-three-months figure can still rise).
+    Example: four homes owe April's return; two are on time, one arrives four days late,
+    one is recorded missed -> expected 4, received 3, on_time 2, late 1, missed 1,
+    punctuality 50.0, received 75.0, within three months 75.0 (so far).
+
+`compliance_kpis` - each summary row against each KPI, key SUMMARY_KEY|KPI:
+    scope, scope_id, template, span, period, year, kpi_set, kpi, label, numerator,
+    denominator, value (percent), comparison, target, outcome (met | breached), margin
+    (percentage points, positive when better than the target), evaluated by the domain's
+    `evaluate_kpi`. The KPIs, with the shipped KPI sets' targets (domain/kpis/):
+    returns_by_deadline (at least 75%: on_time / expected), returns_within_three_months
+    (above 95%: within_three_months / expected), and Cheshire East's
+    timeliness_of_submissions (at least 95%: on_time / expected). Example: punctuality 50.0
+    -> returns_by_deadline breached, margin -25.0. Every KPI is shown for every scope, so a
+    commissioner can read any target against any slice; filter on `kpi`. The targets are
+    those shipped with this code, not a later published version of the KPI set (publishing
+    new targets needs a rebuild of this read model). Accuracy of submissions (seed 003
+    s.3.6 b) cannot be measured: the ledger records no spot checks.
+
+`missed_runs` - per home and template, key "LOCATION|TEMPLATE":
+    location, provider, template, latest_period, current_run (the number of consecutive
+    periods, up to the latest expected one, whose return was not received by its deadline:
+    late, missed or overdue), run_from, run_to (the run's first and last periods),
+    service_failure ("yes" when current_run >= 3: seed 003 s.3.6). A period with no record
+    and no obligation breaks a run. Example: June missed, July late, August overdue ->
+    current_run 3, service_failure yes; September on time -> 0. (The contract's performance
+    record counts only periods recorded missed; this counts any return not in by its
+    deadline, in the seed's words "not submitted as per the required timescales".)
+
+The other tables (`compliance_homes`, `_contracts`, `_frameworks`, `_location_ids`,
+`_templates`, `_returns`, `_obligations`, `_clock`) are this read model's own lookups.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from typing import Any
+
+from domain.kpis import evaluate_kpi, indicator, shipped_kpis
+from domain.performance_process import shift_period
+from domain.returns import Return
+from projections import follow
+from projections.monitoring import (
+    Directory,
+    Expectations,
+    ReturnIndex,
+    Templates,
+    add_months,
+    dumps,
+    financial_year,
+    loads,
+    percent,
+    utc,
+)
+from projections.tables import INTEGER, REAL, Column, Page, Table, TableReadModel, TableView
+
+PREFIX = "compliance"
+ON_TIME, LATE, MISSED, OVERDUE, DUE = "on_time", "late", "missed", "overdue", "due"
+#: three or more consecutive periods not in by the deadline is a service failure (seed 003 s.3.6)
+SERVICE_FAILURE_RUN = 3
+WITHIN_MONTHS = 3
+
+#: (KPI set, indicator, the count that is its numerator; the denominator is always `expected`)
+KPI_MEASURES = (
+    ("london-aqp-care-homes", "returns_by_deadline", "on_time"),
+    ("london-aqp-care-homes", "returns_within_three_months", "within_three_months"),
+    ("cheshire-east-accommodation-with-care", "timeliness_of_submissions", "on_time"),
+)
+_INDICATORS = {(s, k): indicator(shipped_kpis(s), k) for s, k, _ in KPI_MEASURES}
+COUNTS = ("expected", "received", "on_time", "late", "within_three_months", "missed", "overdue")
+
+RETURNS = Table(
+    "return_compliance",
+    (
+        Column("location"),
+        Column("provider"),
+        Column("template"),
+        Column("period"),
+        Column("period_end"),
+        Column("year"),
+        Column("due_on"),
+        Column("status"),
+        Column("submitted_on"),
+        Column("days_late", INTEGER),
+        Column("on_time"),
+        Column("within_three_months"),
+        Column("three_months_after_due"),
+        Column("missed_on"),
+        Column("icb"),
+        Column("local_authority"),
+        Column("directorate"),
+        Column("frameworks"),
+        Column("last_event_at"),
+    ),
+    order_by=("location", "template", "period"),
+    indexes=(("location",), ("provider",), ("template", "period"), ("status",), ("icb",), ("directorate",), ("year",)),
+)
+SUMMARY = Table(
+    "compliance_summary",
+    (
+        Column("scope"),
+        Column("scope_id"),
+        Column("template"),
+        Column("span"),
+        Column("period"),
+        Column("year"),
+        *(Column(c, INTEGER) for c in COUNTS),
+        Column("received_percent", REAL),
+        Column("punctuality_percent", REAL),
+        Column("within_three_months_percent", REAL),
+        Column("window_closes_on"),
+    ),
+    order_by=("scope", "scope_id", "template", "span", "period"),
+    indexes=(("scope", "scope_id"), ("template", "period"), ("span", "year")),
+)
+KPIS = Table(
+    "compliance_kpis",
+    (
+        Column("scope"),
+        Column("scope_id"),
+        Column("template"),
+        Column("span"),
+        Column("period"),
+        Column("year"),
+        Column("kpi_set"),
+        Column("kpi"),
+        Column("label"),
+        Column("numerator", INTEGER),
+        Column("denominator", INTEGER),
+        Column("value", REAL),
+        Column("comparison"),
+        Column("target", REAL),
+        Column("outcome"),
+        Column("margin", REAL),
+    ),
+    order_by=("scope", "scope_id", "template", "span", "period", "kpi"),
+    indexes=(("scope", "scope_id"), ("kpi", "outcome"), ("template", "period")),
+)
+RUNS = Table(
+    "missed_runs",
+    (
+        Column("periods", hidden=True),
+        Column("location"),
+        Column("provider"),
+        Column("template"),
+        Column("latest_period"),
+        Column("current_run", INTEGER),
+        Column("run_from"),
+        Column("run_to"),
+        Column("service_failure"),
+    ),
+    order_by=("location", "template"),
+    indexes=(("service_failure",), ("provider",)),
+)
+
+
+def counts(row: dict[str, Any] | None) -> Counter[str]:
+    """What one return adds to the summaries."""
+    if row is None:
+        return Counter()
+    status = row["status"]
+    return Counter(
+        {
+            "expected": 1,
+            "received": int(status in (ON_TIME, LATE)),
+            "on_time": int(status == ON_TIME),
+            "late": int(status == LATE),
+            "within_three_months": int(row["within_three_months"] == "yes"),
+            "missed": int(status == MISSED),
+            "overdue": int(status == OVERDUE),
+        }
+    )
+
+
+def scopes(row: dict[str, Any]) -> list[tuple[str, str]]:
+    found = [("all", "all"), ("home", row["location"])]
+    for scope in ("provider", "icb", "local_authority", "directorate"):
+        if row[scope]:
+            found.append((scope, row[scope]))
+    found += [("framework", f) for f in (row["frameworks"] or "").split(",") if f]
+    return found
+
+
+def spans(row: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(template, span, period) of the summaries a return counts in."""
+    return [
+        (row["template"], "period", row["period"]),
+        (row["template"], "year_to_date", row["year"]),
+        ("all", "year_to_date", row["year"]),
+    ]
+
+
+def not_by_deadline(row: dict[str, Any]) -> bool | None:
+    """Whether the return missed its deadline (None: not decided yet)."""
+    return None if row["status"] == DUE else row["status"] in (LATE, MISSED, OVERDUE)
+
+
+def kpi_rows(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each KPI evaluated on one summary row, by kpi id (none when nothing was expected)."""
+    if not summary["expected"]:
+        return {}
+    found = {}
+    for kpi_set, kpi, numerator in KPI_MEASURES:
+        definition = _INDICATORS[(kpi_set, kpi)]
+        result = evaluate_kpi(definition, {"numerator": summary[numerator], "denominator": summary["expected"]})
+        found[kpi] = {
+            **{c: summary[c] for c in ("scope", "scope_id", "template", "span", "period", "year")},
+            "kpi_set": kpi_set,
+            "kpi": kpi,
+            "label": definition["label"],
+            "numerator": summary[numerator],
+            "denominator": summary["expected"],
+            "value": result["value"],
+            "comparison": result["target"]["comparison"],
+            "target": result["target"]["value"],
+            "outcome": result["outcome"],
+            "margin": result["margin"],
+        }
+    return found
+
+
+def current_run(periods: dict[str, int], definition: dict[str, Any] | None) -> tuple[int, str | None, str | None]:
+    """The run of periods not in by the deadline that ends at the latest period: (length, from, to)."""
+    if not periods:
+        return 0, None, None
+    latest = max(periods)
+    if not periods[latest] or definition is None:
+        return (1, latest, latest) if periods[latest] else (0, None, None)
+    first, length = latest, 0
+    period = latest
+    while periods.get(period):
+        first, length = period, length + 1
+        period = shift_period(definition, period, -1)
+    return length, first, latest
+
+
+class ReturnCompliance(TableReadModel):
+    name = "compliance"
+    directory = Directory(PREFIX)
+    templates = Templates(PREFIX)
+    index = ReturnIndex(PREFIX)
+    expectations = Expectations(PREFIX, directory, templates)
+    tables = (RETURNS, SUMMARY, KPIS, RUNS, *directory.tables, *templates.tables, *index.tables, *expectations.tables)
+    followed = (*directory.followed, *templates.followed, Return.Opened, Return.Submitted, Return.Missed)
+
+    def apply(self, event: Any, page: Page) -> None:
+        self.directory.apply(event, page)
+        template_changed = self.templates.apply(event, page)
+        self.index.apply(event, page)
+        if isinstance(event, Return.Opened):
+            self._expect(page, event.location, event.template, event.period, event.period_start, event.period_end, event.due_on, DUE, event)
+        elif isinstance(event, Return.Submitted):
+            found = self.index.get(page, event)
+            if found is not None:
+                lateness = event.lateness
+                due = date.fromisoformat(lateness["due_on"])
+                within = date.fromisoformat(lateness["submitted_on"]) <= add_months(due, WITHIN_MONTHS)
+                self._change(
+                    page,
+                    found,
+                    event,
+                    status=ON_TIME if lateness["on_time"] else LATE,
+                    due_on=lateness["due_on"],
+                    submitted_on=lateness["submitted_on"],
+                    days_late=lateness["days_late"],
+                    on_time="yes" if lateness["on_time"] else "no",
+                    within_three_months="yes" if within else "no",
+                )
+        elif isinstance(event, Return.Missed):
+            found = self.index.get(page, event)
+            if found is not None:
+                self._change(page, found, event, status=MISSED, missed_on=event.missed_on)
+        self.expectations.after(event, page, self._overdue(event), template_changed=template_changed)
+
+    # ------------------------------------------------------------------ returns
+
+    def _overdue(self, event: Any) -> Any:
+        """What to do with a return found overdue after `event` (which moved the ledger's day on)."""
+
+        def expect(page: Page, location: str, template: str, period: str, start: str, end: str, due: str) -> None:
+            self._expect(page, location, template, period, start, end, due, OVERDUE, event)
+
+        return expect
+
+    def _expect(
+        self, page: Page, location: str, template: str, period: str, start: str, end: str, due: str, status: str, event: Any
+    ) -> None:
+        # An overdue return's last_event_at is the event after which the ledger saw it overdue.
+        """A return becomes expected (or, if already expected, its record is now in the ledger)."""
+        key = f"{location}|{template}|{period}"
+        if page.get(RETURNS.name, key) is not None:
+            if status == DUE:
+                page.update(RETURNS.name, key, due_on=due, last_event_at=utc(event.timestamp))
+            return
+        home = self.directory.home(page, location)
+        row = {
+            "location": location,
+            "provider": home.get("provider"),
+            "template": template,
+            "period": period,
+            "period_end": end,
+            "year": financial_year(date.fromisoformat(end)),
+            "due_on": due,
+            "status": status,
+            "three_months_after_due": add_months(date.fromisoformat(due), WITHIN_MONTHS).isoformat(),
+            "icb": home.get("icb_name") or home.get("icb_code"),
+            "local_authority": home.get("local_authority"),
+            "directorate": home.get("directorate"),
+            "frameworks": ",".join(self.directory.frameworks_owed(page, location, template, start, end)) or None,
+            "last_event_at": utc(event.timestamp),
+        }
+        page.put(RETURNS.name, key, row)
+        self._count(page, None, page.get(RETURNS.name, key))
+
+    def _change(self, page: Page, found: dict[str, Any], event: Any, **values: Any) -> None:
+        key = f"{found['location']}|{found['template']}|{found['period']}"
+        before = page.get(RETURNS.name, key)
+        if before is None:
+            return
+        after = page.update(RETURNS.name, key, last_event_at=utc(event.timestamp), **values)
+        self._count(page, before, dict(after))
+
+    def _count(self, page: Page, before: dict[str, Any] | None, after: dict[str, Any]) -> None:
+        """Move the summaries (and their KPIs) by the difference the return's change made."""
+        delta = counts(after)
+        delta.subtract(counts(before))
+        for scope, scope_id in scopes(after):
+            for template, span, period in spans(after):
+                key = f"{scope}|{scope_id}|{template}|{span}|{period}"
+                row = page.get(SUMMARY.name, key) or {
+                    "scope": scope,
+                    "scope_id": scope_id,
+                    "template": template,
+                    "span": span,
+                    "period": period,
+                    "year": after["year"],
+                    **{c: 0 for c in COUNTS},
+                }
+                for c in COUNTS:
+                    row[c] += delta[c]
+                row["received_percent"] = percent(row["received"], row["expected"])
+                row["punctuality_percent"] = percent(row["on_time"], row["expected"])
+                row["within_three_months_percent"] = percent(row["within_three_months"], row["expected"])
+                row["window_closes_on"] = max(row.get("window_closes_on") or "", after["three_months_after_due"])
+                page.put(SUMMARY.name, key, row)
+                evaluated = kpi_rows(row)
+                for kpi_set, kpi, _ in KPI_MEASURES:
+                    if kpi in evaluated:
+                        page.put(KPIS.name, f"{key}|{kpi}", evaluated[kpi])
+                    else:
+                        page.delete(KPIS.name, f"{key}|{kpi}")
+        self._run(page, after)
+
+    def _run(self, page: Page, row: dict[str, Any]) -> None:
+        missed = not_by_deadline(row)
+        if missed is None:
+            return
+        key = f"{row['location']}|{row['template']}"
+        current = page.get(RUNS.name, key) or {}
+        periods = loads(current.get("periods"), {})
+        periods[row["period"]] = int(missed)
+        length, first, last = current_run(periods, self.templates.get(page, row["template"]))
+        page.put(
+            RUNS.name,
+            key,
+            {
+                "periods": dumps(periods),
+                "location": row["location"],
+                "provider": row["provider"],
+                "template": row["template"],
+                "latest_period": max(periods),
+                "current_run": length,
+                "run_from": first,
+                "run_to": last,
+                "service_failure": "yes" if length >= SERVICE_FAILURE_RUN else "no",
+            },
+        )
+
+
+def open_view(ledger: Any) -> TableView:
+    return follow.live_view(ledger, ReturnCompliance)
+
+
+def catch_up(ledger: Any, view: TableView | None = None, *, page_size: int | None = None) -> int:
+    """Bring return compliance up to date with the ledger; returns the number of events applied."""
+    return follow.catch_up(ledger, ReturnCompliance(view or open_view(ledger)), page_size=page_size)

@@ -1,0 +1,361 @@
+"""Exception reports: what commissioners should notice about a home (seed 000 s.6.2.3).
+
+"Exception reporting includes notable changes in nursing homes in the CCG's local area
+including: a change in home manager or a sharp rise/fall in a quality reporting metric, a
+provider not reporting." One row per exception, key "LOCATION|KIND|TEMPLATE|METRIC|PERIOD" ("-" for
+no metric; a manager change seen by the CQC sync is "LOCATION|manager_changed|cqc|-|N", N being
+the location's event version):
+
+    location, home_name, provider, icb, directorate (where the home stood when the exception
+    was raised), kind, template, metric, period, detail (a sentence, never a person's name),
+    value (REAL: the metric's value this period), baseline (REAL: the mean it was compared
+    with), raised_at, cleared_at (UTC; null while open), status (open | cleared).
+
+Kinds:
+
+- `manager_changed`: CQC's registered manager(s) of the home changed
+  (`Location.RegisteredManagerChanged`, from the CQC sync), or the home said in its return
+  that its manager changed (a `manager_changed_on` date in the return). The row says how
+  many registered managers CQC lists now and since when none is registered, never who: the
+  names are personal data (FOI s.40) and stay encrypted in the event. Period: the month of
+  the change. These are notices: they do not clear.
+- `sharp_rise` / `sharp_fall`: this period's value of a watched metric against the mean of
+  the previous `window` periods of the same return (all of which must have been returned:
+  a home without a full baseline is not judged). The rule is data, per metric (`RULES`):
+  rise when value >= mean x (1 + rise_percent/100) AND value - mean >= min_change; fall
+  when value <= mean x (1 - fall_percent/100) AND mean - value >= min_change. The default
+  rule is window 3, rise 50%, fall 50%, min_change 3. Worked examples, falls:
+    previous 10, 12, 14 (mean 12): 18 is a sharp rise (+50%, +6); 17 is not (+42%);
+    6 is a sharp fall (-50%, -6); 7 is not (-42%).
+    previous 1, 2, 3 (mean 2): 4 is not a rise (+100% but only +2 events); 5 is (+3).
+    previous 0, 0, 0 (mean 0): 3 is a rise; 2 is not.
+  Serious incidents notified to CQC are rarer, so their rule asks for +2 (min_change 2).
+  An exception clears when an amendment of the period or of its baseline means the rule no
+  longer holds (cleared_at: that amendment), and opens again if a later one restores it.
+- `not_reporting`: a return not received by its deadline: recorded missed
+  (`Return.Missed`), or owed under a framework contract with its deadline passed and no
+  record at all (see `projections/monitoring.py`, `Expectations`). Metric: null. It clears
+  when the return is submitted (cleared_at: the submission), the detail saying how late.
+
+The other tables (`exceptions_homes`, `_contracts`, `_frameworks`, `_location_ids`,
+`_templates`, `_returns`, `_history`, `_obligations`, `_clock`) are this read model's own
+lookups; `exceptions_history` keeps each watched metric's values by period for the rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from domain.errors import DomainError
+from domain.performance_process import shift_period
+from domain.providers import Location, london_day
+from domain.returns import Return
+from projections import follow
+from projections.monitoring import Directory, Expectations, ReturnIndex, Templates, dumps, loads, utc
+from projections.tables import REAL, Column, Page, Table, TableReadModel, TableView
+
+PREFIX = "exceptions"
+MANAGER_CHANGED, SHARP_RISE, SHARP_FALL, NOT_REPORTING = "manager_changed", "sharp_rise", "sharp_fall", "not_reporting"
+OPEN, CLEARED = "open", "cleared"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """When a metric's value is a sharp rise or fall against the mean of the previous periods."""
+
+    window: int = 3
+    rise_percent: int = 50
+    fall_percent: int = 50
+    min_change: int = 3
+
+    def judge(self, value: int, previous: list[int]) -> str | None:
+        """SHARP_RISE, SHARP_FALL or None; `previous` holds the `window` values before, all present.
+
+        Compared in whole numbers (value x window against the sum) so a boundary is exact.
+        """
+        total, n = sum(previous), self.window
+        if value * n * 100 >= total * (100 + self.rise_percent) and value * n - total >= self.min_change * n:
+            return SHARP_RISE
+        if value * n * 100 <= total * (100 - self.fall_percent) and total - value * n >= self.min_change * n:
+            return SHARP_FALL
+        return None
+
+
+DEFAULT_RULE = Rule()
+#: the metrics watched for sharp changes (by metric id, in any template), each with its rule
+RULES: dict[str, Rule] = {
+    "falls": DEFAULT_RULE,
+    "residents_who_fell": DEFAULT_RULE,
+    "pressure_ulcers_total": DEFAULT_RULE,
+    "pressure_ulcers": DEFAULT_RULE,
+    "outbreaks_total": DEFAULT_RULE,
+    "residents_infected": DEFAULT_RULE,
+    "infections": DEFAULT_RULE,
+    "serious_incidents_cqc": Rule(min_change=2),
+    "hospital_admissions": DEFAULT_RULE,
+    "ambulance_callouts": DEFAULT_RULE,
+    "complaints_received": DEFAULT_RULE,
+    "safeguarding_alerts": DEFAULT_RULE,
+    "missed_visits": DEFAULT_RULE,
+    "leavers": DEFAULT_RULE,
+    "vacancies": DEFAULT_RULE,
+    # Cheshire East's 4-weekly return
+    "incidents": DEFAULT_RULE,
+    "accidents": DEFAULT_RULE,
+    "care_concerns_raised": DEFAULT_RULE,
+    "enquiries_commenced": DEFAULT_RULE,
+    "staff_left": DEFAULT_RULE,
+}
+
+EXCEPTIONS = Table(
+    "exceptions",
+    (
+        Column("location"),
+        Column("home_name"),
+        Column("provider"),
+        Column("icb"),
+        Column("directorate"),
+        Column("kind"),
+        Column("template"),
+        Column("metric"),
+        Column("period"),
+        Column("detail"),
+        Column("value", REAL),
+        Column("baseline", REAL),
+        Column("raised_at"),
+        Column("cleared_at"),
+        Column("status"),
+    ),
+    order_by=("raised_at", "location", "kind"),
+    indexes=(("location",), ("kind", "status"), ("icb", "status"), ("directorate", "status"), ("status",)),
+)
+#: per home, template and watched metric: {period: value}
+HISTORY = Table(f"{PREFIX}_history", (Column("values_json"),))
+
+
+class ExceptionReports(TableReadModel):
+    name = "exceptions"
+    directory = Directory(PREFIX)
+    templates = Templates(PREFIX)
+    index = ReturnIndex(PREFIX)
+    expectations = Expectations(PREFIX, directory, templates)
+    tables = (EXCEPTIONS, HISTORY, *directory.tables, *templates.tables, *index.tables, *expectations.tables)
+    followed = (
+        *directory.followed,
+        Location.RegisteredManagerChanged,
+        *templates.followed,
+        Return.Opened,
+        Return.Submitted,
+        Return.Amended,
+        Return.Missed,
+    )
+
+    def apply(self, event: Any, page: Page) -> None:
+        self.directory.apply(event, page)
+        template_changed = self.templates.apply(event, page)
+        self.index.apply(event, page)
+        if isinstance(event, Location.RegisteredManagerChanged):
+            self._manager_changed(page, event)
+        elif isinstance(event, (Return.Submitted, Return.Amended, Return.Missed)):
+            found = self.index.get(page, event)
+            if found is not None:
+                if isinstance(event, Return.Missed):
+                    self._not_reporting(page, event, found["location"], found["template"], found["period"], found["due_on"])
+                else:
+                    if isinstance(event, Return.Submitted):
+                        self._received(page, event, found)
+                    self._values(page, event, found)
+        if not isinstance(event, Return.Opened):
+            # A return is opened and submitted in one command: look for overdue returns after
+            # the submission, so one arriving late is not first reported as missing.
+            self.expectations.after(event, page, self._overdue(event), template_changed=template_changed)
+
+    # ------------------------------------------------------------------ rows
+
+    def _raise(self, page: Page, key: str, location: str, at: Any, **values: Any) -> None:
+        """Open (or reopen) an exception, keeping when it was first raised."""
+        existing = page.get(EXCEPTIONS.name, key)
+        if existing is not None:
+            page.update(EXCEPTIONS.name, key, cleared_at=None, status=OPEN, **values)
+            return
+        home = self.directory.home(page, location)
+        page.put(
+            EXCEPTIONS.name,
+            key,
+            {
+                "location": location,
+                "home_name": home.get("name"),
+                "provider": home.get("provider"),
+                "icb": home.get("icb_name") or home.get("icb_code"),
+                "directorate": home.get("directorate"),
+                "raised_at": utc(at),
+                "status": OPEN,
+                **values,
+            },
+        )
+
+    def _clear(self, page: Page, key: str, at: Any, **values: Any) -> None:
+        existing = page.get(EXCEPTIONS.name, key)
+        if existing is not None and existing["status"] == OPEN:
+            page.update(EXCEPTIONS.name, key, cleared_at=utc(at), status=CLEARED, **values)
+
+    # ------------------------------------------------------------------ manager
+
+    def _manager_changed(self, page: Page, event: Any) -> None:
+        found = page.get(self.directory.location_ids, str(event.originator_id))
+        if found is None:
+            return
+        day = london_day(event.timestamp)
+        count = len(event.managers)
+        if count:
+            detail = f"CQC's registered manager changed; CQC lists {count} registered manager{'s' if count > 1 else ''} now."
+        else:
+            since = f" since {event.absent_since}" if event.absent_since else ""
+            detail = f"CQC lists no registered manager{since}."
+        self._raise(
+            page,
+            f"{found['location']}|{MANAGER_CHANGED}|cqc|-|{event.originator_version}",
+            found["location"],
+            event.timestamp,
+            kind=MANAGER_CHANGED,
+            period=f"{day.year:04d}-{day.month:02d}",
+            detail=detail,
+        )
+
+    # ------------------------------------------------------------------ not reporting
+
+    def _not_reporting_key(self, location: str, template: str, period: str) -> str:
+        return f"{location}|{NOT_REPORTING}|{template}|-|{period}"
+
+    def _overdue(self, event: Any) -> Any:
+        def raise_overdue(page: Page, location: str, template: str, period: str, start: str, end: str, due: str) -> None:
+            key = self._not_reporting_key(location, template, period)
+            if page.get(EXCEPTIONS.name, key) is None and not self._returned(page, location, template, period):
+                self._raise(
+                    page, key, location, event.timestamp, kind=NOT_REPORTING, template=template, period=period,
+                    detail=f"The {template} return for {period} was due on {due} and has not been received.",
+                )
+
+        return raise_overdue
+
+    def _returned(self, page: Page, location: str, template: str, period: str) -> bool:
+        history = page.get(HISTORY.name, f"{location}|{template}|received")
+        return period in loads((history or {}).get("values_json"), {})
+
+    def _not_reporting(self, page: Page, event: Any, location: str, template: str, period: str, due: str) -> None:
+        key = self._not_reporting_key(location, template, period)
+        detail = f"The {template} return for {period} was due on {due}; recorded missed on {event.missed_on}."
+        if page.get(EXCEPTIONS.name, key) is None:
+            self._raise(page, key, location, event.timestamp, kind=NOT_REPORTING, template=template, period=period, detail=detail)
+        else:
+            page.update(EXCEPTIONS.name, key, detail=detail)
+
+    def _received(self, page: Page, event: Any, found: dict[str, Any]) -> None:
+        key = f"{found['location']}|{found['template']}|received"
+        received = loads((page.get(HISTORY.name, key) or {}).get("values_json"), {})
+        received[found["period"]] = event.lateness["submitted_on"]
+        page.put(HISTORY.name, key, {"values_json": dumps(received)})
+        lateness = event.lateness
+        exception = self._not_reporting_key(found["location"], found["template"], found["period"])
+        existing = page.get(EXCEPTIONS.name, exception)
+        if existing is not None:
+            self._clear(
+                page,
+                exception,
+                event.timestamp,
+                detail=f"{existing['detail']} Received on {lateness['submitted_on']}, {lateness['days_late']} days late.",
+            )
+
+    # ------------------------------------------------------------------ sharp changes
+
+    def _values(self, page: Page, event: Any, found: dict[str, Any]) -> None:
+        location, template, period = found["location"], found["template"], found["period"]
+        self._manager_reported(page, event, found)
+        definition = self.templates.get(page, template)
+        if definition is None:
+            return
+        for metric, rule in RULES.items():
+            value = event.values.get(metric)
+            key = f"{location}|{template}|{metric}"
+            history = loads((page.get(HISTORY.name, key) or {}).get("values_json"), None)
+            if history is None and value is None:
+                continue
+            history = history or {}
+            if history.get(period) == value:
+                continue
+            if value is None:
+                history.pop(period, None)
+            else:
+                history[period] = value
+            page.put(HISTORY.name, key, {"values_json": dumps(history)})
+            # A changed value is judged itself and is part of the next periods' baselines.
+            judged = period
+            try:
+                for _ in range(rule.window + 1):
+                    if judged in history or judged == period:
+                        self._judge(page, event, location, template, metric, rule, definition, history, judged)
+                    judged = shift_period(definition, judged, 1)
+            except DomainError:
+                continue
+
+    def _judge(
+        self,
+        page: Page,
+        event: Any,
+        location: str,
+        template: str,
+        metric: str,
+        rule: Rule,
+        definition: dict[str, Any],
+        history: dict[str, Any],
+        period: str,
+    ) -> None:
+        value = history.get(period)
+        previous = [history.get(shift_period(definition, period, -step)) for step in range(rule.window, 0, -1)]
+        verdict = None
+        if isinstance(value, int) and all(isinstance(v, int) for v in previous):
+            verdict = rule.judge(value, previous)  # type: ignore[arg-type]
+        for kind in (SHARP_RISE, SHARP_FALL):
+            key = f"{location}|{kind}|{template}|{metric}|{period}"
+            if kind == verdict:
+                mean = round(sum(previous) / rule.window, 2)  # type: ignore[arg-type]
+                shown = f"{mean:g}"
+                change = round(100 * (value - mean) / mean) if mean else None  # type: ignore[operator]
+                by = f" ({change:+d}%)" if change is not None else ""
+                self._raise(
+                    page, key, location, event.timestamp, kind=kind, template=template, metric=metric, period=period,
+                    value=value, baseline=mean,
+                    detail=(
+                        f"{metric.replace('_', ' ').capitalize()} {value} in {period} against a mean of {shown} over the "
+                        f"previous {rule.window} periods{by}."
+                    ),
+                )
+            else:
+                existing = page.get(EXCEPTIONS.name, key)
+                if existing is not None and existing["status"] == OPEN:
+                    now = "no longer returned" if value is None else f"now {value}"
+                    self._clear(page, key, event.timestamp, detail=f"{existing['detail']} Amended ({now}): the rule no longer holds.")
+
+    def _manager_reported(self, page: Page, event: Any, found: dict[str, Any]) -> None:
+        changed_on = event.values.get("manager_changed_on")
+        if not changed_on:
+            return
+        day = date.fromisoformat(changed_on)
+        key = f"{found['location']}|{MANAGER_CHANGED}|{found['template']}|-|{found['period']}"
+        if page.get(EXCEPTIONS.name, key) is None:
+            self._raise(
+                page, key, found["location"], event.timestamp, kind=MANAGER_CHANGED, template=found["template"],
+                period=f"{day.year:04d}-{day.month:02d}",
+                detail=f"The home reported in its {found['period']} return that its manager changed on {changed_on}.",
+            )
+
+
+def open_view(ledger: Any) -> TableView:
+    return follow.live_view(ledger, ExceptionReports)
+
+
+def catch_up(ledger: Any, view: TableView | None = None, *, page_size: int | None = None) -> int:
+    """Bring the exception reports up to date with the ledger; returns the number of events applied."""
+    return follow.catch_up(ledger, ExceptionReports(view or open_view(ledger)), page_size=page_size)

@@ -1,0 +1,403 @@
+"""What the monitoring read models (compliance, quality, exceptions, rag) need to know, kept from events.
+
+A read model may only read its own tables and must take everything from events, so each of
+the monitoring read models keeps its own copy of these lookups, under its own table prefix
+(e.g. `compliance_homes`, `quality_homes`). The code is shared; the rows are not. Each part
+declares its tables and the events it follows, and its `apply(event, page)` keeps them.
+
+- `Directory`: who a home is. Per location (keyed by its CQC location id): its name, its
+  provider (CQC provider id), the ICB/CCG and local authority CQC places it in (CQC's
+  `onspdIcb*`, or `onspdCcg*` in older records: `Location.Imported` / `AreaChanged`), the
+  directorate commissioners set (`Location.CommissioningAreaSet`: one of London's 32
+  borough directorates, say), its category (`Location.CategorySet`) and registered beds
+  (`Imported` / `BedsChanged`); and the contracts holding it (`Contract.HomeAdded` /
+  `HomeRemoved`), each contract's framework and end (`Awarded`, `Extended`, `Terminated`,
+  `Expired`), and each framework's monitoring regime: the return templates it requires
+  (`Framework.Established`'s `monitoring["returns"]`).
+- `Templates`: each return template's latest published definition (`ReturnTemplate.Published`
+  / `VersionPublished`): its frequency, deadline rule and metrics.
+- `ReturnIndex`: each return's location, template and period (`Return.Opened`), so the later
+  events of the return (which carry only its id) can be placed.
+- `Expectations`: which returns are owed although the ledger holds no record of them. A home
+  on a contract under a framework whose monitoring lists a template owes that template's
+  return for every period that ends on or after the day the home was added and starts on or
+  before the day it was removed or the contract ended. Such a return is *overdue* once its
+  deadline (the template's deadline rule, `domain.returns.due_on`) is before the ledger's
+  day. The ledger's day is the latest London day of any event this read model has applied
+  (never the wall clock), so a rebuild or a replay as of any time gives the same rows; an
+  obligation becomes overdue when the next followed event after its deadline is recorded
+  (in practice the scheduler's daily `return.record_missed`).
+
+Times are ISO 8601 text in UTC; days are ISO dates; a financial year is named "2026-27"
+(1 April 2026 to 31 March 2027), as the annual return periods are.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from domain.contracts import Contract, Framework
+from domain.errors import DomainError
+from domain.performance_process import shift_period
+from domain.providers import Location, london_day
+from domain.returns import Return, ReturnTemplate, due_on, period_bounds
+from projections.tables import INTEGER, Column, Page, Table
+
+NEVER = "9999-12-31"
+
+
+# ------------------------------------------------------------------ small helpers
+
+
+def utc(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat()
+
+
+def financial_year(day: date) -> str:
+    """The financial year a day falls in: 2026-05-31 -> "2026-27"; 2027-03-31 -> "2026-27"."""
+    first = day.year if day.month >= 4 else day.year - 1
+    return f"{first:04d}-{(first + 1) % 100:02d}"
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` calendar months later, or the month's last day (31 Jan + 1 -> 28/29 Feb)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def period_of(definition: dict[str, Any], day: date) -> str:
+    """The name of the template's period that contains `day` (the inverse of `period_bounds`)."""
+    frequency = definition["frequency"]
+    if frequency == "monthly":
+        return f"{day.year:04d}-{day.month:02d}"
+    if frequency == "quarterly":
+        first = day.year if day.month >= 4 else day.year - 1
+        return f"{first:04d}-Q{((day.month - 4) % 12) // 3 + 1}"
+    if frequency == "annual":
+        return financial_year(day)
+    anchor = date.fromisoformat(definition["anchor"])
+    return (anchor + timedelta(days=28 * ((day - anchor).days // 28))).isoformat()
+
+
+def loads(text: str | None, default: Any) -> Any:
+    return default if text is None else json.loads(text)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def percent(numerator: int, denominator: int) -> float | None:
+    return None if not denominator else round(100 * numerator / denominator, 2)
+
+
+# ------------------------------------------------------------------ Directory
+
+_LOCATION_CHANGES = (
+    Location.Renamed,
+    Location.ProviderChanged,
+    Location.AreaChanged,
+    Location.BedsChanged,
+    Location.CategorySet,
+    Location.CommissioningAreaSet,
+)
+
+
+class Directory:
+    """Homes, the contracts holding them and the frameworks' monitoring regimes (see module doc)."""
+
+    followed: tuple[type, ...] = (
+        Location.Imported,
+        Location.Renamed,
+        Location.ProviderChanged,
+        Location.AreaChanged,
+        Location.BedsChanged,
+        Location.CategorySet,
+        Location.CommissioningAreaSet,
+        Framework.Established,
+        Contract.Awarded,
+        Contract.HomeAdded,
+        Contract.HomeRemoved,
+        Contract.Extended,
+        Contract.Terminated,
+        Contract.Expired,
+    )
+
+    def __init__(self, prefix: str) -> None:
+        self.homes = f"{prefix}_homes"
+        self.contracts = f"{prefix}_contracts"
+        self.frameworks = f"{prefix}_frameworks"
+        # Location events other than Imported carry only the aggregate's id.
+        self.location_ids = f"{prefix}_location_ids"
+        self.tables = (
+            Table(
+                self.homes,
+                (
+                    Column("name"),
+                    Column("provider"),
+                    Column("icb_code"),
+                    Column("icb_name"),
+                    Column("local_authority"),
+                    Column("directorate"),
+                    Column("category"),
+                    Column("beds", INTEGER),
+                    #: contract id -> {"reference", "framework", "from", "removed"}
+                    Column("contracts"),
+                ),
+            ),
+            Table(self.contracts, (Column("reference"), Column("framework"), Column("ends_on"), Column("ended_on"))),
+            Table(self.frameworks, (Column("templates"),)),
+            Table(self.location_ids, (Column("location"),)),
+        )
+
+    def apply(self, event: Any, page: Page) -> None:
+        if isinstance(event, Location.Imported):
+            page.put(self.location_ids, str(event.originator_id), {"location": event.reference})
+            page.update(
+                self.homes,
+                event.reference,
+                name=event.name,
+                provider=event.provider,
+                beds=event.beds,
+                **self._area(event.area),
+            )
+        elif isinstance(event, _LOCATION_CHANGES):
+            location = self._location(page, event)
+            if location is None:
+                return
+            if isinstance(event, Location.Renamed):
+                page.update(self.homes, location, name=event.name)
+            elif isinstance(event, Location.ProviderChanged):
+                page.update(self.homes, location, provider=event.provider)
+            elif isinstance(event, Location.AreaChanged):
+                page.update(self.homes, location, **self._area(event.area))
+            elif isinstance(event, Location.BedsChanged):
+                page.update(self.homes, location, beds=event.beds)
+            elif isinstance(event, Location.CategorySet):
+                page.update(self.homes, location, category=event.category)
+            elif isinstance(event, Location.CommissioningAreaSet):
+                page.update(self.homes, location, directorate=event.area)
+        elif isinstance(event, Framework.Established):
+            page.put(self.frameworks, event.reference, {"templates": dumps(list(event.monitoring.get("returns") or []))})
+        elif isinstance(event, Contract.Awarded):
+            page.put(
+                self.contracts,
+                str(event.originator_id),
+                {"reference": event.reference, "framework": event.framework, "ends_on": event.ends_on},
+            )
+        elif isinstance(event, Contract.Extended):
+            page.update(self.contracts, str(event.originator_id), ends_on=event.new_end)
+        elif isinstance(event, Contract.Terminated):
+            page.update(self.contracts, str(event.originator_id), ended_on=event.effective_on)
+        elif isinstance(event, Contract.Expired):
+            page.update(self.contracts, str(event.originator_id), ended_on=event.ended_on)
+        elif isinstance(event, (Contract.HomeAdded, Contract.HomeRemoved)):
+            contract = page.get(self.contracts, str(event.originator_id))
+            if contract is None:
+                return
+            home = page.get(self.homes, event.location) or {}
+            held = loads(home.get("contracts"), {})
+            cid = str(event.originator_id)
+            if isinstance(event, Contract.HomeAdded):
+                held[cid] = {
+                    "reference": contract["reference"],
+                    "framework": contract["framework"],
+                    "from": event.effective_from,
+                    "removed": None,
+                }
+            elif cid in held:
+                held[cid]["removed"] = event.effective_from
+            page.update(self.homes, event.location, contracts=dumps(held))
+
+    @staticmethod
+    def _area(area: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "icb_code": area.get("icb_code"),
+            "icb_name": area.get("icb_name"),
+            "local_authority": area.get("local_authority"),
+        }
+
+    def _location(self, page: Page, event: Any) -> str | None:
+        found = page.get(self.location_ids, str(event.originator_id))
+        return None if found is None else found["location"]
+
+    def home(self, page: Page, location: str) -> dict[str, Any]:
+        """The home's row (all null for a home the ledger has not imported)."""
+        return page.get(self.homes, location) or {}
+
+    def holdings(self, page: Page, location: str) -> list[dict[str, Any]]:
+        """The contracts that have held the home: framework, contract and the days it was held (from, until)."""
+        found = []
+        for cid, held in sorted(loads(self.home(page, location).get("contracts"), {}).items()):
+            contract = page.get(self.contracts, cid) or {}
+            ends = [d for d in (held["removed"], contract.get("ended_on"), contract.get("ends_on")) if d]
+            found.append(
+                {"contract": cid, "reference": held["reference"], "framework": held["framework"], "from": held["from"], "until": min(ends, default=NEVER)}
+            )
+        return found
+
+    def frameworks_owed(self, page: Page, location: str, template: str, start: str, end: str) -> list[str]:
+        """The frameworks under which the home owes `template`'s return for the period [start, end]."""
+        owed = set()
+        for held in self.holdings(page, location):
+            if held["from"] <= end and held["until"] >= start and template in self.templates_of(page, held["framework"]):
+                owed.add(held["framework"])
+        return sorted(owed)
+
+    def templates_of(self, page: Page, framework: str) -> list[str]:
+        return loads((page.get(self.frameworks, framework) or {}).get("templates"), [])
+
+
+# ------------------------------------------------------------------ Templates
+
+
+class Templates:
+    """Each return template's latest published definition."""
+
+    followed: tuple[type, ...] = (ReturnTemplate.Published, ReturnTemplate.VersionPublished)
+
+    def __init__(self, prefix: str) -> None:
+        self.table = f"{prefix}_templates"
+        self.tables = (Table(self.table, (Column("version", INTEGER), Column("definition"))),)
+
+    def apply(self, event: Any, page: Page) -> bool:
+        """Keep the definition; True when it is a template's newest version."""
+        if not isinstance(event, (ReturnTemplate.Published, ReturnTemplate.VersionPublished)):
+            return False
+        definition = event.definition
+        current = page.get(self.table, definition["template"])
+        if current is not None and current["version"] >= definition["version"]:
+            return False
+        page.put(self.table, definition["template"], {"version": definition["version"], "definition": dumps(definition)})
+        return True
+
+    def get(self, page: Page, template: str) -> dict[str, Any] | None:
+        row = page.get(self.table, template)
+        return None if row is None else json.loads(row["definition"])
+
+
+# ------------------------------------------------------------------ ReturnIndex
+
+
+class ReturnIndex:
+    """Each return's location, template, version, period and days, by the return's id."""
+
+    followed: tuple[type, ...] = (Return.Opened,)
+
+    def __init__(self, prefix: str) -> None:
+        self.table = f"{prefix}_returns"
+        columns = (
+            Column("location"),
+            Column("template"),
+            Column("template_version", INTEGER),
+            Column("period"),
+            Column("period_start"),
+            Column("period_end"),
+            Column("due_on"),
+        )
+        self.tables = (Table(self.table, columns),)
+
+    def apply(self, event: Any, page: Page) -> None:
+        if isinstance(event, Return.Opened):
+            page.put(
+                self.table,
+                str(event.originator_id),
+                {
+                    "location": event.location,
+                    "template": event.template,
+                    "template_version": event.template_version,
+                    "period": event.period,
+                    "period_start": event.period_start,
+                    "period_end": event.period_end,
+                    "due_on": event.due_on,
+                },
+            )
+
+    def get(self, page: Page, event: Any) -> dict[str, Any] | None:
+        return page.get(self.table, str(event.originator_id))
+
+
+# ------------------------------------------------------------------ Expectations
+
+#: (page, location, template, period, period_start, period_end, due_on) -> None
+Overdue = Callable[[Page, str, str, str, str, str, str], None]
+
+
+class Expectations:
+    """Returns owed under framework contracts and overdue by the ledger's day (see module doc)."""
+
+    def __init__(self, prefix: str, directory: Directory, templates: Templates) -> None:
+        self.directory = directory
+        self.templates = templates
+        self.obligations = f"{prefix}_obligations"
+        self.clock = f"{prefix}_clock"
+        self.tables = (
+            # key: contract id|location|template
+            Table(self.obligations, (Column("next_period"), Column("next_due"))),
+            # one row, "clock": the ledger's day, the earliest next deadline, every obligation's key
+            Table(self.clock, (Column("day"), Column("next_check"), Column("obligations"))),
+        )
+
+    def day(self, page: Page) -> str | None:
+        return (page.get(self.clock, "clock") or {}).get("day")
+
+    def after(self, event: Any, page: Page, overdue: Overdue, *, template_changed: bool = False) -> None:
+        """Keep obligations current after `event` (applied to the directory first) and raise what fell overdue."""
+        clock = page.get(self.clock, "clock") or {"day": None, "next_check": None, "obligations": "[]"}
+        keys = loads(clock["obligations"], [])
+        today = london_day(event.timestamp).isoformat()
+        day = max(clock["day"] or today, today)
+        new: list[str] = []
+        if isinstance(event, Contract.HomeAdded):
+            contract = page.get(self.directory.contracts, str(event.originator_id))
+            if contract is not None:
+                for template in self.directory.templates_of(page, contract["framework"]):
+                    key = f"{event.originator_id}|{event.location}|{template}"
+                    if key not in keys:
+                        keys.append(key)
+                        new.append(key)
+        next_check = clock["next_check"]
+        # A full look is needed when a deadline may have passed, or when a definition or a
+        # contract's end changed; otherwise only the obligations this event created.
+        rescan = template_changed or isinstance(event, Contract.Extended) or next_check is None or next_check < day
+        scan: Iterable[str] = keys if rescan else new
+        if rescan:
+            next_check = NEVER
+        for key in scan:
+            due = self._advance(page, key, day, overdue)
+            if due is not None and due < next_check:
+                next_check = due
+        page.put(self.clock, "clock", {"day": day, "next_check": next_check, "obligations": dumps(sorted(keys))})
+
+    def _advance(self, page: Page, key: str, day: str, overdue: Overdue) -> str | None:
+        """Raise the obligation's periods whose deadline is before `day`; the next deadline to watch."""
+        contract_id, location, template = key.split("|")
+        row = page.get(self.obligations, key) or {"next_period": None, "next_due": None}
+        definition = self.templates.get(page, template)
+        held = next((h for h in self.directory.holdings(page, location) if h["contract"] == contract_id), None)
+        if definition is None or held is None:
+            return None
+        period = row["next_period"] or period_of(definition, date.fromisoformat(held["from"]))
+        due: str | None = None
+        try:
+            while True:
+                start, end = (d.isoformat() for d in period_bounds(definition, period))
+                if start > held["until"]:
+                    due = None  # no longer held; an extension of the contract looks again
+                    break
+                due = due_on(definition, period).isoformat()
+                if due >= day:
+                    break
+                overdue(page, location, template, period, start, end, due)
+                period = shift_period(definition, period, 1)
+        except DomainError:
+            # Beyond the working-day calendar the ledger knows: nothing can be said to be overdue there.
+            due = None
+        row.update(next_period=period, next_due=due)
+        page.put(self.obligations, key, row)
+        return due
