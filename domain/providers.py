@@ -872,7 +872,6 @@ def location_view(loc: Location, viewer: Actor, *, today: date | None = None) ->
     if viewer.role not in PERSONAL_DATA_READERS:
         # The contacts' names, e-mails and phones, and the registered manager's name, are
         # for those who deal with the home; others learn that there are contacts, and in which roles.
-        state["contacts"] = {cid: {"contact": c["contact"], "role": c["role"], "name": WITHHELD, "email": None, "phone": None}
-                             for cid, c in state["contacts"].items()}
+        state["contacts"] = {cid: {**c, "name": WITHHELD, "email": None, "phone": None} for cid, c in state["contacts"].items()}
         state["registered_managers"] = [WITHHELD for _ in state["registered_managers"]]
     return state

@@ -40,7 +40,7 @@ ROUTE_ROLES: dict[str, tuple[str, ...]] = {
     "GET /competitions/{reference:str}": ALL,
     "GET /frameworks/{reference:str}": ALL,
     "GET /contracts": NOT_EVALUATORS,
-    "GET /contracts/{reference:str}": NOT_EVALUATORS,
+    "GET /contracts/{reference:path}": NOT_EVALUATORS,
     "GET /providers/{reference:str}": ALL,
     "GET /locations/{reference:str}": ALL,
     "GET /returns/{location:str}/{template:str}/{version:int}/{period:str}": (

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, get
-from litestar.params import Parameter
+from litestar.params import PathParameter, QueryParameter
 
 from api.http.access import ROUTE_ROLES
 from api.http.auth import principal_of, requires_role
@@ -109,7 +109,7 @@ def list_checkpoints(request: Request[Any, Any, Any]) -> CheckpointList:
      responses=problems(*AUTHENTICATED, 404, 409), summary="A proof bundle for one event",
      description="The stored record at this position, its RFC 9162 inclusion proof and a signed checkpoint covering it.",
      tags=["audit"])
-def get_proof(request: Request[Any, Any, Any], position: Annotated[int, Parameter(ge=1, le=2**62)]) -> ProofBundle:
+def get_proof(request: Request[Any, Any, Any], position: Annotated[int, PathParameter(ge=1, le=2**62)]) -> ProofBundle:
     service = request.app.state.service
     if position > service.ledger.max_position():
         raise ProblemError(404, "event_not_found", f"There is no stored event at position {position}.")
@@ -133,8 +133,8 @@ def get_proof(request: Request[Any, Any, Any], position: Annotated[int, Paramete
      tags=["audit"])
 def events_feed(
     request: Request[Any, Any, Any],
-    after: Annotated[int, Parameter(ge=0, le=2**62, description="the last position already seen (0: from the start)")] = 0,
-    limit: Annotated[int, Parameter(ge=1, le=1000, description="events per page")] = 100,
+    after: Annotated[int, QueryParameter(ge=0, le=2**62, description="the last position already seen (0: from the start)")] = 0,
+    limit: Annotated[int, QueryParameter(ge=1, le=1000, description="events per page")] = 100,
 ) -> EventFeed:
     ledger = request.app.state.service.ledger
     viewer = principal_of(request).actor()

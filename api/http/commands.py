@@ -21,7 +21,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, post
-from litestar.params import Parameter
+from litestar.params import FromPath, HeaderParameter, JSONBody
 
 from api.http.access import ROUTE_ROLES
 from api.http.auth import principal_of, requires_role
@@ -33,8 +33,8 @@ from domain import return_commands as rc
 
 IdempotencyKey = Annotated[
     str | None,
-    Parameter(
-        header="Idempotency-Key",
+    HeaderParameter(
+        name="Idempotency-Key",
         pattern=r"^[\x21-\x7e]{1,200}$",
         description="Send the same key when retrying: the first answer is returned and nothing new is recorded.",
     ),
@@ -96,7 +96,7 @@ def run(request: Request[Any, Any, Any], command: c.Command, key: str | None) ->
     description="Any command of the ledger's command union, tagged by `type` (e.g. `score.record`).",
     tags=["commands"],
 )
-def send_command(request: Request[Any, Any, Any], data: c.AnyCommand, idempotency_key: IdempotencyKey = None) -> Response[c.CommandResult]:  # type: ignore[valid-type]
+def send_command(request: Request[Any, Any, Any], data: JSONBody[c.AnyCommand], idempotency_key: IdempotencyKey = None) -> Response[c.CommandResult]:  # type: ignore[valid-type]
     return run(request, data, idempotency_key)
 
 
@@ -116,7 +116,7 @@ TenderSubmission = body_of(c.SubmitTender, "TenderSubmission", without=("competi
     tags=["commands"],
 )
 def report_vacancies(
-    request: Request[Any, Any, Any], location: str, data: VacancyReport, idempotency_key: IdempotencyKey = None  # type: ignore[valid-type]
+    request: Request[Any, Any, Any], location: FromPath[str], data: JSONBody[VacancyReport], idempotency_key: IdempotencyKey = None  # type: ignore[valid-type]
 ) -> Response[c.CommandResult]:
     return run(request, command_from(pc.ReportVacancies, data, location=location), idempotency_key)
 
@@ -131,7 +131,7 @@ def report_vacancies(
     description="The command `return.submit`: every failure of the template's rules is reported at once, field by field.",
     tags=["commands"],
 )
-def submit_return(request: Request[Any, Any, Any], data: ReturnSubmission, idempotency_key: IdempotencyKey = None) -> Response[c.CommandResult]:  # type: ignore[valid-type]
+def submit_return(request: Request[Any, Any, Any], data: JSONBody[ReturnSubmission], idempotency_key: IdempotencyKey = None) -> Response[c.CommandResult]:  # type: ignore[valid-type]
     return run(request, command_from(rc.SubmitReturn, data), idempotency_key)
 
 
@@ -146,7 +146,7 @@ def submit_return(request: Request[Any, Any, Any], data: ReturnSubmission, idemp
     tags=["commands"],
 )
 def submit_tender(
-    request: Request[Any, Any, Any], reference: str, data: TenderSubmission, idempotency_key: IdempotencyKey = None  # type: ignore[valid-type]
+    request: Request[Any, Any, Any], reference: FromPath[str], data: JSONBody[TenderSubmission], idempotency_key: IdempotencyKey = None  # type: ignore[valid-type]
 ) -> Response[c.CommandResult]:
     return run(request, command_from(c.SubmitTender, data, competition=reference), idempotency_key)
 

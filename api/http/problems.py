@@ -121,7 +121,9 @@ def _validation_fields(exc: ValidationException) -> list[FieldProblem]:
         match = _AT.search(message)
         if match:
             key, message = match["path"] or key, message[: match.start()]
-        source = item.get("source")
+        source = getattr(item.get("source"), "value", item.get("source"))
+        if source == "header":
+            key = "-".join(part.capitalize() for part in key.split("_"))  # idempotency_key -> Idempotency-Key
         field = key if source in (None, "body") or not key else f"{source}:{key}"
         fields.append(FieldProblem(field=field or "body", rule=_rule_of(message), message=message))
     return fields

@@ -16,11 +16,12 @@ register). A time in `as_of` must carry its zone (`2026-03-01T12:00:00Z`).
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, get
-from litestar.params import Parameter
+from litestar.params import FromPath, QueryParameter
 
 from api.http.access import ROUTE_ROLES
 from api.http.auth import principal_of, requires_role
@@ -38,7 +39,7 @@ from projections.contract_register import ContractRegister
 
 AsOf = Annotated[
     datetime | None,
-    Parameter(description="the record as it stood at this time (ISO 8601 with a zone, e.g. 2026-03-01T12:00:00Z)"),
+    QueryParameter(description="the record as it stood at this time (ISO 8601 with a zone, e.g. 2026-03-01T12:00:00Z)"),
 ]
 READ_PROBLEMS = problems(*AUTHENTICATED, 404)
 
@@ -52,7 +53,7 @@ def _as_of(value: datetime | None) -> datetime | None:
     return value
 
 
-def load(request: Request[Any, Any, Any], cls: type[LedgerAggregate], reference: str, as_of: datetime | None) -> Any:
+def load(request: Request[Any, Any, Any], cls: type[LedgerAggregate], reference: FromPath[str], as_of: datetime | None) -> Any:
     try:
         return request.app.state.service.ledger.aggregate(cls, reference, as_of=_as_of(as_of))
     except DomainError:
@@ -63,7 +64,7 @@ def _acts_for(principal: Principal, *orgs: str) -> bool:
     return principal.role != "provider" or principal.org in orgs
 
 
-def _location_ok(request: Request[Any, Any, Any], principal: Principal, location: str) -> bool:
+def _location_ok(request: Request[Any, Any, Any], principal: Principal, location: FromPath[str]) -> bool:
     if principal.role != "provider":
         return True
     try:
@@ -88,7 +89,7 @@ def _get(path: str, summary: str, description: str) -> Any:
 @_get("/competitions/{reference:str}", "A competition as you may see it",
       "Sealed tenders, conflicts of interest and scores before moderation are withheld as the domain's "
       "`competition_view` decides for your role and organisation.")
-def get_competition(request: Request[Any, Any, Any], reference: str, as_of: AsOf = None) -> dict[str, Any]:
+def get_competition(request: Request[Any, Any, Any], reference: FromPath[str], as_of: AsOf = None) -> dict[str, Any]:
     competition = load(request, Competition, reference, as_of)
     return competition_view(competition, principal_of(request).actor())
 
@@ -157,13 +158,15 @@ list_contracts = table_route(
 
 
 @_get("/frameworks/{reference:str}", "A framework", "Lots, commissioners, term, price schedules, escalation ladder, monitoring.")
-def get_framework(request: Request[Any, Any, Any], reference: str, as_of: AsOf = None) -> dict[str, Any]:
+def get_framework(request: Request[Any, Any, Any], reference: FromPath[str], as_of: AsOf = None) -> dict[str, Any]:
     return framework_state(load(request, Framework, reference, as_of))
 
 
-@_get("/contracts/{reference:str}", "A contract, now or as of a time",
+@_get("/contracts/{reference:path}", "A contract, now or as of a time",
       "The contract's state (values in pence). A provider sees only the contracts it holds.")
-def get_contract(request: Request[Any, Any, Any], reference: str, as_of: AsOf = None) -> dict[str, Any]:
+def get_contract(request: Request[Any, Any, Any], reference: FromPath[Path], as_of: AsOf = None) -> dict[str, Any]:
+    # Contract references hold slashes (COMPETITION/LOT/PROVIDER), so the path takes the rest.
+    reference = str(reference).lstrip("/")
     contract = load(request, Contract, reference, as_of)
     if not _acts_for(principal_of(request), contract.provider, *contract.homes):
         raise not_found(f"contract {reference}")
@@ -174,7 +177,7 @@ def get_contract(request: Request[Any, Any, Any], reference: str, as_of: AsOf = 
 
 
 @_get("/providers/{reference:str}", "A provider", "A CQC-registered provider and its locations. A provider sees only itself.")
-def get_provider(request: Request[Any, Any, Any], reference: str, as_of: AsOf = None) -> dict[str, Any]:
+def get_provider(request: Request[Any, Any, Any], reference: FromPath[str], as_of: AsOf = None) -> dict[str, Any]:
     provider = load(request, Provider, reference, as_of)
     if not _acts_for(principal_of(request), provider.reference, *provider.locations):
         raise not_found(f"provider {reference}")
@@ -184,7 +187,7 @@ def get_provider(request: Request[Any, Any, Any], reference: str, as_of: AsOf = 
 @_get("/locations/{reference:str}", "A care home or home-care branch",
       "CQC facts, ratings, vacancies, suspensions; concerns only for commissioners, contract managers, auditors "
       "and admins; contacts' personal data only to those who deal with the home. A provider sees only its own homes.")
-def get_location(request: Request[Any, Any, Any], reference: str, as_of: AsOf = None) -> dict[str, Any]:
+def get_location(request: Request[Any, Any, Any], reference: FromPath[str], as_of: AsOf = None) -> dict[str, Any]:
     location = load(request, Location, reference, as_of)
     viewer = principal_of(request).actor()
     if not may_view(location, viewer):
@@ -198,7 +201,7 @@ def get_location(request: Request[Any, Any, Any], reference: str, as_of: AsOf = 
 @_get("/returns/{location:str}/{template:str}/{version:int}/{period:str}", "A monitoring return",
       "One home's return against one template version for one period, with its lateness, amendments and reviews.")
 def get_return(
-    request: Request[Any, Any, Any], location: str, template: str, version: int, period: str, as_of: AsOf = None
+    request: Request[Any, Any, Any], location: FromPath[str], template: FromPath[str], version: FromPath[int], period: FromPath[str], as_of: AsOf = None
 ) -> dict[str, Any]:
     reference = return_reference(location, template, version, period)
     if not _location_ok(request, principal_of(request), location):
@@ -208,7 +211,7 @@ def get_return(
 
 @_get("/placement-returns/{location:str}/{period:str}", "A placement return",
       "One home's placements for one month (pseudonymous references only), with rates flagged against the framework.")
-def get_placement_return(request: Request[Any, Any, Any], location: str, period: str, as_of: AsOf = None) -> dict[str, Any]:
+def get_placement_return(request: Request[Any, Any, Any], location: FromPath[str], period: FromPath[str], as_of: AsOf = None) -> dict[str, Any]:
     reference = placement_return_reference(location, period)
     if not _location_ok(request, principal_of(request), location):
         raise not_found(f"placement return {reference}")

@@ -31,7 +31,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from litestar import Request, Response, get
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from api.http.access import ROUTE_ROLES
 from api.http.auth import principal_of, requires_role
@@ -129,29 +129,29 @@ def table_route(path: str, table: Table, *, summary: str, description: str) -> H
             "sort",
             inspect.Parameter.KEYWORD_ONLY,
             default=None,
-            annotation=Annotated[SortBy | None, Parameter(description="a column to sort by; prefix - for descending")],
+            annotation=Annotated[SortBy | None, QueryParameter(description="a column to sort by; prefix - for descending")],
         ),
         inspect.Parameter(
             "limit", inspect.Parameter.KEYWORD_ONLY, default=50,
-            annotation=Annotated[int, Parameter(ge=1, le=500, description="rows per page (JSON only)")],
+            annotation=Annotated[int, QueryParameter(ge=1, le=500, description="rows per page (JSON only)")],
         ),
         inspect.Parameter(
             "offset", inspect.Parameter.KEYWORD_ONLY, default=0,
-            annotation=Annotated[int, Parameter(ge=0, le=1_000_000_000, description="rows to skip (JSON only)")],
+            annotation=Annotated[int, QueryParameter(ge=0, le=1_000_000_000, description="rows to skip (JSON only)")],
         ),
     ]
     if table.search:
         parameters.append(
             inspect.Parameter(
                 "q", inspect.Parameter.KEYWORD_ONLY, default=None,
-                annotation=Annotated[str | None, Parameter(max_length=200, description=f"text searched in: {', '.join(table.search)}")],
+                annotation=Annotated[str | None, QueryParameter(max_length=200, description=f"text searched in: {', '.join(table.search)}")],
             )
         )
     for column in table.filters:
         parameters.append(
             inspect.Parameter(
                 column, inspect.Parameter.KEYWORD_ONLY, default=None,
-                annotation=Annotated[str | None, Parameter(max_length=200, description=f"only rows whose {column} is this")],
+                annotation=Annotated[str | None, QueryParameter(max_length=200, description=f"only rows whose {column} is this")],
             )
         )
     list_rows.__signature__ = inspect.Signature(parameters, return_annotation=Response[page])  # type: ignore[attr-defined]
