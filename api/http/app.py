@@ -60,13 +60,13 @@ class WhoAmI(msgspec.Struct):
     token_id: str
 
 
-@get("/health", exclude_from_auth=True, security=[], summary="Liveness", tags=["service"])
+@get("/health", exclude_from_auth=True, security=[{}], summary="Liveness", tags=["service"])
 async def health() -> Health:
     """The process is up and answering (it does not touch the database)."""
     return Health(status="ok")
 
 
-@get("/ready", exclude_from_auth=True, security=[], summary="Readiness", tags=["service"], sync_to_thread=True,
+@get("/ready", exclude_from_auth=True, security=[{}], summary="Readiness", tags=["service"], sync_to_thread=True,
      responses=problems(503))
 def ready(request: Request[Any, Any, Any]) -> Readiness:
     """The ledger's database answers: ready to serve."""
