@@ -138,10 +138,13 @@ def create_app(ledger: Ledger | str, *, openapi_title: str = "AQP Ledger API") -
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         # Fewer worker threads than pooled connections: requests queue for a thread, not a connection.
         anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
+        log.info("api_started", threads=THREADS)
         try:
             yield
         finally:
+            # Reached once uvicorn has drained the in-flight requests.
             service.close()
+            log.info("api_stopped")
 
     app = Litestar(
         route_handlers=[health, ready, whoami, *commands.ROUTES, *reads.ROUTES, *audit_routes.ROUTES],
