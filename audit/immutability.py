@@ -5,6 +5,12 @@ an explicit `INTEGER PRIMARY KEY AUTOINCREMENT` rowid (VACUUM cannot renumber it
 reused); on both stores triggers refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL). In
 production PostgreSQL also runs the application under a role without those privileges
 (`sql/postgres_application_role.sql`). The DDL lives in `sql/`, one object per file.
+
+Both recorders also take `in_same_transaction=write` when events are saved
+(`Ledger.save(..., in_same_transaction=write)`): `write(sql)` runs inside the transaction
+that stores the events, with an `audit.log.Sql` that takes `?` placeholders on either store.
+The HTTP API records an idempotency key this way, so "the events are stored" and "this key
+was used, and this was the answer" can never be true one without the other.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from typing import Any
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.sql import SQL, Identifier
+
+from audit.log import Sql
 
 
 def sql_text(name: str) -> str:
@@ -35,6 +43,13 @@ class ImmutableSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             for name in ("sqlite_events_table", "sqlite_refuse_update", "sqlite_refuse_delete")
         ]
 
+    def _insert_events(self, c: Any, stored_events: Any, **kwargs: Any) -> Any:
+        notification_ids = super()._insert_events(c, stored_events, **kwargs)
+        write = kwargs.get("in_same_transaction")
+        if write is not None:
+            write(Sql(c, qmark=True))
+        return notification_ids
+
 
 class ImmutablePostgresApplicationRecorder(PostgresApplicationRecorder):
     def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
@@ -52,6 +67,14 @@ class ImmutablePostgresApplicationRecorder(PostgresApplicationRecorder):
             self.lock_table_statements[0],
             SQL("SELECT {schema}.aqp_lock_events()").format(schema=names["schema"]),
         ]
+
+    def _insert_events(self, curs: Any, stored_events: Any, **kwargs: Any) -> None:
+        # The library calls this first, inside the transaction (and pipeline) that then
+        # inserts the events: a failing write here (e.g. a key already used) stores nothing.
+        super()._insert_events(curs, stored_events, **kwargs)
+        write = kwargs.get("in_same_transaction")
+        if write is not None:
+            write(Sql(curs, qmark=False))
 
 
 def application_role_sql(schema: str, table: str, role: str) -> list[Any]:

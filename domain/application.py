@@ -128,7 +128,15 @@ class Ledger(Application):
         correlation_id: str | None = None,
         causation_id: str | None = None,
         business_time: datetime | None = None,
+        record_with_events: Callable[[Any, c.CommandResult], None] | None = None,
     ) -> c.CommandResult:
+        """Apply `command` as `actor`; a refusal is a result (`ok=False`), never an exception.
+
+        `record_with_events(sql, result)`, if given, is called inside the transaction that
+        stores the command's events, with the result as it will be returned (event positions
+        are not known yet): the HTTP API stores an idempotency key's answer this way. It is
+        not called when the command is refused, nor when nothing is saved.
+        """
         command_type = type(command).__struct_config__.tag
         command_id = str(uuid.uuid4())
         now = at or datetime.now(timezone.utc)
@@ -152,18 +160,36 @@ class Ledger(Application):
             role=actor.role,
         )
         try:
-            return self._decide_and_save(command, actor, ctx)
+            return self._decide_and_save(command, actor, ctx, record_with_events)
         finally:
             structlog.contextvars.reset_contextvars(**tokens)
 
-    def _decide_and_save(self, command: c.Command, actor: Actor, ctx: CommandContext) -> c.CommandResult:
+    def _decide_and_save(
+        self,
+        command: c.Command,
+        actor: Actor,
+        ctx: CommandContext,
+        record_with_events: Callable[[Any, c.CommandResult], None] | None = None,
+    ) -> c.CommandResult:
         now = ctx.at
         roles, action, handler = HANDLERS[type(command)]
         try:
             require_role(actor, roles, action)
             with acting(ctx):
                 decision = handler(self, command, actor, now)
-            recordings = self.save(*decision.aggregates) if decision.aggregates else []
+            save_options: dict[str, Any] = {}
+            if record_with_events is not None:
+                pending = [e for a in decision.aggregates for e in a.pending_events]
+                expected = c.CommandResult(
+                    ok=True,
+                    events=[
+                        c.RecordedEvent(type=type(e).__qualname__, aggregate_id=str(e.originator_id), version=e.originator_version)
+                        for e in pending
+                    ],
+                    value=decision.value,
+                )
+                save_options["in_same_transaction"] = lambda sql: record_with_events(sql, expected)
+            recordings = self.save(*decision.aggregates, **save_options) if decision.aggregates else []
             if decision.after is not None:
                 decision.after()
         except DomainError as err:

@@ -1485,7 +1485,8 @@ def competition_view(c: Competition, viewer: Actor) -> dict[str, Any]:
       before opening nobody sees who tendered beyond a count (sealed bids);
     - a provider sees only its own tender, and clarifications without the askers;
     - an evaluator sees only their own individual scores until a score is moderated, and
-      nothing of a bidder they declared a conflict with.
+      nothing of a bidder they declared a conflict with; an evaluator who sits on no panel
+      of this competition sees none of the bids or the evaluation.
     """
     state = competition_state(c)
     role = viewer.role
@@ -1513,7 +1514,15 @@ def competition_view(c: Competition, viewer: Actor) -> dict[str, Any]:
         if state["outcome"] and c.letters is None:
             state["outcome"] = None  # a bidder learns the outcome from its letter
     elif role == "evaluator":
-        me = c.evaluators.get(viewer.id, {"declarations": {}})
+        me = c.evaluators.get(viewer.id)
+        if me is None or me["org"] != viewer.org:
+            # Not on any panel of this competition: the decision, never the bids or the working.
+            for key in ("evaluators", "compliance", "scores", "moderations", "financial", "guarantees",
+                        "evaluation_clarifications", "challenges"):
+                state[key] = None
+            if not state["tenders"].get("sealed"):
+                state["tenders"] = None
+            return state
         conflicted = {b for b, d in me["declarations"].items() if d["conflicted"]}
         moderated = set(c.moderations)
         state["scores"] = [
@@ -1524,7 +1533,12 @@ def competition_view(c: Competition, viewer: Actor) -> dict[str, Any]:
         state["moderations"] = [m for m in state["moderations"] if m["bidder"] not in conflicted]
         if isinstance(state["tenders"], dict) and not state["tenders"].get("sealed"):
             state["tenders"] = {b: t for b, t in state["tenders"].items() if b not in conflicted}
-        state["financial"] = {b: f for b, f in state["financial"].items() if b not in conflicted}
+        # Nothing of a conflicted bidder's bid reaches them, whichever part of the record holds it.
+        for key in ("financial", "compliance", "guarantees"):
+            state[key] = {b: f for b, f in state[key].items() if b not in conflicted}
+        state["evaluation_clarifications"] = {
+            k: v for k, v in state["evaluation_clarifications"].items() if v["bidder"] not in conflicted
+        }
         state["evaluators"] = {viewer.id: state["evaluators"].get(viewer.id)}
         state["challenges"] = None
     elif role not in ("procurement_lead", "auditor", "admin"):

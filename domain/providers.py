@@ -49,6 +49,12 @@ NURSING_BEDS = ("nursing", "nursing_dementia")
 CONCERN_KINDS = ("safeguarding", "quality_of_care", "staffing", "financial", "environment", "other")
 #: who sees concerns shared with commissioners
 CONCERN_READERS = ("commissioner", "contract_manager", "auditor", "admin")
+#: who sees the personal data of a home's people (contacts, registered managers): those who
+#: deal with the home (its commissioners and contract managers, the provider itself: `may_view`
+#: limits a provider to its own homes), the auditors and the admins; not evaluators,
+#: procurement leads, FOI officers (who extract redacted records) or other systems.
+PERSONAL_DATA_READERS = ("commissioner", "contract_manager", "provider", "auditor", "admin")
+WITHHELD = "[withheld]"
 
 
 def _refuse(code: str, message: str, **context: Any) -> RuleBroken:
@@ -863,4 +869,9 @@ def location_view(loc: Location, viewer: Actor, *, today: date | None = None) ->
     state = location_state(loc, today=today)
     if viewer.role not in CONCERN_READERS:
         state["concerns"] = None
+    if viewer.role not in PERSONAL_DATA_READERS:
+        # The contacts' names, e-mails and phones, and the registered manager's name, are
+        # for those who deal with the home; others learn that there are contacts, and in which roles.
+        state["contacts"] = {cid: {**c, "name": WITHHELD, "email": None, "phone": None} for cid, c in state["contacts"].items()}
+        state["registered_managers"] = [WITHHELD for _ in state["registered_managers"]]
     return state

@@ -615,3 +615,21 @@ def test_a_bid_for_a_capped_lot_needs_its_offered_price():
             evaluator=OWUSU.id, evaluator_org=OWUSU.org, bidder="aster", credit_score=70, accounts=HEALTHY_ACCOUNTS, offered_prices={}
         )
     assert err.value.code == "price_required"
+
+
+def test_a_conflicted_evaluator_sees_nothing_of_that_bidder_in_compliance_either():
+    c = scored()
+    compliant(c)
+    view = competition_view(c, MENSAH)
+    assert "cedar" not in view["compliance"] and "aster" in view["compliance"]
+
+
+def test_an_evaluator_on_no_panel_of_the_competition_sees_none_of_the_bids():
+    c = scored()
+    outsider = Actor(id="r.hughes", org="ICB-SWL", role="evaluator")
+    view = competition_view(c, outsider)
+    assert view["tenders"] is None and view["scores"] is None and view["financial"] is None
+    assert view["title"] == c.title and view["criteria"]["criteria"]
+    # The same person id acting for another organisation is not the appointed evaluator.
+    impostor = Actor(id=PATEL.id, org="ICB-SWL", role="evaluator")
+    assert competition_view(c, impostor)["scores"] is None

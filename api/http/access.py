@@ -1,0 +1,56 @@
+"""The authorisation matrix: which roles may use each route (one row per route).
+
+Route guards take their roles from here, and the table-driven test walks every route of the
+app against every role, so a route cannot be added without a row, and the matrix cannot say
+one thing while the guards do another. Within a route, data scoping narrows further what a
+role sees (a provider only its own organisation's records; an evaluator only the bids of
+the panels they sit on); what a principal may not see is answered 404, as if absent.
+
+A command route's roles are the dispatcher's (`domain.dispatch.HANDLERS`), so the HTTP layer
+and the domain cannot disagree about who may send what; `POST /commands` takes every
+command, and the dispatcher refuses a role that may not send it (403).
+"""
+
+from __future__ import annotations
+
+from domain import commands as c
+from domain import provider_commands as pc
+from domain import return_commands as rc
+import domain.application  # noqa: F401 - registers every command handler (and its roles)
+from domain.dispatch import HANDLERS
+from domain.event_view import FEED_READERS
+from domain.metadata import ROLES
+
+ALL = tuple(ROLES)
+
+
+def command_roles(command_type: type[c.Command]) -> tuple[str, ...]:
+    return HANDLERS[command_type][0]
+
+
+#: everybody but evaluators, who need the bids of their panels, not contracts or returns
+NOT_EVALUATORS = tuple(r for r in ROLES if r != "evaluator")
+
+ROUTE_ROLES: dict[str, tuple[str, ...]] = {
+    "POST /commands": ALL,
+    "POST /locations/{location:str}/vacancies": command_roles(pc.ReportVacancies),
+    "POST /returns": command_roles(rc.SubmitReturn),
+    "POST /competitions/{reference:str}/tenders": command_roles(c.SubmitTender),
+    "GET /competitions": ALL,
+    "GET /competitions/{reference:str}": ALL,
+    "GET /frameworks/{reference:str}": ALL,
+    "GET /contracts": NOT_EVALUATORS,
+    "GET /contracts/{reference:path}": NOT_EVALUATORS,
+    "GET /providers/{reference:str}": ALL,
+    "GET /locations/{reference:str}": ALL,
+    "GET /returns/{location:str}/{template:str}/{version:int}/{period:str}": (
+        "commissioner", "contract_manager", "provider", "auditor", "foi_officer", "admin", "system"
+    ),
+    "GET /placement-returns/{location:str}/{period:str}": (
+        "commissioner", "contract_manager", "provider", "auditor", "foi_officer", "admin", "system"
+    ),
+    "GET /audit/checkpoints": ALL,
+    "GET /audit/proofs/{position:int}": ("auditor", "admin"),
+    "GET /events": FEED_READERS,
+    "GET /whoami": ALL,
+}

@@ -1,0 +1,175 @@
+"""The Litestar application: `create_app(ledger_url or ledger)`.
+
+Routes by resource live in `commands.py`, `reads.py` and `audit_routes.py`; who may use each is
+`access.ROUTE_ROLES`. Here: the health and readiness probes, the request context (request id,
+structured access log), authentication, problem details for every error, the OpenAPI
+document at `/schema` (`/schema/openapi.json`), and the lifespan (the ledger is closed only
+after in-flight requests have finished: uvicorn drains them on SIGTERM/SIGINT first).
+
+Every handler that touches the ledger is synchronous and declared `sync_to_thread=True`: the
+eventsourcing application blocks on its database, so it runs in worker threads (at most
+`service.THREADS` at once) and never on the event loop.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+import msgspec
+import structlog
+from litestar import Litestar, Request, get
+from litestar.datastructures import MutableScopeHeaders
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.http import audit_routes, commands, reads
+from api.http.access import ROUTE_ROLES
+from api.http.auth import PUBLIC_PATHS, BearerTokenAuth, principal_of, requires_role
+from api.http.problems import AUTHENTICATED, EXCEPTION_HANDLERS, ProblemError, problems
+from api.http.service import THREADS, LedgerService
+from domain.application import Ledger
+
+log = structlog.get_logger("aqp.http")
+access_log = structlog.get_logger("aqp.http.access")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+
+
+class Health(msgspec.Struct):
+    status: str
+
+
+class Readiness(msgspec.Struct):
+    status: str
+    #: the last position in the notification log
+    position: int
+
+
+class WhoAmI(msgspec.Struct):
+    user: str
+    org: str
+    role: str
+    token_id: str
+
+
+@get("/health", exclude_from_auth=True, security=[{}], summary="Liveness", tags=["service"])
+async def health() -> Health:
+    """The process is up and answering (it does not touch the database)."""
+    return Health(status="ok")
+
+
+@get("/ready", exclude_from_auth=True, security=[{}], summary="Readiness", tags=["service"], sync_to_thread=True,
+     responses=problems(503))
+def ready(request: Request[Any, Any, Any]) -> Readiness:
+    """The ledger's database answers: ready to serve."""
+    try:
+        position = request.app.state.service.ledger.max_position()
+    except Exception as err:  # noqa: BLE001 - any database failure means "not ready", said as a problem
+        log.warning("not_ready", error=type(err).__name__)
+        raise ProblemError(503, "not_ready", "The ledger's database cannot be reached.") from None
+    return Readiness(status="ready", position=position)
+
+
+@get("/whoami", guards=[requires_role(*ROUTE_ROLES["GET /whoami"])], responses=problems(*AUTHENTICATED),
+     summary="Who this token acts for", tags=["service"])
+async def whoami(request: Request[Any, Any, Any]) -> WhoAmI:
+    p = principal_of(request)
+    return WhoAmI(user=p.user, org=p.org, role=p.role, token_id=p.token_id)
+
+
+def request_context(app: ASGIApp) -> ASGIApp:
+    """Request id (from X-Request-ID when well formed, else new) and one access-log line per request."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id  # type: ignore[typeddict-item]
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableScopeHeaders.from_message(message)["X-Request-ID"] = request_id
+            await send(message)
+
+        try:
+            await app(scope, receive, send_with_id)
+        finally:
+            user = scope.get("user")
+            access_log.info(
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                client=scope["client"][0] if scope.get("client") else None,
+                **({"user": user.user, "org": user.org, "role": user.role} if user is not None and hasattr(user, "org") else {}),
+            )
+            structlog.contextvars.clear_contextvars()
+
+    return middleware
+
+
+def create_app(ledger: Ledger | str, *, openapi_title: str = "AQP Ledger API") -> Litestar:
+    """The API over a ledger (or over the ledger at a database URL, opened with its followers)."""
+    if isinstance(ledger, str):
+        from api.cli import open_ledger  # the one place that attaches the ledger's followers
+
+        service = LedgerService(open_ledger(ledger), owns_ledger=True)
+    else:
+        service = LedgerService(ledger)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        # Fewer worker threads than pooled connections: requests queue for a thread, not a connection.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
+        log.info("api_started", threads=THREADS)
+        try:
+            yield
+        finally:
+            # Reached once uvicorn has drained the in-flight requests.
+            service.close()
+            log.info("api_stopped")
+
+    app = Litestar(
+        route_handlers=[health, ready, whoami, *commands.ROUTES, *reads.ROUTES, *audit_routes.ROUTES],
+        middleware=[DefineMiddleware(BearerTokenAuth, exclude=PUBLIC_PATHS)],
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[lifespan],
+        openapi_config=OpenAPIConfig(
+            title=openapi_title,
+            version="1",
+            description=(
+                "The HTTP API of AQP Ledger. Authenticate with `Authorization: Bearer <token>` "
+                "(`aqp tokens issue`). Errors are RFC 9457 problem details carrying the domain error's `code` "
+                "and the `fields` at fault."
+            ),
+            path="/schema",
+            components=Components(
+                security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", description="a token from `aqp tokens issue`")}
+            ),
+            security=[{"BearerToken": []}],
+        ),
+        logging_config=None,
+        debug=False,
+    )
+    app.state.service = service
+    # Outside Litestar's own exception handling, so the access log sees every answer,
+    # including the router's 404/405 and the authentication middleware's 401.
+    app.asgi_handler = request_context(app.asgi_handler)
+    return app

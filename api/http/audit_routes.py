@@ -1,0 +1,157 @@
+"""Audit over HTTP: signed checkpoints, proof bundles, and the events feed.
+
+- `GET /audit/checkpoints`: every signed checkpoint (C2SP signed notes), oldest first, for
+  anyone to keep and witness: they say nothing but the log's size and root.
+- `GET /audit/proofs/{position}`: the proof bundle of one stored event (`audit.bundle.prove`):
+  the record exactly as stored, its inclusion proof and a signed checkpoint covering it,
+  checkable with `python -m audit.verifier` and the public key alone. The record is the
+  event's raw bytes, unredacted, so only auditors and admins may have it. Proving may catch
+  the Merkle log up and sign a checkpoint, so it runs under the service's write lock.
+- `GET /events?after=N&limit=M`: the notification log, cursor-paginated by position (the
+  notification id), each event redacted for the viewer by `domain.event_view`; other
+  systems follow the ledger by asking again with `after` = the last position they saw.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, get
+from litestar.params import PathParameter, QueryParameter
+
+from api.http.access import ROUTE_ROLES
+from api.http.auth import principal_of, requires_role
+from api.http.problems import AUTHENTICATED, ProblemError, problems
+from audit.bundle import ProveError, prove
+from audit.checkpoints import KeyRing
+from domain.event_view import event_view
+
+
+class Checkpoint(msgspec.Struct):
+    seq: int
+    tree_size: int
+    root_hash: str
+    key_id: str
+    created_at: str
+    #: the signed note (C2SP tlog-checkpoint), as witnesses keep it
+    note: str
+
+
+class CheckpointList(msgspec.Struct):
+    items: list[Checkpoint]
+    total: int
+
+
+class ProofRecord(msgspec.Struct):
+    notification_id: int
+    originator_id: str
+    originator_version: int
+    topic: str
+    #: the stored state, base64
+    state: str
+
+
+class ProofBundle(msgspec.Struct):
+    format: str
+    leaf_format: str
+    record: ProofRecord
+    leaf_index: int
+    tree_size: int
+    inclusion_proof: list[str]
+    checkpoint: str
+    checkpoint_seq: int
+    key_id: str
+
+
+class FeedEvent(msgspec.Struct):
+    position: int
+    type: str
+    aggregate: str
+    aggregate_id: str
+    version: int
+    recorded_at: str
+    business_time: str | None
+    actor: dict[str, str] | None
+    command: str | None
+    correlation_id: str | None
+    reason: str | None
+    #: what the event says; null when withheld from this viewer (see `withheld`)
+    data: dict[str, Any] | None
+    #: why the content is withheld: sealed_until_tenders_opened, evaluation_working, asker_anonymised, concern_restricted
+    withheld: str | None
+
+
+class EventFeed(msgspec.Struct):
+    items: list[FeedEvent]
+    #: ask again with after=next_after for what follows
+    next_after: int
+    #: the last position in the ledger when this page was read
+    last_position: int
+
+
+def _guards(route: str) -> list[Any]:
+    return [requires_role(*ROUTE_ROLES[route])]
+
+
+@get("/audit/checkpoints", sync_to_thread=True, guards=_guards("GET /audit/checkpoints"), responses=problems(*AUTHENTICATED),
+     summary="Signed checkpoints", description="Every signed checkpoint of the Merkle log, oldest first.", tags=["audit"])
+def list_checkpoints(request: Request[Any, Any, Any]) -> CheckpointList:
+    stored = request.app.state.service.checkpoints().all()
+    items = [
+        Checkpoint(seq=c.seq, tree_size=c.tree_size, root_hash=c.root_hash.hex(), key_id=c.key_id, created_at=c.created_at, note=c.note)
+        for c in stored
+    ]
+    return CheckpointList(items=items, total=len(items))
+
+
+@get("/audit/proofs/{position:int}", sync_to_thread=True, guards=_guards("GET /audit/proofs/{position:int}"),
+     responses=problems(*AUTHENTICATED, 404, 409), summary="A proof bundle for one event",
+     description="The stored record at this position, its RFC 9162 inclusion proof and a signed checkpoint covering it.",
+     tags=["audit"])
+def get_proof(request: Request[Any, Any, Any], position: Annotated[int, PathParameter(ge=1, le=2**62)]) -> ProofBundle:
+    service = request.app.state.service
+    if position > service.ledger.max_position():
+        raise ProblemError(404, "event_not_found", f"There is no stored event at position {position}.")
+    ring = KeyRing.from_env()
+    signer = ring.signer() if ring.signing_key_file.exists() else None
+    try:
+        with service.write_lock:
+            bundle = prove(service.ledger, str(position), signer=signer)
+    except ProveError as err:
+        text = str(err)
+        if "not in the ledger" in text or "no stored event" in text:
+            raise ProblemError(404, "event_not_found", f"There is no stored event at position {position}.") from None
+        raise ProblemError(409, "no_checkpoint", f"No proof can be given yet: {text}.") from None
+    return msgspec.convert(bundle, ProofBundle)
+
+
+@get("/events", sync_to_thread=True, guards=_guards("GET /events"), responses=problems(*AUTHENTICATED),
+     summary="The events feed",
+     description="Stored events in ledger order after a position, redacted for your role (sealed tenders, the "
+     "evaluation's working, concerns and personal data are withheld from those who may not see them).",
+     tags=["audit"])
+def events_feed(
+    request: Request[Any, Any, Any],
+    after: Annotated[int, QueryParameter(ge=0, le=2**62, description="the last position already seen (0: from the start)")] = 0,
+    limit: Annotated[int, QueryParameter(ge=1, le=1000, description="events per page")] = 100,
+) -> EventFeed:
+    ledger = request.app.state.service.ledger
+    viewer = principal_of(request).actor()
+    last = ledger.max_position()
+    notifications = ledger.recorder.select_notifications(start=after, limit=limit, stop=last, inclusive_of_start=False)
+    opened: dict[Any, bool] = {}
+
+    def tenders_opened(competition_id: Any) -> bool:
+        if competition_id not in opened:
+            opened[competition_id] = ledger.repository.get(competition_id).opened_at is not None
+        return opened[competition_id]
+
+    items = []
+    for n in notifications:
+        event = ledger.mapper.to_domain_event(n)
+        items.append(FeedEvent(position=n.id, **event_view(event, viewer, tenders_opened=tenders_opened)))
+    return EventFeed(items=items, next_after=items[-1].position if items else after, last_position=last)
+
+
+ROUTES = [list_checkpoints, get_proof, events_feed]

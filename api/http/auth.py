@@ -1,0 +1,82 @@
+"""Authentication (bearer tokens) and authorisation (guards by role).
+
+Every route except health, readiness and the OpenAPI document needs
+`Authorization: Bearer <token>`. The token is looked up by its SHA-256 in a worker thread
+(the store is synchronous); a missing, malformed, unknown or revoked token is a 401 problem
+with `WWW-Authenticate: Bearer`, and the failure is logged with its reason, the path and the
+client address, never the token (a revoked token is named by its public id).
+
+The principal is bound into every log line of the request (`user`, `org`, `role`), becomes
+the `Actor` of every command the request sends (so into every event's metadata), and is what
+the data scoping of each read looks at. Guards are plain functions, `requires_*`, taking the
+roles from `ROUTE_ROLES` (the authorisation matrix, one row per route, that the table-driven
+test checks route by route and role by role).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+import structlog
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+
+from api.tokens import Principal
+from domain.metadata import ROLES
+
+log = structlog.get_logger("aqp.http.auth")
+
+ALL_ROLES: tuple[str, ...] = tuple(ROLES)
+PUBLIC_PATHS = ["^/health$", "^/ready$", "^/schema"]
+
+
+class BearerTokenAuth(AbstractAuthenticationMiddleware):
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        header = connection.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        token = token.strip()
+        client = connection.client.host if connection.client else None
+        if not header:
+            self._refuse("no_token", connection, client)
+        if scheme.lower() != "bearer" or not token or len(token) > 200:
+            self._refuse("malformed_authorization", connection, client)
+        service = connection.app.state.service
+        principal = await anyio.to_thread.run_sync(service.tokens.principal, token)
+        if principal is None:
+            record = await anyio.to_thread.run_sync(service.tokens.describe, token)
+            self._refuse("revoked_token" if record else "unknown_token", connection, client, token_id=record.token_id if record else None)
+        structlog.contextvars.bind_contextvars(user=principal.user, org=principal.org, role=principal.role, token_id=principal.token_id)
+        return AuthenticationResult(user=principal, auth=principal.token_id)
+
+    @staticmethod
+    def _refuse(reason: str, connection: ASGIConnection[Any, Any, Any, Any], client: str | None, **extra: Any) -> None:
+        log.warning("authentication_failed", reason=reason, path=connection.url.path, client=client, **extra)
+        messages = {
+            "no_token": "This needs a bearer token: send Authorization: Bearer <token> (see `aqp tokens issue`).",
+            "malformed_authorization": "The Authorization header must be `Bearer <token>`.",
+            "unknown_token": "The token is not known.",
+            "revoked_token": "The token has been revoked.",
+        }
+        raise NotAuthorizedException(messages[reason], headers={"WWW-Authenticate": 'Bearer realm="aqp-ledger"'})
+
+
+def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    return connection.user  # type: ignore[no-any-return]
+
+
+def requires_role(*roles: str) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
+    """A guard letting through only the given roles (403 for the others)."""
+    allowed = tuple(roles)
+
+    def requires_one_of_roles(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal = principal_of(connection)
+        if principal.role not in allowed:
+            raise PermissionDeniedException(
+                f"A {principal.role.replace('_', ' ')} may not use this; it needs one of: {', '.join(allowed)}."
+            )
+
+    return requires_one_of_roles

@@ -1,0 +1,123 @@
+"""A real AQP Ledger API server for tests: uvicorn on a free loopback port, talked to over HTTP.
+
+`running_server(url)` serves `create_app(url)` (the ledger opened as `aqp serve` opens it,
+with its followers) from a thread; `serve_process(url)` runs `aqp serve` as a separate
+process, for what only a process can show (signals, several servers on one database).
+`world(url)` fills a ledger with the example scenarios: the London AQP care-home competition
+(awarded, contracts following) and the monthly returns (homes, returns, placement returns).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from api.http import create_app
+from api.scenario import apply_lines
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = [ROOT / "scenarios" / "london-aqp-care-homes-2026.jsonl", ROOT / "scenarios" / "monthly-returns.jsonl"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    base_url: str
+    app: Any = None
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ledger(self) -> Any:
+        return self.app.state.service.ledger
+
+    def token(self, role: str, org: str = "ORG-1", user: str | None = None) -> str:
+        """A token for this principal (issued once, then reused)."""
+        user = user or f"{role}-{org}".lower()
+        key = f"{user}|{org}|{role}"
+        if key not in self.tokens:
+            self.tokens[key] = self.app.state.service.tokens.issue(user=user, org=org, role=role).token
+        return self.tokens[key]
+
+    def client(self, role: str | None = None, org: str = "ORG-1", user: str | None = None, headers: dict[str, str] | None = None) -> httpx.Client:
+        auth = {"Authorization": f"Bearer {self.token(role, org, user)}"} if role else {}
+        return httpx.Client(base_url=self.base_url, headers={**auth, **(headers or {})}, timeout=30)
+
+
+@contextmanager
+def running_server(database_url: str) -> Iterator[Server]:
+    app = create_app(database_url)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the API server did not start")
+        time.sleep(0.02)
+    try:
+        yield Server(base_url=f"http://127.0.0.1:{port}", app=app)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def world(ledger: Any) -> None:
+    """The example scenarios, applied (every line must meet its expectation)."""
+    for path in SCENARIOS:
+        unmet = [o for o in apply_lines(ledger, path.read_text(encoding="utf-8").splitlines()) if not o.met]
+        assert not unmet, f"{path.name}: {unmet[:3]}"
+
+
+@contextmanager
+def serve_process(database_url: str, *, env: dict[str, str] | None = None) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """`aqp serve` as its own process; yields it and its base URL; SIGTERM on exit."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
+        env={**os.environ, "AQP_DATABASE_URL": database_url, "AQP_LOG_FORMAT": "json", **(env or {})},
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"aqp serve did not start: {process.communicate()[1][-2000:]}")
+        time.sleep(0.1)
+    try:
+        yield process, base
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

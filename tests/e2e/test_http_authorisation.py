@@ -1,0 +1,110 @@
+"""The authorisation matrix, table-driven: every route of the API against every role.
+
+For each route the table gives one concrete request; a role the matrix (`ROUTE_ROLES`, and
+for `POST /commands` the dispatcher's roles of the command sent) does not allow must get 403
+before anything is read or recorded; an allowed role must get past the guard (whatever the
+data then says: 200, or 404/409/422 for a record it may not see or a state that refuses).
+Every role's principal acts for organisation 1-1000000001 (a home in the example world), so
+the provider passes its own-home checks and the answers differ only by role.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from litestar.routes import HTTPRoute
+
+from api.http.access import ROUTE_ROLES
+from domain import commands as c
+from domain.dispatch import HANDLERS
+from domain.metadata import ROLES
+from tests.e2e.http_server import running_server, world
+
+pytestmark = pytest.mark.storage
+
+TODAY = datetime.now(timezone.utc).date().isoformat()
+#: route -> (method, url, JSON body or None)
+REQUESTS: dict[str, tuple[str, str, dict | None]] = {
+    "POST /commands": ("POST", "/commands", {"type": "tenders.open", "competition": "NO-SUCH-COMPETITION"}),
+    "POST /locations/{location:str}/vacancies": ("POST", "/locations/1-1000000001/vacancies", {"date": TODAY, "nursing": 1}),
+    "POST /returns": ("POST", "/returns", {"location": "1-1000000001", "template": "london-aqp-care-home-monthly", "period": "2026-04"}),
+    "POST /competitions/{reference:str}/tenders": (
+        "POST", "/competitions/AQP-CH-2026/tenders", {"lots": ["NCL"], "content_sha256": "c" * 64, "size_bytes": 1}
+    ),
+    "GET /competitions": ("GET", "/competitions", None),
+    "GET /competitions/{reference:str}": ("GET", "/competitions/AQP-CH-2026", None),
+    "GET /frameworks/{reference:str}": ("GET", "/frameworks/AQP-NH-LONDON", None),
+    "GET /contracts": ("GET", "/contracts", None),
+    "GET /contracts/{reference:path}": ("GET", "/contracts/AQP-CH-2026/NCL/aster-care-homes", None),
+    "GET /providers/{reference:str}": ("GET", "/providers/1-2000000001", None),
+    "GET /locations/{reference:str}": ("GET", "/locations/1-1000000001", None),
+    "GET /returns/{location:str}/{template:str}/{version:int}/{period:str}": (
+        "GET", "/returns/1-1000000001/london-aqp-care-home-monthly/1/2026-04", None
+    ),
+    "GET /placement-returns/{location:str}/{period:str}": ("GET", "/placement-returns/1-1000000001/2026-03", None),
+    "GET /audit/checkpoints": ("GET", "/audit/checkpoints", None),
+    "GET /audit/proofs/{position:int}": ("GET", "/audit/proofs/1", None),
+    "GET /events": ("GET", "/events", None),
+    "GET /whoami": ("GET", "/whoami", None),
+}
+PUBLIC = {"GET /health", "GET /ready"}
+
+
+def app_routes(app) -> set[str]:
+    found = set()
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or route.path.startswith("/schema"):
+            continue
+        for method in route.route_handler_map:
+            if method not in ("HEAD", "OPTIONS"):
+                found.add(f"{method} {route.path}")
+    return found
+
+
+def allowed(route: str, role: str) -> bool:
+    if route == "POST /commands":
+        return role in HANDLERS[c.OpenTenders][0]
+    return role in ROUTE_ROLES[route]
+
+
+@pytest.fixture
+def populated(database_url):
+    with running_server(database_url) as s:
+        world(s.ledger)
+        yield s
+
+
+def test_every_route_has_a_row_in_the_matrix_and_a_request_in_this_table(populated):
+    routes = app_routes(populated.app) - PUBLIC
+    assert routes == set(ROUTE_ROLES), "the matrix and the app's routes differ"
+    assert routes == set(REQUESTS), "a route has no request in this test's table"
+
+
+def test_every_route_for_every_role_is_refused_or_let_through_as_the_matrix_says(populated):
+    before = populated.ledger.max_position()
+    outcomes: dict[tuple[str, str], int] = {}
+    for role in ROLES:
+        with populated.client(role, "1-1000000001", f"matrix-{role}") as client:
+            for route, (method, url, body) in REQUESTS.items():
+                answer = client.request(method, url, json=body)
+                outcomes[(route, role)] = answer.status_code
+                assert answer.status_code < 500, f"{route} as {role}: {answer.text}"
+                if allowed(route, role):
+                    assert answer.status_code not in (401, 403), f"{route} as {role} was refused: {answer.text}"
+                else:
+                    assert answer.status_code == 403, f"{route} as {role} got {answer.status_code}: {answer.text}"
+                    assert answer.headers["content-type"] == "application/problem+json"
+    refused = sum(1 for (route, role) in outcomes if not allowed(route, role))
+    assert refused >= len(ROLES)  # the table refuses something to somebody, every role included
+    # The only commands let through were the provider's vacancy report and refusals by the rules.
+    assert populated.ledger.max_position() <= before + 1
+
+
+def test_without_a_token_every_route_but_health_and_readiness_is_401(populated):
+    with populated.client() as anonymous:
+        for route, (method, url, body) in REQUESTS.items():
+            assert anonymous.request(method, url, json=body).status_code == 401, route
+        assert anonymous.get("/health").status_code == 200
+        assert anonymous.get("/ready").status_code == 200
+        assert anonymous.get("/schema/openapi.json").status_code == 200
