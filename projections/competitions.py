@@ -4,10 +4,14 @@
     tenders, awarded_lots, awarded_bidders, last_event_at, version
 
 `tenders` is the number of live tenders once they are opened and null before: tenders are
-sealed, and this list never even learns how many arrived (it follows `TendersOpened`, not
-the submissions). `awarded_lots`/`awarded_bidders` are null until the award. Times are ISO
-8601 text in UTC, so rows read the same from both stores and export to JSON/CSV as they are.
-Rows are keyed by the competition's id.
+sealed, and this list never learns how many arrived, nor when. A tender submitted or
+withdrawn changes nothing in the row: not `last_event_at` (the time of the latest event
+other than a tender's) and not `version`, which is the competition's version from the
+opening of its tenders on and null before it (each tender moves the competition's version,
+so a version shown before the opening would count them: 2 after the criteria, 5 after the
+next document means two tenders arrived in between). `awarded_lots`/`awarded_bidders` are
+null until the award. Times are ISO 8601 text in UTC, so rows read the same from both stores
+and export to JSON/CSV as they are. Rows are keyed by the competition's id.
 """
 
 from __future__ import annotations
@@ -48,6 +52,8 @@ TABLE = Table(
     order_by=("reference",),
 )
 COLUMNS = TABLE.shown
+#: what would say who tendered, how many did and when, before the opening
+SEALED_UNTIL_OPENING = (Competition.TenderSubmitted, Competition.TenderWithdrawn)
 
 
 def _utc(value: datetime) -> str:
@@ -97,14 +103,22 @@ def competition_events() -> list[type]:
 class CompetitionList(TableReadModel):
     name = "competitions"
     tables = (TABLE,)
-    followed = tuple(competition_events())
+    # It does not even read the tenders: nothing it shows may depend on them.
+    followed = tuple(e for e in competition_events() if e not in SEALED_UNTIL_OPENING)
 
     def apply(self, event: Any, page: Page) -> None:
+        if isinstance(event, SEALED_UNTIL_OPENING):
+            return  # the domain takes these only before the deadline, so always before the opening
         key = str(event.originator_id)
-        if isinstance(event, Competition.Opened):
-            page.put(TABLE.name, key, _values(event))
+        values = _values(event)
+        row = None if isinstance(event, Competition.Opened) else page.get(TABLE.name, key)
+        opened = isinstance(event, Competition.TendersOpened) or (row is not None and row["tenders"] is not None)
+        if not opened:
+            values["version"] = None
+        if row is None:
+            page.put(TABLE.name, key, values)
         else:
-            page.update(TABLE.name, key, **_values(event))
+            page.put(TABLE.name, key, {**row, **values})
 
 
 def open_view(ledger: Any) -> TableView:

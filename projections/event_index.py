@@ -41,13 +41,25 @@ For example `Location.ContactAdded` on 1-101 of provider 1-100 gives three rows:
 
 What the events cannot say, the index cannot either: a bidder's answer to an evaluation
 clarification does not name the bidder (find it by `actor_org`, or by the clarification's
-issue), and a quality visit's visitors are roles, not people. The index names who tendered
-(never what: a tender's content is a hash in the log and is not copied), so before the
-opening its competition rows are for auditors only.
+issue), and a quality visit's visitors are roles, not people.
 
-`event_records` - one row per record (aggregate): `kind`, `reference`, `events` (how many),
-`first_recorded_at`, `last_recorded_at`; it also keeps (hidden) the subjects every event of
-the record concerns.
+**Sealed tenders.** A tender submitted or withdrawn (`TenderSubmitted`, `TenderWithdrawn`) is
+indexed only when the competition's tenders are opened (`TendersOpened`): until then its
+rows are held back in the read model's own lookup `event_sealed`, and the competition's
+`events` count and `last_recorded_at` do not move with it, so no table anybody reads says
+who tendered, how many did, or when (the API serves these tables to every role). At the
+opening the held rows are written as they would have been, with their own notification
+ids and times. Example: aster tenders on 10 February and bramble on 12 February, the deadline
+is 20 February; until the opening the index shows neither event and the competition's
+record counts only its other events; after it, both rows appear with notification ids 3 and
+4, between the rows already there. A competition cancelled before its opening never
+unseals its tenders (unopened tenders go back unopened), so those events are never
+indexed. (The log's notification ids have gaps where rows are held; a gap says that some
+tender moved somewhere, not where or whose.)
+
+`event_records` - one row per record (aggregate): `kind`, `reference`, `events` (how many
+indexed), `first_recorded_at`, `last_recorded_at`; it also keeps (hidden) the subjects every
+event of the record concerns.
 """
 
 from __future__ import annotations
@@ -60,6 +72,7 @@ from typing import Any
 from domain.contracts import Contract
 from domain.metadata import LedgerAggregate
 from domain.personal import PersonalData
+from domain.procurement import Competition
 from domain.providers import Location
 from projections.tables import INTEGER, Column, Page, Table, TableReadModel
 
@@ -110,6 +123,12 @@ RECORDS = Table(
     order_by=("kind", "reference"),
     indexes=(("kind", "reference"),),
 )
+
+#: a competition's rows held back until its tenders are opened (key: the competition's id):
+#: JSON [{"key", "row", "subjects"}] in log order (see "Sealed tenders" above)
+SEALED = Table("event_sealed", (Column("held", hidden=True),))
+#: the events that would say who tendered, and how many, before the opening
+SEALED_UNTIL_OPENING = (Competition.TenderSubmitted, Competition.TenderWithdrawn)
 
 #: field name -> the subject kind of the reference it holds (see ON_CONTRACTS)
 NAMED = {
@@ -200,12 +219,27 @@ def _bidders(fields: dict[str, Any]) -> list[str]:
 
 class EventIndex(TableReadModel):
     name = "event_index"
-    tables = (EVENTS, SUBJECTS, RECORDS)
+    tables = (EVENTS, SUBJECTS, RECORDS, SEALED)
     followed = (LedgerAggregate.Event,)
     # Every stored event, whatever its topic: an index that missed a class would mislead an FOI search.
     topics = ()
 
     def apply(self, event: Any, page: Page) -> None:
+        record_key = str(event.originator_id)
+        sealed = isinstance(event, SEALED_UNTIL_OPENING)
+        # The domain takes tenders only before the deadline and opens them only after it, so
+        # every sealed event arrives before its competition's TendersOpened.
+        entry = self._entry(event, page, counted=not sealed)
+        if sealed:
+            held = json.loads((page.get(SEALED.name, record_key) or {}).get("held") or "[]")
+            page.put(SEALED.name, record_key, {"held": json.dumps([*held, entry], sort_keys=True)})
+            return
+        self._write(page, entry)
+        if isinstance(event, Competition.TendersOpened):
+            self._unseal(page, record_key)
+
+    def _entry(self, event: Any, page: Page, *, counted: bool) -> dict[str, Any]:
+        """The event's index rows, and its record moved on (unless it is held back)."""
         record_key = str(event.originator_id)
         event_key = f"{record_key}|{event.originator_version}"
         at = _utc(event.timestamp)
@@ -220,31 +254,45 @@ class EventIndex(TableReadModel):
             related = [r for r in related if r[2] != "provider"] + [("provider", event.provider, "provider")]
         if isinstance(event, Contract.Novated):
             related = [r for r in related if r[2] != "provider"] + [("organisation", event.to_provider, "provider")]
-        record.update(events=record["events"] + 1, last_recorded_at=at, related=json.dumps(related))
-        page.put(RECORDS.name, record_key, record)
+        if counted:
+            record.update(events=record["events"] + 1, last_recorded_at=at, related=json.dumps(related))
+            page.put(RECORDS.name, record_key, record)
 
         meta = getattr(event, "meta", None) or {}
         actor = meta.get("actor") or {}
         common = {"notification_id": page.position, "recorded_at": at, "kind": kind, "reference": record["reference"],
                   "event": type(event).__name__}
-        page.put(
-            EVENTS.name,
-            event_key,
-            {**common, "version": event.originator_version, "actor": actor.get("id"), "actor_org": actor.get("org"),
-             "actor_role": actor.get("role"), "command": meta.get("command"),
-             "correlation_id": meta.get("correlation_id"), "causation_id": meta.get("causation_id")},
-        )
+        row = {**common, "version": event.originator_version, "actor": actor.get("id"), "actor_org": actor.get("org"),
+               "actor_role": actor.get("role"), "command": meta.get("command"),
+               "correlation_id": meta.get("correlation_id"), "causation_id": meta.get("causation_id")}
         itself = (SELF.get(kind, kind), record["reference"], "record")
+        subjects: list[dict[str, Any]] = []
         seen: set[tuple[str, str]] = set()
         for subject_kind, subject, relation in [itself, *related, *named_subjects(kind, event)]:
             if subject is None or (subject_kind, subject) in seen:
                 continue
             seen.add((subject_kind, subject))
-            page.put(
-                SUBJECTS.name,
-                f"{event_key}|{subject_kind}|{subject}",
-                {**common, "subject_kind": subject_kind, "subject": subject, "relation": relation},
-            )
+            subjects.append({**common, "subject_kind": subject_kind, "subject": subject, "relation": relation})
+        return {"key": event_key, "row": row, "subjects": subjects}
+
+    @staticmethod
+    def _write(page: Page, entry: dict[str, Any]) -> None:
+        page.put(EVENTS.name, entry["key"], entry["row"])
+        for subject in entry["subjects"]:
+            page.put(SUBJECTS.name, f"{entry['key']}|{subject['subject_kind']}|{subject['subject']}", subject)
+
+    def _unseal(self, page: Page, record_key: str) -> None:
+        """At the opening: index the tenders held back, and count them in the competition's record."""
+        found = page.get(SEALED.name, record_key)
+        if found is None:
+            return
+        held = json.loads(found["held"])
+        for entry in held:
+            self._write(page, entry)
+        record = page.get(RECORDS.name, record_key)
+        if record is not None:
+            page.put(RECORDS.name, record_key, {**record, "events": record["events"] + len(held)})
+        page.delete(SEALED.name, record_key)
 
 
 def belongs_to(kind: str, created: Any, page: Page) -> list[tuple[str, str, str]]:

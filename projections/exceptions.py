@@ -273,7 +273,8 @@ class ExceptionReports(TableReadModel):
     def _values(self, page: Page, event: Any, found: dict[str, Any]) -> None:
         location, template, period = found["location"], found["template"], found["period"]
         self._manager_reported(page, event, found)
-        definition = self.templates.get(page, template)
+        # The periods of the version the return was made against (a later version may change them).
+        definition = self.templates.get(page, template, found["template_version"])
         if definition is None:
             return
         for metric, rule in RULES.items():

@@ -14,8 +14,11 @@ declares its tables and the events it follows, and its `apply(event, page)` keep
   `HomeRemoved`), each contract's framework and end (`Awarded`, `Extended`, `Terminated`,
   `Expired`), and each framework's monitoring regime: the return templates it requires
   (`Framework.Established`'s `monitoring["returns"]`).
-- `Templates`: each return template's latest published definition (`ReturnTemplate.Published`
-  / `VersionPublished`): its frequency, deadline rule and metrics.
+- `Templates`: each return template's published definitions (`ReturnTemplate.Published` /
+  `VersionPublished`): its frequency, deadline rule and metrics, by version (key
+  "TEMPLATE|vN") and the latest (key "TEMPLATE"). A return is read with the version it was
+  made against (a provider may still return version 1 after version 2 is published, and
+  version 2 may relabel or drop a metric); what is owed from now on follows the latest.
 - `ReturnIndex`: each return's location, template and period (`Return.Opened`), so the later
   events of the return (which carry only its id) can be placed.
 - `Expectations`: which returns are owed although the ledger holds no record of them. A home
@@ -257,7 +260,7 @@ class Directory:
 
 
 class Templates:
-    """Each return template's latest published definition."""
+    """Each return template's published definitions: every version, and the latest."""
 
     followed: tuple[type, ...] = (ReturnTemplate.Published, ReturnTemplate.VersionPublished)
 
@@ -270,14 +273,17 @@ class Templates:
         if not isinstance(event, (ReturnTemplate.Published, ReturnTemplate.VersionPublished)):
             return False
         definition = event.definition
+        row = {"version": definition["version"], "definition": dumps(definition)}
+        page.put(self.table, f"{definition['template']}|v{definition['version']}", row)
         current = page.get(self.table, definition["template"])
         if current is not None and current["version"] >= definition["version"]:
             return False
-        page.put(self.table, definition["template"], {"version": definition["version"], "definition": dumps(definition)})
+        page.put(self.table, definition["template"], row)
         return True
 
-    def get(self, page: Page, template: str) -> dict[str, Any] | None:
-        row = page.get(self.table, template)
+    def get(self, page: Page, template: str, version: int | None = None) -> dict[str, Any] | None:
+        """The definition of `version` (the latest when None)."""
+        row = page.get(self.table, template if version is None else f"{template}|v{version}")
         return None if row is None else json.loads(row["definition"])
 
 

@@ -4,8 +4,9 @@ Seed 000 s.6.2.3: monthly dashboards "at a range of levels: individual dashboard
 AQP nursing home; aggregate dashboards at CCG level; aggregate dashboards at CCG Directorate
 (32) level; a pan-London overview", showing quality over time.
 
-**Metrics.** Every count or percentage metric of the template a return was made against (the
-template's own definition, as published: e.g. the London AQP care-home monthly return's
+**Metrics.** Every count or percentage metric of the template version a return was made
+against (that version's definition, as published, even when a later version relabels or
+drops a metric: e.g. the London AQP care-home monthly return's
 falls, pressure ulcers, infection outbreaks, safeguarding alerts, hospital admissions,
 ambulance call-outs, complaints, staffing). Text, yes/no, date and choice answers are not
 series. Values are as last submitted or amended (an amendment replaces the figure; the
@@ -186,7 +187,7 @@ class QualityDashboards(TableReadModel):
             received = self._first(page, event, found)
         before = loads(received["values_json"], {})
         after = dict(event.values)
-        metrics = series_metrics(self.templates.get(page, found["template"]))
+        metrics = series_metrics(self.templates.get(page, found["template"], found["template_version"]))
         amended = isinstance(event, Return.Amended)
         for metric_id, metric in metrics.items():
             old, new = before.get(metric_id), after.get(metric_id)

@@ -13,6 +13,7 @@ from api.scenario import apply_lines
 from domain import commands as c
 from domain.application import Ledger
 from domain.metadata import Actor
+from domain.procurement import Competition
 from projections.competitions import (
     CompetitionList,
     catch_up,
@@ -78,9 +79,17 @@ def row_from_aggregate(ledger: Ledger, reference: str) -> dict[str, Any]:
         "tenders": len(live) if comp.opened_at else None,
         "awarded_lots": len(awarded) if comp.award else None,
         "awarded_bidders": len({b for bs in awarded.values() for b in bs}) if comp.award else None,
-        "last_event_at": comp.modified_on.astimezone(UTC).isoformat(),
-        "version": comp.version,
+        "last_event_at": last_public_event_at(ledger, reference),
+        # Before the opening the version would count the sealed tenders, so the list shows none.
+        "version": comp.version if comp.opened_at else None,
     }
+
+
+def last_public_event_at(ledger: Ledger, reference: str) -> str:
+    """The time of the competition's latest event other than a tender's (tenders are sealed)."""
+    sealed = (Competition.TenderSubmitted, Competition.TenderWithdrawn)
+    events = [e for e in ledger.events.get(Competition.id_for(reference)) if not isinstance(e, sealed)]
+    return events[-1].timestamp.astimezone(UTC).isoformat()
 
 
 def test_the_live_competition_list_matches_the_aggregates_after_the_example_scenario(ledger):
@@ -190,9 +199,9 @@ def test_two_processes_catching_up_at_once_apply_each_event_once(database_url, l
         assert catch_up(ledger, mine) == 3
         assert catch_up(other, theirs) == 0  # its page is refused whole; it resumes from the new position
         assert len(reads) == 2
-        assert [(r["reference"], r["status"], r["version"]) for r in mine.rows()] == [
-            ("AQP-A", "cancelled", 2),
-            ("AQP-B", "open", 1),
+        assert [(r["reference"], r["status"], r["last_event_at"]) for r in mine.rows()] == [
+            ("AQP-A", "cancelled", "2026-01-06T09:00:00+00:00"),
+            ("AQP-B", "open", "2026-01-05T09:00:00+00:00"),
         ]
     finally:
         other.close()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 from typing import Any
 
-from domain.metadata import LedgerAggregate
+from domain.metadata import Actor, LedgerAggregate
 from domain.personal import PersonalData
 from domain.providers import Location
 from projections.event_index import EventIndex, named_subjects
@@ -130,3 +130,33 @@ def test_an_event_driven_runner_gives_the_notification_id_from_its_tracking():
         (row,) = view.select("event_index")
         assert (row["notification_id"], row["event"]) == (42, "Opened")
         assert view.max_tracking_id("ledger") == 42
+
+
+def test_sealed_tenders_leave_no_trace_in_the_index_until_the_opening_then_appear_as_stored():
+    c = story.tendered()
+    with as_(Actor(id="bm@beech", org="beech", role="provider"), datetime(2026, 2, 15, tzinfo=timezone.utc)):
+        c.withdraw_tender(bidder="beech", now=datetime(2026, 2, 15, tzinfo=timezone.utc))
+    before_opening = c.collect_events()
+    t = Replayed(EventIndex).feed(before_opening, first_position=1)
+    shown = {name: t.rows(name) for name in ("event_index", "event_subjects", "event_records")}
+    # Who tendered, how many did, and when: none of it in any table people read.
+    assert [r["event"] for r in shown["event_index"]] == ["Opened", "CriteriaPublished"]
+    assert not any(bidder in repr(shown) for bidder in story.BIDDERS)
+    (record,) = shown["event_records"]
+    assert record["events"] == 2 and record["last_recorded_at"] == before_opening[1].timestamp.isoformat()
+
+    with as_(story.LEAD, story.AFTER_DEADLINE):
+        c.open_tenders(now=story.AFTER_DEADLINE)
+    (opening,) = c.collect_events()
+    t.feed([opening], first_position=len(before_opening) + 1)
+    rows = t.rows("event_index")
+    assert [(r["notification_id"], r["event"]) for r in rows] == [
+        (i, type(e).__name__) for i, e in enumerate([*before_opening, opening], start=1)
+    ]
+    submitted = [r for r in rows if r["event"] == "TenderSubmitted"]
+    assert [r["actor_org"] for r in submitted] == list(story.BIDDERS)
+    assert [r["recorded_at"] for r in submitted] == [e.timestamp.isoformat() for e in before_opening[2:5]]
+    assert subjects(t, event="TenderWithdrawn") == {("competition", "AQP-TEST", "record"), ("organisation", "beech", "bidder")}
+    (record,) = t.rows("event_records")
+    assert record["events"] == len(before_opening) + 1
+    assert t.page.store["event_sealed"] == {}

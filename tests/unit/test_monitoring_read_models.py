@@ -245,6 +245,21 @@ def test_a_home_without_known_beds_has_counts_but_no_rate():
     assert (falls["value"], falls["bed_days"], falls["rate_per_1000_bed_days"], falls["icb"]) == (10, None, None, None)
 
 
+def test_a_return_made_against_an_earlier_template_version_is_read_with_that_versions_metrics():
+    tmpl = template()
+    second = copy.deepcopy(DEFINITION)
+    second["version"] = 2
+    second["metrics"] = [
+        {**m, "label": "Falls, witnessed or not"} if m["id"] == "falls" else m for m in second["metrics"] if m["id"] != "compliments"
+    ]
+    with as_(MANAGER, at(date(2026, 4, 1))):
+        tmpl.publish(parse_template(second))
+    # Submitted after version 2 was published, April's return was still made against version 1.
+    series = rows(QualityDashboards, "quality_series", events(location(ASTER, 60), tmpl, submitted(ASTER, "2026-04", date(2026, 5, 8))))
+    assert series[f"{ASTER}|{TEMPLATE}|falls|2026-04"]["label"] == next(m["label"] for m in DEFINITION["metrics"] if m["id"] == "falls")
+    assert series[f"{ASTER}|{TEMPLATE}|compliments|2026-04"]["value"] == 2
+
+
 # ------------------------------------------------------------------ exceptions
 
 
