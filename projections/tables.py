@@ -181,12 +181,15 @@ class TableView(ReadModelView):
     def _sql(self, statement: str) -> str:
         return statement.replace("?", "%s") if self.postgres else statement
 
-    def _text_order(self, column: str, table: Table) -> str:
+    def _order(self, column: str, table: Table, *, descending: bool = False) -> str:
+        """One ORDER BY term that sorts alike on both stores: byte order, and NULLs as SQLite
+        puts them (first ascending, last descending), which PostgreSQL must be told."""
         types = {c.name: c.type for c in table.columns}
         text = column == "key" or types.get(column) == TEXT
         collate = ' COLLATE "C"' if (self.postgres and text) else ""
-        nulls = " NULLS FIRST" if self.postgres else ""
-        return f"{column}{collate}{nulls}"
+        direction = " DESC" if descending else ""
+        nulls = (" NULLS LAST" if descending else " NULLS FIRST") if self.postgres else ""
+        return f"{column}{collate}{direction}{nulls}"
 
     def _table_statements(self) -> list[str]:
         return [s for t in self.tables for s in t.create_statements(self.qualified(t.name), postgres=self.postgres)]
@@ -244,8 +247,7 @@ class TableView(ReadModelView):
         clauses, params = self._where(spec, where)
         order = tuple(order_by or spec.order_by)
         self._known(spec, order)
-        direction = " DESC" if descending else ""
-        ordering = ", ".join(self._text_order(c, spec) + direction for c in (*order, "key"))
+        ordering = ", ".join(self._order(c, spec, descending=descending) for c in (*order, "key"))
         statement = f"SELECT {', '.join(names)} FROM {self.qualified(spec.name)}{clauses} ORDER BY {ordering}"
         if limit is not None:
             statement += " LIMIT ? OFFSET ?"
