@@ -24,7 +24,6 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, TextIO
 from uuid import UUID
@@ -398,12 +397,3 @@ def fingerprint(ledger: Ledger) -> str:
         if len(page) < 2000:
             return digest.hexdigest()
 
-
-@dataclass
-class Outcome:
-    """What a build reports (`figures` plus the build's own numbers)."""
-
-    figures: dict[str, Any]
-
-    def as_json(self) -> str:
-        return json.dumps(self.figures, indent=2, sort_keys=False)

@@ -13,11 +13,10 @@ to termination.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from api.demo.builder import Clocks, Progress, Sender, Timeline, at, days
+from api.demo.builder import Clocks, Progress, Sender, Timeline, at
 from api.demo.world import Home, People, Provider, cqc_record, make_homes, pick
 from domain import contract_commands as k
 from domain import provider_commands as pc
@@ -35,12 +34,6 @@ ICB_NAME = "NHS Nottingham and Nottinghamshire Integrated Care Board"
 DISTRICTS = ("NG1", "NG2", "NG3", "NG5", "NG6", "NG7", "NG8", "NG9", "NG11")
 #: the year-on-year RAG mix of seed 004's table (2015/16: 7 Red, 36 Amber, 24 Green of 67)
 RAG_MIX = (("green", 0.36), ("amber", 0.54), ("red", 0.10))
-
-
-@dataclass
-class Visit:
-    day: date
-    rag: str
 
 
 class NottinghamDemo:
