@@ -1,6 +1,8 @@
 """The `aqp` command.
 
-    aqp run                                  the main job: the example procurement on the default store
+    aqp run                                  the main job: the London demo (built if absent), its headline figures
+    aqp demo [--scale S] [--seed N] [--years Y]  build a realistic demo ledger through the users' commands
+    aqp example                              the example procurement and its outcome
     aqp apply FILE.jsonl                     apply a scenario file; exit 0 only if every line met its expectation
     aqp show competition REF [--as-of TIME] [--viewer ROLE:ORG:ID]
     aqp keys init|public|rotate              the checkpoint signing key (var/keys, or $AQP_KEY_DIR)
@@ -17,7 +19,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ from audit.follower import AuditFollower
 from audit.log import AuditLog
 from audit.signing import KeyFileError
 from audit.verifier.note import NoteError, parse_verifier_key
+from api import demo
 from api.cqc_import import import_records
 from api.cqc_sync import (
     DEFAULT_BASE_URL as CQC_BASE_URL,
@@ -55,6 +58,11 @@ from projections.runner import ProjectionFollower
 
 EXAMPLE_SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "london-aqp-care-homes-2026.jsonl"
 EXAMPLE_COMPETITION = "AQP-CH-2026"
+#: `make run` builds two years of the London demo: about a minute and a half here, so a fresh
+#: clone is running well inside three minutes (three years take about two and a half)
+RUN_YEARS = 2
+LONDON_FRAMEWORK = "AQP-CH-LONDON"
+LONDON_ENDS = date(2026, 1, 1)
 
 
 def database_url(args: argparse.Namespace) -> str:
@@ -153,8 +161,8 @@ def outcome_summary(state: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    """Initialise the embedded ledger and run the example procurement through it."""
+def cmd_example(args: argparse.Namespace) -> int:
+    """Run the example procurement (scenarios/london-aqp-care-homes-2026.jsonl) and print its outcome."""
     url = database_url(args)
     ledger = open_ledger(url)
     print(f"AQP Ledger at {redact_url(url)}", file=sys.stderr)
@@ -177,6 +185,64 @@ def cmd_run(args: argparse.Namespace) -> int:
         contracts = ledger.aggregate(Framework, state["framework"]).contracts
         print(f"\n{len(contracts)} contracts awarded under framework {state['framework']}, e.g. {contracts[0]}")
         print(f"  (aqp show contract {contracts[0]})")
+    return 0
+
+
+def open_demo(url: str, verb: str) -> Ledger:
+    """The ledger as the demo builds it: no followers per command (they catch up at the end)."""
+    try:
+        return demo.open_demo_ledger(url)
+    except ValueError as err:
+        raise SystemExit(f"{verb}: {err}") from None
+    except Exception as err:  # noqa: BLE001 - a connection failure is reported as a sentence, then exit
+        raise SystemExit(f"{verb}: cannot open the ledger at {redact_url(url)}: {err}") from None
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """`aqp demo`: build a realistic demo ledger through the users' commands; figures as JSON on stdout."""
+    url = database_url(args)
+    ledger = open_demo(url, "aqp demo")
+    print(f"aqp demo: building the {args.scale} demo (seed {args.seed}, {args.years} years) into {redact_url(url)}", file=sys.stderr)
+    try:
+        figures = demo.build(
+            ledger, scale=args.scale, seed=args.seed, years=args.years, homes=args.homes, progress=demo.Progress(enabled=not args.quiet)
+        )
+    except demo.LedgerNotEmpty as err:
+        print(f"aqp demo: {err}", file=sys.stderr)
+        return 2
+    except demo.DemoRefused as err:
+        print(f"aqp demo: FAILED: {err}", file=sys.stderr)
+        return 1
+    except ValueError as err:
+        print(f"aqp demo: {err}", file=sys.stderr)
+        return 2
+    sys.stdout.write(json.dumps(figures, indent=2) + "\n")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """The main job: the London demo in the ledger (built if absent), then its headline figures."""
+    url = database_url(args)
+    ledger = open_demo(url, "aqp run")
+    if ledger.exists(Framework, LONDON_FRAMEWORK):
+        print(f"The London demo is already in {redact_url(url)}; its headline figures:", file=sys.stderr)
+        figures = demo.figures(ledger, ends=LONDON_ENDS)
+    elif ledger.max_position():
+        print(
+            f"aqp run: {redact_url(url)} holds {ledger.max_position()} events but no London demo; "
+            "the demo builds only into an empty ledger. Delete the file (or set AQP_DATABASE_URL) and run again; "
+            "`aqp example` runs the example procurement.",
+            file=sys.stderr,
+        )
+        return 1
+    else:
+        print(f"Building the London demo ({RUN_YEARS} years) into {redact_url(url)}...", file=sys.stderr)
+        try:
+            figures = demo.build(ledger, scale="london", seed=1, years=RUN_YEARS, progress=demo.Progress())
+        except demo.DemoRefused as err:
+            print(f"aqp run: FAILED: {err}", file=sys.stderr)
+            return 1
+    sys.stdout.write(json.dumps(figures, indent=2) + "\n")
     return 0
 
 
@@ -496,8 +562,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", help=f"defaults to $AQP_DATABASE_URL or {DEFAULT_DATABASE_URL}")
     sub = parser.add_subparsers(dest="verb", required=True)
 
-    run = sub.add_parser("run", help="apply the example procurement to the ledger and print its outcome")
+    run = sub.add_parser("run", help="build the London demo into the ledger if absent, then print its headline figures")
     run.set_defaults(func=cmd_run)
+
+    example = sub.add_parser("example", help="apply the example procurement to the ledger and print its outcome")
+    example.set_defaults(func=cmd_example)
+
+    demo_verb = sub.add_parser("demo", help="build a realistic demo ledger through the users' commands")
+    demo_verb.add_argument("--scale", choices=demo.SCALES, default="london", help="london (default), nottingham or national")
+    demo_verb.add_argument("--seed", type=int, default=1, help="the same seed builds the same history (default 1)")
+    demo_verb.add_argument("--years", type=int, default=3, help="years of history ending 31 December 2025 (1-8, default 3)")
+    demo_verb.add_argument("--homes", type=int, help="homes (locations, national) in the world; default 210, 83 or 15000")
+    demo_verb.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    # Also accepted after the verb; SUPPRESS keeps a URL given before it.
+    demo_verb.add_argument("--database-url", default=argparse.SUPPRESS, help="where to build (default: $AQP_DATABASE_URL or the default ledger)")
+    demo_verb.set_defaults(func=cmd_demo)
 
     apply = sub.add_parser("apply", help="apply a scenario file (JSON lines)")
     apply.add_argument("file")

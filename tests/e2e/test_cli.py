@@ -102,13 +102,13 @@ def test_a_line_can_expect_a_refusal_and_then_the_run_succeeds(database_url, tmp
     assert run.returncode == 0, run.stderr
 
 
-def test_run_applies_the_example_once_and_prints_the_outcome(tmp_path):
+def test_example_applies_the_example_once_and_prints_the_outcome(tmp_path):
     url = f"sqlite:///{tmp_path}/var/ledger.db"
-    first = aqp("run", database_url=url)
+    first = aqp("example", database_url=url)
     assert first.returncode == 0, first.stderr
     assert "status: awarded" in first.stdout
     assert "Lot SWL" in first.stdout and "greville-house-care" in first.stdout
-    second = aqp("run", database_url=url)
+    second = aqp("example", database_url=url)
     assert second.returncode == 0
     assert "already in this ledger" in second.stderr
     assert second.stdout == first.stdout
