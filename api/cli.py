@@ -243,7 +243,36 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"aqp run: FAILED: {err}", file=sys.stderr)
             return 1
     sys.stdout.write(json.dumps(figures, indent=2) + "\n")
+    if args.no_serve:
+        return 0
+    token = _demo_reader_token(ledger)
+    ledger.close()
+    base = f"http://{args.host}:{args.port}"
+    print(
+        f"\nThe HTTP API: {base} (OpenAPI at {base}/schema)\n"
+        f"A read-only token (role auditor, user {DEMO_READER}), shown once:\n{token}\n"
+        f"Try: curl -s -H 'Authorization: Bearer {token}' '{base}/contracts?limit=5'\n"
+        "Ctrl-C stops the server (requests in flight finish first).",
+        flush=True,
+    )
+    from api.serve import serve
+
+    serve(url, host=args.host, port=args.port)
     return 0
+
+
+DEMO_READER = "demo-reader"
+
+
+def _demo_reader_token(ledger: Ledger) -> str:
+    """A fresh read-only token for the person running `make run`; the previous run's is revoked."""
+    from api.tokens import TokenStore
+
+    store = TokenStore(ledger)
+    for record in store.all():
+        if record.user == DEMO_READER and not record.revoked_at:
+            store.revoke(record.token_id, reason="replaced by the token of a later `aqp run`")
+    return store.issue(user=DEMO_READER, org="AQP-DEMO", role="auditor").token
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
@@ -562,7 +591,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", help=f"defaults to $AQP_DATABASE_URL or {DEFAULT_DATABASE_URL}")
     sub = parser.add_subparsers(dest="verb", required=True)
 
-    run = sub.add_parser("run", help="build the London demo into the ledger if absent, then print its headline figures")
+    run = sub.add_parser(
+        "run", help="build the London demo into the ledger if absent, print its headline figures, then serve the HTTP API"
+    )
+    run.add_argument("--no-serve", action="store_true", help="print the figures and exit")
+    run.add_argument("--host", default=os.environ.get("AQP_HTTP_HOST", "127.0.0.1"), help="default 127.0.0.1")
+    run.add_argument("--port", type=int, default=int(os.environ.get("AQP_HTTP_PORT", "8000")), help="default 8000")
     run.set_defaults(func=cmd_run)
 
     example = sub.add_parser("example", help="apply the example procurement to the ledger and print its outcome")

@@ -25,7 +25,7 @@ def test_aqp_run_shows_the_figures_of_a_london_demo_already_built(tmp_path):
     url = f"sqlite:///{tmp_path}/var/ledger.db"
     built = aqp("demo", "--years", "1", "--homes", "10", "--quiet", database_url=url)
     assert built.returncode == 0, built.stderr
-    shown = aqp("run", database_url=url)
+    shown = aqp("run", "--no-serve", database_url=url)
     assert shown.returncode == 0, shown.stderr
     assert "already in" in shown.stderr
     figures = json.loads(shown.stdout)
@@ -35,7 +35,7 @@ def test_aqp_run_shows_the_figures_of_a_london_demo_already_built(tmp_path):
 def test_aqp_run_refuses_a_ledger_holding_something_else(tmp_path):
     url = f"sqlite:///{tmp_path}/ledger.db"
     assert aqp("example", database_url=url).returncode == 0
-    run = aqp("run", database_url=url)
+    run = aqp("run", "--no-serve", database_url=url)
     assert run.returncode == 1
     assert "no London demo" in run.stderr and "aqp example" in run.stderr
 
@@ -44,3 +44,51 @@ def test_aqp_demo_rejects_years_the_calendar_does_not_cover(tmp_path):
     run = aqp("demo", "--years", "9", database_url=f"sqlite:///{tmp_path}/l.db")
     assert run.returncode == 2
     assert "1 to 8 years" in run.stderr
+
+
+def test_aqp_run_serves_the_demo_and_prints_a_read_only_token_that_works(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from tests.e2e.http_server import ROOT, free_port
+
+    url = f"sqlite:///{tmp_path}/var/ledger.db"
+    built = aqp("demo", "--years", "1", "--homes", "10", "--quiet", database_url=url)
+    assert built.returncode == 0, built.stderr
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "run", "--port", str(port)],
+        env={**os.environ, "AQP_DATABASE_URL": url, "AQP_LOG_FORMAT": "json"},
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        lines: list[str] = []
+        deadline = time.monotonic() + 60
+        while not any(line.startswith("Try: curl") for line in lines):
+            assert time.monotonic() < deadline and process.poll() is None, process.stderr.read() if process.poll() is not None else lines
+            lines.append(process.stdout.readline().rstrip("\n"))
+        assert f"The HTTP API: http://127.0.0.1:{port}" in "\n".join(lines)
+        token = lines[lines.index(next(line for line in lines if line.startswith("A read-only token"))) + 1]
+        base = f"http://127.0.0.1:{port}"
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        auth = {"Authorization": f"Bearer {token}"}
+        contracts = httpx.get(f"{base}/contracts", headers=auth, params={"limit": 5})
+        assert contracts.status_code == 200 and contracts.json()["total"] > 0
+        assert httpx.get(f"{base}/whoami", headers=auth).json()["role"] == "auditor"
+        # read-only: the token may not send commands
+        refused = httpx.post(f"{base}/commands", headers=auth, json={"type": "tenders.open", "competition": "X"})
+        assert refused.status_code == 403, refused.text
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
