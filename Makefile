@@ -23,6 +23,7 @@ test: $(INSTALLED)
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/append.py
 	$(BIN)/python benchmarks/audit.py
+	$(BIN)/python benchmarks/projections.py
 
 clean-venv:
 	rm -rf $(VENV)

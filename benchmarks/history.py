@@ -7,9 +7,9 @@ payments, monthly returns). Each file names its competitions, frameworks and car
 applying it twice would only be refused; `copy_of` renames them for the k-th copy, and
 `scenario_history` applies copies until the ledger holds at least the events asked for.
 
-The builder is a plain function `(ledger, events) -> None`, chosen by name from `SOURCES`,
-so the demo builder (`api/demo`, being written elsewhere) can be added as another source
-without touching the callers.
+A builder is a plain function `(ledger, events) -> commands sent`, chosen by name from
+`SOURCES`, so the demo builder (`api/demo`, being written elsewhere) can be added as another
+source, "demo", without touching the callers.
 
 The ContractsFromAwards and PerformanceFailures processes are attached while building, as
 the running ledger attaches them, so awards produce contracts as they do in production.
@@ -69,13 +69,17 @@ class ScenarioFailed(AssertionError):
     pass
 
 
-def apply_copy(ledger: Any, k: int, files: list[Path] | None = None) -> None:
-    """Apply the k-th copy of every scenario file; every line must meet its expectation."""
+def apply_copy(ledger: Any, k: int, files: list[Path] | None = None) -> int:
+    """Apply the k-th copy of every scenario file (every line must meet its expectation); the lines sent."""
+    sent = 0
     for path in files or scenario_files():
         lines = copy_of(path.read_text(encoding="utf-8").splitlines(), k)
-        missed = [o for o in apply_lines(ledger, lines) if not o.met]
+        outcomes = list(apply_lines(ledger, lines))
+        missed = [o for o in outcomes if not o.met]
         if missed:
             raise ScenarioFailed(f"{path.name} copy {k}: {describe(missed[0])}")
+        sent += len(outcomes)
+    return sent
 
 
 def with_processes(ledger: Any) -> Any:
@@ -86,13 +90,15 @@ def with_processes(ledger: Any) -> Any:
     return ledger
 
 
-def scenario_history(ledger: Any, events: int) -> None:
-    """Apply copies of the scenario files until the ledger holds at least `events` events."""
+def scenario_history(ledger: Any, events: int) -> int:
+    """Apply copies of the scenario files until the ledger holds at least `events` events; the commands sent."""
     with_processes(ledger)
     k = _copies_applied(ledger)
+    sent = 0
     while (ledger.recorder.max_notification_id() or 0) < events:
-        apply_copy(ledger, k)
+        sent += apply_copy(ledger, k)
         k += 1
+    return sent
 
 
 def _copies_applied(ledger: Any) -> int:
@@ -105,5 +111,5 @@ def _copies_applied(ledger: Any) -> int:
     return k
 
 
-#: how to fill a ledger with history, by name; `(ledger, events) -> None`
-SOURCES: dict[str, Callable[[Any, int], None]] = {"scenarios": scenario_history}
+#: how to fill a ledger with history, by name: `(ledger, events) -> commands sent`
+SOURCES: dict[str, Callable[[Any, int], int]] = {"scenarios": scenario_history}
