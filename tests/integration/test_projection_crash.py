@@ -2,12 +2,12 @@
 
 A ledger is filled with a few thousand events from copies of the scenario files (contracts
 following awards, as in production). The follower, `aqp projections run --follow`, runs in
-a process of its own with small pages, so kills land mid-work: forked from the test with
-the application already imported (`api.cli.main` with the command's arguments), since a
-fresh interpreter takes most of a second to start, and as the real executable for the last
-run. Each time it has said it is following, the test applies the
-next slice of one more scenario copy (new commands arriving while it works), waits a random
-moment and kills it with SIGKILL, then starts it again. After 50 kills one last follower
+a process of its own with small pages, so kills land mid-work. For the 50 kills it is forked
+from the test with the application already imported (`api.cli.main` with the command's
+arguments), since a fresh interpreter takes most of a second to start; the last run is the
+real executable. Each time the follower has said it is following, the test applies the next
+slice of one more scenario copy (new commands arriving while it works), waits a random
+moment and kills it with SIGKILL, then starts it again. After 50 kills the last follower
 catches up and is stopped with SIGTERM, which must exit 0. Then every catalogued read
 model's rows (every table and column) and position must equal a clean rebuild from zero:
 nothing lost, nothing applied twice (the contract register adds up variations, so a
@@ -25,8 +25,8 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.history import copy_of, scenario_files, scenario_history
 from api.scenario import apply_lines, describe
+from benchmarks.history import copy_of, scenario_files, scenario_history
 from domain.application import Ledger
 from projections import runner
 from projections.catalogue import READ_MODELS

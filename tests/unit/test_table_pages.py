@@ -60,3 +60,11 @@ def test_columns_the_table_does_not_have_are_refused():
     with pytest.raises(KeyError, match="homes has no column key_worker, postcode"):
         page.update("homes", "1-101", postcode="N1", key_worker="x")
     assert page.get("homes", "1-101") is None
+
+
+def test_a_row_put_is_the_pages_own_copy():
+    page = MemoryPage([HOMES])
+    complete = {"key": "ignored", "name": "Aster House", "beds": 30, "icb": "NCL"}
+    page.put("homes", "1-101", complete)
+    complete["beds"] = 1  # the handler reusing its dict changes nothing
+    assert page.get("homes", "1-101") == {"key": "1-101", "name": "Aster House", "beds": 30, "icb": "NCL"}
