@@ -25,6 +25,7 @@ bench: $(INSTALLED)
 	$(BIN)/python benchmarks/audit.py
 	$(BIN)/python benchmarks/api.py
 	$(BIN)/python benchmarks/demo.py --years 1 --stores sqlite,postgres
+	$(BIN)/python benchmarks/projections.py
 
 clean-venv:
 	rm -rf $(VENV)

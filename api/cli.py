@@ -7,6 +7,7 @@
     aqp show competition REF [--as-of TIME] [--viewer ROLE:ORG:ID]
     aqp keys init|public|rotate              the checkpoint signing key (var/keys, or $AQP_KEY_DIR)
     aqp audit follow|checkpoint|checkpoints|verify|prove
+    aqp projections status|rebuild [NAME]|run [--follow]
 
 Errors are sentences for people on stderr; results are JSON on stdout; logs are JSON lines
 (or a console rendering on a terminal) on stderr.
@@ -17,7 +18,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -525,8 +528,23 @@ def cmd_projections_rebuild(args: argparse.Namespace) -> int:
 
 def cmd_projections_run(args: argparse.Namespace) -> int:
     ledger = open_ledger(database_url(args))
-    for name, applied in projection_runner.catch_up_all(ledger).items():
-        print(f"{name}: {applied} event(s) applied")
+    if not args.follow:
+        for name, applied in projection_runner.catch_up_all(ledger, page_size=args.page_size).items():
+            print(f"{name}: {applied} event(s) applied")
+        return 0
+    # A long-running follower reports its progress unless told to be quieter.
+    configure_logging(level=os.environ.get("AQP_LOG_LEVEL") or "info")
+    stop = threading.Event()
+
+    def graceful(_signum: int, _frame: Any) -> None:
+        stop.set()  # the follower finishes the page it is writing, then returns
+
+    signal.signal(signal.SIGTERM, graceful)
+    signal.signal(signal.SIGINT, graceful)
+    try:
+        projection_runner.follow_forever(ledger, stop, poll_interval=args.poll_interval, page_size=args.page_size)
+    finally:
+        ledger.close()
     return 0
 
 
@@ -717,7 +735,19 @@ def main(argv: list[str] | None = None) -> int:
     projections_rebuild = projections_sub.add_parser("rebuild", help="rebuild read models from zero, swapped in when complete")
     projections_rebuild.add_argument("read_model", nargs="?", metavar="NAME", help=f"one read model (default: all): {', '.join(projection_runner.READ_MODELS)}")
     projections_rebuild.set_defaults(func=cmd_projections_rebuild)
-    projections_sub.add_parser("run", help="catch every read model up once, then exit").set_defaults(func=cmd_projections_run)
+    projections_run = projections_sub.add_parser(
+        "run", help="catch every read model up once and exit, or with --follow keep them current until SIGTERM/SIGINT"
+    )
+    projections_run.add_argument(
+        "--follow", action="store_true",
+        help="keep following the log (PostgreSQL: LISTEN/NOTIFY; SQLite: polling) until SIGTERM or SIGINT, then exit 0",
+    )
+    projections_run.add_argument(
+        "--poll-interval", type=float, default=projection_runner.DEFAULT_POLL_INTERVAL, metavar="SECONDS",
+        help=f"with --follow: how often to look at the log without a notification (default {projection_runner.DEFAULT_POLL_INTERVAL})",
+    )
+    projections_run.add_argument("--page-size", type=int, default=None, metavar="N", help="events per transaction (default 1000)")
+    projections_run.set_defaults(func=cmd_projections_run)
 
     add_http_verbs(sub)
 

@@ -220,7 +220,8 @@ class Ledger(Application):
                 hook(recordings)
             except Exception:  # noqa: BLE001 - the command is committed; a follower catches up later
                 log.exception("after_save_failed", hook=type(hook).__name__)
-        return c.CommandResult(ok=True, events=events, value=decision.value)
+        position = max((e.position for e in events if e.position is not None), default=None)
+        return c.CommandResult(ok=True, events=events, value=decision.value, position=position)
 
     # -------------------------------------------------------------------- reads
 

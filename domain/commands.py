@@ -312,6 +312,10 @@ class CommandResult(Struct, omit_defaults=True):
     error: ErrorInfo | None = None
     #: a value the command produced, e.g. the id of a new clarification
     value: dict[str, Any] | None = None
+    #: the notification id of the last event the command stored (None if it stored nothing):
+    #: a read model whose position has reached it reflects this command (read-your-writes,
+    #: `projections.runner.wait_for`)
+    position: int | None = None
 
 
 def command_to_builtins(command: Command) -> dict[str, Any]:

@@ -15,14 +15,16 @@ every read model in one `tracking` table keyed only by the upstream application'
 
 from __future__ import annotations
 
+import threading
 from abc import abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 from uuid import uuid4
+from weakref import WeakKeyDictionary
 
-from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
+from eventsourcing.persistence import IntegrityError, OperationalError, ProgrammingError, Tracking, TrackingRecorder
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.projection import Projection
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteRecorder, SQLiteTrackingRecorder
@@ -94,8 +96,26 @@ def tracking_table(read_model: type[ReadModel[Any]]) -> str:
     return f"{read_model.name}_tracking"
 
 
+_views: WeakKeyDictionary[Any, dict[str, Any]] = WeakKeyDictionary()
+_views_lock = threading.Lock()
+
+
 def live_view(ledger: Any, read_model: type[ReadModel[TView]]) -> TView:
-    """The read model's view in the ledger's own database (tables created if the ledger may)."""
+    """The read model's view in the ledger's own database (tables created if the ledger may).
+
+    One view per ledger and read model, made once: the HTTP server, the follower thread and
+    `wait_for` all ask for views, and making one runs DDL (and, on SQLite, the library's
+    tracking-table migration, which two threads running at once would trip over).
+    """
+    with _views_lock:
+        views = _views.setdefault(ledger, {})
+        view = views.get(read_model.name)
+        if view is None:
+            view = views[read_model.name] = _open_view(ledger, read_model)
+    return view  # type: ignore[no-any-return]
+
+
+def _open_view(ledger: Any, read_model: type[ReadModel[TView]]) -> TView:
     datastore = ledger.recorder.datastore
     if isinstance(datastore, SQLiteDatastore):
         view_class = read_model.sqlite_view
@@ -105,7 +125,13 @@ def live_view(ledger: Any, read_model: type[ReadModel[TView]]) -> TView:
         raise TypeError(f"no {read_model.name} view for {type(datastore).__name__}")
     view = view_class(datastore, tracking_table_name=tracking_table(read_model))
     if ledger.factory.env_create_table():
-        view.create_table()
+        try:
+            view.create_table()
+        except (IntegrityError, OperationalError, ProgrammingError):
+            # Another process created the tables at the same moment (the library then finds its
+            # tracking migration already recorded): they exist now, so a second pass is a no-op.
+            view = view_class(datastore, tracking_table_name=tracking_table(read_model))
+            view.create_table()
     return view
 
 
@@ -146,6 +172,7 @@ def catch_up_many(
     as_of: datetime | None = None,
     page_size: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> dict[str, int]:
     """Bring several read models up to date in one pass over the log; the events each applied.
 
@@ -157,7 +184,9 @@ def catch_up_many(
     page is dropped whole (the tracking insert refuses to go backwards) and that read model
     resumes from the new position. A page with nothing for a read model is not written,
     except the last, which records that it has seen up to the end all the same, so "has the
-    view seen notification N?" has an answer.
+    view seen notification N?" has an answer. `should_stop()` is asked after each page: a
+    follower told to stop finishes the page it is writing and returns (every position stays
+    where its last committed page put it).
     """
     stop = ledger.recorder.max_notification_id() or 0
     positions = {p.name: p.view.max_tracking_id(ledger.name) or 0 for p in projections}
@@ -203,4 +232,6 @@ def catch_up_many(
             progress(end, stop)
         # Read models another process moved ahead are skipped above until the pass catches up.
         position = end
+        if should_stop is not None and should_stop():
+            break
     return applied

@@ -11,24 +11,53 @@
   stored during the build are picked up by the next catch-up, from the recorded positions.
 - `ProjectionFollower`: an after-save hook that catches every read model up after each
   command, so a running ledger keeps them current (`attach_from_env`).
+- `follow_forever(ledger, stop)`: keep every read model current until `stop` is set, for a
+  process of its own (`aqp projections run --follow`) or a thread beside the HTTP server.
+  It catches up, then waits for new events: on PostgreSQL it LISTENs on the channel the
+  library's recorder NOTIFYs in every insert transaction (delivered at commit), with the
+  poll interval as a timeout, so a missed notification only delays; SQLite cannot notify
+  another process, so there it polls the log every `poll_interval` seconds. Told to stop,
+  it finishes the page it is writing and returns; nothing is left half-applied, because
+  every page is one transaction with its position (a SIGKILL loses at most that page's
+  work, which the next run redoes from the recorded position).
+- `wait_for(ledger, name, position, timeout)`: read-your-writes. A command's result says
+  the notification id of its last event (`CommandResult.position`); a read that must see
+  that command waits until the read model's position has reached it, or gets
+  `ReadModelBehind` after `timeout` seconds.
 """
 
 from __future__ import annotations
 
-import logging
 import os
-from collections.abc import Callable, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+
+import structlog
+from eventsourcing.postgres import PostgresDatastore
+from psycopg.sql import SQL, Identifier
 
 from audit.log import SqlStore
 from projections import follow
 from projections.catalogue import READ_MODELS, read_model
 from projections.tables import TableReadModel
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger("aqp.projections")
 
-__all__ = ["READ_MODELS", "ProjectionFollower", "Status", "catch_up_all", "rebuild", "status"]
+__all__ = [
+    "READ_MODELS",
+    "ProjectionFollower",
+    "ReadModelBehind",
+    "Status",
+    "catch_up_all",
+    "follow_forever",
+    "rebuild",
+    "status",
+    "wait_for",
+]
 
 
 @dataclass(frozen=True)
@@ -126,3 +155,126 @@ class ProjectionFollower:
 
     def __call__(self, _recordings: Any = None) -> None:
         follow.catch_up_many(self.ledger, self.projections)
+
+
+# ------------------------------------------------------------------ running continuously
+
+#: seconds between looks at the log when nothing wakes the follower (SQLite), or between
+#: safety catch-ups while listening (PostgreSQL)
+DEFAULT_POLL_INTERVAL = 0.5
+
+
+def follow_forever(
+    ledger: Any,
+    stop: threading.Event,
+    *,
+    poll_interval: float = DEFAULT_POLL_INTERVAL,
+    page_size: int | None = None,
+) -> dict[str, int]:
+    """Keep every read model current until `stop` is set; the events each applied meanwhile.
+
+    A catch-up runs at once, then after every wake-up (see the module doc for what wakes it).
+    `stop` is looked at after every page and while waiting, so a stop takes effect within a
+    page or `poll_interval` seconds.
+    """
+    projections = live_projections(ledger)
+    applied = {p.name: 0 for p in projections}
+    with _waiter(ledger, poll_interval) as (wait, how):
+        log.info("projections_following", read_models=list(applied), wake=how, poll_interval=poll_interval, page_size=page_size)
+        failures = 0
+        while not stop.is_set():
+            started = time.perf_counter()
+            try:
+                done = follow.catch_up_many(ledger, projections, page_size=page_size, should_stop=stop.is_set)
+            except Exception:  # noqa: BLE001 - e.g. the database went away; the positions are safe, retry
+                failures += 1
+                log.exception("projections_catch_up_failed", failures=failures)
+                stop.wait(min(poll_interval * 2**failures, 30.0))
+                continue
+            failures = 0
+            for name, n in done.items():
+                applied[name] += n
+            if any(done.values()):
+                log.info(
+                    "projections_caught_up",
+                    applied=done,
+                    last_notification_id=ledger.recorder.max_notification_id() or 0,
+                    seconds=round(time.perf_counter() - started, 3),
+                )
+            if not stop.is_set():
+                wait(stop)
+    log.info("projections_stopped", applied=applied)
+    return applied
+
+
+Wait = Callable[[threading.Event], None]
+
+
+@contextmanager
+def _waiter(ledger: Any, poll_interval: float) -> Iterator[tuple[Wait, str]]:
+    """How the follower waits for new events on this store: (wait(stop), "notify" | "poll")."""
+    datastore = ledger.recorder.datastore
+    channel = getattr(ledger.recorder, "channel_name", None)
+    if not isinstance(datastore, PostgresDatastore) or channel is None:
+
+        def poll(stop: threading.Event) -> None:
+            stop.wait(poll_interval)
+
+        yield poll, "poll"
+        return
+    with datastore.get_connection() as conn:
+        # LISTEN before the first catch-up: a commit between that catch-up and the first
+        # wait is then queued on this connection and wakes the wait at once.
+        conn.execute(SQL("LISTEN {0}").format(Identifier(channel)))
+
+        def listen(stop: threading.Event) -> None:
+            # Short slices, so a stop set by another thread (or a signal handler) is seen soon.
+            deadline = time.monotonic() + poll_interval
+            while not stop.is_set():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                for _ in conn.notifies(timeout=min(left, 0.1), stop_after=1):
+                    return
+
+        try:
+            yield listen, "notify"
+        finally:
+            # The connection goes back to the library's pool: it must not keep listening.
+            conn.execute(SQL("UNLISTEN {0}").format(Identifier(channel)))
+
+
+# ------------------------------------------------------------------ read-your-writes
+
+
+class ReadModelBehind(TimeoutError):
+    """A read model did not reach a position in time (the reader should retry or say so)."""
+
+    def __init__(self, name: str, wanted: int, reached: int, timeout: float) -> None:
+        self.name, self.wanted, self.reached, self.timeout = name, wanted, reached, timeout
+        super().__init__(
+            f"The read model {name} has reached position {reached}, not {wanted}, after {timeout:g} s; "
+            "the command is stored and will show once the read model catches up."
+        )
+
+
+def wait_for(ledger: Any, name: str, position: int | None, timeout: float = 5.0) -> int:
+    """Return once the read model `name` has applied everything up to `position`; its position.
+
+    `position` is a `CommandResult.position` (None: the command stored nothing, so there is
+    nothing to wait for). Raises `ReadModelBehind` if it is still behind after `timeout`
+    seconds. It only reads: something else (the follower) moves the read model.
+    """
+    view = follow.live_view(ledger, read_model(name))
+    deadline = time.monotonic() + timeout
+    pause = 0.005
+    while True:
+        reached = view.max_tracking_id(ledger.name) or 0
+        if position is None or reached >= position:
+            return reached
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise ReadModelBehind(name, position, reached, timeout)
+        # Most waits are a page or two: look again soon, then less often.
+        time.sleep(min(pause, left))
+        pause = min(pause * 2, 0.1)

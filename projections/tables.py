@@ -27,6 +27,7 @@ from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, ClassVar
 
 from eventsourcing.persistence import Tracking
@@ -72,8 +73,21 @@ class Table:
     def shown(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns if not c.hidden)
 
+    @cached_property
+    def _empty(self) -> dict[str, None]:
+        # Pages make a row per event: copying this is cheaper than building it each time.
+        return dict.fromkeys(("key", *self.names))
+
     def blank(self, key: str) -> dict[str, Any]:
-        return {"key": key, **{c.name: None for c in self.columns}}
+        row = self._empty.copy()
+        row["key"] = key
+        return row
+
+    def check(self, row: dict[str, Any]) -> None:
+        """Refuse columns the table does not have."""
+        if not self._empty.keys() >= row.keys():
+            unknown = set(row) - set(self._empty)
+            raise KeyError(f"{self.name} has no column {', '.join(sorted(unknown))}")
 
     def create_statements(self, qualified: str, *, postgres: bool) -> list[str]:
         columns = ", ".join(f"{c.name} {_SQL_TYPES[c.type]}" for c in self.columns)
@@ -110,21 +124,32 @@ class Page:
 
     def put(self, table: str, key: str, row: dict[str, Any]) -> None:
         """Replace the row (columns not given are null)."""
-        full = self.tables[table].blank(key)
-        unknown = set(row) - set(full)
-        if unknown:
-            raise KeyError(f"{table} has no column {', '.join(sorted(unknown))}")
-        full.update(row)
+        spec = self.tables[table]
+        if row.keys() == spec._empty.keys():
+            full = dict(row)  # every column given (the usual case: a handler's changed copy of the row)
+        else:
+            spec.check(row)
+            full = spec.blank(key)
+            full.update(row)
         full["key"] = key
         self._rows[table][key] = full
         self._dirty[table].add(key)
 
     def update(self, table: str, key: str, **values: Any) -> dict[str, Any]:
         """Set some columns, creating the row (others null) if there is none; returns the row."""
-        row = self.get(table, key) or {}
+        spec = self.tables[table]
+        spec.check(values)
+        cached = self._rows[table]
+        if key not in cached:
+            cached[key] = self._fetch(spec, key) or _DELETED
+        current = cached[key]
+        # A new dict, never the cached one changed in place (what `update` returned before stays as it was).
+        row = spec.blank(key) if current is _DELETED else dict(current)
         row.update(values)
-        self.put(table, key, row)
-        return self._rows[table][key]
+        row["key"] = key
+        cached[key] = row
+        self._dirty[table].add(key)
+        return row
 
     def delete(self, table: str, key: str) -> None:
         self._rows[table][key] = _DELETED

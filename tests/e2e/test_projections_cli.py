@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 from projections.catalogue import READ_MODELS
@@ -69,3 +71,30 @@ def test_projections_status_run_rebuild_and_replay_from_the_command_line(databas
     more = aqp("apply", str(SCENARIOS / "april-price-variation.jsonl"), database_url=database_url)
     assert more.returncode == 0, more.stderr
     assert all(lag == 0 for _position, lag in status(database_url).values())
+
+
+def test_projections_run_follow_keeps_up_until_interrupted(database_url, tmp_path):
+    env = {**os.environ, "AQP_DATABASE_URL": database_url, "AQP_LOG_FORMAT": "json"}
+    log = tmp_path / "follower.log"
+    with log.open("wb") as err:
+        follower = subprocess.Popen(
+            [*AQP, "projections", "run", "--follow", "--poll-interval", "0.1"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=err
+        )
+    try:
+        applied = aqp("apply", str(SCENARIOS / "nottingham-escalation.jsonl"), database_url=database_url, AQP_PROJECTIONS_FOLLOW="no")
+        assert applied.returncode == 0, applied.stderr
+        deadline = time.monotonic() + 30
+        while any(lag for _position, lag in status(database_url).values()):
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        follower.send_signal(signal.SIGINT)
+        assert follower.wait(timeout=30) == 0, log.read_text()
+    finally:
+        if follower.poll() is None:
+            follower.kill()
+            follower.wait()
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [e["event"] for e in events][0] == "projections_following"
+    assert events[-1]["event"] == "projections_stopped" and events[-1]["applied"]["contracts"] > 0
+    assert any(e["event"] == "projections_caught_up" for e in events)
+    assert follower.stdout is not None and follower.stdout.read() == b""
