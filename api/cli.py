@@ -20,6 +20,7 @@ import json
 import os
 import signal
 import sys
+import time
 import threading
 from collections.abc import Callable
 from datetime import date, datetime, timezone
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+import psycopg
 
 from audit.bundle import ProveError, prove
 from audit.checkpoints import Checkpoints, InconsistentLog, KeyRing, origin
@@ -72,10 +74,21 @@ def database_url(args: argparse.Namespace) -> str:
     return args.database_url or os.environ.get("AQP_DATABASE_URL") or DEFAULT_DATABASE_URL
 
 
+def _first_open(url: str, create: bool) -> Ledger:
+    """The ledger, its tables created if need be. PostgreSQL's CREATE TABLE IF NOT EXISTS is
+    not safe against another process creating the same table at the same moment (one of the
+    two fails on a catalogue unique index), so a first start of two processes retries once."""
+    try:
+        return Ledger.from_database_url(url, create_tables=create)
+    except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateTable, psycopg.errors.DuplicateObject):
+        time.sleep(0.2)
+        return Ledger.from_database_url(url, create_tables=create)
+
+
 def open_ledger(url: str) -> Ledger:
     try:
         create = os.environ.get("AQP_CREATE_TABLES", "yes").lower() not in ("no", "false", "0")
-        ledger = Ledger.from_database_url(url, create_tables=create)
+        ledger = _first_open(url, create)
         AuditFollower.attach_from_env(ledger)
         # Contracts follow awards as soon as an award is stored.
         ledger.after_save.append(ContractsFromAwards(ledger))

@@ -108,6 +108,9 @@ class IdempotencyStore:
         body = msgspec.json.decode(row["body"])
         if isinstance(body, dict) and body.get("events"):
             self._fill_positions(body["events"])
+            # The command's own position is its last event's (see CommandResult.position).
+            if body.get("position") is None and body["events"][-1].get("position") is not None:
+                body["position"] = body["events"][-1]["position"]
         return StoredAnswer(fingerprint=row["fingerprint"], status=int(row["status"]), body=body)
 
     def _fill_positions(self, events: list[dict[str, Any]]) -> None:
