@@ -194,6 +194,20 @@ HOME_CARE = Table(
 
 # ------------------------------------------------------------------ returns, KPIs, quality, exceptions
 
+def period_range(column: str = "period") -> tuple[Param, Param]:
+    return (
+        Param("period_from", "rows of this period or later (e.g. 2026-04)", lambda v, _d: Conditions({column: (">=", v)})),
+        Param("period_to", "rows of this period or earlier (e.g. 2027-03)", lambda v, _d: Conditions({column: ("<=", v)})),
+    )
+
+
+RECEIVED = Param(
+    "received",
+    "no: not received by its deadline nor since (missed, or overdue); yes: received (on time or late)",
+    lambda v, _d: Conditions({"status": ("in", ["on_time", "late"] if v == "yes" else ["missed", "overdue"])}),
+    choices=("yes", "no"),
+)
+
 RETURN_COMPLIANCE = Table(
     row=row_struct("ReturnComplianceRow", compliance.RETURNS),
     read_model=ReturnCompliance,
@@ -202,6 +216,7 @@ RETURN_COMPLIANCE = Table(
     filters=("location", "provider", "template", "period", "year", "status", "on_time", "within_three_months", "icb",
              "local_authority", "directorate"),
     search=("location", "frameworks"),
+    params=(RECEIVED, *period_range()),
     sql_scope=provider_homes,
 )
 COMPLIANCE_SUMMARY = Table(
@@ -235,6 +250,7 @@ QUALITY_SERIES = Table(
     in_sql=True,
     filters=("location", "provider", "icb", "directorate", "template", "section", "metric", "period", "amended"),
     search=("home_name", "label"),
+    params=period_range(),
     sql_scope=provider_homes,
 )
 QUALITY_AREAS = Table(
@@ -244,6 +260,7 @@ QUALITY_AREAS = Table(
     in_sql=True,
     filters=("level", "area", "template", "section", "metric", "period"),
     search=("area", "label"),
+    params=period_range(),
 )
 EXCEPTIONS = Table(
     row=row_struct("ExceptionRow", exceptions.EXCEPTIONS),
