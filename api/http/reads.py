@@ -26,7 +26,7 @@ from litestar.params import FromPath, QueryParameter
 from api.http.access import ROUTE_ROLES
 from api.http.auth import principal_of, requires_role
 from api.http.problems import AUTHENTICATED, FieldProblem, ProblemError, not_found, problems
-from api.http.tables import ENGLAND, Table, table_route, today
+from api.http.tables import Table, day_of, table_route, today
 from api.tokens import Principal
 from domain.contracts import Contract, Framework, contract_state, framework_state
 from domain.errors import DomainError
@@ -186,7 +186,7 @@ def _rates(request: Request[Any, Any, Any], framework: str, as_of: datetime | No
         record = request.app.state.service.ledger.aggregate(Framework, framework, as_of=as_of)
     except DomainError:
         return None
-    day = (as_of.astimezone(ENGLAND).date() if as_of else today()).isoformat()
+    day = (day_of(as_of) if as_of else today()).isoformat()
     effective = max((d for d in record.price_schedules if d <= day), default=None)
     if effective is None:
         return None

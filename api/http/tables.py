@@ -76,6 +76,22 @@ def today() -> date:
     return datetime.now(ENGLAND).date()
 
 
+def day_of(moment: datetime) -> date:
+    """The date in England at `moment` (at the ends of the calendar, where England's date cannot be had: its UTC date)."""
+    try:
+        return moment.astimezone(ENGLAND).date()
+    except (OverflowError, ValueError):
+        return moment.date()
+
+
+def utc_text(moment: datetime) -> str:
+    """`moment` as the read models write times (ISO 8601 in UTC); clamped at the ends of the calendar."""
+    try:
+        return moment.astimezone(timezone.utc).isoformat()
+    except (OverflowError, ValueError):
+        return (datetime.min if moment.year == 1 else datetime.max).replace(tzinfo=timezone.utc).isoformat()
+
+
 def replay_limit() -> int:
     return int(os.environ.get("AQP_API_REPLAY_MAX_EVENTS", "20000"))
 
@@ -317,7 +333,7 @@ def read_table(service: Any, query: Query, *, as_of: datetime | None, limit: int
         raise _as_of_refused("as_of_not_supported", table.as_of_refusal)
     if table.as_of.startswith("column:"):
         column = table.as_of.split(":", 1)[1]
-        stamp = as_of.astimezone(timezone.utc).isoformat()
+        stamp = utc_text(as_of)
         return query.rows_from(service, service.view(table.read_model), limit=limit, offset=offset, extra=Conditions({column: ("<=", stamp)}))
     with replayed(service, table.read_model, as_of) as view:
         return query.rows_from(service, view, limit=limit, offset=offset)
@@ -382,7 +398,7 @@ def table_route(path: str, table: Table, *, summary: str, description: str) -> H
         as_of = aware(params.get("as_of"))
         if as_of is not None:
             # "Today" for what depends on the day (a suspension in force, a stale report) is the day asked about.
-            query.day = as_of.astimezone(ENGLAND).date()
+            query.day = day_of(as_of)
         csv_wanted = wants_csv(request)
         limit, offset = params["limit"], params["offset"]
         rows, total = read_table(service, query, as_of=as_of, limit=None if csv_wanted else limit, offset=0 if csv_wanted else offset)
