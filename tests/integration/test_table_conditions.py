@@ -8,13 +8,18 @@ same order, as filtering the whole table in Python would give.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
 from eventsourcing.persistence import Tracking
 
+from api.http.read_models import CMS_PARAMS, on_the_day, stale_cutoff
 from api.http.tables import _sort_key
+from api.tokens import Principal
 from projections import follow
+from projections.cms import HOMES as CMS_HOMES
+from projections.cms import CmsList
 from projections.tables import INTEGER, Column, Table, TableReadModel
 
 pytestmark = pytest.mark.storage
@@ -102,3 +107,33 @@ def test_an_unknown_condition_or_column_is_refused(view):
         view.select(where={"secret": 1})
     with pytest.raises(KeyError):
         view.select(sort="-secret")
+
+
+def test_the_cms_lists_day_conditions_in_sql_agree_with_the_columns_computed_for_the_day(ledger):
+    """?suspended and ?stale (SQL) against suspension_in_force and vacancies_stale (Python), row by row."""
+    day = date(2026, 6, 15)
+    cases = {  # suspended, from, until, latest vacancy report's day
+        "recorded, started, open-ended": ("yes", "2026-06-01", None, "2026-06-15"),
+        "starts today": ("yes", "2026-06-15", None, "2026-06-12"),
+        "starts tomorrow": ("yes", "2026-06-16", None, "2026-06-11"),
+        "ends today": ("yes", "2026-06-01", "2026-06-15", None),
+        "lapsed yesterday": ("yes", "2026-06-01", "2026-06-14", "2026-05-01"),
+        "lifted": ("no", "2026-06-01", None, "2026-06-14"),
+        "never": ("no", None, None, None),
+    }
+    view = follow.live_view(ledger, CmsList)
+    with view.page(Tracking(notification_id=1, application_name="test")) as page:
+        for n, (name, (suspended, start, until, reported)) in enumerate(cases.items()):
+            page.put(CMS_HOMES.name, f"k{n}", {"location": f"1-{n}", "name": name, "suspended": suspended, "suspended_from": start,
+                                                "suspended_until": until, "vacancies_day": reported})
+    rows = {r["name"]: on_the_day(Principal(user="u", org="o", role="admin", token_id="t"), r, day) for r in view.select(CMS_HOMES.name)}
+    assert {n for n, r in rows.items() if r["suspension_in_force"] == "yes"} == {"recorded, started, open-ended", "starts today", "ends today"}
+    assert rows["starts tomorrow"]["vacancy_report_age_days"] == 4 and rows["starts tomorrow"]["vacancies_stale"] == "yes"
+    assert rows["starts today"]["vacancies_stale"] == "no" and rows["never"]["vacancies_stale"] is None
+    assert stale_cutoff(day) == "2026-06-12"
+    params = {p.name: p for p in CMS_PARAMS}
+    for param, column in (("suspended", "suspension_in_force"), ("stale", "vacancies_stale")):
+        for value in ("yes", "no"):
+            found = params[param].conditions(value, day)
+            selected = {r["name"] for r in view.select(CMS_HOMES.name, where=found.where, any_of=found.any_of)}
+            assert selected == {n for n, r in rows.items() if r[column] == value}, (param, value)
