@@ -206,14 +206,13 @@ class TableView(ReadModelView):
     def _sql(self, statement: str) -> str:
         return statement.replace("?", "%s") if self.postgres else statement
 
-    def _order(self, column: str, table: Table, *, descending: bool = False) -> str:
-        """One ORDER BY term that sorts alike on both stores: byte order, and NULLs as SQLite
-        puts them (first ascending, last descending), which PostgreSQL must be told."""
+    def _text_order(self, column: str, table: Table, direction: str = "") -> str:
         types = {c.name: c.type for c in table.columns}
         text = column == "key" or types.get(column) == TEXT
         collate = ' COLLATE "C"' if (self.postgres and text) else ""
-        direction = " DESC" if descending else ""
-        nulls = (" NULLS LAST" if descending else " NULLS FIRST") if self.postgres else ""
+        # NULLS FIRST follows the direction (PostgreSQL's syntax): nulls before the values either way, as SQLite orders them
+        # ascending; descending, SQLite puts them last, and so does PostgreSQL told NULLS LAST.
+        nulls = (" NULLS LAST" if direction else " NULLS FIRST") if self.postgres else ""
         return f"{column}{collate}{direction}{nulls}"
 
     def _table_statements(self) -> list[str]:
@@ -261,18 +260,36 @@ class TableView(ReadModelView):
         limit: int | None = None,
         offset: int = 0,
         columns: Sequence[str] | None = None,
+        any_of: Sequence[Sequence[dict[str, Any]]] = (),
+        sort: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Rows of `table` (default: the first), equal to `where`, in order; shown columns by default."""
+        """Rows of `table` (default: the first) meeting `where` and `any_of`, in order; shown columns by default.
+
+        `where` maps columns to conditions, all of which must hold: a value (equal to it), None
+        (IS NULL), or an `(op, value)` tuple (`CONDITIONS`). `any_of` is a list of groups; each
+        group is a list of such dicts, at least one of which must hold (e.g. a provider's rows:
+        `[[{"provider": org}, {"location": org}]]`).
+
+        `sort` ("col" or "-col") orders by that column first as the HTTP API's tables do (values
+        ascending then nulls; descending: nulls, then values descending), ties in the natural
+        order; `order_by`/`descending` replace the natural order instead.
+        """
         spec = self._table(table)
         names = tuple(columns or spec.shown)
         if not names:
             # A lookup kept for the read model's own use (every column hidden) has nothing to show.
             raise KeyError(f"{spec.name} is a lookup of hidden columns kept for the read model's own use; name the columns to read")
         self._known(spec, names)
-        clauses, params = self._where(spec, where)
+        clauses, params = self._where(spec, where, any_of)
         order = tuple(order_by or spec.order_by)
         self._known(spec, order)
-        ordering = ", ".join(self._order(c, spec, descending=descending) for c in (*order, "key"))
+        direction = " DESC" if descending else ""
+        ordering = ", ".join(self._text_order(c, spec, direction) for c in (*order, "key"))
+        if sort:
+            column = sort.lstrip("-")
+            self._known(spec, (column,))
+            down = " DESC" if sort.startswith("-") else ""
+            ordering = f"({column} IS NULL){down}, {self._text_order(column, spec, down)}, {ordering}"
         statement = f"SELECT {', '.join(names)} FROM {self.qualified(spec.name)}{clauses} ORDER BY {ordering}"
         if limit is not None:
             statement += " LIMIT ? OFFSET ?"
@@ -281,9 +298,11 @@ class TableView(ReadModelView):
             cursor.execute(self._sql(statement), params)
             return [{n: r[n] for n in names} for r in cursor.fetchall()]
 
-    def count(self, table: str | None = None, *, where: dict[str, Any] | None = None) -> int:
+    def count(
+        self, table: str | None = None, *, where: dict[str, Any] | None = None, any_of: Sequence[Sequence[dict[str, Any]]] = ()
+    ) -> int:
         spec = self._table(table)
-        clauses, params = self._where(spec, where)
+        clauses, params = self._where(spec, where, any_of)
         with self.datastore.transaction(commit=False) as cursor:
             cursor.execute(self._sql(f"SELECT COUNT(*) AS n FROM {self.qualified(spec.name)}{clauses}"), params)
             return int(cursor.fetchone()["n"])
@@ -305,18 +324,58 @@ class TableView(ReadModelView):
         if unknown:
             raise KeyError(f"{spec.name} has no column {', '.join(sorted(unknown))}")
 
-    def _where(self, spec: Table, where: dict[str, Any] | None) -> tuple[str, list[Any]]:
-        if not where:
-            return "", []
+    def _where(
+        self, spec: Table, where: dict[str, Any] | None, any_of: Sequence[Sequence[dict[str, Any]]] = ()
+    ) -> tuple[str, list[Any]]:
+        parts, params = self._conditions(spec, where or {})
+        for group in any_of:
+            alternatives = []
+            for option in group:
+                clauses, values = self._conditions(spec, option)
+                alternatives.append("(" + (" AND ".join(clauses) or "1 = 1") + ")")
+                params += values
+            # An empty group can never hold: nothing matches.
+            parts.append("(" + " OR ".join(alternatives) + ")" if alternatives else "1 = 0")
+        return (" WHERE " + " AND ".join(parts), params) if parts else ("", [])
+
+    def _conditions(self, spec: Table, where: dict[str, Any]) -> tuple[list[str], list[Any]]:
         self._known(spec, where)
-        parts, params = [], []
+        types = {c.name: c.type for c in spec.columns}
+        parts: list[str] = []
+        params: list[Any] = []
         for column, value in where.items():
-            if value is None:
+            op, operand = value if isinstance(value, tuple) else ("=", value)
+            if op not in CONDITIONS:
+                raise ValueError(f"{op!r} is not a condition; the conditions are {', '.join(CONDITIONS)}")
+            if op == "=" and operand is None or op == "is null":
                 parts.append(f"{column} IS NULL")
+            elif op == "not null":
+                parts.append(f"{column} IS NOT NULL")
+            elif op in ("in", "not in"):
+                listed = list(operand)
+                if not listed:
+                    # IN () is not SQL: nothing is in an empty list, everything (not null) is outside it.
+                    parts.append("1 = 0" if op == "in" else f"{column} IS NOT NULL")
+                    continue
+                parts.append(f"{column} {op.upper()} ({', '.join('?' for _ in listed)})")
+                params += listed
+            elif op == "contains":
+                if types.get(column, TEXT) != TEXT:
+                    raise ValueError(f"{spec.name}.{column} is not text; `contains` searches text")
+                # Case-insensitive substring (ASCII case on SQLite; LIKE's wildcards in the text are literal).
+                escaped = str(operand).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                parts.append(f"LOWER({column}) LIKE ? ESCAPE '\\'")
+                params.append(f"%{escaped.lower()}%")
             else:
-                parts.append(f"{column} = ?")
-                params.append(value)
-        return " WHERE " + " AND ".join(parts), params
+                parts.append(f"{column} {op} ?")
+                params.append(operand)
+        return parts, params
+
+
+#: the conditions `TableView.select` takes as `(op, value)`: comparisons (a null never
+#: matches one), "is null" and "not null" (value ignored), "in"/"not in" a list, and
+#: "contains" (case-insensitive substring of a text column)
+CONDITIONS = ("=", "!=", "<", "<=", ">", ">=", "is null", "not null", "in", "not in", "contains")
 
 
 class SQLiteTableView(SQLiteTrackingTable, TableView):

@@ -31,6 +31,16 @@ def command_roles(command_type: type[c.Command]) -> tuple[str, ...]:
 #: everybody but evaluators, who need the bids of their panels, not contracts or returns
 NOT_EVALUATORS = tuple(r for r in ROLES if r != "evaluator")
 
+#: who reads monitoring about homes (returns, compliance, quality, exceptions): those who
+#: commission and manage the contracts, the homes themselves (their own rows only), auditors,
+#: FOI officers, admins and the system
+MONITORING_READERS = ("commissioner", "contract_manager", "provider", "auditor", "foi_officer", "admin", "system")
+#: aggregates across homes and commissioners (areas, usage, RAG tables): not providers, whose
+#: rows would be other homes' figures
+AGGREGATE_READERS = tuple(r for r in MONITORING_READERS if r != "provider")
+#: the event index names who did what and whom it concerns: for audit and FOI
+INDEX_READERS = ("auditor", "foi_officer", "admin")
+
 ROUTE_ROLES: dict[str, tuple[str, ...]] = {
     "POST /commands": ALL,
     "POST /locations/{location:str}/vacancies": command_roles(pc.ReportVacancies),
@@ -49,6 +59,26 @@ ROUTE_ROLES: dict[str, tuple[str, ...]] = {
     "GET /placement-returns/{location:str}/{period:str}": (
         "commissioner", "contract_manager", "provider", "auditor", "foi_officer", "admin", "system"
     ),
+    # The read models (api/http/read_models.py); each scopes further (a provider: its own homes).
+    "GET /locations": ALL,
+    "GET /home-care": ALL,
+    "GET /returns/compliance": MONITORING_READERS,
+    "GET /returns/compliance/summary": MONITORING_READERS,
+    "GET /returns/missed-runs": MONITORING_READERS,
+    "GET /kpis": MONITORING_READERS,
+    "GET /dashboards/quality": MONITORING_READERS,
+    "GET /dashboards/quality/areas": AGGREGATE_READERS,
+    "GET /exceptions": MONITORING_READERS,
+    "GET /placements/usage": AGGREGATE_READERS,
+    "GET /placements/rate-exceptions": MONITORING_READERS,
+    "GET /placements/non-framework-homes": AGGREGATE_READERS,
+    "GET /rag": AGGREGATE_READERS,
+    "GET /rag/visits": MONITORING_READERS,
+    # Every role passes the guard; who is not on the trail's readers (or on a panel of the
+    # competition, for an evaluator) is answered 404, as if there were no such competition.
+    "GET /competitions/{reference:str}/evaluation": ALL,
+    "GET /audit/index": INDEX_READERS,
+    "GET /audit/subjects": INDEX_READERS,
     "GET /audit/checkpoints": ALL,
     "GET /audit/proofs/{position:int}": ("auditor", "admin"),
     "GET /events": FEED_READERS,

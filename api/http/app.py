@@ -30,7 +30,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.http import audit_routes, commands, reads
+from api.http import audit_routes, commands, evaluation, read_models, reads
 from api.http.access import ROUTE_ROLES
 from api.http.auth import PUBLIC_PATHS, BearerTokenAuth, principal_of, requires_role
 from api.http.problems import AUTHENTICATED, EXCEPTION_HANDLERS, ProblemError, problems
@@ -147,7 +147,7 @@ def create_app(ledger: Ledger | str, *, openapi_title: str = "AQP Ledger API") -
             log.info("api_stopped")
 
     app = Litestar(
-        route_handlers=[health, ready, whoami, *commands.ROUTES, *reads.ROUTES, *audit_routes.ROUTES],
+        route_handlers=[health, ready, whoami, *commands.ROUTES, *reads.ROUTES, *evaluation.ROUTES, *read_models.ROUTES, *audit_routes.ROUTES],
         middleware=[DefineMiddleware(BearerTokenAuth, exclude=PUBLIC_PATHS)],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],

@@ -26,7 +26,7 @@ from litestar.params import FromPath, QueryParameter
 from api.http.access import ROUTE_ROLES
 from api.http.auth import principal_of, requires_role
 from api.http.problems import AUTHENTICATED, FieldProblem, ProblemError, not_found, problems
-from api.http.tables import Table, table_route
+from api.http.tables import Table, day_of, table_route, today
 from api.tokens import Principal
 from domain.contracts import Contract, Framework, contract_state, framework_state
 from domain.errors import DomainError
@@ -130,13 +130,13 @@ class ContractRow(msgspec.Struct):
 
 COMPETITIONS = Table(
     row=CompetitionRow,
-    rows=lambda service: service.view(CompetitionList).rows(),
+    read_model=CompetitionList,
     filters=("status", "authority", "procedure", "standstill_regime"),
     search=("reference", "title", "authority"),
 )
 CONTRACTS = Table(
     row=ContractRow,
-    rows=lambda service: service.view(ContractRegister).rows(),
+    read_model=ContractRegister,
     filters=("framework", "lot", "provider", "status", "escalation_stage", "referrals_suspended"),
     search=("reference", "provider", "framework"),
     # A provider sees only the contracts it holds.
@@ -146,11 +146,13 @@ CONTRACTS = Table(
 
 list_competitions = table_route(
     "/competitions", COMPETITIONS, summary="The competition list",
-    description="One row per competition (the competition list read model). Tender counts stay null until tenders are opened.",
+    description="One row per competition (the competition list read model). Tender counts stay null until tenders are opened. "
+    "With as_of, the list as it stood then (rebuilt from the log).",
 )
 list_contracts = table_route(
     "/contracts", CONTRACTS, summary="The contract register",
-    description="One row per contract (the contract register read model); values in pence. A provider sees its own contracts only.",
+    description="One row per contract (the contract register read model); values in pence. A provider sees its own contracts only. "
+    "With as_of, the register as it stood then (rebuilt from the log: e.g. as_of=2026-03-31T23:59:59Z for 31 March).",
 )
 
 
@@ -163,14 +165,33 @@ def get_framework(request: Request[Any, Any, Any], reference: FromPath[str], as_
 
 
 @_get("/contracts/{reference:path}", "A contract, now or as of a time",
-      "The contract's state (values in pence). A provider sees only the contracts it holds.")
+      "The contract's state (values in pence), its escalation stage (`escalation.stage`) and `rates`: its framework's price "
+      "schedule in force on the day (today, or as_of's day). A provider sees only the contracts it holds.")
 def get_contract(request: Request[Any, Any, Any], reference: FromPath[Path], as_of: AsOf = None) -> dict[str, Any]:
     # Contract references hold slashes (COMPETITION/LOT/PROVIDER), so the path takes the rest.
     reference = str(reference).lstrip("/")
     contract = load(request, Contract, reference, as_of)
     if not _acts_for(principal_of(request), contract.provider, *contract.homes):
         raise not_found(f"contract {reference}")
-    return contract_state(contract)
+    return {**contract_state(contract), "rates": _rates(request, contract.framework, as_of)}
+
+
+def _rates(request: Request[Any, Any, Any], framework: str, as_of: datetime | None) -> dict[str, Any] | None:
+    """The framework's price schedule in force on the day (today in England, or as_of's day): what the contract pays.
+
+    Rates are the framework's (`framework.set_prices`), the same for every contract under it:
+    pence a week per bed type for care homes, pence an hour per care tier for home care.
+    """
+    try:
+        record = request.app.state.service.ledger.aggregate(Framework, framework, as_of=as_of)
+    except DomainError:
+        return None
+    day = (day_of(as_of) if as_of else today()).isoformat()
+    effective = max((d for d in record.price_schedules if d <= day), default=None)
+    if effective is None:
+        return None
+    unit = {"care_homes": "pence_per_week", "home_care": "pence_per_hour"}.get(record.kind)
+    return {"framework": framework, "on": day, "effective_from": effective, "unit": unit, "rates": dict(record.price_schedules[effective])}
 
 
 # ------------------------------------------------------------------ providers and homes

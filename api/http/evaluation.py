@@ -1,0 +1,130 @@
+"""`GET /competitions/{reference}/evaluation`: a competition's evaluation trail, as you may see it.
+
+The trail is the evaluation read model's tables for one competition (projections/evaluation.py):
+the round, the standings per lot and bidder, the score matrix, every individual score, the
+moderations, the evaluators and their declarations, the compliance checks, the financial
+assessments and the clarifications with bidders. Who sees what, as `competition_view` decides
+for the record itself:
+
+- procurement leads, auditors and admins see all of it;
+- an evaluator sees the trail only of a competition on whose panels they sit (appointed with
+  their organisation), and then: never a row about a bidder they declared a conflict with
+  (their own declaration of it included); of the individual scores, their own, and others'
+  only once the panel has moderated that bidder's criterion; of the matrix, the spread and
+  agreed figures of a cell only once it is moderated (an agreed mean beside one's own score
+  would tell the other score); no running weighted score (the decided one, once decided);
+  only their own declarations;
+- everybody else (providers and bidders, commissioners, contract managers, FOI officers, the
+  system; an evaluator on no panel of it): 404, as if there were no such competition.
+
+With `as_of` the read model is rebuilt from the log up to that time (bounded as the lists'
+`as_of`: `tables.replayed`), so an auditor sees the trail as it stood at any moment.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, get
+from litestar.params import FromPath, QueryParameter
+
+from api.http.access import ROUTE_ROLES
+from api.http.auth import principal_of, requires_role
+from api.http.problems import AUTHENTICATED, not_found, problems
+from api.http.tables import aware, replayed, row_struct
+from api.tokens import Principal
+from domain.event_view import EVALUATION_READERS
+from projections import evaluation as ev
+from projections.evaluation import EvaluationTrail
+
+RoundRow = row_struct("EvaluationRoundRow", ev.ROUNDS)
+PARTS = {
+    "standings": ev.STANDINGS,
+    "matrix": ev.MATRIX,
+    "scores": ev.SCORES,
+    "moderations": ev.MODERATIONS,
+    "evaluators": ev.EVALUATORS,
+    "declarations": ev.DECLARATIONS,
+    "compliance": ev.COMPLIANCE,
+    "finances": ev.FINANCES,
+    "clarifications": ev.CLARIFICATIONS,
+}
+ROWS = {part: row_struct(f"Evaluation{part.capitalize()}Row", spec) for part, spec in PARTS.items()}
+Trail = msgspec.defstruct(
+    "EvaluationTrailAnswer",
+    [("competition", str), ("round", RoundRow), *((part, list[row]) for part, row in ROWS.items())],  # type: ignore[valid-type]
+)
+#: the matrix's figures that, beside an evaluator's own score, would tell the others' before moderation
+UNMODERATED_FIGURES = ("lowest", "highest", "spread", "agreed_score", "weighted_points")
+
+
+def trail(view: Any, reference: str, principal: Principal) -> dict[str, Any] | None:
+    """The trail of `reference` as `principal` may see it, or None (absent, or not theirs to see)."""
+    rounds = view.select(ev.ROUNDS.name, where={"competition": reference})
+    if not rounds:
+        return None
+    where: dict[str, Any] = {"competition": reference}
+    if principal.role in EVALUATION_READERS:
+        return {"competition": reference, "round": rounds[0], **{p: view.select(s.name, where=where) for p, s in PARTS.items()}}
+    if principal.role != "evaluator":
+        return None
+    me = view.select(ev.EVALUATORS.name, where={"competition": reference, "evaluator": principal.user, "organisation": principal.org})
+    if not me:
+        return None  # on no panel of this competition
+    mine = view.select(ev.DECLARATIONS.name, where={"competition": reference, "evaluator": principal.user})
+    conflicted = [d["bidder"] for d in mine if d["conflicted"] == "yes"]
+    clean = {**where, "bidder": ("not in", conflicted)}
+    answer: dict[str, Any] = {"competition": reference, "round": rounds[0]}
+    answer["scores"] = view.select(
+        ev.SCORES.name, where=clean, any_of=(({"evaluator": principal.user}, {"moderated": "yes"}),)
+    )
+    answer["matrix"] = [
+        cell if cell["state"] == "moderated" else {**cell, **dict.fromkeys(UNMODERATED_FIGURES)}
+        for cell in view.select(ev.MATRIX.name, where=clean)
+    ]
+    answer["standings"] = [{**s, "weighted_score": None} for s in view.select(ev.STANDINGS.name, where=clean)]
+    answer["declarations"] = [d for d in mine if d["bidder"] not in conflicted]
+    answer["evaluators"] = view.select(ev.EVALUATORS.name, where=where)
+    for part in ("moderations", "compliance", "finances", "clarifications"):
+        answer[part] = view.select(PARTS[part].name, where=clean)
+    return answer
+
+
+@get(
+    "/competitions/{reference:str}/evaluation",
+    sync_to_thread=True,
+    guards=[requires_role(*ROUTE_ROLES["GET /competitions/{reference:str}/evaluation"])],
+    responses=problems(*AUTHENTICATED, 404),
+    summary="A competition's evaluation trail, as you may see it",
+    description=(
+        "Scores with their evaluators and justifications, moderations beside the original scores, declarations, compliance "
+        "and financial checks, clarifications, the score matrix and the standings per lot, checked against the decided "
+        "outcome (projections/evaluation.py). Procurement leads, auditors and admins see all; an evaluator only a "
+        "competition on whose panels they sit, never a bidder they declared a conflict with, and others' scores only once "
+        "moderated; anybody else gets 404."
+    ),
+    tags=["reads"],
+)
+def get_evaluation(
+    request: Request[Any, Any, Any],
+    reference: FromPath[str],
+    as_of: Annotated[datetime | None, QueryParameter(description="the trail as it stood at this time (ISO 8601 with a zone)")] = None,
+) -> Trail:  # type: ignore[valid-type]
+    principal = principal_of(request)
+    service = request.app.state.service
+    moment = aware(as_of)
+    if principal.role not in (*EVALUATION_READERS, "evaluator"):
+        raise not_found(f"evaluation trail for competition {reference}")
+    if moment is None:
+        found = trail(service.view(EvaluationTrail), reference, principal)
+    else:
+        with replayed(service, EvaluationTrail, moment) as view:
+            found = trail(view, reference, principal)
+    if found is None:
+        raise not_found(f"evaluation trail for competition {reference}")
+    return msgspec.convert(found, Trail)
+
+
+ROUTES = [get_evaluation]

@@ -1,0 +1,424 @@
+"""The read models as lists (issue 7): the CMS list, returns and compliance, KPIs, quality
+dashboards, exceptions, placements, RAG tables and the event index.
+
+Every route is a `tables.Table` read in SQL (filters, search, sort, page and count pushed into
+the read model's own query; see `api/http/tables.py`), so the CMS list at national scale
+(~15,000 homes) or the event index (one row per event) answer a page without reading the
+table. Who may use each route is `access.ROUTE_ROLES`; within it:
+
+- a provider sees only the rows of its own homes: those whose CQC location id it acts as, or,
+  acting as a head office (its CQC provider id), the homes the CMS list shows under it now;
+  aggregate lists (areas, usage, RAG) are not for providers at all;
+- the CMS list's `open_concerns` (a count of safeguarding concerns shared with commissioners)
+  is shown only to `CONCERN_READERS` (commissioners, contract managers, auditors, admins):
+  for everybody else it is null and sorting on it keeps the natural order;
+- the event index's rows of tenders not yet opened (who tendered) are for auditors only.
+
+**The CMS list on the day asked.** The read model has no clock, so what depends on the day is
+decided here, with today's date in England (or the day of `as_of`):
+- `?suspended=yes|no` and the column `suspension_in_force`: a voluntary suspension is in force
+  when it is recorded and not lifted (`suspended` "yes"), has started (suspended_from <= the
+  day) and has not lapsed (no suspended_until, or the day <= suspended_until);
+- `vacancy_report_age_days`: days between the day the latest vacancy report is for and the
+  day asked; `vacancies_stale`: "yes" when that is more than `STALE_AFTER_DAYS` (3 by
+  default, `AQP_VACANCIES_STALE_AFTER_DAYS`: homes report daily, and a Friday report read on
+  Monday is still the latest a home that does not report at weekends has), null when the
+  home never reported; `?stale=no` keeps homes whose report is fresh.
+- `?vacancies=<bed type>`: homes whose latest report has at least one vacancy of that type
+  (`any`: of any type). Combine with `stale=no` for vacancies that are likely still there.
+All of these are SQL conditions (comparisons of ISO dates as text), not filters after reading.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, timedelta
+from typing import Any
+
+from api.http.tables import Conditions, Param, Table, row_struct, table_route
+from api.tokens import Principal
+from domain.providers import BED_TYPES, CONCERN_READERS
+from domain.procurement import Competition
+from projections import cms, compliance, event_index, exceptions, placements, quality, rag
+from projections.cms import CmsList
+from projections.competitions import CompetitionList
+from projections.compliance import ReturnCompliance
+from projections.event_index import EventIndex
+from projections.exceptions import ExceptionReports
+from projections.placements import Placements
+from projections.quality import QualityDashboards
+from projections.rag import RagTables
+
+STALE_AFTER_DAYS = int(os.environ.get("AQP_VACANCIES_STALE_AFTER_DAYS", "3"))
+
+
+# ------------------------------------------------------------------ scoping
+
+
+def own_locations(service: Any, principal: Principal) -> list[str]:
+    """The CQC location ids a provider acts for: itself as a home, or a head office's homes now."""
+    homes = service.view(CmsList).select(cms.HOMES.name, where={"provider": principal.org}, columns=("location",))
+    return sorted({principal.org, *(h["location"] for h in homes if h["location"])})
+
+
+def provider_homes(service: Any, principal: Principal) -> Conditions | None:
+    """Rows about the provider's own homes (other roles: every row)."""
+    if principal.role != "provider":
+        return None
+    return Conditions({"location": ("in", own_locations(service, principal))})
+
+
+def provider_scopes(service: Any, principal: Principal) -> Conditions | None:
+    """Summary rows for the provider itself or its homes (scope home/provider), for a provider."""
+    if principal.role != "provider":
+        return None
+    return Conditions({"scope": ("in", ["home", "provider"]), "scope_id": ("in", own_locations(service, principal))})
+
+
+def unopened_competitions(service: Any) -> list[str]:
+    return [r["reference"] for r in service.view(CompetitionList).rows() if r["tenders"] is None]
+
+
+SEALED_EVENTS = [Competition.TenderSubmitted.__name__, Competition.TenderWithdrawn.__name__]
+
+
+def sealed_tenders_hidden(service: Any, principal: Principal) -> Conditions | None:
+    """Who tendered, before the opening, is for auditors only (as `domain.event_view` seals the feed)."""
+    if principal.role == "auditor":
+        return None
+    return Conditions(any_of=((
+        {"kind": ("!=", "competition")},
+        {"event": ("not in", SEALED_EVENTS)},
+        {"reference": ("not in", unopened_competitions(service))},
+    ),))
+
+
+def equal(column: str) -> Any:
+    return lambda value, _day: Conditions({column: value})
+
+
+# ------------------------------------------------------------------ the CMS list
+
+
+def in_force(day: date) -> Conditions:
+    iso = day.isoformat()
+    return Conditions(
+        {"suspended": "yes", "suspended_from": ("<=", iso)},
+        (({"suspended_until": None}, {"suspended_until": (">=", iso)}),),
+    )
+
+
+def not_in_force(day: date) -> Conditions:
+    iso = day.isoformat()
+    return Conditions(any_of=((
+        {"suspended": ("!=", "yes")}, {"suspended_from": None}, {"suspended_from": (">", iso)}, {"suspended_until": ("<", iso)},
+    ),))
+
+
+def stale_cutoff(day: date) -> str:
+    return (day - timedelta(days=STALE_AFTER_DAYS)).isoformat()
+
+
+def on_the_day(_principal: Principal, row: dict[str, Any], day: date) -> dict[str, Any]:
+    """The CMS row's columns that depend on the day asked about (see the module docstring)."""
+    iso = day.isoformat()
+    suspended = (
+        row.get("suspended") == "yes"
+        and row.get("suspended_from") is not None
+        and row["suspended_from"] <= iso
+        and (row.get("suspended_until") is None or iso <= row["suspended_until"])
+    )
+    age = (day - date.fromisoformat(row["vacancies_day"])).days if row.get("vacancies_day") else None
+    return {
+        **row,
+        "suspension_in_force": "yes" if suspended else "no",
+        "vacancy_report_age_days": age,
+        "vacancies_stale": None if age is None else ("yes" if age > STALE_AFTER_DAYS else "no"),
+    }
+
+
+CMS_PARAMS = (
+    Param("name", "homes whose name contains this (any case)", lambda v, _d: Conditions({"name": ("contains", v)})),
+    Param("directorate", "the commissioners' area or directorate (commissioning_area)", equal("commissioning_area")),
+    Param("rating", "CQC's overall rating, e.g. Good", equal("overall_rating")),
+    Param(
+        "vacancies",
+        "homes whose latest vacancy report has at least one vacancy of this bed type (any: of any type)",
+        lambda v, _d: Conditions({"vacancies_total" if v == "any" else f"vacancies_{v}": (">", 0)}),
+        choices=(*BED_TYPES, "any"),
+    ),
+    Param(
+        "suspended",
+        "yes: a voluntary suspension of placements is in force on the day (today, or as_of's); no: none is",
+        lambda v, d: in_force(d) if v == "yes" else not_in_force(d),
+        choices=("yes", "no"),
+    ),
+    Param(
+        "stale",
+        f"no: the vacancy report is at most {STALE_AFTER_DAYS} days old; yes: older (homes that never reported match neither)",
+        lambda v, d: Conditions({"vacancies_day": ("<", stale_cutoff(d)) if v == "yes" else (">=", stale_cutoff(d))}),
+        choices=("yes", "no"),
+    ),
+)
+DAY_COLUMNS = (("suspension_in_force", str), ("vacancy_report_age_days", int | None), ("vacancies_stale", str | None))
+LocationRow = row_struct("LocationRow", cms.HOMES, extra=DAY_COLUMNS)
+
+LOCATIONS = Table(
+    row=LocationRow,
+    read_model=CmsList,
+    table=cms.HOMES.name,
+    in_sql=True,
+    filters=(
+        "location", "provider", "postcode_district", "local_authority", "icb", "icb_code", "region", "commissioning_area",
+        "category", "overall_rating", "care_home", "nursing", "dementia", "registration_status", "on_framework",
+    ),
+    search=("name", "location", "postcode", "town", "provider_brand", "local_authority"),
+    params=CMS_PARAMS,
+    sql_scope=provider_homes,
+    restricted={"open_concerns": CONCERN_READERS},
+    shape=on_the_day,
+)
+HomeCareRow = row_struct("HomeCareRow", cms.HOME_CARE)
+HOME_CARE = Table(
+    row=HomeCareRow,
+    read_model=CmsList,
+    table=cms.HOME_CARE.name,
+    in_sql=True,
+    filters=("location", "provider", "postcode_district", "local_authority", "icb", "commissioning_area", "overall_rating",
+             "registration_status", "on_framework", "accepting_new_packages", "suspended"),
+    search=("name", "location", "provider_brand", "local_authority"),
+    params=(CMS_PARAMS[1], CMS_PARAMS[2]),
+    sql_scope=provider_homes,
+    restricted={"open_concerns": CONCERN_READERS},
+)
+
+# ------------------------------------------------------------------ returns, KPIs, quality, exceptions
+
+def period_range(column: str = "period") -> tuple[Param, Param]:
+    return (
+        Param("period_from", "rows of this period or later (e.g. 2026-04)", lambda v, _d: Conditions({column: (">=", v)})),
+        Param("period_to", "rows of this period or earlier (e.g. 2027-03)", lambda v, _d: Conditions({column: ("<=", v)})),
+    )
+
+
+RECEIVED = Param(
+    "received",
+    "no: not received by its deadline nor since (missed, or overdue); yes: received (on time or late)",
+    lambda v, _d: Conditions({"status": ("in", ["on_time", "late"] if v == "yes" else ["missed", "overdue"])}),
+    choices=("yes", "no"),
+)
+
+RETURN_COMPLIANCE = Table(
+    row=row_struct("ReturnComplianceRow", compliance.RETURNS),
+    read_model=ReturnCompliance,
+    table=compliance.RETURNS.name,
+    in_sql=True,
+    filters=("location", "provider", "template", "period", "year", "status", "on_time", "within_three_months", "icb",
+             "local_authority", "directorate"),
+    search=("location", "frameworks"),
+    params=(RECEIVED, *period_range()),
+    sql_scope=provider_homes,
+)
+COMPLIANCE_SUMMARY = Table(
+    row=row_struct("ComplianceSummaryRow", compliance.SUMMARY),
+    read_model=ReturnCompliance,
+    table=compliance.SUMMARY.name,
+    in_sql=True,
+    filters=("scope", "scope_id", "template", "span", "period", "year"),
+    sql_scope=provider_scopes,
+)
+MISSED_RUNS = Table(
+    row=row_struct("MissedRunRow", compliance.RUNS),
+    read_model=ReturnCompliance,
+    table=compliance.RUNS.name,
+    in_sql=True,
+    filters=("location", "provider", "template", "service_failure"),
+    sql_scope=provider_homes,
+)
+KPIS = Table(
+    row=row_struct("KpiRow", compliance.KPIS),
+    read_model=ReturnCompliance,
+    table=compliance.KPIS.name,
+    in_sql=True,
+    filters=("scope", "scope_id", "template", "span", "period", "year", "kpi_set", "kpi", "outcome"),
+    sql_scope=provider_scopes,
+)
+QUALITY_SERIES = Table(
+    row=row_struct("QualitySeriesRow", quality.SERIES),
+    read_model=QualityDashboards,
+    table=quality.SERIES.name,
+    in_sql=True,
+    filters=("location", "provider", "icb", "directorate", "template", "section", "metric", "period", "amended"),
+    search=("home_name", "label"),
+    params=period_range(),
+    sql_scope=provider_homes,
+)
+QUALITY_AREAS = Table(
+    row=row_struct("QualityAreaRow", quality.AREAS),
+    read_model=QualityDashboards,
+    table=quality.AREAS.name,
+    in_sql=True,
+    filters=("level", "area", "template", "section", "metric", "period"),
+    search=("area", "label"),
+    params=period_range(),
+)
+EXCEPTIONS = Table(
+    row=row_struct("ExceptionRow", exceptions.EXCEPTIONS),
+    read_model=ExceptionReports,
+    table=exceptions.EXCEPTIONS.name,
+    in_sql=True,
+    filters=("location", "provider", "icb", "directorate", "kind", "template", "metric", "period", "status"),
+    search=("home_name", "detail"),
+    sql_scope=provider_homes,
+)
+
+# ------------------------------------------------------------------ placements and RAG
+
+PLACEMENT_USAGE = Table(
+    row=row_struct("PlacementUsageRow", placements.USAGE),
+    read_model=Placements,
+    table=placements.USAGE.name,
+    in_sql=True,
+    filters=("framework", "commissioner", "period"),
+)
+RATE_EXCEPTIONS = Table(
+    row=row_struct("RateExceptionRow", placements.RATE_EXCEPTIONS),
+    read_model=Placements,
+    table=placements.RATE_EXCEPTIONS.name,
+    in_sql=True,
+    filters=("framework", "location", "commissioner", "period", "bed_type", "explained", "home_on_framework"),
+    search=("home", "placement"),
+    sql_scope=provider_homes,
+)
+NON_FRAMEWORK_HOMES = Table(
+    row=row_struct("NonFrameworkHomeRow", placements.NON_FRAMEWORK),
+    read_model=Placements,
+    table=placements.NON_FRAMEWORK.name,
+    in_sql=True,
+    filters=("framework", "location"),
+    search=("home",),
+)
+RAG_TABLE = Table(
+    row=row_struct("RagRow", rag.TABLE),
+    read_model=RagTables,
+    table=rag.TABLE.name,
+    in_sql=True,
+    filters=("category", "category_code", "year"),
+)
+RAG_VISITS = Table(
+    row=row_struct("RagVisitRow", rag.VISITS),
+    read_model=RagTables,
+    table=rag.VISITS.name,
+    in_sql=True,
+    filters=("location", "category", "year", "rag", "counted"),
+    search=("home_name",),
+    sql_scope=provider_homes,
+)
+
+# ------------------------------------------------------------------ the event index
+
+INDEX_AS_OF = "column:recorded_at"
+EVENTS_INDEX = Table(
+    row=row_struct("IndexedEventRow", event_index.EVENTS),
+    read_model=EventIndex,
+    table=event_index.EVENTS.name,
+    in_sql=True,
+    filters=("actor", "actor_org", "actor_role", "kind", "reference", "event", "command", "correlation_id", "causation_id"),
+    sql_scope=sealed_tenders_hidden,
+    as_of=INDEX_AS_OF,
+)
+EVENT_SUBJECTS = Table(
+    row=row_struct("EventSubjectRow", event_index.SUBJECTS),
+    read_model=EventIndex,
+    table=event_index.SUBJECTS.name,
+    in_sql=True,
+    filters=("subject", "subject_kind", "relation", "kind", "reference", "event"),
+    sql_scope=sealed_tenders_hidden,
+    as_of=INDEX_AS_OF,
+)
+
+TABLES: dict[str, tuple[Table, str, str]] = {
+    "/locations": (
+        LOCATIONS, "The CMS list: every CQC location with its vacancies, suspension and framework membership",
+        "One row per care home or home-care branch (projections/cms.py). Filters: CQC and commissioning facts by equality; "
+        "?name (contains), ?directorate, ?rating, ?vacancies=<bed type>, ?suspended=yes|no (in force on the day asked: today "
+        f"in England, or as_of's day), ?stale=yes|no (the vacancy report more than {STALE_AFTER_DAYS} days old). Computed on "
+        "the day asked: suspension_in_force, vacancy_report_age_days, vacancies_stale. open_concerns (a count of safeguarding "
+        "concerns) only for commissioners, contract managers, auditors and admins. A provider sees its own homes only.",
+    ),
+    "/home-care": (
+        HOME_CARE, "Home-care availability",
+        "One row per home-care branch: hours of care a week it can take on, by tier, as last reported (projections/cms.py). "
+        "`suspended` is \"yes\" from a suspension's recording until it is lifted. A provider sees its own branches only.",
+    ),
+    "/returns/compliance": (
+        RETURN_COMPLIANCE, "Return compliance: every expected return and whether it came in time",
+        "One row per home, template and period expected (projections/compliance.py): on_time, late, missed, overdue. "
+        "A provider sees its own homes only.",
+    ),
+    "/returns/compliance/summary": (
+        COMPLIANCE_SUMMARY, "Return compliance counted per home, provider, ICB/CCG, area, directorate and framework",
+        "Expected, received, on time, within three months, per period and year to date. A provider sees its own and its homes' rows.",
+    ),
+    "/returns/missed-runs": (
+        MISSED_RUNS, "Consecutive periods not returned in time, per home and template",
+        "service_failure is \"yes\" from three in a row (seed 003 s.3.6). A provider sees its own homes only.",
+    ),
+    "/kpis": (
+        KPIS, "Return KPIs against their targets, by scope",
+        "Every compliance summary row against every KPI (returns by deadline >= 75%, within three months > 95%, Cheshire East's "
+        "timeliness >= 95%): value, target, outcome (met | breached), margin. Filter by scope (home, provider, icb, "
+        "local_authority, directorate, framework, all) and scope_id. A provider sees its own and its homes' rows.",
+    ),
+    "/dashboards/quality": (
+        QUALITY_SERIES, "Quality dashboards per home: every metric of every return over time",
+        "One row per home, template, metric and period (projections/quality.py), with the rate per 1,000 registered bed-days "
+        "where the metric counts events. Aggregates per ICB/CCG, directorate, framework and overall: /dashboards/quality/areas. "
+        "A provider sees its own homes only.",
+    ),
+    "/dashboards/quality/areas": (
+        QUALITY_AREAS, "Quality dashboards per ICB/CCG, directorate, framework and overall",
+        "One row per level (icb | directorate | framework | all), area, metric and period: homes reporting, total, mean, "
+        "bed-days and rate per 1,000 bed-days.",
+    ),
+    "/exceptions": (
+        EXCEPTIONS, "Exception reports: manager changes, sharp rises and falls, homes not reporting",
+        "One row per exception (projections/exceptions.py), open or cleared. A provider sees its own homes only.",
+    ),
+    "/placements/usage": (
+        PLACEMENT_USAGE, "Framework usage by commissioner and month",
+        "Placements started, ended, active and open at month end; weekly and month spend in pence (projections/placements.py).",
+    ),
+    "/placements/rate-exceptions": (
+        RATE_EXCEPTIONS, "Placements paid a rate other than the framework's",
+        "One row per placement and month whose weekly rate differs from the framework's price for its bed type on its pricing "
+        "day; home_on_framework \"no\" rows are spot purchases. A provider sees its own homes only.",
+    ),
+    "/placements/non-framework-homes": (
+        NON_FRAMEWORK_HOMES, "Homes off the framework charging the framework's rate",
+        "Seed 000 s.3.4: homes to invite onto the framework.",
+    ),
+    "/rag": (
+        RAG_TABLE, "RAG tables: quality-visit outcomes by category of home and year",
+        "Red, amber and green counts per category and financial year, with the change over homes visited in both years "
+        "(projections/rag.py, seed 004).",
+    ),
+    "/rag/visits": (
+        RAG_VISITS, "Concluded quality visits, one row each",
+        "The visit's RAG outcome, percent and indicators below standard; counted \"yes\" for the visit giving the home's "
+        "outcome for the year. A provider sees its own homes only.",
+    ),
+    "/audit/index": (
+        EVENTS_INDEX, "The event index: every stored event, by actor, record and request",
+        "One row per stored event (projections/event_index.py): notification id (the Merkle leaf index + 1), time, record, "
+        "event type, actor, command, correlation and causation ids. Filter ?actor= for what an account did; as_of keeps the "
+        "events recorded by then. Who tendered before the opening is for auditors only.",
+    ),
+    "/audit/subjects": (
+        EVENT_SUBJECTS, "The event index by subject: every event concerning a record, organisation or person",
+        "One row per event and subject it concerns (?subject=1-101, ?subject_kind=person, ...), with the relation. People "
+        "appear by their subject id only. Who tendered before the opening is for auditors only.",
+    ),
+}
+
+ROUTES = [table_route(path, table, summary=summary, description=description) for path, (table, summary, description) in TABLES.items()]
