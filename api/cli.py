@@ -74,15 +74,30 @@ def database_url(args: argparse.Namespace) -> str:
     return args.database_url or os.environ.get("AQP_DATABASE_URL") or DEFAULT_DATABASE_URL
 
 
+#: what PostgreSQL raises when two processes create the same tables, triggers or grants at once
+_CREATION_RACES = (
+    psycopg.errors.UniqueViolation,  # a catalogue row (e.g. the table's type) the other created first
+    psycopg.errors.DuplicateTable,
+    psycopg.errors.DuplicateObject,
+    psycopg.errors.InternalError_,  # "tuple concurrently updated" (CREATE OR REPLACE FUNCTION, GRANT)
+    psycopg.errors.DeadlockDetected,  # two CREATE OR REPLACE FUNCTIONs locking in opposite orders
+)
+
+
 def _first_open(url: str, create: bool) -> Ledger:
-    """The ledger, its tables created if need be. PostgreSQL's CREATE TABLE IF NOT EXISTS is
-    not safe against another process creating the same table at the same moment (one of the
-    two fails on a catalogue unique index), so a first start of two processes retries once."""
-    try:
-        return Ledger.from_database_url(url, create_tables=create)
-    except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateTable, psycopg.errors.DuplicateObject):
-        time.sleep(0.2)
-        return Ledger.from_database_url(url, create_tables=create)
+    """The ledger, its tables created if need be. PostgreSQL's CREATE ... IF NOT EXISTS is not
+    safe against another process creating the same object at the same moment (one of the two
+    fails), so when processes start together on a fresh schema a loser retries (a few times,
+    as a third may collide again), finding everything there. The library wraps psycopg's
+    errors; the cause says which."""
+    for attempt in range(4):
+        try:
+            return Ledger.from_database_url(url, create_tables=create)
+        except Exception as err:
+            if not create or attempt == 3 or not isinstance(err.__cause__ or err, _CREATION_RACES):
+                raise
+            time.sleep(0.1 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def open_ledger(url: str) -> Ledger:

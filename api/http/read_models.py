@@ -12,7 +12,10 @@ table. Who may use each route is `access.ROUTE_ROLES`; within it:
 - the CMS list's `open_concerns` (a count of safeguarding concerns shared with commissioners)
   is shown only to `CONCERN_READERS` (commissioners, contract managers, auditors, admins):
   for everybody else it is null and sorting on it keeps the natural order;
-- the event index's rows of tenders not yet opened (who tendered) are for auditors only.
+- tenders are sealed to everyone, auditors included, until their competition's tenders are
+  opened: the event index holds those events back until the opening
+  (`projections/event_index.py`), and its routes also exclude them, in case a row ever gets
+  there another way.
 
 **The CMS list on the day asked.** The read model has no clock, so what depends on the day is
 decided here, with today's date in England (or the day of `as_of`):
@@ -82,10 +85,8 @@ def unopened_competitions(service: Any) -> list[str]:
 SEALED_EVENTS = [Competition.TenderSubmitted.__name__, Competition.TenderWithdrawn.__name__]
 
 
-def sealed_tenders_hidden(service: Any, principal: Principal) -> Conditions | None:
-    """Who tendered, before the opening, is for auditors only (as `domain.event_view` seals the feed)."""
-    if principal.role == "auditor":
-        return None
+def sealed_tenders_hidden(service: Any, principal: Principal) -> Conditions | None:  # noqa: ARG001 - everyone alike
+    """Who tendered, before the opening, is nobody's to see (as `domain.event_view` seals the feed)."""
     return Conditions(any_of=((
         {"kind": ("!=", "competition")},
         {"event": ("not in", SEALED_EVENTS)},
@@ -412,12 +413,12 @@ TABLES: dict[str, tuple[Table, str, str]] = {
         EVENTS_INDEX, "The event index: every stored event, by actor, record and request",
         "One row per stored event (projections/event_index.py): notification id (the Merkle leaf index + 1), time, record, "
         "event type, actor, command, correlation and causation ids. Filter ?actor= for what an account did; as_of keeps the "
-        "events recorded by then. Who tendered before the opening is for auditors only.",
+        "events recorded by then. Who tendered stays sealed to everyone until the opening.",
     ),
     "/audit/subjects": (
         EVENT_SUBJECTS, "The event index by subject: every event concerning a record, organisation or person",
         "One row per event and subject it concerns (?subject=1-101, ?subject_kind=person, ...), with the relation. People "
-        "appear by their subject id only. Who tendered before the opening is for auditors only.",
+        "appear by their subject id only. Who tendered stays sealed to everyone until the opening.",
     ),
 }
 
