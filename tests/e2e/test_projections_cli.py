@@ -81,6 +81,11 @@ def test_projections_run_follow_keeps_up_until_interrupted(database_url, tmp_pat
             [*AQP, "projections", "run", "--follow", "--poll-interval", "0.1"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=err
         )
     try:
+        # The follower has opened the store (and created its tables) before the commands arrive.
+        started = time.monotonic() + 30
+        while b"projections_following" not in log.read_bytes():
+            assert follower.poll() is None and time.monotonic() < started, log.read_text()
+            time.sleep(0.05)
         applied = aqp("apply", str(SCENARIOS / "nottingham-escalation.jsonl"), database_url=database_url, AQP_PROJECTIONS_FOLLOW="no")
         assert applied.returncode == 0, applied.stderr
         deadline = time.monotonic() + 30
