@@ -84,36 +84,45 @@ _CREATION_RACES = (
 )
 
 
-def _first_open(url: str, create: bool) -> Ledger:
-    """The ledger, its tables created if need be. PostgreSQL's CREATE ... IF NOT EXISTS is not
-    safe against another process creating the same object at the same moment (one of the two
-    fails), so when processes start together on a fresh schema a loser retries (a few times,
-    as a third may collide again), finding everything there. The library wraps psycopg's
-    errors; the cause says which."""
-    for attempt in range(4):
-        try:
-            return Ledger.from_database_url(url, create_tables=create)
-        except Exception as err:
-            if not create or attempt == 3 or not isinstance(err.__cause__ or err, _CREATION_RACES):
-                raise
-            time.sleep(0.1 * (attempt + 1))
-    raise AssertionError("unreachable")
-
-
-def open_ledger(url: str) -> Ledger:
+def _open_with_followers(url: str, create: bool) -> Ledger:
+    ledger = Ledger.from_database_url(url, create_tables=create)
     try:
-        create = os.environ.get("AQP_CREATE_TABLES", "yes").lower() not in ("no", "false", "0")
-        ledger = _first_open(url, create)
         AuditFollower.attach_from_env(ledger)
         # Contracts follow awards as soon as an award is stored.
         ledger.after_save.append(ContractsFromAwards(ledger))
         ledger.after_save.append(PerformanceFailures(ledger))
         ProjectionFollower.attach_from_env(ledger)  # read models follow each command in-process
-        return ledger
-    except ValueError as err:
-        raise SystemExit(f"aqp: {err}") from None
-    except Exception as err:  # noqa: BLE001 - a connection failure is reported as a sentence, then exit
-        raise SystemExit(f"aqp: cannot open the ledger at {redact_url(url)}: {err}") from None
+    except BaseException:
+        ledger.close()
+        raise
+    return ledger
+
+
+def _is_creation_race(err: BaseException) -> bool:
+    # The library wraps psycopg's errors; the cause says which.
+    return isinstance(err.__cause__ or err, _CREATION_RACES)
+
+
+def open_ledger(url: str) -> Ledger:
+    """The ledger with its followers, its tables (events, audit, read models) created if need be.
+
+    PostgreSQL's CREATE ... IF NOT EXISTS and CREATE OR REPLACE FUNCTION are not safe against
+    another process creating the same object at the same moment (one of the two fails), so
+    when processes start together on a fresh schema a loser tries again (a few times, as a
+    third may collide again) and finds everything there.
+    """
+    create = os.environ.get("AQP_CREATE_TABLES", "yes").lower() not in ("no", "false", "0")
+    for attempt in range(5):
+        try:
+            return _open_with_followers(url, create)
+        except ValueError as err:
+            raise SystemExit(f"aqp: {err}") from None
+        except Exception as err:  # noqa: BLE001 - a connection failure is reported as a sentence, then exit
+            if create and attempt < 4 and _is_creation_race(err):
+                time.sleep(0.1 * (attempt + 1))
+                continue
+            raise SystemExit(f"aqp: cannot open the ledger at {redact_url(url)}: {err}") from None
+    raise AssertionError("unreachable")
 
 
 def parse_instant(text: str) -> datetime:

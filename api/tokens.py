@@ -82,14 +82,13 @@ class TokenStore:
     def __init__(self, ledger: Any, *, create_table: bool = True) -> None:
         self.store = SqlStore(ledger)
         self.table = self.store.table(TABLE)
-        if create_table and not self.store.table_exists(TABLE):
-            with self.store.transaction(commit=True) as sql:
-                sql.execute(
-                    f"CREATE TABLE IF NOT EXISTS {self.table} ("
-                    "token_sha256 TEXT PRIMARY KEY, token_id TEXT NOT NULL UNIQUE, "
-                    "user_id TEXT NOT NULL, org TEXT NOT NULL, role TEXT NOT NULL, "
-                    "issued_at TEXT NOT NULL, revoked_at TEXT, revoked_reason TEXT)"
-                )
+        if create_table:
+            self.store.create_table_once(
+                TABLE,
+                "token_sha256 TEXT PRIMARY KEY, token_id TEXT NOT NULL UNIQUE, "
+                "user_id TEXT NOT NULL, org TEXT NOT NULL, role TEXT NOT NULL, "
+                "issued_at TEXT NOT NULL, revoked_at TEXT, revoked_reason TEXT",
+            )
 
     def issue(self, *, user: str, org: str, role: str, now: datetime | None = None) -> IssuedToken:
         _check_name("user", user)

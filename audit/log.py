@@ -63,6 +63,13 @@ class SqlStore:
         with self.datastore.transaction(commit=commit) as cursor:
             yield Sql(cursor, qmark=self.sqlite)
 
+    def create_table_once(self, name: str, columns: str) -> None:
+        """CREATE TABLE `name` (`columns`) unless it exists (checked first: a read is cheaper
+        than DDL, which on PostgreSQL takes locks)."""
+        if not self.table_exists(name):
+            with self.transaction(commit=True) as sql:
+                sql.execute(f"CREATE TABLE IF NOT EXISTS {self.table(name)} ({columns})")
+
     def table_exists(self, name: str) -> bool:
         with self.transaction(commit=False) as sql:
             if self.sqlite:

@@ -20,12 +20,15 @@ from __future__ import annotations
 import hashlib
 import heapq
 import json
+import random
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, TextIO
+
+from api.demo.world import People
 from uuid import UUID
 
 import msgspec
@@ -397,3 +400,25 @@ def fingerprint(ledger: Ledger) -> str:
         if len(page) < 2000:
             return digest.hexdigest()
 
+
+
+#: every demo's history ends here (the bank-holiday calendar runs 2018 to 2026)
+LAST_DAY = date(2025, 12, 31)
+
+
+class DemoScale:
+    """What every scale of demo starts from: its years, clock bounds, random source and people."""
+
+    name = "demo"
+
+    def __init__(self, sender: Sender, *, seed: int, years: int, progress: Progress) -> None:
+        if not 1 <= years <= 8:
+            raise ValueError(f"the {self.name} demo covers 1 to 8 years (the bank holiday calendar starts in 2018)")
+        self.sender = sender
+        self.progress = progress
+        self.years = years
+        self.first = LAST_DAY.year - years + 1
+        self.start = date(self.first, 1, 1)
+        self.end = date(LAST_DAY.year + 1, 1, 1)
+        self.rng = random.Random(seed)
+        self.people = People(self.rng)

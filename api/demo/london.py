@@ -27,12 +27,11 @@ Timeline (the demo covers `years` calendar years ending 31 December 2025):
 from __future__ import annotations
 
 import hashlib
-import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from api.demo.builder import Clocks, Progress, Sender, Timeline, add_months, at, days
+from api.demo.builder import LAST_DAY, DemoScale, Clocks, Progress, Sender, Timeline, add_months, at, days
 from api.demo.world import (
     LONDON_ICBS,
     PUNCTUALITY,
@@ -56,7 +55,6 @@ from domain.returns import due_on, shipped_template
 FRAMEWORK = "AQP-CH-LONDON"
 TEMPLATE = "london-aqp-care-home-monthly"
 CSU = "NEL-CSU"  # the commissioning support unit that runs the AQP for the five ICBs
-LAST_DAY = date(2025, 12, 31)
 BED_TYPES = ("nursing", "nursing_dementia", "residential", "residential_dementia")
 FIRST_RATES = {"nursing": 92_500, "nursing_dementia": 98_000, "residential": 78_000, "residential_dementia": 84_000}
 CRITERIA = [
@@ -132,18 +130,11 @@ class HomeState:
         return self.live_from is not None and self.live_from <= day and (self.live_until is None or day < self.live_until)
 
 
-class LondonDemo:
+class LondonDemo(DemoScale):
+    name = "London"
+
     def __init__(self, sender: Sender, *, seed: int, years: int, homes: int, progress: Progress) -> None:
-        if not 1 <= years <= 8:
-            raise ValueError("the London demo covers 1 to 8 years (the bank holiday calendar starts in 2018)")
-        self.sender = sender
-        self.progress = progress
-        self.years = years
-        self.first = LAST_DAY.year - years + 1
-        self.start = date(self.first, 1, 1)
-        self.end = date(LAST_DAY.year + 1, 1, 1)
-        self.rng = random.Random(seed)
-        self.people = People(self.rng)
+        super().__init__(sender, seed=seed, years=years, progress=progress)
         places = [(icb.code, borough, district) for icb in LONDON_ICBS for borough, district in icb.boroughs]
         categories = [pick(self.rng, (("older_people", 0.86), ("mental_health", 0.09), ("physical_disability_sensory_impairment", 0.05))) for _ in range(homes)]
         providers, all_homes = make_homes(

@@ -9,28 +9,20 @@ closing (deregistered). No framework or returns: it measures the ledger at natio
 
 from __future__ import annotations
 
-import random
 from datetime import date, timedelta
 
-from api.demo.builder import Progress, Sender, at, days
+from api.demo.builder import LAST_DAY, DemoScale, Progress, Sender, at, days
 from domain.metadata import Actor
-from api.demo.world import ENGLAND_ICBS, RATINGS, Home, People, cqc_record, historic, make_homes, pick
+from api.demo.world import ENGLAND_ICBS, RATINGS, Home, cqc_record, historic, make_homes, pick
 
-LAST_DAY = date(2025, 12, 31)
 BATCH = 500
 
 
-class NationalDemo:
+class NationalDemo(DemoScale):
+    name = "national"
+
     def __init__(self, sender: Sender, *, seed: int, years: int, locations: int, progress: Progress) -> None:
-        if not 1 <= years <= 8:
-            raise ValueError("the national demo covers 1 to 8 years (the bank holiday calendar starts in 2018)")
-        self.sender = sender
-        self.progress = progress
-        self.first = LAST_DAY.year - years + 1
-        self.start = date(self.first, 1, 1)
-        self.end = date(LAST_DAY.year + 1, 1, 1)
-        self.rng = random.Random(seed)
-        self.people = People(self.rng)
+        super().__init__(sender, seed=seed, years=years, progress=progress)
         self.region_of: dict[str, str] = {}
         places = []
         for region, icbs in ENGLAND_ICBS.items():

@@ -12,12 +12,11 @@ to termination.
 
 from __future__ import annotations
 
-import random
 from datetime import date, timedelta
 from typing import Any
 
-from api.demo.builder import Clocks, Progress, Sender, Timeline, at
-from api.demo.world import Home, People, Provider, cqc_record, make_homes, pick
+from api.demo.builder import LAST_DAY, DemoScale, Clocks, Progress, Sender, Timeline, at
+from api.demo.world import Home, Provider, cqc_record, make_homes, pick
 from domain import contract_commands as k
 from domain import provider_commands as pc
 from domain import visit_commands as vc
@@ -26,7 +25,6 @@ from domain.metadata import Actor
 from domain.quality_visits import NOTTINGHAM, parse_visit_framework, shipped_visit_framework
 
 FRAMEWORK = "NCC-RES"
-LAST_DAY = date(2025, 12, 31)
 BASE_RATE = 46_928  # GBP 469.28 a week: one base rate for every residential and nursing home (seed 004)
 #: seed 004's 83 homes by category
 CATEGORIES = {"older_people": 41, "mental_health": 13, "physical_disability_sensory_impairment": 3, "learning_disability": 26}
@@ -36,17 +34,11 @@ DISTRICTS = ("NG1", "NG2", "NG3", "NG5", "NG6", "NG7", "NG8", "NG9", "NG11")
 RAG_MIX = (("green", 0.36), ("amber", 0.54), ("red", 0.10))
 
 
-class NottinghamDemo:
+class NottinghamDemo(DemoScale):
+    name = "Nottingham"
+
     def __init__(self, sender: Sender, *, seed: int, years: int, homes: int, progress: Progress) -> None:
-        if not 1 <= years <= 8:
-            raise ValueError("the Nottingham demo covers 1 to 8 years (the bank holiday calendar starts in 2018)")
-        self.sender = sender
-        self.progress = progress
-        self.first = LAST_DAY.year - years + 1
-        self.start = date(self.first, 1, 1)
-        self.end = date(LAST_DAY.year + 1, 1, 1)
-        self.rng = random.Random(seed)
-        self.people = People(self.rng)
+        super().__init__(sender, seed=seed, years=years, progress=progress)
         # The seed's mix, scaled if a smaller world is asked for (tests), in a shuffled order.
         total = sum(CATEGORIES.values())
         categories = [cat for cat, n in CATEGORIES.items() for _ in range(max(1, round(n * homes / total)))][:homes]

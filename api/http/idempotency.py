@@ -72,14 +72,13 @@ class IdempotencyStore:
     def __init__(self, ledger: Any, *, create_table: bool = True) -> None:
         self.store = SqlStore(ledger)
         self.table = self.store.table(TABLE)
-        if create_table and not self.store.table_exists(TABLE):
-            with self.store.transaction(commit=True) as sql:
-                sql.execute(
-                    f"CREATE TABLE IF NOT EXISTS {self.table} ("
-                    "scope TEXT NOT NULL, idempotency_key TEXT NOT NULL, fingerprint TEXT NOT NULL, "
-                    "status INTEGER NOT NULL, body TEXT NOT NULL, created_at TEXT NOT NULL, "
-                    "PRIMARY KEY (scope, idempotency_key))"
-                )
+        if create_table:
+            self.store.create_table_once(
+                TABLE,
+                "scope TEXT NOT NULL, idempotency_key TEXT NOT NULL, fingerprint TEXT NOT NULL, "
+                "status INTEGER NOT NULL, body TEXT NOT NULL, created_at TEXT NOT NULL, "
+                "PRIMARY KEY (scope, idempotency_key)",
+            )
 
     def write(self, sql: Sql, scope: str, key: str, fingerprint: str, status: int, body: Any) -> None:
         """Record the answer in the caller's transaction (the one storing the events)."""

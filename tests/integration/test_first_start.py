@@ -3,44 +3,22 @@
 from __future__ import annotations
 
 import threading
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-import psycopg
+from contextlib import ExitStack
 
 from api.cli import open_ledger
-from tests.conftest import PG_URL, with_schema
+from tests.integration.machinery import fresh_url
 
 
-@contextmanager
-def fresh_stores(database_url: str, tmp_path, count: int) -> Iterator[list[str]]:
-    if database_url.startswith("sqlite"):
-        yield [f"sqlite:///{tmp_path}/fresh-{i}.db" for i in range(count)]
-        return
-    schemas = [f"t_fresh_{uuid.uuid4().hex[:12]}" for _ in range(count)]
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        for schema in schemas:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield [with_schema(PG_URL, schema) for schema in schemas]
-    finally:
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            for schema in schemas:
-                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
-def test_three_starting_together_on_a_fresh_store_all_open_it(database_url, tmp_path):
+def test_three_starting_together_on_a_fresh_store_all_open_it(database_url):
     # On PostgreSQL, concurrent CREATE ... IF NOT EXISTS / CREATE OR REPLACE FUNCTION collide
     # (unique violations, "tuple concurrently updated", deadlocks) about one start in two.
-    with fresh_stores(database_url, tmp_path, 6) as urls:
-        for url in urls:
+    with ExitStack() as stores:
+        for url in [stores.enter_context(fresh_url(database_url)) for _ in range(6)]:
             failures: list[str] = []
 
             def start(url: str = url) -> None:
                 try:
-                    ledger = open_ledger(url)
-                    ledger.close()
+                    open_ledger(url).close()
                 except BaseException as err:  # noqa: BLE001 - SystemExit included: open_ledger exits on failure
                     failures.append(repr(err))
 
