@@ -140,6 +140,9 @@ class Page:
         #: the notification id of the event being applied (None where the caller has none to give,
         #: e.g. unit tests feeding events straight from aggregates)
         self.position: int | None = None
+        #: a read model's own notes for this page, e.g. rows to finish once its events are applied
+        #: (`TableReadModel.finish`); gone with the page
+        self.notes: dict[str, Any] = {}
 
     def get(self, table: str, key: str) -> dict[str, Any] | None:
         """The row as it stands (with this page's changes so far), or None. Don't mutate it: `put` it."""
@@ -236,6 +239,7 @@ class MemoryPage(Page):
         self._rows = {name: {} for name in self.tables}
         self._dirty = {name: set() for name in self.tables}
         self._inserted = {name: [] for name in self.tables}
+        self.notes = {}
 
     def rows(self, table: str) -> list[dict[str, Any]]:
         spec = self.tables[table]
@@ -485,6 +489,16 @@ class TableReadModel(ReadModel[TableView]):
             for event, position in zip(events, positions or [None] * len(events), strict=True):
                 page.position = position
                 self.apply(event, page)
+            self.finish(page)
+
+    def finish(self, page: Page) -> None:
+        """Called once a page's events are applied, before it is written (by default nothing).
+
+        For rows that follow from others by a rule (a percentage from counts): a read model may
+        note in `page.notes` which need it and work them out here, once per page, rather than
+        after every event that moves them. Only for rules whose result depends on nothing but
+        the rows as they end the page, so how the events fall into pages changes nothing.
+        """
 
     @abstractmethod
     def apply(self, event: Any, page: Page) -> None:
@@ -509,6 +523,7 @@ class Replayed:
             if isinstance(event, followed):
                 self.page.position = None if first_position is None else first_position + i
                 model.apply(event, self.page)
+        model.finish(self.page)
         self.page.commit()
         return self
 
