@@ -8,8 +8,18 @@ applying it twice would only be refused; `copy_of` renames them for the k-th cop
 `scenario_history` applies copies until the ledger holds at least the events asked for.
 
 A builder is a plain function `(ledger, events) -> commands sent`, chosen by name from
-`SOURCES`, so the demo builder (`api/demo`, being written elsewhere) can be added as another
-source, "demo", without touching the callers.
+`SOURCES`. Two sources:
+
+- "scenarios": copies of the scenario files, procurement-heavy (every copy runs a whole
+  London AQP round to award, with its evaluation), so the evaluation trail and the event
+  index's sealed tenders weigh more than in life;
+- "demo": the demo builder (`api.demo.build`, London), a year of a commissioning world
+  through the users' commands: mostly daily vacancy reports and monthly returns, the mix a
+  running ledger sees. It builds a whole period into an empty ledger, not an event count,
+  so `demo_history` picks the number of homes (and years) expected to give about the
+  events asked for and the caller reads the actual count from the ledger. A source may
+  say how to open its ledger (`open_ledger`): the demo needs an aggregate cache, as
+  `aqp demo` opens it, or each vacancy report would replay its home's whole history.
 
 The ContractsFromAwards and PerformanceFailures processes are attached while building, as
 the running ledger attaches them, so awards produce contracts as they do in production.
@@ -111,5 +121,57 @@ def _copies_applied(ledger: Any) -> int:
     return k
 
 
-#: how to fill a ledger with history, by name: `(ledger, events) -> commands sent`
-SOURCES: dict[str, Callable[[Any, int], int]] = {"scenarios": scenario_history}
+#: events in a London demo of N homes over one year (seed 1, measured): the demo's worlds are
+#: not linear in homes (small ones have fewer competitions and contracts per home), so
+#: `demo_size` interpolates between these
+DEMO_EVENTS_PER_YEAR = ((5, 455), (20, 3_389), (60, 8_756), (120, 12_763), (210, 29_557))
+
+
+def demo_size(events: int) -> tuple[int, int]:
+    """(homes, years) of a London demo expected to hold about `events` events.
+
+    Up to the default world (210 homes) one year with as many homes as it takes; beyond
+    it, 210 homes over as many years as it takes (later years hold a little more than the
+    first, so this errs on the large side).
+    """
+    points = DEMO_EVENTS_PER_YEAR
+    if events <= points[0][1]:
+        return points[0][0], 1
+    for (h0, e0), (h1, e1) in zip(points, points[1:], strict=False):
+        if events <= e1:
+            return h0 + round((events - e0) * (h1 - h0) / (e1 - e0)), 1
+    homes, per_year = points[-1]
+    return homes, -(-events // per_year)
+
+
+def demo_history(ledger: Any, events: int) -> int:
+    """Build the London demo (seed 1) sized for about `events` events; the commands sent.
+
+    Read the actual number of events from the ledger afterwards. Read models are not caught
+    up (`catch_up=False`): whoever measures them rebuilds them.
+    """
+    from api.demo import build  # noqa: PLC0415 - the demo is a large import only this source needs
+
+    homes, years = demo_size(events)
+    return int(build(ledger, scale="london", seed=1, years=years, homes=homes, catch_up=False)["commands"])
+
+
+def _open_demo_ledger(url: str) -> Any:
+    from api.demo import open_demo_ledger  # noqa: PLC0415
+
+    return open_demo_ledger(url)
+
+
+demo_history.open_ledger = _open_demo_ledger  # type: ignore[attr-defined]
+
+#: how to fill a ledger with history, by name: `(ledger, events) -> commands sent`; a source
+#: with an `open_ledger(url)` attribute is given a ledger opened by it
+SOURCES: dict[str, Callable[[Any, int], int]] = {"scenarios": scenario_history, "demo": demo_history}
+
+
+def open_ledger(source: str, url: str) -> Any:
+    """A ledger on `url` opened as `source` needs it."""
+    from domain.application import Ledger  # noqa: PLC0415
+
+    opener = getattr(SOURCES[source], "open_ledger", Ledger.from_database_url)
+    return opener(url)

@@ -7,20 +7,27 @@ noisy machine:
   its domain event (`notification_log.select` + `mapper.to_domain_event`): the floor any
   read model pays before it does anything;
 - rebuild: `runner.rebuild(ledger)`, every catalogued read model from zero in one pass over
-  the log into a scratch store, then swapped into the live tables in one transaction.
+  the log into a scratch store, then swapped into the live tables in one transaction;
+- with `--per-model`, also each read model rebuilt alone (`runner.rebuild(ledger, name)`),
+  which says which one bounds the pass.
 
-Both are in events/s over every event in the log (a read model reads only the topics it
-follows, but the pass covers the whole log). The target is a ratio of at least 0.5: keeping
-every read model costs at most as much again as reading the log.
+All are in events/s over every event in the log (a read model reads only the topics it
+follows, but the pass covers the whole log), best of `--repeat` runs. The target is a ratio
+of at least 0.5: keeping every read model costs at most as much again as reading the log.
 
-The ledger is filled by an event source, a function `(ledger, events) -> commands sent`
-chosen with `--source` from `benchmarks.history.SOURCES` (default: copies of the scenario
-files); the demo builder joins that table as "demo" when it lands. `--commands` measures
-instead how many commands/s the source gets through the ledger (the running ledger's
-processes attached, no read-model follower); `--demo-commands` is `--commands --source demo`.
+The ledger is filled by an event source from `benchmarks.history.SOURCES`, chosen with
+`--source` (several, comma-separated, are measured one after another):
+- "scenarios": copies of the scenario files (procurement-heavy: a whole evaluation per copy);
+- "demo": the London demo builder sized to about `--events` (mostly vacancy reports and
+  returns, the mix a running ledger sees); the actual event count is reported.
+`--commands` measures instead how many commands/s the source gets through the ledger (the
+running ledger's processes attached, no read-model follower); `--demo-commands` is
+`--commands --source demo`. `--reuse DIR` keeps the filled ledgers (SQLite files in DIR,
+PostgreSQL schemas named after the source and size) and uses them again next time, so
+repeated measurements skip the minute or two of building.
 
-    python benchmarks/projections.py [--events N] [--stores sqlite,postgres] [--source scenarios]
-        [--repeat R] [--profile] [--commands | --demo-commands]
+    python benchmarks/projections.py [--events N] [--stores sqlite,postgres] [--source scenarios,demo]
+        [--per-model] [--repeat R] [--profile] [--reuse DIR] [--commands | --demo-commands]
 """
 
 from __future__ import annotations
@@ -32,15 +39,19 @@ import pstats
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 os.environ.setdefault("AQP_PROJECTIONS_FOLLOW", "no")  # the rebuild is measured, not the follower
 
+import psycopg  # noqa: E402
+
 from api.logging import configure_logging  # noqa: E402
-from benchmarks.append import drop_schemas, stores  # noqa: E402
-from benchmarks.history import SOURCES  # noqa: E402
+from benchmarks.append import PG_URL, drop_schemas, stores  # noqa: E402
+from benchmarks.history import SOURCES, open_ledger  # noqa: E402
 from domain.application import Ledger  # noqa: E402
 from projections import runner  # noqa: E402
 
@@ -61,25 +72,26 @@ def read_rate(ledger: Ledger) -> tuple[int, float]:
     return count, count / (time.perf_counter() - start)
 
 
-def rebuild_rate(ledger: Ledger, events: int, profile: Path | None = None) -> float:
+def rebuild_rate(ledger: Ledger, events: int, names: str | None = None, profile: Path | None = None) -> float:
+    """Events/s rebuilding the named read model (default: all of them in one pass)."""
     profiler = cProfile.Profile() if profile else None
     start = time.perf_counter()
     if profiler:
         profiler.enable()
-    positions = runner.rebuild(ledger)
+    positions = runner.rebuild(ledger, names)
     if profiler:
         profiler.disable()
     elapsed = time.perf_counter() - start
     assert all(p == events for p in positions.values()), positions
     if profiler and profile:
         profiler.dump_stats(profile)
-        pstats.Stats(str(profile)).sort_stats("cumulative").print_stats(25)
+        pstats.Stats(str(profile)).sort_stats("tottime").print_stats(30)
     return events / elapsed
 
 
 def command_rate(url: str, source: str, events: int) -> tuple[int, int, float]:
     """(commands, events, commands/s) filling an empty ledger from `source`."""
-    ledger = Ledger.from_database_url(url)
+    ledger = open_ledger(source, url)
     try:
         start = time.perf_counter()
         sent = SOURCES[source](ledger, events)
@@ -88,47 +100,92 @@ def command_rate(url: str, source: str, events: int) -> tuple[int, int, float]:
         ledger.close()
 
 
+@contextmanager
+def kept_stores(names: list[str], keep: Path, source: str, events: int) -> Iterator[list[tuple[str, str]]]:
+    """(store, url) of ledgers kept between runs under `keep` (SQLite) or a named schema (PostgreSQL)."""
+    keep.mkdir(parents=True, exist_ok=True)
+    found = []
+    for name in names:
+        if name == "sqlite":
+            found.append((name, f"sqlite:///{keep.resolve()}/{source}-{events}.db"))
+        elif name == "postgres":
+            schema = f"bench_kept_{source}_{events}"
+            with psycopg.connect(PG_URL, autocommit=True) as conn:
+                conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            sep = "&" if "?" in PG_URL else "?"
+            found.append((name, f"{PG_URL}{sep}schema={schema}"))
+    yield found
+
+
+@contextmanager
+def fresh_stores(names: list[str], tmp: str) -> Iterator[list[tuple[str, str]]]:
+    made = stores(names, tmp)
+    try:
+        yield [(name, urls[0]) for name, urls, _schemas in made]
+    finally:
+        for _name, _urls, schemas in made:
+            drop_schemas(schemas)
+
+
+def measure(name: str, url: str, source: str, args: argparse.Namespace, tmp: str) -> None:
+    ledger = open_ledger(source, url)
+    try:
+        built = time.perf_counter()
+        if not ledger.max_position():
+            SOURCES[source](ledger, args.events)
+        built = time.perf_counter() - built
+        events = ledger.max_position()
+        raw = max(read_rate(ledger)[1] for _ in range(args.repeat))
+        print(
+            f"{name} / {source}: {events} events (filled in {built:.0f} s), read+decode {raw:8.0f} events/s, "
+            f"{len(runner.READ_MODELS)} read models",
+            flush=True,
+        )
+        print(f"  {'read model':<14} {'events/s':>9}  {'ratio':>5}  {'seconds':>7}")
+        for model in list(runner.READ_MODELS) if args.per_model else []:
+            rate = max(rebuild_rate(ledger, events, model) for _ in range(args.repeat))
+            print(f"  {model:<14} {rate:9.0f}  {rate / raw:5.2f}  {events / rate:7.2f}", flush=True)
+        rate = max(rebuild_rate(ledger, events) for _ in range(args.repeat))
+        print(f"  {'ALL TOGETHER':<14} {rate:9.0f}  {rate / raw:5.2f}  {events / rate:7.2f}", flush=True)
+        if args.profile:
+            rebuild_rate(ledger, events, profile=Path(tmp) / f"rebuild-{name}-{source}.prof")
+    finally:
+        ledger.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=20_000, help="at least this many events (default 20000)")
+    parser.add_argument("--events", type=int, default=20_000, help="about this many events (default 20000)")
     parser.add_argument("--stores", default="sqlite,postgres")
-    parser.add_argument("--source", default="scenarios", choices=sorted(SOURCES), help="how to fill the ledger")
+    parser.add_argument("--source", default="scenarios", help=f"how to fill the ledger: {', '.join(sorted(SOURCES))} (comma-separated)")
+    parser.add_argument("--per-model", action="store_true", help="also rebuild each read model alone")
     parser.add_argument("--repeat", type=int, default=3, help="best of R runs of each measurement (default 3)")
-    parser.add_argument("--profile", action="store_true", help="profile one rebuild per store and print the top 25")
+    parser.add_argument("--profile", action="store_true", help="profile one rebuild of all per store and print the top 30")
+    parser.add_argument("--reuse", type=Path, default=None, help="keep the filled ledgers here and use them again")
     parser.add_argument("--commands", action="store_true", help="measure the source's commands/s instead")
     parser.add_argument("--demo-commands", action="store_true", help="--commands with the demo builder (--source demo)")
     args = parser.parse_args()
     if args.demo_commands:
-        if "demo" not in SOURCES:
-            parser.error("there is no demo builder yet: add it to benchmarks.history.SOURCES as 'demo'")
         args.source, args.commands = "demo", True
+    sources = args.source.split(",")
+    unknown = set(sources) - set(SOURCES)
+    if unknown:
+        parser.error(f"no source {', '.join(sorted(unknown))}; the sources are {', '.join(sorted(SOURCES))}")
     configure_logging(level="warning")
+    names = args.stores.split(",")
     with tempfile.TemporaryDirectory() as tmp:
-        for name, (url, _unused), schemas in stores(args.stores.split(","), tmp):
-            try:
-                if args.commands:
-                    sent, events, rate = command_rate(url, args.source, args.events)
-                    print(f"{name:<9} {args.source} {rate:8.0f} commands/s   ({sent} commands, {events} events)")
-                    continue
-                ledger = Ledger.from_database_url(url)
-                try:
-                    built = time.perf_counter()
-                    SOURCES[args.source](ledger, args.events)
-                    events = ledger.max_position()
-                    built = time.perf_counter() - built
-                    raw = max(read_rate(ledger)[1] for _ in range(args.repeat))
-                    rebuild = max(rebuild_rate(ledger, events) for _ in range(args.repeat))
-                    if args.profile:
-                        rebuild_rate(ledger, events, Path(tmp) / f"rebuild-{name}.prof")
-                finally:
-                    ledger.close()
-                print(
-                    f"{name:<9} rebuild {rebuild:8.0f} events/s  read+decode {raw:8.0f} events/s  "
-                    f"ratio {rebuild / raw:5.2f}   ({events} events from {args.source}, built in {built:.0f} s, "
-                    f"{len(runner.READ_MODELS)} read models)"
-                )
-            finally:
-                drop_schemas(schemas)
+        for source in sources:
+            Path(f"{tmp}/{source}").mkdir()
+            if args.commands:
+                with fresh_stores(names, f"{tmp}/{source}") as urls:
+                    for name, url in urls:
+                        sent, events, rate = command_rate(url, source, args.events)
+                        print(f"{name:<9} {source} {rate:8.0f} commands/s   ({sent} commands, {events} events)", flush=True)
+                continue
+            chosen = kept_stores(names, args.reuse, source, args.events) if args.reuse else fresh_stores(names, f"{tmp}/{source}")
+            with chosen as urls:
+                for name, url in urls:
+                    measure(name, url, source, args, tmp)
     return 0
 
 

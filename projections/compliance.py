@@ -246,6 +246,22 @@ def not_by_deadline(row: dict[str, Any]) -> bool | None:
     return None if row["status"] == DUE else row["status"] in (LATE, MISSED, OVERDUE)
 
 
+#: KPI results by (kpi set, kpi, numerator, denominator): see `_evaluated`
+_EVALUATED: dict[tuple[str, str, int, int], dict[str, Any]] = {}
+
+
+def _evaluated(kpi_set: str, kpi: str, numerator: int, denominator: int) -> dict[str, Any]:
+    """`evaluate_kpi` of the shipped indicator, remembered: it is pure, and the same few counts
+    recur across thousands of summary rows. Shared: read it, never change it."""
+    key = (kpi_set, kpi, numerator, denominator)
+    result = _EVALUATED.get(key)
+    if result is None:
+        if len(_EVALUATED) >= 100_000:
+            _EVALUATED.clear()
+        result = _EVALUATED[key] = evaluate_kpi(_INDICATORS[(kpi_set, kpi)], {"numerator": numerator, "denominator": denominator})
+    return result
+
+
 def kpi_rows(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Each KPI evaluated on one summary row, by kpi id (none when nothing was expected)."""
     if not summary["expected"]:
@@ -253,7 +269,7 @@ def kpi_rows(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
     found = {}
     for kpi_set, kpi, numerator in KPI_MEASURES:
         definition = _INDICATORS[(kpi_set, kpi)]
-        result = evaluate_kpi(definition, {"numerator": summary[numerator], "denominator": summary["expected"]})
+        result = _evaluated(kpi_set, kpi, summary[numerator], summary["expected"])
         found[kpi] = {
             **{c: summary[c] for c in ("scope", "scope_id", "template", "span", "period", "year")},
             "kpi_set": kpi_set,
@@ -375,6 +391,7 @@ class ReturnCompliance(TableReadModel):
         """Move the summaries (and their KPIs) by the difference the return's change made."""
         delta = counts(after)
         delta.subtract(counts(before))
+        touched: set[str] = page.notes.setdefault(self.name, set())
         for scope, scope_id in scopes(after):
             for template, span, period in spans(after):
                 key = f"{scope}|{scope_id}|{template}|{span}|{period}"
@@ -389,18 +406,28 @@ class ReturnCompliance(TableReadModel):
                 }
                 for c in COUNTS:
                     row[c] += delta[c]
-                row["received_percent"] = percent(row["received"], row["expected"])
-                row["punctuality_percent"] = percent(row["on_time"], row["expected"])
-                row["within_three_months_percent"] = percent(row["within_three_months"], row["expected"])
                 row["window_closes_on"] = max(row.get("window_closes_on") or "", after["three_months_after_due"])
                 page.put(SUMMARY.name, key, row)
-                evaluated = kpi_rows(row)
-                for kpi_set, kpi, _ in KPI_MEASURES:
-                    if kpi in evaluated:
-                        page.put(KPIS.name, f"{key}|{kpi}", evaluated[kpi])
-                    else:
-                        page.delete(KPIS.name, f"{key}|{kpi}")
+                # Its percentages and KPIs follow from its counts alone: worked out once per
+                # page (`finish`), not after every return that moves them.
+                touched.add(key)
         self._run(page, after)
+
+    def finish(self, page: Page) -> None:
+        for key in sorted(page.notes.pop(self.name, ())):
+            row = page.get(SUMMARY.name, key)
+            if row is None:  # pragma: no cover - summary rows are never deleted
+                continue
+            row["received_percent"] = percent(row["received"], row["expected"])
+            row["punctuality_percent"] = percent(row["on_time"], row["expected"])
+            row["within_three_months_percent"] = percent(row["within_three_months"], row["expected"])
+            page.put(SUMMARY.name, key, row)
+            evaluated = kpi_rows(row)
+            for _kpi_set, kpi, _ in KPI_MEASURES:
+                if kpi in evaluated:
+                    page.put(KPIS.name, f"{key}|{kpi}", evaluated[kpi])
+                else:
+                    page.delete(KPIS.name, f"{key}|{kpi}")
 
     def _run(self, page: Page, row: dict[str, Any]) -> None:
         missed = not_by_deadline(row)

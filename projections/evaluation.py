@@ -303,7 +303,28 @@ def _ratio(value: str | None) -> float | None:
 
 
 def _key(*parts: Any) -> str:
-    return "|".join(str(p) for p in parts)
+    return "|".join(map(str, parts))
+
+
+#: parsed hidden JSON columns by their text (see `_parsed`)
+_PARSED: dict[str, Any] = {}
+
+
+def _parsed(text: str) -> Any:
+    """A hidden JSON column's value, parsed once per distinct text.
+
+    A competition's criteria, tenders and conflicts, and a cell's individual scores, were
+    parsed again by every helper that looked at them (a score read the round's tenders five
+    times); most texts recur across events. The value is shared by every reader of the same
+    text, so the handlers copy before changing one (`dict(r.tenders)`), as they must anyway
+    to write it back. The memo is bounded and only a cache: the same text, the same value.
+    """
+    value = _PARSED.get(text)
+    if value is None:
+        if len(_PARSED) >= 20_000:
+            _PARSED.clear()
+        value = _PARSED[text] = json.loads(text)
+    return value
 
 
 def _meta(event: Any) -> dict[str, Any]:
@@ -373,7 +394,8 @@ class _Round:
         self.ref = row["competition"]
 
     def json(self, column: str) -> Any:
-        return json.loads(self.row[column])
+        """The column's JSON value: shared with other readers of the same text, so never change it (copy it)."""
+        return _parsed(self.row[column])
 
     def set_json(self, column: str, value: Any) -> None:
         self.row[column] = json.dumps(value, sort_keys=True)
@@ -420,7 +442,7 @@ class _Round:
         """Refresh the bidder's cells for the criterion from their scores, then its standings."""
         conflicted = self.conflicted(bidder)
         for key, cell in self.cells(bidder, criterion):
-            individual = {e: s for e, (s, _rev) in json.loads(cell["individual"]).items() if e not in conflicted}
+            individual = {e: s for e, (s, _rev) in _parsed(cell["individual"]).items() if e not in conflicted}
             state, value = agreed(individual, cell["moderated_score"], self.row["moderation_spread"])
             values = list(individual.values())
             cell.update(
@@ -464,7 +486,7 @@ class _Round:
 
     def individual(self, bidder: str, criterion: str) -> dict[str, list[int]]:
         cells = self.cells(bidder, criterion)
-        return json.loads(cells[0][1]["individual"]) if cells else {}
+        return _parsed(cells[0][1]["individual"]) if cells else {}
 
 
 def _criteria_published(r: _Round, e: Competition.CriteriaPublished) -> None:
@@ -473,13 +495,13 @@ def _criteria_published(r: _Round, e: Competition.CriteriaPublished) -> None:
 
 
 def _tender_submitted(r: _Round, e: Competition.TenderSubmitted) -> None:
-    tenders = r.tenders
+    tenders = dict(r.tenders)
     tenders[e.bidder] = list(e.lots)
     r.set_json("tenders", tenders)
 
 
 def _tender_withdrawn(r: _Round, e: Competition.TenderWithdrawn) -> None:
-    tenders = r.tenders
+    tenders = dict(r.tenders)
     tenders.pop(e.bidder, None)
     r.set_json("tenders", tenders)
 
@@ -527,7 +549,7 @@ def _conflicts_declared(r: _Round, e: Competition.ConflictsDeclared) -> None:
     at = _utc(e.timestamp)
     evaluator_key = _key(r.ref, e.evaluator)
     evaluator = r.page.get(EVALUATORS.name, evaluator_key) or {"competition": r.ref, "evaluator": e.evaluator}
-    conflicts = r.json("conflicts")
+    conflicts = dict(r.json("conflicts"))
     newly_conflicted = []
     for d in e.declarations:
         key = _key(r.ref, e.evaluator, d["bidder"])
@@ -569,7 +591,7 @@ def _compliance_checked(r: _Round, e: Competition.ComplianceChecked) -> None:
          "checked_by": e.checked_by, "checked_at": at, "revision": revision},
     )
     for key, row in r.standings(e.bidder):
-        checks = {**json.loads(row["checks"]), e.check: e.passed}
+        checks = {**_parsed(row["checks"]), e.check: e.passed}
         if not all(check in checks for check in COMPLIANCE_CHECKS):
             compliance = "incomplete"
         else:
@@ -595,7 +617,7 @@ def _score_recorded(r: _Round, e: Competition.ScoreRecorded) -> None:
     )
     r.row["scores_recorded"] += 1
     for key, cell in r.cells(e.bidder, e.criterion):
-        individual = {**json.loads(cell["individual"]), e.evaluator: [e.score, e.revision]}
+        individual = {**_parsed(cell["individual"]), e.evaluator: [e.score, e.revision]}
         r.page.put(MATRIX.name, key, {**cell, "individual": json.dumps(individual, sort_keys=True)})
     r.recompute(e.bidder, e.criterion)
 

@@ -159,46 +159,76 @@ def _utc(value: datetime) -> str:
     return value.astimezone(timezone.utc).isoformat()
 
 
-def _aggregate_class(event: Any) -> Any:
-    outer = type(event).__qualname__.split(".")[0]
-    return getattr(sys.modules[type(event).__module__], outer, None)
+#: fields every event has, which name nothing
+_BASE_FIELDS = ("originator_id", "originator_version", "timestamp", "meta")
+#: values that cannot hold personal data, skipped without a look inside
+_SCALARS = (str, int, float, bool, type(None))
 
 
-def _kind(event: Any) -> str:
-    cls = _aggregate_class(event)
-    return getattr(cls, "KIND", "") or type(event).__qualname__.split(".")[0].lower()
+class _Shape:
+    """What the index needs to know about an event class, worked out once per class.
+
+    Looking these up per event (the aggregate class by its name, its kind, which special
+    events it is) was a noticeable part of indexing; the answers depend only on the class.
+    """
+
+    def __init__(self, cls: type) -> None:
+        outer = cls.__qualname__.split(".")[0]
+        aggregate = getattr(sys.modules[cls.__module__], outer, None)
+        self.kind: str = getattr(aggregate, "KIND", "") or outer.lower()
+        self.name = cls.__name__
+        self.sealed = issubclass(cls, SEALED_UNTIL_OPENING)
+        self.opening = issubclass(cls, Competition.TendersOpened)
+        self.provider_changed = issubclass(cls, Location.ProviderChanged)
+        self.novated = issubclass(cls, Contract.Novated)
 
 
-def _fields(event: Any) -> dict[str, Any]:
-    return {k: v for k, v in vars(event).items() if k not in ("originator_id", "originator_version", "timestamp", "meta")}
+_SHAPES: dict[type, _Shape] = {}
 
 
-def _people(value: Any, relation: str) -> list[tuple[str, str, str]]:
-    """Every personal-data subject inside `value`, by its opaque id (the value is never read)."""
+def _shape(cls: type) -> _Shape:
+    shape = _SHAPES.get(cls)
+    if shape is None:
+        shape = _SHAPES[cls] = _Shape(cls)
+    return shape
+
+
+def _people(value: Any, relation: str, found: list[tuple[str, str, str]]) -> None:
+    """Every personal-data subject inside `value` into `found`, by its opaque id (the value is never read)."""
+    if isinstance(value, _SCALARS):
+        return
     if isinstance(value, PersonalData):
-        return [("person", value.subject, relation)]
-    if isinstance(value, dict):
-        return [p for v in value.values() for p in _people(v, relation)]
-    if isinstance(value, (list, tuple)):
-        return [p for v in value for p in _people(v, relation)]
-    return []
+        found.append(("person", value.subject, relation))
+    elif isinstance(value, dict):
+        for v in value.values():
+            _people(v, relation, found)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            _people(v, relation, found)
 
 
 def named_subjects(kind: str, event: Any) -> list[tuple[str, str, str]]:
     """The subjects an event names in its own fields: (subject kind, subject, relation)."""
+    # The event's own attributes in their stored order (the first relation found for a subject
+    # is the one shown), read in place rather than copied into a dict of fields first.
+    attributes = vars(event)
     found: list[tuple[str, str, str]] = []
-    fields = _fields(event)
-    for name, value in fields.items():
-        if isinstance(value, str) and name in NAMED and value:
-            subject_kind = ON_CONTRACTS.get(name, NAMED[name]) if kind == "contract" else NAMED[name]
+    on_contract = kind == "contract"
+    for name, value in attributes.items():
+        if name in _BASE_FIELDS:
+            continue
+        if name in NAMED and isinstance(value, str) and value:
+            subject_kind = ON_CONTRACTS.get(name, NAMED[name]) if on_contract else NAMED[name]
             found.append((subject_kind, value, name))
-        found += _people(value, name)
-    if isinstance(event, Location.ProviderChanged):
+        _people(value, name, found)
+    if _shape(type(event)).provider_changed:
         found.append(("provider", event.previous, "previous_provider"))
-    for bidder in _bidders(fields):
-        found.append(("organisation", bidder, "bidder"))
-    for commissioner in fields.get("commissioners", []) if kind == "framework" else []:
-        found.append(("organisation", commissioner["org"], "commissioner"))
+    if "bidders" in attributes or "declarations" in attributes or "letters" in attributes or "awards" in attributes:
+        for bidder in _bidders(attributes):
+            found.append(("organisation", bidder, "bidder"))
+    if kind == "framework":
+        for commissioner in attributes.get("commissioners", []):
+            found.append(("organisation", commissioner["org"], "commissioner"))
     return found
 
 
@@ -217,6 +247,26 @@ def _bidders(fields: dict[str, Any]) -> list[str]:
     return sorted(set(names))
 
 
+#: parsed `related` columns by their JSON text (see `_related`)
+_RELATED: dict[str, tuple[tuple[str, str, str], ...]] = {}
+
+
+def _related(text: str) -> tuple[tuple[str, str, str], ...]:
+    """A record's `related` column parsed, remembered by its text.
+
+    Every event of a record reads the column, and most records' text is one of a few (a home's
+    provider, a return's home and provider): parsing it once per distinct text rather than
+    once per event saves a JSON decode per event. The value is a tuple, so nobody can change
+    what another event will be given; the memo is bounded, and only a cache (same answers).
+    """
+    parsed = _RELATED.get(text)
+    if parsed is None:
+        if len(_RELATED) >= 50_000:
+            _RELATED.clear()
+        parsed = _RELATED[text] = tuple((k, s, r) for k, s, r in json.loads(text))
+    return parsed
+
+
 class EventIndex(TableReadModel):
     name = "event_index"
     tables = (EVENTS, SUBJECTS, RECORDS, SEALED)
@@ -225,61 +275,71 @@ class EventIndex(TableReadModel):
     topics = ()
 
     def apply(self, event: Any, page: Page) -> None:
+        shape = _shape(type(event))
         record_key = str(event.originator_id)
-        sealed = isinstance(event, SEALED_UNTIL_OPENING)
         # The domain takes tenders only before the deadline and opens them only after it, so
         # every sealed event arrives before its competition's TendersOpened.
-        entry = self._entry(event, page, counted=not sealed)
-        if sealed:
+        entry = self._entry(event, shape, record_key, page, counted=not shape.sealed)
+        if shape.sealed:
             held = json.loads((page.get(SEALED.name, record_key) or {}).get("held") or "[]")
             page.put(SEALED.name, record_key, {"held": json.dumps([*held, entry], sort_keys=True)})
             return
         self._write(page, entry)
-        if isinstance(event, Competition.TendersOpened):
+        if shape.opening:
             self._unseal(page, record_key)
 
-    def _entry(self, event: Any, page: Page, *, counted: bool) -> dict[str, Any]:
+    def _entry(self, event: Any, shape: _Shape, record_key: str, page: Page, *, counted: bool) -> dict[str, Any]:
         """The event's index rows, and its record moved on (unless it is held back)."""
-        record_key = str(event.originator_id)
         event_key = f"{record_key}|{event.originator_version}"
         at = _utc(event.timestamp)
-        kind = _kind(event)
+        kind = shape.kind
         record = page.get(RECORDS.name, record_key)
         if record is None:
             reference = getattr(event, "reference", None) or getattr(event, "subject", None)
             record = {"kind": kind, "reference": reference, "events": 0, "first_recorded_at": at,
                       "related": json.dumps(belongs_to(kind, event, page))}
-        related = [tuple(r) for r in json.loads(record["related"])]
-        if isinstance(event, Location.ProviderChanged):
-            related = [r for r in related if r[2] != "provider"] + [("provider", event.provider, "provider")]
-        if isinstance(event, Contract.Novated):
-            related = [r for r in related if r[2] != "provider"] + [("organisation", event.to_provider, "provider")]
+        text = record["related"]
+        related = _related(text)
+        # Only these two events change what a record's events concern; for the rest the JSON
+        # text stays as it was (encoding the same list again gives the same text).
+        if shape.provider_changed:
+            related = (*(r for r in related if r[2] != "provider"), ("provider", event.provider, "provider"))
+            text = json.dumps(related)
+        elif shape.novated:
+            related = (*(r for r in related if r[2] != "provider"), ("organisation", event.to_provider, "provider"))
+            text = json.dumps(related)
         if counted:
-            record.update(events=record["events"] + 1, last_recorded_at=at, related=json.dumps(related))
+            record.update(events=record["events"] + 1, last_recorded_at=at, related=text)
             page.put(RECORDS.name, record_key, record)
 
         meta = getattr(event, "meta", None) or {}
         actor = meta.get("actor") or {}
-        common = {"notification_id": page.position, "recorded_at": at, "kind": kind, "reference": record["reference"],
-                  "event": type(event).__name__}
-        row = {**common, "version": event.originator_version, "actor": actor.get("id"), "actor_org": actor.get("org"),
+        reference = record["reference"]
+        name = shape.name
+        position = page.position
+        row = {"notification_id": position, "recorded_at": at, "kind": kind, "reference": reference, "event": name,
+               "version": event.originator_version, "actor": actor.get("id"), "actor_org": actor.get("org"),
                "actor_role": actor.get("role"), "command": meta.get("command"),
                "correlation_id": meta.get("correlation_id"), "causation_id": meta.get("causation_id")}
-        itself = (SELF.get(kind, kind), record["reference"], "record")
         subjects: list[dict[str, Any]] = []
         seen: set[tuple[str, str]] = set()
-        for subject_kind, subject, relation in [itself, *related, *named_subjects(kind, event)]:
+        for subject_kind, subject, relation in ((SELF.get(kind, kind), reference, "record"), *related, *named_subjects(kind, event)):
             if subject is None or (subject_kind, subject) in seen:
                 continue
             seen.add((subject_kind, subject))
-            subjects.append({**common, "subject_kind": subject_kind, "subject": subject, "relation": relation})
+            subjects.append({"subject_kind": subject_kind, "subject": subject, "relation": relation,
+                             "notification_id": position, "recorded_at": at, "kind": kind, "reference": reference,
+                             "event": name})
         return {"key": event_key, "row": row, "subjects": subjects}
 
     @staticmethod
     def _write(page: Page, entry: dict[str, Any]) -> None:
-        page.put(EVENTS.name, entry["key"], entry["row"])
+        # An event's rows never change once written (a held tender's are written only at the
+        # opening, once), so they are inserted rather than kept and upserted by the page.
+        key = entry["key"]
+        page.insert(EVENTS.name, key, entry["row"])
         for subject in entry["subjects"]:
-            page.put(SUBJECTS.name, f"{entry['key']}|{subject['subject_kind']}|{subject['subject']}", subject)
+            page.insert(SUBJECTS.name, f"{key}|{subject['subject_kind']}|{subject['subject']}", subject)
 
     def _unseal(self, page: Page, record_key: str) -> None:
         """At the opening: index the tenders held back, and count them in the competition's record."""
@@ -293,7 +353,6 @@ class EventIndex(TableReadModel):
         if record is not None:
             page.put(RECORDS.name, record_key, {**record, "events": record["events"] + len(held)})
         page.delete(SEALED.name, record_key)
-
 
 def belongs_to(kind: str, created: Any, page: Page) -> list[tuple[str, str, str]]:
     """The subjects every event of a new record concerns, from its first event."""

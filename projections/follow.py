@@ -145,8 +145,9 @@ def scratch_store() -> Iterator[SQLiteDatastore]:
         datastore.close()
 
 
-def scratch_view_in(datastore: SQLiteDatastore, read_model: type[ReadModel[TView]]) -> TView:
-    view = read_model.sqlite_view(datastore, tracking_table_name=tracking_table(read_model))
+def scratch_view_in(datastore: SQLiteDatastore, read_model: type[ReadModel[TView]], *, secondary_indexes: bool = True) -> TView:
+    """The read model's view in `datastore` (without `secondary_indexes`: tables only written and read by key)."""
+    view = read_model.sqlite_view(datastore, tracking_table_name=tracking_table(read_model), secondary_indexes=secondary_indexes)
     view.create_table()
     return view
 

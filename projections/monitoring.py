@@ -91,6 +91,27 @@ def loads(text: str | None, default: Any) -> Any:
     return default if text is None else json.loads(text)
 
 
+#: parsed JSON by its text, for `shared`
+_SHARED: dict[str, Any] = {}
+
+
+def shared(text: str | None, default: Any) -> Any:
+    """As `loads`, parsed once per distinct text and the value shared: read it, never change it.
+
+    For values read far more often than they change: a return template's definition (read by
+    every return, for its periods and metrics) and a return's frameworks (read once per metric
+    and area). The memo is bounded and only a cache: the same text, the same value.
+    """
+    if text is None:
+        return default
+    value = _SHARED.get(text)
+    if value is None:
+        if len(_SHARED) >= 20_000:
+            _SHARED.clear()
+        value = _SHARED[text] = json.loads(text)
+    return value
+
+
 def dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
@@ -284,7 +305,7 @@ class Templates:
     def get(self, page: Page, template: str, version: int | None = None) -> dict[str, Any] | None:
         """The definition of `version` (the latest when None)."""
         row = page.get(self.table, template if version is None else f"{template}|v{version}")
-        return None if row is None else json.loads(row["definition"])
+        return None if row is None else shared(row["definition"], None)  # callers only read it
 
 
 # ------------------------------------------------------------------ ReturnIndex

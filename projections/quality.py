@@ -60,7 +60,7 @@ from typing import Any
 
 from domain.returns import Return
 from projections import follow
-from projections.monitoring import Directory, ReturnIndex, Templates, dumps, loads, utc
+from projections.monitoring import Directory, ReturnIndex, Templates, dumps, loads, shared, utc
 from projections.tables import INTEGER, REAL, Column, Page, Table, TableReadModel, TableView
 
 PREFIX = "quality"
@@ -254,7 +254,7 @@ class QualityDashboards(TableReadModel):
             return
         areas = [("all", "all")]
         areas += [(level, received[level]) for level in ("icb", "directorate") if received[level]]
-        areas += [("framework", f) for f in loads(received["frameworks"], [])]
+        areas += [("framework", f) for f in shared(received["frameworks"], [])]
         bed_days = received["bed_days"] if metric["id"] in RATED else None
         for level, area in areas:
             key = f"{level}|{area}|{found['template']}|{metric['id']}|{found['period']}"

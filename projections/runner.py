@@ -40,7 +40,7 @@ import structlog
 from eventsourcing.postgres import PostgresDatastore
 from psycopg.sql import SQL, Identifier
 
-from audit.log import SqlStore
+from audit.log import Sql, SqlStore
 from projections import follow
 from projections.catalogue import READ_MODELS, read_model
 from projections.tables import TableReadModel
@@ -102,7 +102,12 @@ def rebuild(
         follow.live_view(ledger, model)  # the live tables exist before the swap
     total = ledger.recorder.max_notification_id() or 0
     with follow.scratch_store() as datastore:
-        scratch = [model(follow.scratch_view_in(datastore, model)) for model in chosen]
+        # Nothing reads the scratch tables but the handlers (by key) and the swap (whole), so
+        # their secondary indexes would only be upkeep: the live tables have them. And nothing
+        # else writes them, so the handlers read rows from memory (`remember_rows`).
+        scratch = [model(follow.scratch_view_in(datastore, model, secondary_indexes=False)) for model in chosen]
+        for projection in scratch:
+            projection.view.remember_rows()
         follow.catch_up_many(ledger, scratch, page_size=page_size, progress=progress)
         positions = {p.name: p.view.max_tracking_id(ledger.name) or 0 for p in scratch}
         _swap(ledger, datastore, chosen, positions)
@@ -113,29 +118,62 @@ def rebuild(
 
 def _swap(ledger: Any, scratch: Any, models: list[type[TableReadModel]], positions: dict[str, int]) -> None:
     store = SqlStore(ledger)
+    if store.sqlite:
+        _swap_sqlite(ledger, store, scratch, models, positions)
+        return
     with store.transaction(commit=True) as sql, scratch.transaction(commit=False) as source:
         for model in models:
             for table in model.tables:
-                columns = ("key", *table.names)
+                columns = ", ".join(("key", *table.names))
                 target = store.table(table.name)
                 sql.execute(f"DELETE FROM {target}")
                 rows = source.sqlite_cursor  # the scratch store is SQLite; read it a batch at a time
-                rows.execute(f"SELECT {', '.join(columns)} FROM {table.name}")
-                if store.sqlite:
-                    statement = f"INSERT INTO {target} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+                rows.execute(f"SELECT {columns} FROM {table.name}")
+                # COPY streams the rows: far faster than row-by-row inserts on PostgreSQL.
+                with sql.cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
                     while batch := rows.fetchmany(5000):
-                        sql.cursor.executemany(statement, [tuple(r) for r in batch])
-                else:
-                    # COPY streams the rows: far faster than row-by-row inserts on PostgreSQL.
-                    with sql.cursor.copy(f"COPY {target} ({', '.join(columns)}) FROM STDIN") as copy:
-                        while batch := rows.fetchmany(5000):
-                            for row in batch:
-                                copy.write_row(tuple(row))
-            tracking = store.table(follow.tracking_table(model))
-            sql.execute(f"DELETE FROM {tracking} WHERE application_name = ?", (ledger.name,))
-            sql.execute(
-                f"INSERT INTO {tracking} (application_name, notification_id) VALUES (?, ?)", (ledger.name, positions[model.name])
-            )
+                        for row in batch:
+                            copy.write_row(tuple(row))
+            _record_position(ledger, store, sql, model, positions)
+
+
+#: the name the scratch database is attached under, for the copy into the live tables
+_SCRATCH = "aqp_rebuilt"
+
+
+def _swap_sqlite(ledger: Any, store: SqlStore, scratch: Any, models: list[type[TableReadModel]], positions: dict[str, int]) -> None:
+    """The SQLite swap: the scratch database attached to a live connection, copied table to table.
+
+    `INSERT INTO live SELECT ... FROM scratch` runs inside SQLite, a few times faster than
+    fetching every row into Python and inserting it again. The scratch store is an in-memory
+    database with a shared cache (`follow.scratch_store`), so another connection of this
+    process can attach it by its URI; ATTACH is refused inside a transaction, so it comes
+    before the swap's transaction and DETACH after it, on the same pooled connection.
+    """
+    uri = scratch.pool.db_name
+    with store.datastore.get_connection(commit=True) as connection:
+        outside = connection.cursor()
+        outside.execute(f"ATTACH DATABASE ? AS {_SCRATCH}", (uri,))
+        try:
+            with connection.transaction(commit=True) as cursor:
+                sql = Sql(cursor, qmark=True)
+                for model in models:
+                    for table in model.tables:
+                        columns = ", ".join(("key", *table.names))
+                        sql.execute(f"DELETE FROM main.{table.name}")
+                        sql.execute(f"INSERT INTO main.{table.name} ({columns}) SELECT {columns} FROM {_SCRATCH}.{table.name}")
+                    _record_position(ledger, store, sql, model, positions, schema="main.")
+        finally:
+            outside.execute(f"DETACH DATABASE {_SCRATCH}")
+            outside.sqlite_cursor.close()
+
+
+def _record_position(
+    ledger: Any, store: SqlStore, sql: Sql, model: type[TableReadModel], positions: dict[str, int], *, schema: str = ""
+) -> None:
+    tracking = schema + store.table(follow.tracking_table(model))
+    sql.execute(f"DELETE FROM {tracking} WHERE application_name = ?", (ledger.name,))
+    sql.execute(f"INSERT INTO {tracking} (application_name, notification_id) VALUES (?, ?)", (ledger.name, positions[model.name]))
 
 
 class ProjectionFollower:

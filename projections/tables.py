@@ -10,6 +10,12 @@ writes rows through a `Page`. The page is a unit of work over ONE transaction of
 3. on leaving, every changed row is written in bulk (one upsert statement per table,
    executed for many rows) and the transaction commits.
 
+A row that is new and never changes afterwards (the event index's row for one event) can be
+given with `page.insert` instead: it goes straight to a plain INSERT, without the page's
+cache, the read that `put` implies, or the upsert's conflict check, which is most of the cost
+of a read model writing several such rows per event. (A second insert of the same key, in
+this page or a later one, is refused by the primary key, so a mistake shows.)
+
 So handlers are plain functions of (event, current rows), every page is all-or-nothing, a
 crash loses nothing (the position moves with the rows), and catching up writes each row
 once per page however many events touched it. `MemoryPage` runs the same handlers over
@@ -28,7 +34,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, ClassVar
+from operator import itemgetter
+from typing import Any, ClassVar, NamedTuple
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
@@ -78,6 +85,16 @@ class Table:
         # Pages make a row per event: copying this is cheaper than building it each time.
         return dict.fromkeys(("key", *self.names))
 
+    @cached_property
+    def values(self) -> Any:
+        """row dict (every column and `key`) -> its values in column order, as a tuple (in C, not a loop)."""
+        return itemgetter("key", *self.names)
+
+    @cached_property
+    def column_values(self) -> Any:
+        """row dict (every column, `key` or not) -> the columns' values in order, as a tuple."""
+        return itemgetter(*self.names) if len(self.names) > 1 else lambda row: (row[self.names[0]],)
+
     def blank(self, key: str) -> dict[str, Any]:
         row = self._empty.copy()
         row["key"] = key
@@ -89,10 +106,10 @@ class Table:
             unknown = set(row) - set(self._empty)
             raise KeyError(f"{self.name} has no column {', '.join(sorted(unknown))}")
 
-    def create_statements(self, qualified: str, *, postgres: bool) -> list[str]:
+    def create_statements(self, qualified: str, *, postgres: bool, indexes: bool = True) -> list[str]:
         columns = ", ".join(f"{c.name} {_SQL_TYPES[c.type]}" for c in self.columns)
         statements = [f"CREATE TABLE IF NOT EXISTS {qualified} (key TEXT PRIMARY KEY, {columns})"]
-        for index in self.indexes:
+        for index in self.indexes if indexes else ():
             name = f"{self.name}_{'_'.join(index)}_idx"
             # PostgreSQL index names live in the table's schema, so they are not qualified.
             statements.append(f"CREATE INDEX IF NOT EXISTS {name} ON {qualified} ({', '.join(index)})")
@@ -100,6 +117,15 @@ class Table:
 
 
 _DELETED = object()
+
+
+class Changes(NamedTuple):
+    """A table's rows written by a page: upserted (dicts), deleted (keys), inserted (value tuples)."""
+
+    table: Table
+    upserts: list[dict[str, Any]]
+    deletes: list[str]
+    inserts: list[tuple[Any, ...]]
 
 
 class Page:
@@ -110,9 +136,13 @@ class Page:
         self._fetch = fetch  # (table, key) -> row dict | None, read inside the page's transaction
         self._rows: dict[str, dict[str, Any]] = {name: {} for name in tables}
         self._dirty: dict[str, set[str]] = {name: set() for name in tables}
+        self._inserted: dict[str, list[tuple[Any, ...]]] = {name: [] for name in tables}
         #: the notification id of the event being applied (None where the caller has none to give,
         #: e.g. unit tests feeding events straight from aggregates)
         self.position: int | None = None
+        #: a read model's own notes for this page, e.g. rows to finish once its events are applied
+        #: (`TableReadModel.finish`); gone with the page
+        self.notes: dict[str, Any] = {}
 
     def get(self, table: str, key: str) -> dict[str, Any] | None:
         """The row as it stands (with this page's changes so far), or None. Don't mutate it: `put` it."""
@@ -125,12 +155,11 @@ class Page:
     def put(self, table: str, key: str, row: dict[str, Any]) -> None:
         """Replace the row (columns not given are null)."""
         spec = self.tables[table]
-        if row.keys() == spec._empty.keys():
-            full = dict(row)  # every column given (the usual case: a handler's changed copy of the row)
-        else:
+        # One merge over the blank row fills the columns not given and, by its length, tells
+        # whether any given was not a column (cheaper than comparing key sets on every put).
+        full = {**spec._empty, **row}
+        if len(full) != len(spec._empty):
             spec.check(row)
-            full = spec.blank(key)
-            full.update(row)
         full["key"] = key
         self._rows[table][key] = full
         self._dirty[table].add(key)
@@ -138,14 +167,14 @@ class Page:
     def update(self, table: str, key: str, **values: Any) -> dict[str, Any]:
         """Set some columns, creating the row (others null) if there is none; returns the row."""
         spec = self.tables[table]
-        spec.check(values)
         cached = self._rows[table]
         if key not in cached:
             cached[key] = self._fetch(spec, key) or _DELETED
         current = cached[key]
         # A new dict, never the cached one changed in place (what `update` returned before stays as it was).
-        row = spec.blank(key) if current is _DELETED else dict(current)
-        row.update(values)
+        row = {**(spec._empty if current is _DELETED else current), **values}
+        if len(row) != len(spec._empty):
+            spec.check(values)
         row["key"] = key
         cached[key] = row
         self._dirty[table].add(key)
@@ -155,14 +184,38 @@ class Page:
         self._rows[table][key] = _DELETED
         self._dirty[table].add(key)
 
-    def written(self) -> Iterator[tuple[Table, list[dict[str, Any]], list[str]]]:
-        """Each table's rows to upsert and keys to delete."""
+    def insert(self, table: str, key: str, row: dict[str, Any]) -> None:
+        """Add a row that does not exist yet and that no handler reads or changes afterwards.
+
+        Written with a plain INSERT, bypassing the page's cache: `get` does not see it, and
+        `put`, `update` or `delete` of the same key in the same page is a mistake. Columns not
+        given are null.
+        """
+        spec = self.tables[table]
+        if len(row) == len(spec.columns):
+            try:
+                # Every column, nothing else (as many keys as columns, and each column found).
+                self._inserted[table].append((key, *spec.column_values(row)))
+                return
+            except KeyError:
+                pass
+        spec.check(row)
+        self._inserted[table].append((key, *spec.column_values({**spec._empty, **row})))
+
+    def written(self) -> Iterator[Changes]:
+        """Each table's rows to upsert, keys to delete and rows to insert (in key order, then as inserted)."""
         for name, keys in self._dirty.items():
             rows = self._rows[name]
-            upserts = [rows[k] for k in sorted(keys) if rows[k] is not _DELETED]
-            deletes = [k for k in sorted(keys) if rows[k] is _DELETED]
-            if upserts or deletes:
-                yield self.tables[name], upserts, deletes
+            upserts, deletes = [], []
+            for k in sorted(keys):
+                row = rows[k]
+                if row is _DELETED:
+                    deletes.append(k)
+                else:
+                    upserts.append(row)
+            inserts = self._inserted[name]
+            if upserts or deletes or inserts:
+                yield Changes(self.tables[name], upserts, deletes, inserts)
 
 
 class MemoryPage(Page):
@@ -173,13 +226,20 @@ class MemoryPage(Page):
         super().__init__({t.name: t for t in tables}, lambda table, key: self.store[table.name].get(key))
 
     def commit(self) -> None:
-        for table, upserts, deletes in self.written():
+        for table, upserts, deletes, inserts in self.written():
+            stored = self.store[table.name]
             for key in deletes:
-                self.store[table.name].pop(key, None)
+                stored.pop(key, None)
             for row in upserts:
-                self.store[table.name][row["key"]] = dict(row)
+                stored[row["key"]] = dict(row)
+            for values in inserts:
+                if values[0] in stored:  # as the primary key refuses it in a database
+                    raise KeyError(f"{table.name} already has a row {values[0]!r}: insert is for new rows")
+                stored[values[0]] = dict(zip(("key", *table.names), values, strict=True))
         self._rows = {name: {} for name in self.tables}
         self._dirty = {name: set() for name in self.tables}
+        self._inserted = {name: [] for name in self.tables}
+        self.notes = {}
 
     def rows(self, table: str) -> list[dict[str, Any]]:
         spec = self.tables[table]
@@ -215,37 +275,99 @@ class TableView(ReadModelView):
         nulls = (" NULLS LAST" if direction else " NULLS FIRST") if self.postgres else ""
         return f"{column}{collate}{direction}{nulls}"
 
+    #: whether the tables get their secondary indexes (`Table.indexes`); the key is always indexed
+    secondary_indexes: bool = True
+
     def _table_statements(self) -> list[str]:
-        return [s for t in self.tables for s in t.create_statements(self.qualified(t.name), postgres=self.postgres)]
+        return [
+            s
+            for t in self.tables
+            for s in t.create_statements(self.qualified(t.name), postgres=self.postgres, indexes=self.secondary_indexes)
+        ]
+
+    #: at most this many rows are remembered (see `remember_rows`); beyond, rows are read from the database again
+    REMEMBER_AT_MOST = 1_000_000
+    _remembered: dict[str, dict[str, dict[str, Any]]] | None = None
+
+    def remember_rows(self) -> None:
+        """From now on keep every row this view writes in memory, and read rows from there.
+
+        For a view nobody else writes, whose tables are empty now: a rebuild's scratch view.
+        Then a row not remembered is a row that does not exist, so a page never asks the
+        database for a row (a rebuild asked it tens of thousands of times, half of them for
+        rows not there yet). Rows are remembered only once their page has committed, so a page
+        that fails leaves memory as it leaves the tables. Rows written with `Page.insert` are
+        not remembered (nobody reads them back). Past `REMEMBER_AT_MOST` rows the view forgets
+        them all and reads the database again, so a huge rebuild costs time, not memory.
+        """
+        with self.datastore.transaction(commit=False) as cursor:
+            for table in self.tables:
+                cursor.execute(f"SELECT 1 FROM {self.qualified(table.name)} LIMIT 1")
+                if cursor.fetchone() is not None:
+                    raise ValueError(f"{table.name} is not empty: only a view of empty tables can remember its rows")
+        self._remembered = {t.name: {} for t in self.tables}
 
     @contextmanager
     def page(self, tracking: Tracking) -> Iterator[Page]:
+        remembered = self._remembered
         with self.datastore.transaction(commit=True) as cursor:
             # The position first: if another process got there before us, nothing is written.
             self._insert_tracking(cursor, tracking)
 
             def fetch(table: Table, key: str) -> dict[str, Any] | None:
-                cursor.execute(self._sql(f"SELECT * FROM {self.qualified(table.name)} WHERE key = ?"), (key,))
+                cursor.execute(self._selects[table.name], (key,))
                 found = cursor.fetchone()
                 return None if found is None else {n: found[n] for n in ("key", *table.names)}
 
-            page = Page({t.name: t for t in self.tables}, fetch)
+            def recall(table: Table, key: str) -> dict[str, Any] | None:
+                return remembered[table.name].get(key)  # type: ignore[index]
+
+            page = Page({t.name: t for t in self.tables}, fetch if remembered is None else recall)
             yield page
-            for table, upserts, deletes in page.written():
+            written = list(page.written())
+            for table, upserts, deletes, inserts in written:
                 self._write(cursor, table, upserts, deletes)
+                if inserts:
+                    cursor.executemany(self._statements[table.name][2], inserts)
+        if remembered is not None:
+            self._remember(remembered, written)
+
+    def _remember(self, remembered: dict[str, dict[str, dict[str, Any]]], written: list[Changes]) -> None:
+        for table, upserts, deletes, _inserts in written:
+            rows = remembered[table.name]
+            for key in deletes:
+                rows.pop(key, None)
+            for row in upserts:
+                rows[row["key"]] = row  # the page's own copy, which nothing changes after the page
+        if sum(map(len, remembered.values())) > self.REMEMBER_AT_MOST:
+            self._remembered = None
+
+    @cached_property
+    def _selects(self) -> dict[str, str]:
+        return {t.name: self._sql(f"SELECT * FROM {self.qualified(t.name)} WHERE key = ?") for t in self.tables}
+
+    @cached_property
+    def _statements(self) -> dict[str, tuple[str, str, str]]:
+        """Per table: (delete, upsert, insert) statements, made once rather than per page."""
+        made = {}
+        for table in self.tables:
+            name = self.qualified(table.name)
+            columns = ("key", *table.names)
+            insert = f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+            assignments = ", ".join(f"{c} = excluded.{c}" for c in table.names)
+            made[table.name] = (
+                self._sql(f"DELETE FROM {name} WHERE key = ?"),
+                self._sql(f"{insert} ON CONFLICT (key) DO UPDATE SET {assignments}"),
+                self._sql(insert),
+            )
+        return made
 
     def _write(self, cursor: Any, table: Table, upserts: list[dict[str, Any]], deletes: list[str]) -> None:
-        name = self.qualified(table.name)
+        delete, upsert, _insert = self._statements[table.name]
         if deletes:
-            cursor.executemany(self._sql(f"DELETE FROM {name} WHERE key = ?"), [(k,) for k in deletes])
+            cursor.executemany(delete, [(k,) for k in deletes])
         if upserts:
-            columns = ("key", *table.names)
-            assignments = ", ".join(f"{c} = excluded.{c}" for c in table.names)
-            statement = (
-                f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)}) "
-                f"ON CONFLICT (key) DO UPDATE SET {assignments}"
-            )
-            cursor.executemany(self._sql(statement), [tuple(r[c] for c in columns) for r in upserts])
+            cursor.executemany(upsert, list(map(table.values, upserts)))
 
     def apply(self, changes: Sequence[Any], tracking: Tracking) -> None:  # pragma: no cover - pages instead
         raise NotImplementedError("table read models write through page()")
@@ -381,6 +503,12 @@ CONDITIONS = ("=", "!=", "<", "<=", ">", ">=", "is null", "not null", "in", "not
 class SQLiteTableView(SQLiteTrackingTable, TableView):
     postgres = False
 
+    def __init__(self, datastore: Any, *, secondary_indexes: bool = True, **kwargs: Any) -> None:
+        # A rebuild's scratch tables are only written, read by key and copied out whole, so
+        # they go without the indexes the live tables keep for serving (`runner.rebuild`).
+        self.secondary_indexes = secondary_indexes
+        super().__init__(datastore, **kwargs)
+
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(), *self._table_statements()]
 
@@ -420,6 +548,16 @@ class TableReadModel(ReadModel[TableView]):
             for event, position in zip(events, positions or [None] * len(events), strict=True):
                 page.position = position
                 self.apply(event, page)
+            self.finish(page)
+
+    def finish(self, page: Page) -> None:
+        """Called once a page's events are applied, before it is written (by default nothing).
+
+        For rows that follow from others by a rule (a percentage from counts): a read model may
+        note in `page.notes` which need it and work them out here, once per page, rather than
+        after every event that moves them. Only for rules whose result depends on nothing but
+        the rows as they end the page, so how the events fall into pages changes nothing.
+        """
 
     @abstractmethod
     def apply(self, event: Any, page: Page) -> None:
@@ -444,6 +582,7 @@ class Replayed:
             if isinstance(event, followed):
                 self.page.position = None if first_position is None else first_position + i
                 model.apply(event, self.page)
+        model.finish(self.page)
         self.page.commit()
         return self
 
