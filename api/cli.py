@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import signal
+import sqlite3
 import sys
 import time
 import threading
@@ -99,8 +100,10 @@ def _open_with_followers(url: str, create: bool) -> Ledger:
 
 
 def _is_creation_race(err: BaseException) -> bool:
-    # The library wraps psycopg's errors; the cause says which.
-    return isinstance(err.__cause__ or err, _CREATION_RACES)
+    # The library wraps the drivers' errors; the cause says which. SQLite answers a second
+    # writer creating tables at the same moment with "database is locked".
+    cause = err.__cause__ or err
+    return isinstance(cause, _CREATION_RACES) or (isinstance(cause, sqlite3.OperationalError) and "locked" in str(cause))
 
 
 def open_ledger(url: str) -> Ledger:

@@ -174,8 +174,15 @@ def catch_up_many(
     page_size: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    together: bool = False,
 ) -> dict[str, int]:
     """Bring several read models up to date in one pass over the log; the events each applied.
+
+    With `together`, the read models (which must share the ledger's database) write each page
+    in ONE transaction between them, rather than one each: what the follower after every
+    command wants, where a page is a command's few events and the commits are the cost. If any
+    of them finds its position moved by another process, that transaction is rolled back and
+    the page is written a read model at a time as below.
 
     Each notification is read and decoded once, then given to every read model that follows
     its topic and has not seen it. Each read model writes a page per transaction with its
@@ -210,6 +217,7 @@ def catch_up_many(
         decoded = [(n.id, n.topic, ledger.mapper.to_domain_event(n)) for n in notifications]
         if as_of is not None:
             decoded = [d for d in decoded if d[2].timestamp <= as_of]
+        work = []
         for projection in projections:
             seen = positions[projection.name]
             if seen >= end:
@@ -218,9 +226,17 @@ def catch_up_many(
             chosen = [(nid, e) for nid, topic, e in decoded if nid > seen and (not topics or topic in topics)]
             if not chosen and end < stop:
                 continue
-            events = [e for _, e in chosen]
+            work.append((projection, [e for _, e in chosen], [nid for nid, _ in chosen]))
+        tracking = Tracking(ledger.name, end)
+        if together and len(work) > 1 and _written_together(ledger, work, tracking):
+            for projection, events, _nids in work:
+                positions[projection.name] = end
+                applied[projection.name] += len(events)
+            work = []
+        for projection, events, nids in work:
+            seen = positions[projection.name]
             try:
-                projection.process_page(events, Tracking(ledger.name, end), [nid for nid, _ in chosen])
+                projection.process_page(events, tracking, nids)
             except IntegrityError:
                 moved = projection.view.max_tracking_id(ledger.name) or 0
                 if moved <= seen:
@@ -236,3 +252,16 @@ def catch_up_many(
         if should_stop is not None and should_stop():
             break
     return applied
+
+
+def _written_together(ledger: Any, work: list[tuple[Any, list[Any], list[int]]], tracking: Tracking) -> bool:
+    """Write every read model's page in one transaction; False (nothing written) if one was refused."""
+    datastore = ledger.recorder.datastore
+    try:
+        with datastore.transaction(commit=True) as cursor:
+            for projection, events, nids in work:
+                projection.process_page(events, tracking, nids, cursor=cursor)
+    except IntegrityError:
+        return False  # another process moved a position: each read model finds out on its own
+    return True
+

@@ -192,7 +192,8 @@ class ProjectionFollower:
         return follower
 
     def __call__(self, _recordings: Any = None) -> None:
-        follow.catch_up_many(self.ledger, self.projections)
+        # One transaction a page for all of them: after a command, the commits are the cost.
+        follow.catch_up_many(self.ledger, self.projections, together=True)
 
 
 # ------------------------------------------------------------------ running continuously

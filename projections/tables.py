@@ -134,6 +134,8 @@ class Page:
     def __init__(self, tables: dict[str, Table], fetch: Any) -> None:
         self.tables = tables
         self._fetch = fetch  # (table, key) -> row dict | None, read inside the page's transaction
+        #: what the page wrote, once written (a view that remembers its rows keeps them after the commit)
+        self.changes: list[Any] = []
         self._rows: dict[str, dict[str, Any]] = {name: {} for name in tables}
         self._dirty: dict[str, set[str]] = {name: set() for name in tables}
         self._inserted: dict[str, list[tuple[Any, ...]]] = {name: [] for name in tables}
@@ -308,29 +310,43 @@ class TableView(ReadModelView):
         self._remembered = {t.name: {} for t in self.tables}
 
     @contextmanager
-    def page(self, tracking: Tracking) -> Iterator[Page]:
+    def page(self, tracking: Tracking, cursor: Any = None) -> Iterator[Page]:
+        """A page in a transaction of its own, or, given `cursor`, inside the caller's (which
+        commits it: several read models writing one page together)."""
         remembered = self._remembered
+        if cursor is not None:
+            if remembered is not None:
+                raise ValueError("a view that remembers its rows writes its pages in transactions of its own")
+            with self._page_on(cursor, tracking, None) as page:
+                yield page
+            return
         with self.datastore.transaction(commit=True) as cursor:
-            # The position first: if another process got there before us, nothing is written.
-            self._insert_tracking(cursor, tracking)
-
-            def fetch(table: Table, key: str) -> dict[str, Any] | None:
-                cursor.execute(self._selects[table.name], (key,))
-                found = cursor.fetchone()
-                return None if found is None else {n: found[n] for n in ("key", *table.names)}
-
-            def recall(table: Table, key: str) -> dict[str, Any] | None:
-                return remembered[table.name].get(key)  # type: ignore[index]
-
-            page = Page({t.name: t for t in self.tables}, fetch if remembered is None else recall)
-            yield page
-            written = list(page.written())
-            for table, upserts, deletes, inserts in written:
-                self._write(cursor, table, upserts, deletes)
-                if inserts:
-                    cursor.executemany(self._statements[table.name][2], inserts)
+            with self._page_on(cursor, tracking, remembered) as page:
+                yield page
+            written = page.changes
         if remembered is not None:
             self._remember(remembered, written)
+
+    @contextmanager
+    def _page_on(self, cursor: Any, tracking: Tracking, remembered: Any) -> Iterator[Page]:
+        # The position first: if another process got there before us, nothing is written.
+        self._insert_tracking(cursor, tracking)
+
+        def fetch(table: Table, key: str) -> dict[str, Any] | None:
+            cursor.execute(self._selects[table.name], (key,))
+            found = cursor.fetchone()
+            return None if found is None else {n: found[n] for n in ("key", *table.names)}
+
+        def recall(table: Table, key: str) -> dict[str, Any] | None:
+            return remembered[table.name].get(key)  # type: ignore[index]
+
+        page = Page({t.name: t for t in self.tables}, fetch if remembered is None else recall)
+        yield page
+        page.changes = list(page.written())
+        for table, upserts, deletes, inserts in page.changes:
+            self._write(cursor, table, upserts, deletes)
+            if inserts:
+                cursor.executemany(self._statements[table.name][2], inserts)
 
     def _remember(self, remembered: dict[str, dict[str, dict[str, Any]]], written: list[Changes]) -> None:
         for table, upserts, deletes, _inserts in written:
@@ -543,8 +559,10 @@ class TableReadModel(ReadModel[TableView]):
     def table_names(cls) -> tuple[str, ...]:
         return tuple(t.name for t in cls.tables)
 
-    def process_page(self, events: Sequence[Any], tracking: Tracking, positions: Sequence[int] | None = None) -> None:
-        with self.view.page(tracking) as page:
+    def process_page(
+        self, events: Sequence[Any], tracking: Tracking, positions: Sequence[int] | None = None, *, cursor: Any = None
+    ) -> None:
+        with self.view.page(tracking, cursor) as page:
             for event, position in zip(events, positions or [None] * len(events), strict=True):
                 page.position = position
                 self.apply(event, page)

@@ -92,3 +92,30 @@ def test_waiting_for_a_position_the_read_model_has_not_reached_times_out_clearly
     assert runner.wait_for(ledger, "competitions", result.position, timeout=0) == 1
     with pytest.raises(KeyError, match="no read model called nosuch"):
         runner.wait_for(ledger, "nosuch", 1)
+
+
+def test_the_follower_writes_every_read_model_in_one_transaction_and_gives_way_to_another_process(ledger):
+    follower = runner.ProjectionFollower(ledger)
+    for i in range(3):
+        assert ledger.handle(open_competition(f"AQP-ONE-{i}"), LEAD, at=OPENED_AT).ok
+    # One command's page for all ten read models: one commit, so a failure in the last one
+    # leaves the first ones unwritten too.
+    last = follower.projections[-1]
+    process_page = last.process_page
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("the last read model failed")
+
+    last.process_page = fail  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        follower()
+    assert all(s.position == 0 for s in runner.status(ledger))
+    last.process_page = process_page  # type: ignore[method-assign]
+
+    # Another process has already brought the competition list to the end: the shared
+    # transaction is refused whole, and each read model then goes on from its own position.
+    other = READ_MODELS["competitions"](follow.live_view(ledger, READ_MODELS["competitions"]))
+    assert follow.catch_up(ledger, other) == 3
+    follower()
+    assert all(s.lag == 0 for s in runner.status(ledger))
+    assert live_state(ledger) == rebuilt_state(ledger)
