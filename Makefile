@@ -18,7 +18,7 @@ run: $(INSTALLED)
 	$(BIN)/aqp run
 
 test: $(INSTALLED)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/append.py

@@ -24,7 +24,6 @@ configure_logging(fmt="json", level="warning")
 
 PG_URL = os.environ.get("AQP_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
-_pg_skips: list[str] = []
 #: store -> kind of tampering -> trials run (reported at the end of the run)
 TAMPER_TRIALS: defaultdict[str, Counter] = defaultdict(Counter)
 
@@ -55,7 +54,6 @@ def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
     if problem:
         if IN_CI:
             pytest.fail(f"{problem} (CI=true: PostgreSQL tests must run)")
-        _pg_skips.append(request.node.nodeid)
         pytest.skip(problem)
     schema = f"t_{uuid.uuid4().hex[:16]}"
     with psycopg.connect(PG_URL, autocommit=True) as conn:
@@ -82,13 +80,38 @@ def ledger(database_url: str) -> Iterator[Ledger]:
         app.close()
 
 
+#: what the summary reports, gathered from every test's report (in the one process that
+#: prints it, whether the tests ran there or in pytest-xdist workers)
+_TAMPER_SEEN: defaultdict[str, Counter] = defaultdict(Counter)
+_PG_SKIPPED: list[str] = []
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):  # noqa: ARG001
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and TAMPER_TRIALS:
+        # Carried by the report, so a worker's trials reach the summary.
+        report.user_properties.append(("tamper_trials", {store: dict(kinds) for store, kinds in TAMPER_TRIALS.items()}))
+        TAMPER_TRIALS.clear()
+
+
+def pytest_runtest_logreport(report) -> None:
+    for name, value in report.user_properties:
+        if name == "tamper_trials":
+            for store, kinds in value.items():
+                _TAMPER_SEEN[store].update(kinds)
+    if report.skipped and "PostgreSQL at" in str(report.longrepr):
+        _PG_SKIPPED.append(report.nodeid)
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ARG001
-    for store, kinds in sorted(TAMPER_TRIALS.items()):
+    for store, kinds in sorted(_TAMPER_SEEN.items()):
         counts = ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items()))
         terminalreporter.write_line(f"tamper trials on {store} (every one detected): {counts}")
-    if _pg_skips:
+    if _PG_SKIPPED:
         terminalreporter.write_line(
-            f"!!! {len(_pg_skips)} PostgreSQL test(s) SKIPPED: {postgres_unavailable()} "
+            f"!!! {len(_PG_SKIPPED)} PostgreSQL test(s) SKIPPED: {postgres_unavailable()} "
             "- set AQP_TEST_DATABASE_URL or start PostgreSQL; CI=true makes this a failure !!!",
             red=True,
             bold=True,
