@@ -226,17 +226,16 @@ def catch_up_many(
             chosen = [(nid, e) for nid, topic, e in decoded if nid > seen and (not topics or topic in topics)]
             if not chosen and end < stop:
                 continue
-            work.append((projection, [e for _, e in chosen], [nid for nid, _ in chosen]))
+            work.append((projection, seen, [e for _, e in chosen], [nid for nid, _ in chosen]))
         tracking = Tracking(ledger.name, end)
         if together and len(work) > 1 and _written_together(ledger, work, tracking):
-            for projection, events, _nids in work:
+            for projection, _seen, events, _nids in work:
                 positions[projection.name] = end
                 applied[projection.name] += len(events)
             work = []
-        for projection, events, nids in work:
-            seen = positions[projection.name]
+        for projection, seen, events, nids in work:
             try:
-                projection.process_page(events, tracking, nids)
+                projection.process_page(events, tracking, nids, start=seen)
             except IntegrityError:
                 moved = projection.view.max_tracking_id(ledger.name) or 0
                 if moved <= seen:
@@ -254,13 +253,13 @@ def catch_up_many(
     return applied
 
 
-def _written_together(ledger: Any, work: list[tuple[Any, list[Any], list[int]]], tracking: Tracking) -> bool:
+def _written_together(ledger: Any, work: list[tuple[Any, int, list[Any], list[int]]], tracking: Tracking) -> bool:
     """Write every read model's page in one transaction; False (nothing written) if one was refused."""
     datastore = ledger.recorder.datastore
     try:
         with datastore.transaction(commit=True) as cursor:
-            for projection, events, nids in work:
-                projection.process_page(events, tracking, nids, cursor=cursor)
+            for projection, seen, events, nids in work:
+                projection.process_page(events, tracking, nids, cursor=cursor, start=seen)
     except IntegrityError:
         return False  # another process moved a position: each read model finds out on its own
     return True

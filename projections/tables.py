@@ -37,7 +37,7 @@ from functools import cached_property
 from operator import itemgetter
 from typing import Any, ClassVar, NamedTuple
 
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.utils import get_topic
 from psycopg.sql import SQL
@@ -310,27 +310,35 @@ class TableView(ReadModelView):
         self._remembered = {t.name: {} for t in self.tables}
 
     @contextmanager
-    def page(self, tracking: Tracking, cursor: Any = None) -> Iterator[Page]:
+    def page(self, tracking: Tracking, cursor: Any = None, *, start: int | None = None) -> Iterator[Page]:
         """A page in a transaction of its own, or, given `cursor`, inside the caller's (which
-        commits it: several read models writing one page together)."""
+        commits it: several read models writing one page together).
+
+        With `start` (the position the page's events follow), the position moves only if it
+        still stands at `start`: a compare-and-set, so two followers racing over overlapping
+        pages cannot both apply the events between (without it, a page reaching further than
+        another process's would still be accepted, and apply the overlap twice)."""
         remembered = self._remembered
         if cursor is not None:
             if remembered is not None:
                 raise ValueError("a view that remembers its rows writes its pages in transactions of its own")
-            with self._page_on(cursor, tracking, None) as page:
+            with self._page_on(cursor, tracking, None, start) as page:
                 yield page
             return
         with self.datastore.transaction(commit=True) as cursor:
-            with self._page_on(cursor, tracking, remembered) as page:
+            with self._page_on(cursor, tracking, remembered, start) as page:
                 yield page
             written = page.changes
         if remembered is not None:
             self._remember(remembered, written)
 
     @contextmanager
-    def _page_on(self, cursor: Any, tracking: Tracking, remembered: Any) -> Iterator[Page]:
+    def _page_on(self, cursor: Any, tracking: Tracking, remembered: Any, start: int | None) -> Iterator[Page]:
         # The position first: if another process got there before us, nothing is written.
-        self._insert_tracking(cursor, tracking)
+        if start is None:
+            self._insert_tracking(cursor, tracking)
+        else:
+            self._advance(cursor, tracking, start)
 
         def fetch(table: Table, key: str) -> dict[str, Any] | None:
             cursor.execute(self._selects[table.name], (key,))
@@ -347,6 +355,23 @@ class TableView(ReadModelView):
             self._write(cursor, table, upserts, deletes)
             if inserts:
                 cursor.executemany(self._statements[table.name][2], inserts)
+
+    def _advance(self, cursor: Any, tracking: Tracking, start: int) -> None:
+        """Move the position from `start` to the page's end, or refuse (IntegrityError) if it has moved."""
+        table = self.qualified(self.tracking_table_name)
+        cursor.execute(
+            self._sql(
+                f"INSERT INTO {table} (application_name, notification_id) VALUES (?, ?) "
+                "ON CONFLICT (application_name) DO UPDATE SET notification_id = excluded.notification_id "
+                f"WHERE {table}.notification_id = ? RETURNING notification_id"
+            ),
+            (tracking.application_name, tracking.notification_id, start),
+        )
+        if cursor.fetchone() is None:
+            raise IntegrityError(
+                f"{self.tracking_table_name}: the position is no longer {start} (another process moved it); "
+                f"page to {tracking.notification_id} refused"
+            )
 
     def _remember(self, remembered: dict[str, dict[str, dict[str, Any]]], written: list[Changes]) -> None:
         for table, upserts, deletes, _inserts in written:
@@ -560,9 +585,15 @@ class TableReadModel(ReadModel[TableView]):
         return tuple(t.name for t in cls.tables)
 
     def process_page(
-        self, events: Sequence[Any], tracking: Tracking, positions: Sequence[int] | None = None, *, cursor: Any = None
+        self,
+        events: Sequence[Any],
+        tracking: Tracking,
+        positions: Sequence[int] | None = None,
+        *,
+        cursor: Any = None,
+        start: int | None = None,
     ) -> None:
-        with self.view.page(tracking, cursor) as page:
+        with self.view.page(tracking, cursor, start=start) as page:
             for event, position in zip(events, positions or [None] * len(events), strict=True):
                 page.position = position
                 self.apply(event, page)

@@ -59,3 +59,23 @@ def test_filters_pages_counts_and_hidden_columns(ledger):
     assert [r["n"] for r in view.select(where={"label": "b"}, order_by=("n",))] == [2, 3]
     assert [r["label"] for r in view.select(limit=2, offset=1)] == ["B", "a"]
     assert all(set(r) == {"label", "n"} for r in view.rows())  # the hidden column is not shown
+
+
+def test_a_page_moves_the_position_only_from_where_it_started(ledger):
+    """Two followers over overlapping pages: the second to commit is refused whole, even when
+    its page reaches further than the first's (else it would apply the overlap again)."""
+    import pytest
+    from eventsourcing.persistence import IntegrityError
+
+    view = filled(ledger)  # position 1
+    with view.page(Tracking(ledger.name, 7), start=1) as page:  # one follower: (1, 7]
+        page.put(SAMPLES.name, "k6", {"label": "c", "n": 6})
+    with pytest.raises(IntegrityError):
+        with view.page(Tracking(ledger.name, 9), start=1) as page:  # the other, started at 1 too: (1, 9]
+            page.put(SAMPLES.name, "k6", {"label": "c", "n": 60})
+            page.put(SAMPLES.name, "k7", {"label": "d", "n": 7})
+    assert view.max_tracking_id(ledger.name) == 7
+    assert [(r["label"], r["n"]) for r in view.select(where={"label": ("in", ["c", "d"])})] == [("c", 6)]
+    with view.page(Tracking(ledger.name, 9), start=7) as page:  # from where it now stands: accepted
+        page.put(SAMPLES.name, "k7", {"label": "d", "n": 7})
+    assert view.max_tracking_id(ledger.name) == 9
