@@ -8,6 +8,7 @@ serves scenario files, the CLI and the HTTP API.
 
 from __future__ import annotations
 
+
 import uuid
 from collections.abc import Callable
 from functools import cached_property
@@ -160,7 +161,15 @@ class Ledger(Application):
             role=actor.role,
         )
         try:
-            return self._decide_and_save(command, actor, ctx, record_with_events)
+            result = self._decide_and_save(command, actor, ctx, record_with_events)
+            if at is None and result.error is not None and result.error.code == "time_before_last_change":
+                # On the ledger's own clock this is a race, not a mistake: another process
+                # recorded a change to the same record after this command took the time but
+                # before it loaded the record. Taken again, the time is past that change.
+                log.info("command_clock_retaken")
+                ctx = msgspec.structs.replace(ctx, at=max(datetime.now(timezone.utc), ctx.at))
+                result = self._decide_and_save(command, actor, ctx, record_with_events)
+            return result
         finally:
             structlog.contextvars.reset_contextvars(**tokens)
 

@@ -177,3 +177,32 @@ def test_the_dispatcher_reports_a_concurrent_change_as_a_conflict_and_records_no
     finally:
         ledger.close()
         other.close()
+
+
+def test_a_command_on_the_ledgers_clock_that_lost_a_race_takes_the_time_again(ledger, monkeypatch):
+    """Another process changed the record after this command took the time but before it
+    loaded the record: on the ledger's own clock the command takes the time again, once."""
+    from datetime import datetime as real_datetime, timedelta
+
+    import domain.application as application
+    from benchmarks.workload import LEAD, OPENED_AT, open_competition
+    from domain import commands as c
+
+    assert ledger.handle(open_competition("RACE-CLOCK"), LEAD, at=OPENED_AT).ok
+    raced_at = OPENED_AT + timedelta(hours=1)  # the other process's change
+    document = {"competition": "RACE-CLOCK", "title": "Specification", "sha256": "a" * 64, "size_bytes": 10}
+    assert ledger.handle(c.PublishDocument(document="D1", **document), LEAD, at=raced_at).ok
+    times = iter([raced_at - timedelta(milliseconds=5), raced_at + timedelta(milliseconds=5)])
+
+    class Clock(real_datetime):
+        @classmethod
+        def now(cls, tz=None):  # noqa: ARG003 - the ledger asks for UTC
+            return next(times)
+
+    monkeypatch.setattr(application, "datetime", Clock)
+    result = ledger.handle(c.PublishDocument(document="D2", **document), LEAD)
+    assert result.ok, result.error
+    assert ledger.competition("RACE-CLOCK").modified_on == raced_at + timedelta(milliseconds=5)
+    # A time the caller chose is the caller's: it is refused, not retaken.
+    refused = ledger.handle(c.PublishDocument(document="D3", **document), LEAD, at=raced_at - timedelta(seconds=1))
+    assert not refused.ok and refused.error.code == "time_before_last_change"
