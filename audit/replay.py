@@ -170,11 +170,11 @@ def rows_as_json(rows: list[dict[str, Any]], *, projection: str, as_of: datetime
     return msgspec.json.format(msgspec.json.encode(document), indent=2).decode() + "\n"
 
 
-def rows_as_csv(rows: list[dict[str, Any]], columns: tuple[str, ...] | None = None) -> str:
-    """CSV with a header line; null is an empty field."""
+def rows_as_csv(rows: list[dict[str, Any]], columns: tuple[str, ...] | None = None, *, lineterminator: str = "\n") -> str:
+    """CSV with a header line; null is an empty field; columns not named are left out."""
     names = list(columns or (rows[0].keys() if rows else ()))
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=names, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=names, lineterminator=lineterminator, extrasaction="ignore")
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()

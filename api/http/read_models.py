@@ -13,9 +13,9 @@ table. Who may use each route is `access.ROUTE_ROLES`; within it:
   is shown only to `CONCERN_READERS` (commissioners, contract managers, auditors, admins):
   for everybody else it is null and sorting on it keeps the natural order;
 - tenders are sealed to everyone, auditors included, until their competition's tenders are
-  opened: the event index holds those events back until the opening
-  (`projections/event_index.py`), and its routes also exclude them, in case a row ever gets
-  there another way.
+  opened: the event index itself holds those events back until the opening
+  (`projections/event_index.py`), so its routes need no condition of their own (which
+  would read the competition list on every request).
 
 **The CMS list on the day asked.** The read model has no clock, so what depends on the day is
 decided here, with today's date in England (or the day of `as_of`):
@@ -41,10 +41,8 @@ from typing import Any
 from api.http.tables import Conditions, Param, Table, row_struct, table_route
 from api.tokens import Principal
 from domain.providers import BED_TYPES, CONCERN_READERS
-from domain.procurement import Competition
 from projections import cms, compliance, event_index, exceptions, placements, quality, rag
 from projections.cms import CmsList
-from projections.competitions import CompetitionList
 from projections.compliance import ReturnCompliance
 from projections.event_index import EventIndex
 from projections.exceptions import ExceptionReports
@@ -76,22 +74,6 @@ def provider_scopes(service: Any, principal: Principal) -> Conditions | None:
     if principal.role != "provider":
         return None
     return Conditions({"scope": ("in", ["home", "provider"]), "scope_id": ("in", own_locations(service, principal))})
-
-
-def unopened_competitions(service: Any) -> list[str]:
-    return [r["reference"] for r in service.view(CompetitionList).rows() if r["tenders"] is None]
-
-
-SEALED_EVENTS = [Competition.TenderSubmitted.__name__, Competition.TenderWithdrawn.__name__]
-
-
-def sealed_tenders_hidden(service: Any, principal: Principal) -> Conditions | None:  # noqa: ARG001 - everyone alike
-    """Who tendered, before the opening, is nobody's to see (as `domain.event_view` seals the feed)."""
-    return Conditions(any_of=((
-        {"kind": ("!=", "competition")},
-        {"event": ("not in", SEALED_EVENTS)},
-        {"reference": ("not in", unopened_competitions(service))},
-    ),))
 
 
 def equal(column: str) -> Any:
@@ -325,7 +307,6 @@ EVENTS_INDEX = Table(
     table=event_index.EVENTS.name,
     in_sql=True,
     filters=("actor", "actor_org", "actor_role", "kind", "reference", "event", "command", "correlation_id", "causation_id"),
-    sql_scope=sealed_tenders_hidden,
     as_of=INDEX_AS_OF,
 )
 EVENT_SUBJECTS = Table(
@@ -334,7 +315,6 @@ EVENT_SUBJECTS = Table(
     table=event_index.SUBJECTS.name,
     in_sql=True,
     filters=("subject", "subject_kind", "relation", "kind", "reference", "event"),
-    sql_scope=sealed_tenders_hidden,
     as_of=INDEX_AS_OF,
 )
 

@@ -43,9 +43,7 @@ rows with that column at or before the time); None refuses as_of (422 `as_of_not
 
 from __future__ import annotations
 
-import csv
 import inspect
-import io
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -63,6 +61,7 @@ from api.http.access import ROUTE_ROLES
 from api.http.auth import principal_of, requires_role
 from api.http.problems import AUTHENTICATED, FieldProblem, ProblemError, problems
 from api.tokens import Principal
+from audit.replay import rows_as_csv
 from projections import follow
 from projections.tables import INTEGER, REAL
 
@@ -249,12 +248,8 @@ def _typed(value: str, kind: str | None) -> Any:
 
 
 def as_csv(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow(["" if row[c] is None else row[c] for c in columns])
-    return out.getvalue()
+    # HTTP's text/csv ends lines with CRLF (RFC 4180); the CLI writes plain newlines.
+    return rows_as_csv(rows, columns, lineterminator="\r\n")
 
 
 def wants_csv(request: Request[Any, Any, Any]) -> bool:
