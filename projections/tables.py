@@ -109,11 +109,15 @@ class Table:
     def create_statements(self, qualified: str, *, postgres: bool, indexes: bool = True) -> list[str]:
         columns = ", ".join(f"{c.name} {_SQL_TYPES[c.type]}" for c in self.columns)
         statements = [f"CREATE TABLE IF NOT EXISTS {qualified} (key TEXT PRIMARY KEY, {columns})"]
-        for index in self.indexes if indexes else ():
-            name = f"{self.name}_{'_'.join(index)}_idx"
-            # PostgreSQL index names live in the table's schema, so they are not qualified.
-            statements.append(f"CREATE INDEX IF NOT EXISTS {name} ON {qualified} ({', '.join(index)})")
-        return statements
+        return statements + (self.index_statements(qualified) if indexes else [])
+
+    def index_statements(self, qualified: str) -> list[str]:
+        """The secondary indexes (named after the table; PostgreSQL index names live in the
+        table's schema, so they are not qualified)."""
+        return [
+            f"CREATE INDEX IF NOT EXISTS {self.name}_{'_'.join(index)}_idx ON {qualified} ({', '.join(index)})"
+            for index in self.indexes
+        ]
 
 
 _DELETED = object()
@@ -134,8 +138,6 @@ class Page:
     def __init__(self, tables: dict[str, Table], fetch: Any) -> None:
         self.tables = tables
         self._fetch = fetch  # (table, key) -> row dict | None, read inside the page's transaction
-        #: what the page wrote, once written (a view that remembers its rows keeps them after the commit)
-        self.changes: list[Any] = []
         self._rows: dict[str, dict[str, Any]] = {name: {} for name in tables}
         self._dirty: dict[str, set[str]] = {name: set() for name in tables}
         self._inserted: dict[str, list[tuple[Any, ...]]] = {name: [] for name in tables}
@@ -254,6 +256,31 @@ def _sortable(value: Any) -> tuple[int, Any]:
     return (0, "") if value is None else (1, value)
 
 
+class InMemory:
+    """A build's rows held in memory (`TableView.build_in_memory`): rows by key, rows inserted, position."""
+
+    def __init__(self, tables: Iterable[Table]) -> None:
+        names = [t.name for t in tables]
+        self.rows: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in names}
+        self.inserted: dict[str, list[tuple[Any, ...]]] = {name: [] for name in names}
+        self.position = 0
+
+    def keep(self, written: Iterable[Changes], position: int) -> None:
+        """A page's changes, applied once the page's events all have been (a failed page keeps nothing)."""
+        for table, upserts, deletes, inserts in written:
+            rows = self.rows[table.name]
+            for key in deletes:
+                rows.pop(key, None)
+            for row in upserts:
+                rows[row["key"]] = row  # the page's own copy, which nothing changes after the page
+            self.inserted[table.name] += inserts
+        self.position = position
+
+    @property
+    def count(self) -> int:
+        return sum(map(len, self.rows.values())) + sum(map(len, self.inserted.values()))
+
+
 class TableView(ReadModelView):
     """A table read model's storage on one store; subclasses are made per read model."""
 
@@ -287,27 +314,51 @@ class TableView(ReadModelView):
             for s in t.create_statements(self.qualified(t.name), postgres=self.postgres, indexes=self.secondary_indexes)
         ]
 
-    #: at most this many rows are remembered (see `remember_rows`); beyond, rows are read from the database again
-    REMEMBER_AT_MOST = 1_000_000
-    _remembered: dict[str, dict[str, dict[str, Any]]] | None = None
+    #: at most this many rows are held by a build in memory (see `build_in_memory`); beyond,
+    #: they go to the view's tables and the build goes on there
+    IN_MEMORY_AT_MOST = 1_000_000
+    _memory: InMemory | None = None
 
-    def remember_rows(self) -> None:
-        """From now on keep every row this view writes in memory, and read rows from there.
+    def build_in_memory(self) -> None:
+        """From now on, pages change rows held in memory, not the tables: a rebuild's build.
 
-        For a view nobody else writes, whose tables are empty now: a rebuild's scratch view.
-        Then a row not remembered is a row that does not exist, so a page never asks the
-        database for a row (a rebuild asked it tens of thousands of times, half of them for
-        rows not there yet). Rows are remembered only once their page has committed, so a page
-        that fails leaves memory as it leaves the tables. Rows written with `Page.insert` are
-        not remembered (nobody reads them back). Past `REMEMBER_AT_MOST` rows the view forgets
-        them all and reads the database again, so a huge rebuild costs time, not memory.
+        For a view nobody else reads or writes, whose tables are empty now (a rebuild's scratch
+        view). A page then reads rows from memory and writes nothing to the database: no
+        transaction, no statements, no commit per page, which were most of a rebuild's cost
+        beside the handlers themselves. Its position moves in memory with the rows, under the
+        same compare-and-set as in a table, and a page that fails changes nothing. The rows
+        go to the live tables at once when the rebuild swaps them in (`final_rows`). Past
+        `IN_MEMORY_AT_MOST` rows they are written to the view's own tables (one transaction,
+        with the position) and the build carries on there, so a huge rebuild costs time, not
+        memory.
         """
         with self.datastore.transaction(commit=False) as cursor:
             for table in self.tables:
                 cursor.execute(f"SELECT 1 FROM {self.qualified(table.name)} LIMIT 1")
                 if cursor.fetchone() is not None:
-                    raise ValueError(f"{table.name} is not empty: only a view of empty tables can remember its rows")
-        self._remembered = {t.name: {} for t in self.tables}
+                    raise ValueError(f"{table.name} is not empty: only a view of empty tables can be built in memory")
+        self._memory = InMemory(self.tables)
+
+    @property
+    def in_memory(self) -> bool:
+        return self._memory is not None
+
+    def final_rows(self, table: Table) -> Iterator[tuple[Any, ...]]:
+        """Every row of `table` as (key, *columns) tuples in key order: what a swap copies out."""
+        memory = self._memory
+        if memory is not None:
+            # Keys are unique, so the tuples sort by their keys alone (in code point order,
+            # which is byte order in UTF-8, as the tables order text).
+            yield from sorted([*map(table.values, memory.rows[table.name].values()), *memory.inserted[table.name]])
+            return
+        with self.datastore.transaction(commit=False) as cursor:
+            columns = ", ".join(("key", *table.names))
+            # The library's SQLite cursor does not fetch in batches; the one it wraps does.
+            rows = getattr(cursor, "sqlite_cursor", cursor)
+            rows.execute(f"SELECT {columns} FROM {self.qualified(table.name)} ORDER BY key")
+            while batch := rows.fetchmany(5000):
+                for row in batch:
+                    yield tuple(row)
 
     @contextmanager
     def page(self, tracking: Tracking, cursor: Any = None, *, start: int | None = None) -> Iterator[Page]:
@@ -318,22 +369,41 @@ class TableView(ReadModelView):
         still stands at `start`: a compare-and-set, so two followers racing over overlapping
         pages cannot both apply the events between (without it, a page reaching further than
         another process's would still be accepted, and apply the overlap twice)."""
-        remembered = self._remembered
+        memory = self._memory
+        if memory is not None:
+            if cursor is not None:
+                raise ValueError("a view built in memory writes nothing in another's transaction")
+            if start is not None and start != memory.position:
+                raise IntegrityError(f"{self.tracking_table_name}: the position is {memory.position}, not {start}")
+            rows = memory.rows
+            page = Page({t.name: t for t in self.tables}, lambda table, key: rows[table.name].get(key))
+            yield page
+            memory.keep(page.written(), tracking.notification_id)
+            if memory.count > self.IN_MEMORY_AT_MOST:
+                self._spill(tracking)
+            return
         if cursor is not None:
-            if remembered is not None:
-                raise ValueError("a view that remembers its rows writes its pages in transactions of its own")
-            with self._page_on(cursor, tracking, None, start) as page:
+            with self._page_on(cursor, tracking, start) as page:
                 yield page
             return
-        with self.datastore.transaction(commit=True) as cursor:
-            with self._page_on(cursor, tracking, remembered, start) as page:
+        with self.datastore.transaction(commit=True) as own:
+            with self._page_on(own, tracking, start) as page:
                 yield page
-            written = page.changes
-        if remembered is not None:
-            self._remember(remembered, written)
+
+    def _spill(self, tracking: Tracking) -> None:
+        """Write the rows held in memory to the tables, with the position, and build there from now on."""
+        memory = self._memory
+        assert memory is not None
+        with self.datastore.transaction(commit=True) as cursor:
+            self._insert_tracking(cursor, tracking)
+            for table in self.tables:
+                rows = list(self.final_rows(table))
+                if rows:
+                    cursor.executemany(self._statements[table.name][2], rows)
+        self._memory = None
 
     @contextmanager
-    def _page_on(self, cursor: Any, tracking: Tracking, remembered: Any, start: int | None) -> Iterator[Page]:
+    def _page_on(self, cursor: Any, tracking: Tracking, start: int | None) -> Iterator[Page]:
         # The position first: if another process got there before us, nothing is written.
         if start is None:
             self._insert_tracking(cursor, tracking)
@@ -345,13 +415,9 @@ class TableView(ReadModelView):
             found = cursor.fetchone()
             return None if found is None else {n: found[n] for n in ("key", *table.names)}
 
-        def recall(table: Table, key: str) -> dict[str, Any] | None:
-            return remembered[table.name].get(key)  # type: ignore[index]
-
-        page = Page({t.name: t for t in self.tables}, fetch if remembered is None else recall)
+        page = Page({t.name: t for t in self.tables}, fetch)
         yield page
-        page.changes = list(page.written())
-        for table, upserts, deletes, inserts in page.changes:
+        for table, upserts, deletes, inserts in page.written():
             self._write(cursor, table, upserts, deletes)
             if inserts:
                 cursor.executemany(self._statements[table.name][2], inserts)
@@ -372,16 +438,6 @@ class TableView(ReadModelView):
                 f"{self.tracking_table_name}: the position is no longer {start} (another process moved it); "
                 f"page to {tracking.notification_id} refused"
             )
-
-    def _remember(self, remembered: dict[str, dict[str, dict[str, Any]]], written: list[Changes]) -> None:
-        for table, upserts, deletes, _inserts in written:
-            rows = remembered[table.name]
-            for key in deletes:
-                rows.pop(key, None)
-            for row in upserts:
-                rows[row["key"]] = row  # the page's own copy, which nothing changes after the page
-        if sum(map(len, remembered.values())) > self.REMEMBER_AT_MOST:
-            self._remembered = None
 
     @cached_property
     def _selects(self) -> dict[str, str]:
@@ -541,7 +597,18 @@ class TableView(ReadModelView):
 CONDITIONS = ("=", "!=", "<", "<=", ">", ">=", "is null", "not null", "in", "not in", "contains")
 
 
-class SQLiteTableView(SQLiteTrackingTable, TableView):
+class _PositionInMemory:
+    """A view built in memory has its position there (before the library's tracking table in the MRO)."""
+
+    _memory: InMemory | None
+
+    def max_tracking_id(self, application_name: str) -> int | None:
+        if self._memory is not None:
+            return self._memory.position or None
+        return super().max_tracking_id(application_name)  # type: ignore[misc]
+
+
+class SQLiteTableView(_PositionInMemory, SQLiteTrackingTable, TableView):
     postgres = False
 
     def __init__(self, datastore: Any, *, secondary_indexes: bool = True, **kwargs: Any) -> None:
@@ -554,7 +621,7 @@ class SQLiteTableView(SQLiteTrackingTable, TableView):
         return [*super().construct_create_table_statements(), *self._table_statements()]
 
 
-class PostgresTableView(PostgresTrackingRecorder, TableView):
+class PostgresTableView(_PositionInMemory, PostgresTrackingRecorder, TableView):
     postgres = True
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
