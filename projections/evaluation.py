@@ -99,6 +99,7 @@ import json
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+from uuid import UUID
 
 from domain.metadata import LedgerAggregate
 from domain.procurement import COMPLIANCE_CHECKS, Competition
@@ -285,8 +286,20 @@ DECISION_COLUMNS = ("decided_at", "passed", "decided_weighted_score", "rank", "r
 CENT = Decimal("0.01")
 
 
+#: the last time `_utc` was given and its text (one tuple, replaced whole, so threads see a
+#: matching pair): an event's handler asks for its own time again
+_LAST_UTC: tuple[Any, str] = (None, "")
+
+
 def _utc(value: datetime) -> str:
-    return value.astimezone(timezone.utc).isoformat()
+    global _LAST_UTC
+    last = _LAST_UTC
+    if value is last[0]:  # the very same (immutable) datetime, held here, so never another one at its address
+        return last[1]
+    # Already in UTC (as the ledger stamps events), astimezone would give the same datetime back.
+    text = value.isoformat() if value.tzinfo is timezone.utc else value.astimezone(timezone.utc).isoformat()
+    _LAST_UTC = (value, text)
+    return text
 
 
 def _yes(flag: bool) -> str:
@@ -327,6 +340,21 @@ def _parsed(text: str) -> Any:
     return value
 
 
+#: a competition's id as text, by the id's integer (see `_round_key`)
+_ROUND_KEYS: dict[int, str] = {}
+
+
+def _round_key(originator_id: UUID) -> str:
+    """str(originator_id), remembered by the id's integer: formatting a UUID costs more than a lookup. Bounded."""
+    number = originator_id.int
+    text = _ROUND_KEYS.get(number)
+    if text is None:
+        if len(_ROUND_KEYS) >= 20_000:
+            _ROUND_KEYS.clear()
+        text = _ROUND_KEYS[number] = str(originator_id)
+    return text
+
+
 def _meta(event: Any) -> dict[str, Any]:
     return getattr(event, "meta", None) or {}
 
@@ -353,7 +381,7 @@ class EvaluationTrail(TableReadModel):
     followed = tuple(evaluation_events())
 
     def apply(self, event: Any, page: Page) -> None:
-        round_key = str(event.originator_id)
+        round_key = _round_key(event.originator_id)
         if isinstance(event, Competition.Opened):
             page.put(
                 ROUNDS.name,
@@ -381,8 +409,23 @@ class EvaluationTrail(TableReadModel):
         sealed = isinstance(event, (Competition.TenderSubmitted, Competition.TenderWithdrawn))
         if not sealed:
             rnd["last_event_at"] = _utc(event.timestamp)
-        handler(_Round(page, rnd), event)
+        r = _Round(page, rnd)
+        if type(event) not in _KEEPS_PENDING:
+            r.refresh()
+        handler(r, event)
         page.put(ROUNDS.name, round_key, rnd)
+
+    def finish(self, page: Page) -> None:
+        # The cells and standings the page's scores moved, worked out once each (see `_Round.recompute`).
+        for round_key in sorted(page.notes.get(_PENDING, ())):
+            rnd = page.get(ROUNDS.name, round_key)
+            if rnd is not None:
+                _Round(page, rnd).refresh()
+        page.notes.pop(_PENDING, None)
+
+
+#: page.notes key: competition id -> {"cells": {(bidder, criterion)}, "bidders": {bidder}} to refresh
+_PENDING = "evaluation:pending"
 
 
 class _Round:
@@ -392,6 +435,7 @@ class _Round:
         self.page = page
         self.row = row
         self.ref = row["competition"]
+        self.key = row["key"]
 
     def json(self, column: str) -> Any:
         """The column's JSON value: shared with other readers of the same text, so never change it (copy it)."""
@@ -439,7 +483,31 @@ class _Round:
         return found
 
     def recompute(self, bidder: str, criterion: str) -> None:
-        """Refresh the bidder's cells for the criterion from their scores, then its standings."""
+        """Refresh the bidder's cells for the criterion from their scores, then its standings.
+
+        Noted here and done by `refresh`: once per page for all the scores that moved a cell
+        (`finish`), or before an event that reads or resets the cells and standings (see
+        `_KEEPS_PENDING`). A cell's derived columns follow from its scores, its moderated score,
+        the bidder's conflicts and the spread allowed, as they stand, and a standing's from its
+        cells: so working them out once from the rows as they end the page (or before the event
+        that reads them) gives what working them out after every score gave.
+        """
+        pending = self.page.notes.setdefault(_PENDING, {}).setdefault(self.key, ({}, {}))
+        pending[0][bidder, criterion] = None
+        pending[1][bidder] = None
+
+    def refresh(self) -> None:
+        """Work out the cells and standings `recompute` noted for this competition (in the order noted)."""
+        notes = self.page.notes.get(_PENDING)
+        if not notes or self.key not in notes:
+            return
+        cells, bidders = notes.pop(self.key)
+        for bidder, criterion in cells:
+            self._recompute_cells(bidder, criterion)
+        for bidder in bidders:
+            self.restand(bidder)
+
+    def _recompute_cells(self, bidder: str, criterion: str) -> None:
         conflicted = self.conflicted(bidder)
         for key, cell in self.cells(bidder, criterion):
             individual = {e: s for e, (s, _rev) in _parsed(cell["individual"]).items() if e not in conflicted}
@@ -456,7 +524,6 @@ class _Round:
                 weighted_points=None if value is None else float(value / Decimal(cell["max_score"]) * Decimal(cell["weight"])),
             )
             self.page.put(MATRIX.name, key, cell)
-        self.restand(bidder)
 
     def restand(self, bidder: str) -> None:
         """The bidder's weighted total in each lot, from the matrix (as `compute_outcome` sums it)."""
@@ -616,9 +683,14 @@ def _score_recorded(r: _Round, e: Competition.ScoreRecorded) -> None:
          "counted": _yes(counted), "moderated": "no"},
     )
     r.row["scores_recorded"] += 1
+    moved: dict[str, str] = {}  # the bidder's cells in its lots hold the same scores: encode them once
     for key, cell in r.cells(e.bidder, e.criterion):
-        individual = {**_parsed(cell["individual"]), e.evaluator: [e.score, e.revision]}
-        r.page.put(MATRIX.name, key, {**cell, "individual": json.dumps(individual, sort_keys=True)})
+        before = cell["individual"]
+        text = moved.get(before)
+        if text is None:
+            text = moved[before] = json.dumps({**_parsed(before), e.evaluator: [e.score, e.revision]}, sort_keys=True)
+        cell["individual"] = text
+        r.page.put(MATRIX.name, key, cell)
     r.recompute(e.bidder, e.criterion)
 
 
@@ -755,6 +827,24 @@ def _challenge_resolved(r: _Round, e: Competition.ChallengeResolved) -> None:
             for crit_id in r.criteria:
                 r.page.update(MATRIX.name, r.cell_key(lot, bidder, crit_id), decided_score=None)
 
+
+#: the events whose handlers neither read a cell's or standing's derived columns (agreed
+#: score, weighted score) nor change what they are worked out from other than by scores,
+#: moderation and conflicts (`_Round.recompute`): they leave noted cells and standings pending
+#: (every other handler refreshes them first, e.g. the outcome, which compares with them)
+_KEEPS_PENDING = frozenset({
+    Competition.ScoreRecorded,
+    Competition.ScoreModerated,
+    Competition.ConflictsDeclared,
+    Competition.ComplianceChecked,
+    Competition.FinancesAssessed,
+    Competition.GuaranteeOffered,
+    Competition.GuaranteeExecuted,
+    Competition.EvaluatorAppointed,
+    Competition.EvaluatorTrained,
+    Competition.EvaluationClarificationIssued,
+    Competition.EvaluationClarificationAnswered,
+})
 
 _HANDLERS: dict[type, Any] = {
     Competition.CriteriaPublished: _criteria_published,
