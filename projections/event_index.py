@@ -158,9 +158,22 @@ SELF = {"data_subject": "person"}
 ON_CONTRACT_NAMED = {**NAMED, **ON_CONTRACTS}
 
 
+#: `_utc` texts by time (see `_utc`)
+_UTC: dict[datetime, str] = {}
+
+
 def _utc(value: datetime) -> str:
-    # Already in UTC (as the ledger stamps events), astimezone would give the same datetime back.
-    return value.isoformat() if value.tzinfo is timezone.utc else value.astimezone(timezone.utc).isoformat()
+    """The time as ISO 8601 text in UTC. Times in UTC (as the ledger stamps events) are
+    remembered: a command's events share its time, a scenario's many commands a few, and two
+    equal UTC times give the same text. Bounded, and only a cache."""
+    if value.tzinfo is not timezone.utc:
+        return value.astimezone(timezone.utc).isoformat()
+    text = _UTC.get(value)
+    if text is None:
+        if len(_UTC) >= 10_000:
+            _UTC.clear()
+        text = _UTC[value] = value.isoformat()  # astimezone(timezone.utc) would give the same datetime back
+    return text
 
 
 #: fields every event has, which name nothing
@@ -334,6 +347,29 @@ def _record_key(originator_id: UUID) -> str:
     return text
 
 
+#: page.notes key: the `event_records` rows this page's events moved (see `_moving`)
+_MOVING = "event_index:records"
+
+
+def _moving(page: Page) -> dict[str, dict[str, Any]]:
+    """The records moved in this page, by key, as they stand: this read model's own dicts,
+    changed in place event after event and put once when the page finishes (`finish`),
+    rather than read, copied and put again for every event of a record. Nothing but this
+    read model reads these rows within a page, and it reads them through `_current`."""
+    moving = page.notes.get(_MOVING)
+    if moving is None:
+        moving = page.notes[_MOVING] = {}
+    return moving
+
+
+def _current(page: Page, record_key: str) -> dict[str, Any] | None:
+    """A record's row as it stands, moves this page included (don't change it)."""
+    moving = page.notes.get(_MOVING)
+    if moving is not None and record_key in moving:
+        return moving[record_key]
+    return page.get(RECORDS.name, record_key)
+
+
 class EventIndex(TableReadModel):
     name = "event_index"
     tables = (EVENTS, SUBJECTS, RECORDS, SEALED)
@@ -393,11 +429,16 @@ class EventIndex(TableReadModel):
         """The event's record moved on (unless it is held back): its reference, related subjects,
         and the subjects every event of it concerns (the record itself, then `related`)."""
         kind = shape.kind
-        record = page.get(RECORDS.name, record_key)
+        moving = _moving(page)
+        record = moving.get(record_key)
         if record is None:
-            reference = getattr(event, "reference", None) or getattr(event, "subject", None)
-            record = {"kind": kind, "reference": reference, "events": 0, "first_recorded_at": at,
-                      "related": json.dumps(belongs_to(kind, event, page))}
+            record = page.get(RECORDS.name, record_key)
+            if record is None:
+                reference = getattr(event, "reference", None) or getattr(event, "subject", None)
+                record = {"kind": kind, "reference": reference, "events": 0, "first_recorded_at": at,
+                          "related": json.dumps(belongs_to(kind, event, page))}
+            if counted:
+                moving[record_key] = record
         text = record["related"]
         related = _related(text)
         # Only these two events change what a record's events concern; for the rest the JSON
@@ -409,8 +450,9 @@ class EventIndex(TableReadModel):
             related = (*(r for r in related if r[2] != "provider"), ("organisation", event.to_provider, "provider"))
             text = json.dumps(related)
         if counted:
-            record.update(events=record["events"] + 1, last_recorded_at=at, related=text)
-            page.put(RECORDS.name, record_key, record)
+            record["events"] += 1
+            record["last_recorded_at"] = at
+            record["related"] = text
         reference = record["reference"]
         return reference, related, _fixed(kind, reference, text, related)
 
@@ -449,6 +491,11 @@ class EventIndex(TableReadModel):
         for subject in entry["subjects"]:
             page.insert(SUBJECTS.name, f"{key}|{subject['subject_kind']}|{subject['subject']}", subject)
 
+    def finish(self, page: Page) -> None:
+        # The records the page's events moved, each written once with where it ended (see `_moving`).
+        for record_key, record in page.notes.pop(_MOVING, {}).items():
+            page.put(RECORDS.name, record_key, record)
+
     def _unseal(self, page: Page, record_key: str) -> None:
         """At the opening: index the tenders held back, and count them in the competition's record."""
         found = page.get(SEALED.name, record_key)
@@ -457,9 +504,12 @@ class EventIndex(TableReadModel):
         held = json.loads(found["held"])
         for entry in held:
             self._write(page, entry)
-        record = page.get(RECORDS.name, record_key)
+        record = _current(page, record_key)
         if record is not None:
-            page.put(RECORDS.name, record_key, {**record, "events": record["events"] + len(held)})
+            moving = _moving(page)
+            if record_key not in moving:
+                moving[record_key] = record = dict(record)
+            record["events"] += len(held)
         page.delete(SEALED.name, record_key)
 
 def belongs_to(kind: str, created: Any, page: Page) -> list[tuple[str, str, str]]:
@@ -482,7 +532,7 @@ def belongs_to(kind: str, created: Any, page: Page) -> list[tuple[str, str, str]
 
 def _inherited(page: Page, record_key: str, relation: str) -> list[tuple[str, str, str]]:
     # Read from this index's own record of the location or contract, as it stood when this one began.
-    record = page.get(RECORDS.name, record_key)
+    record = _current(page, record_key)
     if record is None:
         return []
     return [(k, s, relation) for k, s, r in json.loads(record["related"]) if r == "provider"]
