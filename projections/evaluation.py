@@ -399,13 +399,18 @@ class EvaluationTrail(TableReadModel):
                     "last_event_at": _utc(event.timestamp),
                 },
             )
-            return
-        rnd = page.get(ROUNDS.name, round_key)
-        if rnd is None:  # pragma: no cover - every competition starts with Opened
+            _rounds(page).pop(round_key, None)
             return
         handler = _HANDLERS.get(type(event))
         if handler is None:
             return  # documents, notices, public clarifications, letters, award: not part of the evaluation
+        rounds = _rounds(page)
+        rnd = rounds.get(round_key)
+        if rnd is None:
+            rnd = page.get(ROUNDS.name, round_key)
+            if rnd is None:  # pragma: no cover - every competition starts with Opened
+                return
+            rounds[round_key] = rnd
         sealed = isinstance(event, (Competition.TenderSubmitted, Competition.TenderWithdrawn))
         if not sealed:
             rnd["last_event_at"] = _utc(event.timestamp)
@@ -413,18 +418,35 @@ class EvaluationTrail(TableReadModel):
         if type(event) not in _KEEPS_PENDING:
             r.refresh()
         handler(r, event)
-        page.put(ROUNDS.name, round_key, rnd)
 
     def finish(self, page: Page) -> None:
         # The cells and standings the page's scores moved, worked out once each (see `_Round.recompute`).
+        rounds = _rounds(page)
         for round_key in sorted(page.notes.get(_PENDING, ())):
-            rnd = page.get(ROUNDS.name, round_key)
+            rnd = rounds.get(round_key) or page.get(ROUNDS.name, round_key)
             if rnd is not None:
                 _Round(page, rnd).refresh()
         page.notes.pop(_PENDING, None)
+        for round_key, rnd in page.notes.pop(_ROUNDS, {}).items():
+            page.put(ROUNDS.name, round_key, rnd)
 
 
-#: page.notes key: competition id -> {"cells": {(bidder, criterion)}, "bidders": {bidder}} to refresh
+#: page.notes key: the `evaluation_rounds` rows this page's events moved (see `_rounds`)
+_ROUNDS = "evaluation:rounds"
+
+
+def _rounds(page: Page) -> dict[str, dict[str, Any]]:
+    """The competitions' rows moved in this page, by key, as they stand: this read model's own
+    dicts, which the handlers change in place event after event, put once when the page
+    finishes rather than read, copied and put again for every event. Only `apply` and
+    `finish` read these rows within a page, through here."""
+    rounds = page.notes.get(_ROUNDS)
+    if rounds is None:
+        rounds = page.notes[_ROUNDS] = {}
+    return rounds
+
+
+#: page.notes key: competition id -> its notes (see `_Round.pending`)
 _PENDING = "evaluation:pending"
 
 
@@ -472,9 +494,12 @@ class _Round:
 
     def standings(self, bidder: str | None = None) -> list[tuple[str, dict[str, Any]]]:
         found = []
-        for b, lots in sorted(self.tenders.items()):
-            if bidder is not None and b != bidder:
-                continue
+        tenders = self.tenders
+        if bidder is None:
+            entered = sorted(tenders.items())
+        else:
+            entered = [(bidder, tenders[bidder])] if bidder in tenders else []
+        for b, lots in entered:
             for lot in lots:
                 key = _key(self.ref, lot, b)
                 row = self.page.get(STANDINGS.name, key)
@@ -492,25 +517,48 @@ class _Round:
         cells: so working them out once from the rows as they end the page (or before the event
         that reads them) gives what working them out after every score gave.
         """
-        pending = self.page.notes.setdefault(_PENDING, {}).setdefault(self.key, ({}, {}))
+        pending = self.pending()
         pending[0][bidder, criterion] = None
         pending[1][bidder] = None
+
+    def pending(self) -> tuple[dict[tuple[str, str], None], dict[str, None], dict[str, dict[str, list[int]]]]:
+        """This competition's notes in the page: the (bidder, criterion) cells and the bidders to
+        refresh, and the cells' individual scores by cell key where a score has moved them since
+        (encoded into the cell's `individual` column by `refresh`)."""
+        return self.page.notes.setdefault(_PENDING, {}).setdefault(self.key, ({}, {}, {}))
 
     def refresh(self) -> None:
         """Work out the cells and standings `recompute` noted for this competition (in the order noted)."""
         notes = self.page.notes.get(_PENDING)
         if not notes or self.key not in notes:
             return
-        cells, bidders = notes.pop(self.key)
+        cells, bidders, individuals = notes.pop(self.key)
+        encoded: list[tuple[dict[str, list[int]], str]] = []  # a score's scores are shared by the bidder's lots
         for bidder, criterion in cells:
-            self._recompute_cells(bidder, criterion)
+            self._recompute_cells(bidder, criterion, individuals, encoded)
         for bidder in bidders:
             self.restand(bidder)
 
-    def _recompute_cells(self, bidder: str, criterion: str) -> None:
+    def _recompute_cells(
+        self,
+        bidder: str,
+        criterion: str,
+        individuals: dict[str, dict[str, list[int]]],
+        encoded: list[tuple[dict[str, list[int]], str]],
+    ) -> None:
         conflicted = self.conflicted(bidder)
         for key, cell in self.cells(bidder, criterion):
-            individual = {e: s for e, (s, _rev) in _parsed(cell["individual"]).items() if e not in conflicted}
+            scores = individuals.get(key)
+            if scores is None:
+                scores = _parsed(cell["individual"])
+            else:
+                text = next((t for d, t in encoded if d is scores), None)
+                if text is None:
+                    text = json.dumps(scores, sort_keys=True)
+                    encoded.append((scores, text))
+                cell["individual"] = text
+                scores = dict(sorted(scores.items()))  # in the order the column's text gives them
+            individual = {e: s for e, (s, _rev) in scores.items() if e not in conflicted}
             state, value = agreed(individual, cell["moderated_score"], self.row["moderation_spread"])
             values = list(individual.values())
             cell.update(
@@ -552,8 +600,17 @@ class _Round:
         return found
 
     def individual(self, bidder: str, criterion: str) -> dict[str, list[int]]:
-        cells = self.cells(bidder, criterion)
-        return _parsed(cells[0][1]["individual"]) if cells else {}
+        """The individual scores of the bidder's criterion (its first lot's cell), as scores have moved them."""
+        notes = self.page.notes.get(_PENDING)
+        individuals = notes[self.key][2] if notes and self.key in notes else {}
+        for lot in self.lots_of(bidder):
+            key = self.cell_key(lot, bidder, criterion)
+            if key in individuals:
+                return individuals[key]
+            cell = self.page.get(MATRIX.name, key)
+            if cell is not None:
+                return _parsed(cell["individual"])
+        return {}
 
 
 def _criteria_published(r: _Round, e: Competition.CriteriaPublished) -> None:
@@ -657,13 +714,18 @@ def _compliance_checked(r: _Round, e: Competition.ComplianceChecked) -> None:
         {"competition": r.ref, "bidder": e.bidder, "compliance_check": e.check, "passed": _yes(e.passed), "note": e.note,
          "checked_by": e.checked_by, "checked_at": at, "revision": revision},
     )
+    moved: dict[str, tuple[str, str]] = {}  # the bidder's standings in its lots hold the same checks: work them out once
     for key, row in r.standings(e.bidder):
-        checks = {**_parsed(row["checks"]), e.check: e.passed}
-        if not all(check in checks for check in COMPLIANCE_CHECKS):
-            compliance = "incomplete"
-        else:
-            compliance = "passed" if all(checks.values()) else "failed"
-        r.page.put(STANDINGS.name, key, {**row, "checks": json.dumps(checks, sort_keys=True), "compliance": compliance})
+        before = row["checks"]
+        if before not in moved:
+            checks = {**_parsed(before), e.check: e.passed}
+            if not all(check in checks for check in COMPLIANCE_CHECKS):
+                compliance = "incomplete"
+            else:
+                compliance = "passed" if all(checks.values()) else "failed"
+            moved[before] = (json.dumps(checks, sort_keys=True), compliance)
+        row["checks"], row["compliance"] = moved[before]
+        r.page.put(STANDINGS.name, key, row)
 
 
 def _score_recorded(r: _Round, e: Competition.ScoreRecorded) -> None:
@@ -683,14 +745,23 @@ def _score_recorded(r: _Round, e: Competition.ScoreRecorded) -> None:
          "counted": _yes(counted), "moderated": "no"},
     )
     r.row["scores_recorded"] += 1
-    moved: dict[str, str] = {}  # the bidder's cells in its lots hold the same scores: encode them once
-    for key, cell in r.cells(e.bidder, e.criterion):
-        before = cell["individual"]
-        text = moved.get(before)
-        if text is None:
-            text = moved[before] = json.dumps({**_parsed(before), e.evaluator: [e.score, e.revision]}, sort_keys=True)
-        cell["individual"] = text
-        r.page.put(MATRIX.name, key, cell)
+    # The cells' individual scores move in the page's notes (`_Round.pending`), and are encoded
+    # into their column once, when the cells are worked out (`_Round.refresh`).
+    individuals = r.pending()[2]
+    moved: list[tuple[dict[str, list[int]], dict[str, list[int]]]] = []  # the bidder's lots share their scores
+    for lot in r.lots_of(e.bidder):
+        key = r.cell_key(lot, e.bidder, e.criterion)
+        before = individuals.get(key)
+        if before is None:
+            cell = r.page.get(MATRIX.name, key)
+            if cell is None:
+                continue
+            before = _parsed(cell["individual"])
+        after = next((a for b, a in moved if b is before), None)
+        if after is None:
+            after = {**before, e.evaluator: [e.score, e.revision]}
+            moved.append((before, after))
+        individuals[key] = after
     r.recompute(e.bidder, e.criterion)
 
 
