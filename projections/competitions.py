@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from typing import Any
+from uuid import UUID
 
 from domain.metadata import LedgerAggregate
 from domain.procurement import (
@@ -57,7 +58,8 @@ SEALED_UNTIL_OPENING = (Competition.TenderSubmitted, Competition.TenderWithdrawn
 
 
 def _utc(value: datetime) -> str:
-    return value.astimezone(timezone.utc).isoformat()
+    # Already in UTC (as the ledger stamps events), astimezone would give the same datetime back.
+    return value.isoformat() if value.tzinfo is timezone.utc else value.astimezone(timezone.utc).isoformat()
 
 
 def _values(event: Any) -> dict[str, Any]:
@@ -107,10 +109,17 @@ class CompetitionList(TableReadModel):
     followed = tuple(e for e in competition_events() if e not in SEALED_UNTIL_OPENING)
 
     def apply(self, event: Any, page: Page) -> None:
-        if isinstance(event, SEALED_UNTIL_OPENING):
+        cls = type(event)
+        plain = _PLAIN.get(cls)
+        if plain is None:
+            plain = _PLAIN[cls] = not issubclass(cls, (*SEALED_UNTIL_OPENING, *_CHANGING))
+        if not plain and isinstance(event, SEALED_UNTIL_OPENING):
             return  # the domain takes these only before the deadline, so always before the opening
-        key = str(event.originator_id)
-        values = _values(event)
+        key = _row_key(event.originator_id)
+        # Most events (scores, checks, documents, ...) move only the version and time (`_values`).
+        values = (
+            {"version": event.originator_version, "last_event_at": _utc(event.timestamp)} if plain else _values(event)
+        )
         row = None if isinstance(event, Competition.Opened) else page.get(TABLE.name, key)
         opened = isinstance(event, Competition.TendersOpened) or (row is not None and row["tenders"] is not None)
         if not opened:
@@ -118,7 +127,30 @@ class CompetitionList(TableReadModel):
         if row is None:
             page.put(TABLE.name, key, values)
         else:
-            page.put(TABLE.name, key, {**row, **values})
+            # The row with these columns changed, as put({**row, **values}) would make it.
+            page.update(TABLE.name, key, **values)
+
+
+#: the events `_values` gives more than the version and time for
+_CHANGING = (
+    Competition.Opened, Competition.TendersOpened, Competition.OutcomeDecided, Competition.OutcomeLettersIssued,
+    Competition.ChallengeResolved, Competition.AwardConcluded, Competition.Cancelled,
+)
+#: by event class: neither sealed nor one of `_CHANGING`
+_PLAIN: dict[type, bool] = {}
+#: a competition's id as text, by the id's integer (see `_row_key`)
+_ROW_KEYS: dict[int, str] = {}
+
+
+def _row_key(originator_id: UUID) -> str:
+    """str(originator_id), remembered by the id's integer: formatting a UUID costs more than a lookup. Bounded."""
+    number = originator_id.int
+    text = _ROW_KEYS.get(number)
+    if text is None:
+        if len(_ROW_KEYS) >= 20_000:
+            _ROW_KEYS.clear()
+        text = _ROW_KEYS[number] = str(originator_id)
+    return text
 
 
 def open_view(ledger: Any) -> TableView:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from typing import Any
+from uuid import UUID
 
 from domain.contracts import AWARDED, EXPIRED, MOBILISED, SIGNED, TERMINATED, Contract
 from domain.metadata import LedgerAggregate
@@ -50,7 +51,8 @@ COLUMNS = TABLE.shown
 
 
 def _utc(value: datetime) -> str:
-    return value.astimezone(timezone.utc).isoformat()
+    # Already in UTC (as the ledger stamps events), astimezone would give the same datetime back.
+    return value.isoformat() if value.tzinfo is timezone.utc else value.astimezone(timezone.utc).isoformat()
 
 
 def _stage_below(stage: str, ladder: list[str]) -> str | None:
@@ -118,9 +120,46 @@ class ContractRegister(TableReadModel):
     followed = tuple(contract_events())
 
     def apply(self, event: Any, page: Page) -> None:
-        key = str(event.originator_id)
+        key = _row_key(event.originator_id)
+        if _moves_only_version(type(event)):
+            # Most of a contract's events (homes, plans, milestones, risks, ...): what
+            # `register_row` gives for them is the row with these two columns changed.
+            page.update(TABLE.name, key, version=event.originator_version, last_event_at=_utc(event.timestamp))
+            return
         before = None if isinstance(event, Contract.Awarded) else page.get(TABLE.name, key)
         page.put(TABLE.name, key, register_row(event, before))
+
+
+#: the events `register_row` changes more than the version and time for
+_CHANGING = (
+    Contract.Awarded, Contract.Signed, Contract.Mobilised, Contract.Varied, Contract.Novated, Contract.Extended,
+    Contract.ReferralsSuspended, Contract.ReferralsResumed, Contract.Escalated, Contract.DeEscalated,
+    Contract.Terminated, Contract.Expired,
+)
+#: by event class: whether it moves only the version and time (see `_CHANGING`)
+_ONLY_VERSION: dict[type, bool] = {}
+
+
+def _moves_only_version(cls: type) -> bool:
+    found = _ONLY_VERSION.get(cls)
+    if found is None:
+        found = _ONLY_VERSION[cls] = not issubclass(cls, _CHANGING)
+    return found
+
+
+#: a contract's id as text, by the id's integer (see `_row_key`)
+_ROW_KEYS: dict[int, str] = {}
+
+
+def _row_key(originator_id: UUID) -> str:
+    """str(originator_id), remembered by the id's integer: formatting a UUID costs more than a lookup. Bounded."""
+    number = originator_id.int
+    text = _ROW_KEYS.get(number)
+    if text is None:
+        if len(_ROW_KEYS) >= 20_000:
+            _ROW_KEYS.clear()
+        text = _ROW_KEYS[number] = str(originator_id)
+    return text
 
 
 def open_view(ledger: Any) -> TableView:

@@ -99,6 +99,7 @@ import json
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+from uuid import UUID
 
 from domain.metadata import LedgerAggregate
 from domain.procurement import COMPLIANCE_CHECKS, Competition
@@ -285,8 +286,20 @@ DECISION_COLUMNS = ("decided_at", "passed", "decided_weighted_score", "rank", "r
 CENT = Decimal("0.01")
 
 
+#: the last time `_utc` was given and its text (one tuple, replaced whole, so threads see a
+#: matching pair): an event's handler asks for its own time again
+_LAST_UTC: tuple[Any, str] = (None, "")
+
+
 def _utc(value: datetime) -> str:
-    return value.astimezone(timezone.utc).isoformat()
+    global _LAST_UTC
+    last = _LAST_UTC
+    if value is last[0]:  # the very same (immutable) datetime, held here, so never another one at its address
+        return last[1]
+    # Already in UTC (as the ledger stamps events), astimezone would give the same datetime back.
+    text = value.isoformat() if value.tzinfo is timezone.utc else value.astimezone(timezone.utc).isoformat()
+    _LAST_UTC = (value, text)
+    return text
 
 
 def _yes(flag: bool) -> str:
@@ -327,6 +340,21 @@ def _parsed(text: str) -> Any:
     return value
 
 
+#: a competition's id as text, by the id's integer (see `_round_key`)
+_ROUND_KEYS: dict[int, str] = {}
+
+
+def _round_key(originator_id: UUID) -> str:
+    """str(originator_id), remembered by the id's integer: formatting a UUID costs more than a lookup. Bounded."""
+    number = originator_id.int
+    text = _ROUND_KEYS.get(number)
+    if text is None:
+        if len(_ROUND_KEYS) >= 20_000:
+            _ROUND_KEYS.clear()
+        text = _ROUND_KEYS[number] = str(originator_id)
+    return text
+
+
 def _meta(event: Any) -> dict[str, Any]:
     return getattr(event, "meta", None) or {}
 
@@ -353,7 +381,7 @@ class EvaluationTrail(TableReadModel):
     followed = tuple(evaluation_events())
 
     def apply(self, event: Any, page: Page) -> None:
-        round_key = str(event.originator_id)
+        round_key = _round_key(event.originator_id)
         if isinstance(event, Competition.Opened):
             page.put(
                 ROUNDS.name,
@@ -371,18 +399,55 @@ class EvaluationTrail(TableReadModel):
                     "last_event_at": _utc(event.timestamp),
                 },
             )
-            return
-        rnd = page.get(ROUNDS.name, round_key)
-        if rnd is None:  # pragma: no cover - every competition starts with Opened
+            _rounds(page).pop(round_key, None)
             return
         handler = _HANDLERS.get(type(event))
         if handler is None:
             return  # documents, notices, public clarifications, letters, award: not part of the evaluation
+        rounds = _rounds(page)
+        rnd = rounds.get(round_key)
+        if rnd is None:
+            rnd = page.get(ROUNDS.name, round_key)
+            if rnd is None:  # pragma: no cover - every competition starts with Opened
+                return
+            rounds[round_key] = rnd
         sealed = isinstance(event, (Competition.TenderSubmitted, Competition.TenderWithdrawn))
         if not sealed:
             rnd["last_event_at"] = _utc(event.timestamp)
-        handler(_Round(page, rnd), event)
-        page.put(ROUNDS.name, round_key, rnd)
+        r = _Round(page, rnd)
+        if type(event) not in _KEEPS_PENDING:
+            r.refresh()
+        handler(r, event)
+
+    def finish(self, page: Page) -> None:
+        # The cells and standings the page's scores moved, worked out once each (see `_Round.recompute`).
+        rounds = _rounds(page)
+        for round_key in sorted(page.notes.get(_PENDING, ())):
+            rnd = rounds.get(round_key) or page.get(ROUNDS.name, round_key)
+            if rnd is not None:
+                _Round(page, rnd).refresh()
+        page.notes.pop(_PENDING, None)
+        for round_key, rnd in page.notes.pop(_ROUNDS, {}).items():
+            page.put(ROUNDS.name, round_key, rnd)
+
+
+#: page.notes key: the `evaluation_rounds` rows this page's events moved (see `_rounds`)
+_ROUNDS = "evaluation:rounds"
+
+
+def _rounds(page: Page) -> dict[str, dict[str, Any]]:
+    """The competitions' rows moved in this page, by key, as they stand: this read model's own
+    dicts, which the handlers change in place event after event, put once when the page
+    finishes rather than read, copied and put again for every event. Only `apply` and
+    `finish` read these rows within a page, through here."""
+    rounds = page.notes.get(_ROUNDS)
+    if rounds is None:
+        rounds = page.notes[_ROUNDS] = {}
+    return rounds
+
+
+#: page.notes key: competition id -> its notes (see `_Round.pending`)
+_PENDING = "evaluation:pending"
 
 
 class _Round:
@@ -392,6 +457,7 @@ class _Round:
         self.page = page
         self.row = row
         self.ref = row["competition"]
+        self.key = row["key"]
 
     def json(self, column: str) -> Any:
         """The column's JSON value: shared with other readers of the same text, so never change it (copy it)."""
@@ -428,9 +494,12 @@ class _Round:
 
     def standings(self, bidder: str | None = None) -> list[tuple[str, dict[str, Any]]]:
         found = []
-        for b, lots in sorted(self.tenders.items()):
-            if bidder is not None and b != bidder:
-                continue
+        tenders = self.tenders
+        if bidder is None:
+            entered = sorted(tenders.items())
+        else:
+            entered = [(bidder, tenders[bidder])] if bidder in tenders else []
+        for b, lots in entered:
             for lot in lots:
                 key = _key(self.ref, lot, b)
                 row = self.page.get(STANDINGS.name, key)
@@ -439,10 +508,57 @@ class _Round:
         return found
 
     def recompute(self, bidder: str, criterion: str) -> None:
-        """Refresh the bidder's cells for the criterion from their scores, then its standings."""
+        """Refresh the bidder's cells for the criterion from their scores, then its standings.
+
+        Noted here and done by `refresh`: once per page for all the scores that moved a cell
+        (`finish`), or before an event that reads or resets the cells and standings (see
+        `_KEEPS_PENDING`). A cell's derived columns follow from its scores, its moderated score,
+        the bidder's conflicts and the spread allowed, as they stand, and a standing's from its
+        cells: so working them out once from the rows as they end the page (or before the event
+        that reads them) gives what working them out after every score gave.
+        """
+        pending = self.pending()
+        pending[0][bidder, criterion] = None
+        pending[1][bidder] = None
+
+    def pending(self) -> tuple[dict[tuple[str, str], None], dict[str, None], dict[str, dict[str, list[int]]]]:
+        """This competition's notes in the page: the (bidder, criterion) cells and the bidders to
+        refresh, and the cells' individual scores by cell key where a score has moved them since
+        (encoded into the cell's `individual` column by `refresh`)."""
+        return self.page.notes.setdefault(_PENDING, {}).setdefault(self.key, ({}, {}, {}))
+
+    def refresh(self) -> None:
+        """Work out the cells and standings `recompute` noted for this competition (in the order noted)."""
+        notes = self.page.notes.get(_PENDING)
+        if not notes or self.key not in notes:
+            return
+        cells, bidders, individuals = notes.pop(self.key)
+        encoded: list[tuple[dict[str, list[int]], str]] = []  # a score's scores are shared by the bidder's lots
+        for bidder, criterion in cells:
+            self._recompute_cells(bidder, criterion, individuals, encoded)
+        for bidder in bidders:
+            self.restand(bidder)
+
+    def _recompute_cells(
+        self,
+        bidder: str,
+        criterion: str,
+        individuals: dict[str, dict[str, list[int]]],
+        encoded: list[tuple[dict[str, list[int]], str]],
+    ) -> None:
         conflicted = self.conflicted(bidder)
         for key, cell in self.cells(bidder, criterion):
-            individual = {e: s for e, (s, _rev) in _parsed(cell["individual"]).items() if e not in conflicted}
+            scores = individuals.get(key)
+            if scores is None:
+                scores = _parsed(cell["individual"])
+            else:
+                text = next((t for d, t in encoded if d is scores), None)
+                if text is None:
+                    text = json.dumps(scores, sort_keys=True)
+                    encoded.append((scores, text))
+                cell["individual"] = text
+                scores = dict(sorted(scores.items()))  # in the order the column's text gives them
+            individual = {e: s for e, (s, _rev) in scores.items() if e not in conflicted}
             state, value = agreed(individual, cell["moderated_score"], self.row["moderation_spread"])
             values = list(individual.values())
             cell.update(
@@ -456,7 +572,6 @@ class _Round:
                 weighted_points=None if value is None else float(value / Decimal(cell["max_score"]) * Decimal(cell["weight"])),
             )
             self.page.put(MATRIX.name, key, cell)
-        self.restand(bidder)
 
     def restand(self, bidder: str) -> None:
         """The bidder's weighted total in each lot, from the matrix (as `compute_outcome` sums it)."""
@@ -485,8 +600,17 @@ class _Round:
         return found
 
     def individual(self, bidder: str, criterion: str) -> dict[str, list[int]]:
-        cells = self.cells(bidder, criterion)
-        return _parsed(cells[0][1]["individual"]) if cells else {}
+        """The individual scores of the bidder's criterion (its first lot's cell), as scores have moved them."""
+        notes = self.page.notes.get(_PENDING)
+        individuals = notes[self.key][2] if notes and self.key in notes else {}
+        for lot in self.lots_of(bidder):
+            key = self.cell_key(lot, bidder, criterion)
+            if key in individuals:
+                return individuals[key]
+            cell = self.page.get(MATRIX.name, key)
+            if cell is not None:
+                return _parsed(cell["individual"])
+        return {}
 
 
 def _criteria_published(r: _Round, e: Competition.CriteriaPublished) -> None:
@@ -590,13 +714,18 @@ def _compliance_checked(r: _Round, e: Competition.ComplianceChecked) -> None:
         {"competition": r.ref, "bidder": e.bidder, "compliance_check": e.check, "passed": _yes(e.passed), "note": e.note,
          "checked_by": e.checked_by, "checked_at": at, "revision": revision},
     )
+    moved: dict[str, tuple[str, str]] = {}  # the bidder's standings in its lots hold the same checks: work them out once
     for key, row in r.standings(e.bidder):
-        checks = {**_parsed(row["checks"]), e.check: e.passed}
-        if not all(check in checks for check in COMPLIANCE_CHECKS):
-            compliance = "incomplete"
-        else:
-            compliance = "passed" if all(checks.values()) else "failed"
-        r.page.put(STANDINGS.name, key, {**row, "checks": json.dumps(checks, sort_keys=True), "compliance": compliance})
+        before = row["checks"]
+        if before not in moved:
+            checks = {**_parsed(before), e.check: e.passed}
+            if not all(check in checks for check in COMPLIANCE_CHECKS):
+                compliance = "incomplete"
+            else:
+                compliance = "passed" if all(checks.values()) else "failed"
+            moved[before] = (json.dumps(checks, sort_keys=True), compliance)
+        row["checks"], row["compliance"] = moved[before]
+        r.page.put(STANDINGS.name, key, row)
 
 
 def _score_recorded(r: _Round, e: Competition.ScoreRecorded) -> None:
@@ -616,9 +745,23 @@ def _score_recorded(r: _Round, e: Competition.ScoreRecorded) -> None:
          "counted": _yes(counted), "moderated": "no"},
     )
     r.row["scores_recorded"] += 1
-    for key, cell in r.cells(e.bidder, e.criterion):
-        individual = {**_parsed(cell["individual"]), e.evaluator: [e.score, e.revision]}
-        r.page.put(MATRIX.name, key, {**cell, "individual": json.dumps(individual, sort_keys=True)})
+    # The cells' individual scores move in the page's notes (`_Round.pending`), and are encoded
+    # into their column once, when the cells are worked out (`_Round.refresh`).
+    individuals = r.pending()[2]
+    moved: list[tuple[dict[str, list[int]], dict[str, list[int]]]] = []  # the bidder's lots share their scores
+    for lot in r.lots_of(e.bidder):
+        key = r.cell_key(lot, e.bidder, e.criterion)
+        before = individuals.get(key)
+        if before is None:
+            cell = r.page.get(MATRIX.name, key)
+            if cell is None:
+                continue
+            before = _parsed(cell["individual"])
+        after = next((a for b, a in moved if b is before), None)
+        if after is None:
+            after = {**before, e.evaluator: [e.score, e.revision]}
+            moved.append((before, after))
+        individuals[key] = after
     r.recompute(e.bidder, e.criterion)
 
 
@@ -755,6 +898,24 @@ def _challenge_resolved(r: _Round, e: Competition.ChallengeResolved) -> None:
             for crit_id in r.criteria:
                 r.page.update(MATRIX.name, r.cell_key(lot, bidder, crit_id), decided_score=None)
 
+
+#: the events whose handlers neither read a cell's or standing's derived columns (agreed
+#: score, weighted score) nor change what they are worked out from other than by scores,
+#: moderation and conflicts (`_Round.recompute`): they leave noted cells and standings pending
+#: (every other handler refreshes them first, e.g. the outcome, which compares with them)
+_KEEPS_PENDING = frozenset({
+    Competition.ScoreRecorded,
+    Competition.ScoreModerated,
+    Competition.ConflictsDeclared,
+    Competition.ComplianceChecked,
+    Competition.FinancesAssessed,
+    Competition.GuaranteeOffered,
+    Competition.GuaranteeExecuted,
+    Competition.EvaluatorAppointed,
+    Competition.EvaluatorTrained,
+    Competition.EvaluationClarificationIssued,
+    Competition.EvaluationClarificationAnswered,
+})
 
 _HANDLERS: dict[type, Any] = {
     Competition.CriteriaPublished: _criteria_published,

@@ -67,7 +67,8 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple
+from uuid import UUID
 
 from domain.contracts import Contract
 from domain.metadata import LedgerAggregate
@@ -153,16 +154,35 @@ NAMED = {
 ON_CONTRACTS = {"provider": "organisation", "to_provider": "organisation", "from_provider": "organisation"}
 #: the record kinds that are themselves a subject of another kind
 SELF = {"data_subject": "person"}
+#: NAMED as it reads on a contract's events
+ON_CONTRACT_NAMED = {**NAMED, **ON_CONTRACTS}
+
+
+#: `_utc` texts by time (see `_utc`)
+_UTC: dict[datetime, str] = {}
 
 
 def _utc(value: datetime) -> str:
-    return value.astimezone(timezone.utc).isoformat()
+    """The time as ISO 8601 text in UTC. Times in UTC (as the ledger stamps events) are
+    remembered: a command's events share its time, a scenario's many commands a few, and two
+    equal UTC times give the same text. Bounded, and only a cache."""
+    if value.tzinfo is not timezone.utc:
+        return value.astimezone(timezone.utc).isoformat()
+    text = _UTC.get(value)
+    if text is None:
+        if len(_UTC) >= 10_000:
+            _UTC.clear()
+        text = _UTC[value] = value.isoformat()  # astimezone(timezone.utc) would give the same datetime back
+    return text
 
 
 #: fields every event has, which name nothing
 _BASE_FIELDS = ("originator_id", "originator_version", "timestamp", "meta")
 #: values that cannot hold personal data, skipped without a look inside
 _SCALARS = (str, int, float, bool, type(None))
+#: exact types that neither hold personal data nor name anything (`type(v) in _INERT` is a cheaper
+#: test than `isinstance`; a subclass of one of them just takes the longer way)
+_INERT = frozenset({int, float, bool, type(None), datetime, UUID})
 
 
 class _Shape:
@@ -201,27 +221,37 @@ def _people(value: Any, relation: str, found: list[tuple[str, str, str]]) -> Non
         found.append(("person", value.subject, relation))
     elif isinstance(value, dict):
         for v in value.values():
-            _people(v, relation, found)
+            if type(v) not in _INERT:
+                _people(v, relation, found)
     elif isinstance(value, (list, tuple)):
         for v in value:
-            _people(v, relation, found)
+            if type(v) not in _INERT:
+                _people(v, relation, found)
 
 
 def named_subjects(kind: str, event: Any) -> list[tuple[str, str, str]]:
     """The subjects an event names in its own fields: (subject kind, subject, relation)."""
+    return _named(kind, event, _shape(type(event)))
+
+
+def _named(kind: str, event: Any, shape: _Shape) -> list[tuple[str, str, str]]:
     # The event's own attributes in their stored order (the first relation found for a subject
     # is the one shown), read in place rather than copied into a dict of fields first.
     attributes = vars(event)
     found: list[tuple[str, str, str]] = []
-    on_contract = kind == "contract"
+    named = ON_CONTRACT_NAMED if kind == "contract" else NAMED
     for name, value in attributes.items():
-        if name in _BASE_FIELDS:
+        cls = type(value)
+        if cls is str:  # most fields: a reference if its name says so, never personal data
+            if value and name in named:
+                found.append((named[name], value, name))
             continue
-        if name in NAMED and isinstance(value, str) and value:
-            subject_kind = ON_CONTRACTS.get(name, NAMED[name]) if on_contract else NAMED[name]
-            found.append((subject_kind, value, name))
+        if cls in _INERT or name in _BASE_FIELDS:
+            continue
+        if name in named and isinstance(value, str) and value:
+            found.append((named[name], value, name))
         _people(value, name, found)
-    if _shape(type(event)).provider_changed:
+    if shape.provider_changed:
         found.append(("provider", event.previous, "previous_provider"))
     if "bidders" in attributes or "declarations" in attributes or "letters" in attributes or "awards" in attributes:
         for bidder in _bidders(attributes):
@@ -267,6 +297,79 @@ def _related(text: str) -> tuple[tuple[str, str, str], ...]:
     return parsed
 
 
+class _Fixed(NamedTuple):
+    """The subjects every event of a record concerns, deduplicated as `_entry` does: (kind, subject, relation)."""
+
+    subjects: tuple[tuple[str, str, str], ...]
+    seen: frozenset[tuple[str, str]]
+
+
+#: `_Fixed` by (record kind, reference, related subjects as JSON text) (see `_fixed`)
+_FIXED: dict[tuple[Any, ...], _Fixed] = {}
+
+
+def _fixed(kind: str, reference: Any, text: str, related: tuple[tuple[str, str, str], ...]) -> _Fixed:
+    """The record itself then its related subjects (`related`, parsed from `text`), without
+    repeats or nulls, remembered per record.
+
+    They are the same for every event of a record until its provider changes, so they are worked
+    out once per distinct (kind, reference, related text) rather than once per event. Bounded,
+    and only a cache (same answers).
+    """
+    memo_key = (kind, reference, text)
+    found = _FIXED.get(memo_key)
+    if found is None:
+        if len(_FIXED) >= 50_000:
+            _FIXED.clear()
+        subjects: list[tuple[str, str, str]] = []
+        seen: set[tuple[str, str]] = set()
+        for subject_kind, subject, relation in ((SELF.get(kind, kind), reference, "record"), *related):
+            if subject is None or (subject_kind, subject) in seen:
+                continue
+            seen.add((subject_kind, subject))
+            subjects.append((subject_kind, subject, relation))
+        found = _FIXED[memo_key] = _Fixed(tuple(subjects), frozenset(seen))
+    return found
+
+
+#: a record's id as text, by the id's integer (see `_record_key`)
+_RECORD_KEYS: dict[int, str] = {}
+
+
+def _record_key(originator_id: UUID) -> str:
+    """str(originator_id), remembered by the id's integer: formatting a UUID costs more than a lookup. Bounded."""
+    number = originator_id.int
+    text = _RECORD_KEYS.get(number)
+    if text is None:
+        if len(_RECORD_KEYS) >= 100_000:
+            _RECORD_KEYS.clear()
+        text = _RECORD_KEYS[number] = str(originator_id)
+    return text
+
+
+#: page.notes key: the `event_records` rows this page's events moved (see `_moving`)
+_MOVING = "event_index:records"
+
+
+def _moving(page: Page) -> dict[str, dict[str, Any]]:
+    """The records moved in this page, by key, as they stand: this read model's own dicts,
+    changed in place event after event and put once when the page finishes (`finish`),
+    rather than read, copied and put again for every event of a record. Nothing but this
+    read model reads these rows within a page, and it reads them through `_current`."""
+    moving = page.notes.get(_MOVING)
+    if moving is None:
+        moving = page.notes[_MOVING] = {}
+    return moving
+
+
+def _current(page: Page, record_key: str) -> dict[str, Any] | None:
+    """A record's row as it stands, moves this page included (don't change it)."""
+    moving = page.notes.get(_MOVING)
+    if moving is not None and record_key in moving:
+        return moving[record_key]
+    return page.get(RECORDS.name, record_key)
+
+
 class EventIndex(TableReadModel):
     name = "event_index"
     tables = (EVENTS, SUBJECTS, RECORDS, SEALED)
@@ -276,28 +379,66 @@ class EventIndex(TableReadModel):
 
     def apply(self, event: Any, page: Page) -> None:
         shape = _shape(type(event))
-        record_key = str(event.originator_id)
+        record_key = _record_key(event.originator_id)
         # The domain takes tenders only before the deadline and opens them only after it, so
         # every sealed event arrives before its competition's TendersOpened.
-        entry = self._entry(event, shape, record_key, page, counted=not shape.sealed)
         if shape.sealed:
+            entry = self._entry(event, shape, record_key, page, counted=False)
             held = json.loads((page.get(SEALED.name, record_key) or {}).get("held") or "[]")
             page.put(SEALED.name, record_key, {"held": json.dumps([*held, entry], sort_keys=True)})
             return
-        self._write(page, entry)
+        self._index(event, shape, record_key, page)
         if shape.opening:
             self._unseal(page, record_key)
 
-    def _entry(self, event: Any, shape: _Shape, record_key: str, page: Page, *, counted: bool) -> dict[str, Any]:
-        """The event's index rows, and its record moved on (unless it is held back)."""
+    def _index(self, event: Any, shape: _Shape, record_key: str, page: Page) -> None:
+        """`_write(page, _entry(..., counted=True))` without the entry in between (most events)."""
         event_key = f"{record_key}|{event.originator_version}"
         at = _utc(event.timestamp)
+        reference, related, fixed = self._record(event, shape, record_key, page, at, counted=True)
+        position = page.position
+        name = shape.name
         kind = shape.kind
-        record = page.get(RECORDS.name, record_key)
+        meta = getattr(event, "meta", None) or {}
+        actor = meta.get("actor") or {}
+        insert = page.insert
+        insert(EVENTS.name, event_key,
+               {"notification_id": position, "recorded_at": at, "kind": kind, "reference": reference, "event": name,
+                "version": event.originator_version, "actor": actor.get("id"), "actor_org": actor.get("org"),
+                "actor_role": actor.get("role"), "command": meta.get("command"),
+                "correlation_id": meta.get("correlation_id"), "causation_id": meta.get("causation_id")})
+        for subject_kind, subject, relation in fixed.subjects:
+            insert(SUBJECTS.name, f"{event_key}|{subject_kind}|{subject}",
+                   {"subject_kind": subject_kind, "subject": subject, "relation": relation, "notification_id": position,
+                    "recorded_at": at, "kind": kind, "reference": reference, "event": name})
+        named = _named(kind, event, shape)
+        if named:
+            seen = set(fixed.seen)
+            for subject_kind, subject, relation in named:
+                if subject is None or (subject_kind, subject) in seen:
+                    continue
+                seen.add((subject_kind, subject))
+                insert(SUBJECTS.name, f"{event_key}|{subject_kind}|{subject}",
+                       {"subject_kind": subject_kind, "subject": subject, "relation": relation,
+                        "notification_id": position, "recorded_at": at, "kind": kind, "reference": reference,
+                        "event": name})
+
+    def _record(
+        self, event: Any, shape: _Shape, record_key: str, page: Page, at: str, *, counted: bool
+    ) -> tuple[Any, tuple[tuple[str, str, str], ...], _Fixed]:
+        """The event's record moved on (unless it is held back): its reference, related subjects,
+        and the subjects every event of it concerns (the record itself, then `related`)."""
+        kind = shape.kind
+        moving = _moving(page)
+        record = moving.get(record_key)
         if record is None:
-            reference = getattr(event, "reference", None) or getattr(event, "subject", None)
-            record = {"kind": kind, "reference": reference, "events": 0, "first_recorded_at": at,
-                      "related": json.dumps(belongs_to(kind, event, page))}
+            record = page.get(RECORDS.name, record_key)
+            if record is None:
+                reference = getattr(event, "reference", None) or getattr(event, "subject", None)
+                record = {"kind": kind, "reference": reference, "events": 0, "first_recorded_at": at,
+                          "related": json.dumps(belongs_to(kind, event, page))}
+            if counted:
+                moving[record_key] = record
         text = record["related"]
         related = _related(text)
         # Only these two events change what a record's events concern; for the rest the JSON
@@ -309,12 +450,21 @@ class EventIndex(TableReadModel):
             related = (*(r for r in related if r[2] != "provider"), ("organisation", event.to_provider, "provider"))
             text = json.dumps(related)
         if counted:
-            record.update(events=record["events"] + 1, last_recorded_at=at, related=text)
-            page.put(RECORDS.name, record_key, record)
+            record["events"] += 1
+            record["last_recorded_at"] = at
+            record["related"] = text
+        reference = record["reference"]
+        return reference, related, _fixed(kind, reference, text, related)
+
+    def _entry(self, event: Any, shape: _Shape, record_key: str, page: Page, *, counted: bool) -> dict[str, Any]:
+        """The event's index rows, and its record moved on (unless it is held back)."""
+        event_key = f"{record_key}|{event.originator_version}"
+        at = _utc(event.timestamp)
+        kind = shape.kind
+        reference, related, _fixed_subjects = self._record(event, shape, record_key, page, at, counted=counted)
 
         meta = getattr(event, "meta", None) or {}
         actor = meta.get("actor") or {}
-        reference = record["reference"]
         name = shape.name
         position = page.position
         row = {"notification_id": position, "recorded_at": at, "kind": kind, "reference": reference, "event": name,
@@ -323,7 +473,7 @@ class EventIndex(TableReadModel):
                "correlation_id": meta.get("correlation_id"), "causation_id": meta.get("causation_id")}
         subjects: list[dict[str, Any]] = []
         seen: set[tuple[str, str]] = set()
-        for subject_kind, subject, relation in ((SELF.get(kind, kind), reference, "record"), *related, *named_subjects(kind, event)):
+        for subject_kind, subject, relation in ((SELF.get(kind, kind), reference, "record"), *related, *_named(kind, event, shape)):
             if subject is None or (subject_kind, subject) in seen:
                 continue
             seen.add((subject_kind, subject))
@@ -341,6 +491,11 @@ class EventIndex(TableReadModel):
         for subject in entry["subjects"]:
             page.insert(SUBJECTS.name, f"{key}|{subject['subject_kind']}|{subject['subject']}", subject)
 
+    def finish(self, page: Page) -> None:
+        # The records the page's events moved, each written once with where it ended (see `_moving`).
+        for record_key, record in page.notes.pop(_MOVING, {}).items():
+            page.put(RECORDS.name, record_key, record)
+
     def _unseal(self, page: Page, record_key: str) -> None:
         """At the opening: index the tenders held back, and count them in the competition's record."""
         found = page.get(SEALED.name, record_key)
@@ -349,9 +504,12 @@ class EventIndex(TableReadModel):
         held = json.loads(found["held"])
         for entry in held:
             self._write(page, entry)
-        record = page.get(RECORDS.name, record_key)
+        record = _current(page, record_key)
         if record is not None:
-            page.put(RECORDS.name, record_key, {**record, "events": record["events"] + len(held)})
+            moving = _moving(page)
+            if record_key not in moving:
+                moving[record_key] = record = dict(record)
+            record["events"] += len(held)
         page.delete(SEALED.name, record_key)
 
 def belongs_to(kind: str, created: Any, page: Page) -> list[tuple[str, str, str]]:
@@ -374,7 +532,7 @@ def belongs_to(kind: str, created: Any, page: Page) -> list[tuple[str, str, str]
 
 def _inherited(page: Page, record_key: str, relation: str) -> list[tuple[str, str, str]]:
     # Read from this index's own record of the location or contract, as it stood when this one began.
-    record = page.get(RECORDS.name, record_key)
+    record = _current(page, record_key)
     if record is None:
         return []
     return [(k, s, relation) for k, s, r in json.loads(record["related"]) if r == "provider"]

@@ -153,10 +153,15 @@ def on_framework(spells: list[dict[str, Any]], day: str) -> bool:
 def month_facts(placement: dict[str, Any], period: str) -> dict[str, Any]:
     """How one returned placement counts in its month (see the module doc for each rule)."""
     first, last = month_bounds(period)
+    return _month_facts(placement, first, last, last + timedelta(days=1))
+
+
+def _month_facts(placement: dict[str, Any], first: date, last: date, after: date) -> dict[str, Any]:
+    """`month_facts` for a month already bounded (a return's placements share its month; `after` is its next day)."""
     start = date.fromisoformat(placement["start_date"])
     end = date.fromisoformat(placement["end_date"]) if placement.get("end_date") else None
     charged_from = max(start, first)
-    charged_to = min(end, last + timedelta(days=1)) if end else last + timedelta(days=1)
+    charged_to = min(end, after) if end else after
     days = max((charged_to - charged_from).days, 0)
     return {
         "started": first <= start <= last,
@@ -170,6 +175,36 @@ def month_facts(placement: dict[str, Any], period: str) -> dict[str, Any]:
 
 def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
+
+
+#: parsed hidden JSON columns by their text, for reading only (see `_parsed`)
+_PARSED: dict[str, Any] = {}
+
+
+def _parsed(text: str) -> Any:
+    """A hidden JSON column's value parsed once per distinct text (a framework's schedules, a
+    home's spells are read by every return and change seldom). Shared by every reader of the
+    same text: never change it. Bounded, and only a cache (the same text, the same value)."""
+    value = _PARSED.get(text)
+    if value is None:
+        if len(_PARSED) >= 20_000:
+            _PARSED.clear()
+        value = _PARSED[text] = json.loads(text)
+    return value
+
+
+#: row keys of frameworks and homes by (kind, reference) (see `_id_key`)
+_ID_KEYS: dict[tuple[type, str], str] = {}
+
+
+def _id_key(aggregate: Any, reference: str) -> str:
+    """str(aggregate.id_for(reference)) (a uuid5 of the reference, so the same every time), remembered. Bounded."""
+    found = _ID_KEYS.get((aggregate, reference))
+    if found is None:
+        if len(_ID_KEYS) >= 20_000:
+            _ID_KEYS.clear()
+        found = _ID_KEYS[aggregate, reference] = str(aggregate.id_for(reference))
+    return found
 
 
 class Placements(TableReadModel):
@@ -243,19 +278,36 @@ class Placements(TableReadModel):
     # ------------------------------------------------------------ placement returns
 
     def _placement_return(self, event: Any, page: Page) -> None:
-        prices = page.get(PRICES.name, str(Framework.id_for(event.framework)))
-        schedules = json.loads(prices["schedules"]) if prices else {}
-        spells = self._spells(page, event.framework, event.location)
-        named = page.get(HOMES.name, str(Location.id_for(event.location)))
+        # Read only here: the schedules and spells as parsed once per distinct text.
+        prices = page.get(PRICES.name, _id_key(Framework, event.framework))
+        schedules = _parsed(prices["schedules"]) if prices else {}
+        spelled = page.get(SPELLS.name, f"{event.framework}|{event.location}")
+        spells = _parsed(spelled["spells"]) if spelled else []
+        named = page.get(HOMES.name, _id_key(Location, event.location))
         home = named["name"] if named else None
+        first, last = month_bounds(event.period)
+        after = last + timedelta(days=1)
         usage: dict[str, dict[str, Any]] = {}
+        # Most of a return's placements are priced on the month's first day: look each price and
+        # membership up once per day (and bed type), not once per placement.
+        prices_on: dict[tuple[str, str], int | None] = {}
+        member_on: dict[str, bool] = {}
         for placement in event.placements:
-            facts = month_facts(placement, event.period)
+            facts = _month_facts(placement, first, last, after)
             commissioner = placement["icb"]
-            expected = rate_on(schedules, facts["priced_on"], placement["bed_type"])
+            priced_on = facts["priced_on"]
+            priced = (priced_on, placement["bed_type"])
+            if priced in prices_on:
+                expected = prices_on[priced]
+            else:
+                expected = prices_on[priced] = rate_on(schedules, *priced)
             paid = placement["weekly_rate"]
-            member = on_framework(spells, facts["priced_on"])
-            totals = usage.setdefault(commissioner, _zero_usage())
+            member = member_on.get(priced_on)
+            if member is None:
+                member = member_on[priced_on] = on_framework(spells, priced_on)
+            totals = usage.get(commissioner)
+            if totals is None:
+                totals = usage[commissioner] = _zero_usage()
             totals["started"] += facts["started"]
             totals["ended"] += facts["ended"]
             totals["active"] += facts["active"]
