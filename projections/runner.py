@@ -29,6 +29,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -108,12 +109,30 @@ def rebuild(
         scratch = [model(follow.scratch_view_in(datastore, model, secondary_indexes=False)) for model in chosen]
         for projection in scratch:
             projection.view.build_in_memory()
-        follow.catch_up_many(ledger, scratch, page_size=page_size, progress=progress)
+        with _fewer_collections():
+            follow.catch_up_many(ledger, scratch, page_size=page_size, progress=progress)
         positions = {p.name: p.view.max_tracking_id(ledger.name) or 0 for p in scratch}
         _swap(ledger, scratch, positions)
     if progress is not None:
         progress(total, total)
     return positions
+
+
+@contextmanager
+def _fewer_collections(every: int = 50_000) -> Iterator[None]:
+    """Run the cyclic garbage collector's young generation every `every` allocations, not 700.
+
+    A rebuild allocates rows by the hundred thousand and keeps most of them until the swap,
+    so the collector's default pace spends its time scanning rows that are all still live
+    (about an eighth of the handlers' time). Reference counting frees everything else as
+    usual; the old pace comes back afterwards.
+    """
+    held = gc.get_threshold()
+    gc.set_threshold(every, *held[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*held)
 
 
 #: the suffix of a table being filled on PostgreSQL before it replaces the live one
