@@ -245,6 +245,8 @@ class Directory:
         )
 
     def apply(self, event: Any, page: Page) -> None:
+        if not isinstance(event, self.followed):  # a return's event, say: nothing below is about it
+            return
         if isinstance(event, Location.Imported):
             page.put(self.location_ids, str(event.originator_id), {"location": event.reference})
             page.update(
