@@ -283,11 +283,12 @@ def kpi_rows(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
     if not summary["expected"]:
         return {}
     found = {}
+    scope = {c: summary[c] for c in ("scope", "scope_id", "template", "span", "period", "year")}
     for kpi_set, kpi, numerator in KPI_MEASURES:
         definition = _INDICATORS[(kpi_set, kpi)]
         result = _evaluated(kpi_set, kpi, summary[numerator], summary["expected"])
         found[kpi] = {
-            **{c: summary[c] for c in ("scope", "scope_id", "template", "span", "period", "year")},
+            **scope,
             "kpi_set": kpi_set,
             "kpi": kpi,
             "label": definition["label"],
