@@ -209,22 +209,12 @@ def counts(row: dict[str, Any] | None) -> Counter[str]:
     """What one return adds to the summaries."""
     if row is None:
         return Counter()
-    status = row["status"]
-    return Counter(
-        {
-            "expected": 1,
-            "received": int(status in (ON_TIME, LATE)),
-            "on_time": int(status == ON_TIME),
-            "late": int(status == LATE),
-            "within_three_months": int(row["within_three_months"] == "yes"),
-            "missed": int(status == MISSED),
-            "overdue": int(status == OVERDUE),
-        }
-    )
+    return Counter(dict(zip(COUNTS, _count_values(row), strict=True)))
 
 
 def _count_values(row: dict[str, Any] | None) -> tuple[int, ...]:
-    """`counts(row)` as a tuple in the order of `COUNTS` (what `_count` adds up, without a Counter)."""
+    """What one return adds to the summaries, in the order of `COUNTS` (zeros for no return): `_count`
+    adds these up without a Counter."""
     if row is None:
         return (0, 0, 0, 0, 0, 0, 0)
     status = row["status"]
