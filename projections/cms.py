@@ -314,22 +314,46 @@ class CmsList(TableReadModel):
     )
 
     def apply(self, event: Any, page: Page) -> None:
-        if isinstance(event, (Provider.Imported, Provider.Rebranded)):
+        kind = _kind(type(event))
+        if kind is _PROVIDER:
             self._rebrand(event, page)
-        elif isinstance(event, CONTRACT_EVENTS):
+        elif kind is _CONTRACT:
             self._contract(event, page)
         else:
-            self._location(event, page)
+            self._location(event, page, kind)
 
     # ------------------------------------------------------------------ locations
 
-    def _location(self, event: Any, page: Page) -> None:
+    def _location(self, event: Any, page: Page, kind: Any) -> None:
         key = str(event.originator_id)
-        row = page.get(HOMES.name, key) or _blank_home()
+        row = page.get(HOMES.name, key)
         care = page.get(HOME_CARE.name, key)
         at = _utc(event.timestamp)
+        if kind is Location.VacanciesReported and row is not None and care is None and row.get("care_home") != "no":
+            # The commonest event, about a home already listed and no home-care branch: only its
+            # own columns change (what `_save` would write, without the rest of the row again).
+            if row.get("vacancies_day") is None or event.day >= row["vacancies_day"]:
+                page.update(
+                    HOMES.name,
+                    key,
+                    **_vacancies(event.counts),
+                    vacancies_day=event.day,
+                    vacancies_reported_at=at,
+                    vacancies_corrected_at=None,
+                    last_event_at=at,
+                )
+            else:
+                page.update(HOMES.name, key, last_event_at=at)
+            return
+        if row is None:
+            row = _blank_home()
         row["last_event_at"] = at
-        if isinstance(event, Location.Imported):
+        # `kind`: the first of `_KINDS` the event is an instance of, so each test below is
+        # the isinstance it stands for.
+        if kind is Location.VacanciesReported:
+            if row.get("vacancies_day") is None or event.day >= row["vacancies_day"]:
+                row.update(_vacancies(event.counts), vacancies_day=event.day, vacancies_reported_at=at, vacancies_corrected_at=None)
+        elif kind is Location.Imported:
             row.update(
                 location=event.reference,
                 name=event.name,
@@ -343,38 +367,35 @@ class CmsList(TableReadModel):
                 manager_absent_since=event.manager_absent_since,
             )
             self._move_provider(page, key, row, event.provider)
-        elif isinstance(event, Location.ProviderChanged):
+        elif kind is Location.ProviderChanged:
             self._move_provider(page, key, row, event.provider)
-        elif isinstance(event, Location.Renamed):
+        elif kind is Location.Renamed:
             row["name"] = event.name
-        elif isinstance(event, Location.AddressChanged):
+        elif kind is Location.AddressChanged:
             row.update(_address(event.address))
-        elif isinstance(event, Location.PublicContactChanged):
+        elif kind is Location.PublicContactChanged:
             row.update(_public_contact(event.public_contact))
-        elif isinstance(event, Location.AreaChanged):
+        elif kind is Location.AreaChanged:
             row.update(_area(event.area))
-        elif isinstance(event, Location.BedsChanged):
+        elif kind is Location.BedsChanged:
             row["beds"] = event.beds
-        elif isinstance(event, Location.ServicesChanged):
+        elif kind is Location.ServicesChanged:
             row.update(_services(event.services))
-        elif isinstance(event, (Location.Deregistered, Location.Reregistered, Location.RegistrationDetailsChanged)):
+        elif kind is _REGISTRATION:
             row.update(_registration(event.registration))
-        elif isinstance(event, Location.RegisteredManagerChanged):
+        elif kind is Location.RegisteredManagerChanged:
             row.update(manager_changed_at=at, manager_absent_since=event.absent_since)
-        elif isinstance(event, Location.RatingRecorded):  # and RatedInadequate
+        elif kind is Location.RatingRecorded:  # and RatedInadequate
             if event.current:
                 row.update(_rating(event.rating))
-        elif isinstance(event, Location.CategorySet):
+        elif kind is Location.CategorySet:
             row["category"] = event.category
-        elif isinstance(event, Location.CommissioningAreaSet):
+        elif kind is Location.CommissioningAreaSet:
             row["commissioning_area"] = event.area
-        elif isinstance(event, Location.VacanciesReported):
-            if row.get("vacancies_day") is None or event.day >= row["vacancies_day"]:
-                row.update(_vacancies(event.counts), vacancies_day=event.day, vacancies_reported_at=at, vacancies_corrected_at=None)
-        elif isinstance(event, Location.VacanciesCorrected):
+        elif kind is Location.VacanciesCorrected:
             if event.day == row.get("vacancies_day"):
                 row.update(_vacancies(event.counts), vacancies_corrected_at=at)
-        elif isinstance(event, Location.AvailabilityReported):
+        elif kind is Location.AvailabilityReported:
             care = care or {}
             if care.get("availability_day") is None or event.day >= care["availability_day"]:
                 care.update(
@@ -383,7 +404,7 @@ class CmsList(TableReadModel):
                     availability_day=event.day,
                     availability_reported_at=at,
                 )
-        elif isinstance(event, Location.PlacementsSuspended):
+        elif kind is Location.PlacementsSuspended:
             row.update(
                 suspended="yes",
                 suspension=event.suspension,
@@ -392,12 +413,12 @@ class CmsList(TableReadModel):
                 suspension_reason=event.reason,
                 suspension_lifted_on=None,
             )
-        elif isinstance(event, Location.SuspensionLifted):
+        elif kind is Location.SuspensionLifted:
             if event.suspension == row.get("suspension"):
                 row.update(suspended="no", suspension_lifted_on=event.lifted_on)
-        elif isinstance(event, Location.ConcernShared):
+        elif kind is Location.ConcernShared:
             row["open_concerns"] = (row.get("open_concerns") or 0) + 1
-        elif isinstance(event, Location.ConcernResolved):
+        elif kind is Location.ConcernResolved:
             row["open_concerns"] = max((row.get("open_concerns") or 0) - 1, 0)
         # Contacts (ContactAdded/Changed/Removed) are people's details: the list shows none of them.
         self._save(page, key, row, care)
@@ -476,10 +497,53 @@ class CmsList(TableReadModel):
         self._save(page, key, row, page.get(HOME_CARE.name, key))
 
 
+_VACANCY_COLUMNS = tuple((f"vacancies_{bed}", bed) for bed in BED_TYPES)
+
+
 def _vacancies(counts: dict[str, int]) -> dict[str, int]:
-    values = {f"vacancies_{bed}": int(counts.get(bed, 0)) for bed in BED_TYPES}
+    values = {column: int(counts.get(bed, 0)) for column, bed in _VACANCY_COLUMNS}
     values["vacancies_total"] = sum(values.values())
     return values
+
+
+_PROVIDER = (Provider.Imported, Provider.Rebranded)
+_CONTRACT = CONTRACT_EVENTS
+_REGISTRATION = (Location.Deregistered, Location.Reregistered, Location.RegistrationDetailsChanged)
+#: what `CmsList.apply` and `_location` tell apart, in the order they ask (isinstance: the first that holds)
+_KINDS: tuple[Any, ...] = (
+    _PROVIDER,
+    _CONTRACT,
+    Location.Imported,
+    Location.ProviderChanged,
+    Location.Renamed,
+    Location.AddressChanged,
+    Location.PublicContactChanged,
+    Location.AreaChanged,
+    Location.BedsChanged,
+    Location.ServicesChanged,
+    _REGISTRATION,
+    Location.RegisteredManagerChanged,
+    Location.RatingRecorded,
+    Location.CategorySet,
+    Location.CommissioningAreaSet,
+    Location.VacanciesReported,
+    Location.VacanciesCorrected,
+    Location.AvailabilityReported,
+    Location.PlacementsSuspended,
+    Location.SuspensionLifted,
+    Location.ConcernShared,
+    Location.ConcernResolved,
+)
+_KIND_OF: dict[type, Any] = {}
+
+
+def _kind(cls: type) -> Any:
+    """The first of `_KINDS` that events of `cls` are instances of (None: none, a contact event), per class."""
+    try:
+        return _KIND_OF[cls]
+    except KeyError:
+        found = _KIND_OF[cls] = next((k for k in _KINDS if issubclass(cls, k)), None)
+        return found
 
 
 def open_view(ledger: Any) -> TableView:

@@ -88,7 +88,6 @@ from datetime import date
 from typing import Any
 
 from domain.kpis import evaluate_kpi, indicator, shipped_kpis
-from domain.performance_process import shift_period
 from domain.returns import Return
 from projections import follow
 from projections.monitoring import (
@@ -101,6 +100,7 @@ from projections.monitoring import (
     financial_year,
     loads,
     percent,
+    shift,
     utc,
 )
 from projections.tables import INTEGER, REAL, Column, Page, Table, TableReadModel, TableView
@@ -209,17 +209,23 @@ def counts(row: dict[str, Any] | None) -> Counter[str]:
     """What one return adds to the summaries."""
     if row is None:
         return Counter()
+    return Counter(dict(zip(COUNTS, _count_values(row), strict=True)))
+
+
+def _count_values(row: dict[str, Any] | None) -> tuple[int, ...]:
+    """What one return adds to the summaries, in the order of `COUNTS` (zeros for no return): `_count`
+    adds these up without a Counter."""
+    if row is None:
+        return (0, 0, 0, 0, 0, 0, 0)
     status = row["status"]
-    return Counter(
-        {
-            "expected": 1,
-            "received": int(status in (ON_TIME, LATE)),
-            "on_time": int(status == ON_TIME),
-            "late": int(status == LATE),
-            "within_three_months": int(row["within_three_months"] == "yes"),
-            "missed": int(status == MISSED),
-            "overdue": int(status == OVERDUE),
-        }
+    return (
+        1,
+        int(status in (ON_TIME, LATE)),
+        int(status == ON_TIME),
+        int(status == LATE),
+        int(row["within_three_months"] == "yes"),
+        int(status == MISSED),
+        int(status == OVERDUE),
     )
 
 
@@ -267,11 +273,12 @@ def kpi_rows(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
     if not summary["expected"]:
         return {}
     found = {}
+    scope = {c: summary[c] for c in ("scope", "scope_id", "template", "span", "period", "year")}
     for kpi_set, kpi, numerator in KPI_MEASURES:
         definition = _INDICATORS[(kpi_set, kpi)]
         result = _evaluated(kpi_set, kpi, summary[numerator], summary["expected"])
         found[kpi] = {
-            **{c: summary[c] for c in ("scope", "scope_id", "template", "span", "period", "year")},
+            **scope,
             "kpi_set": kpi_set,
             "kpi": kpi,
             "label": definition["label"],
@@ -297,8 +304,12 @@ def current_run(periods: dict[str, int], definition: dict[str, Any] | None) -> t
     period = latest
     while periods.get(period):
         first, length = period, length + 1
-        period = shift_period(definition, period, -1)
+        period = shift(definition, period, -1)
     return length, first, latest
+
+
+#: the page's note of `missed_runs` rows as they stand: key -> (periods, the other columns)
+_RUNS_NOTE = "compliance:missed_runs"
 
 
 class ReturnCompliance(TableReadModel):
@@ -388,36 +399,36 @@ class ReturnCompliance(TableReadModel):
         self._count(page, before, dict(after))
 
     def _count(self, page: Page, before: dict[str, Any] | None, after: dict[str, Any]) -> None:
-        """Move the summaries (and their KPIs) by the difference the return's change made."""
-        delta = counts(after)
-        delta.subtract(counts(before))
-        touched: set[str] = page.notes.setdefault(self.name, set())
+        """Move the summaries (and their KPIs) by the difference the return's change made.
+
+        The counts move in the page's notes (its summary rows as they stand); their
+        percentages and KPIs follow from the counts alone, so `finish` works them out and
+        writes each row once per page, not after every return that moves it.
+        """
+        delta = [(c, a - b) for c, a, b in zip(COUNTS, _count_values(after), _count_values(before), strict=True) if a != b]
+        work: dict[str, dict[str, Any]] = page.notes.setdefault(self.name, {})
+        year, closes = after["year"], after["three_months_after_due"]
         for scope, scope_id in scopes(after):
             for template, span, period in spans(after):
                 key = f"{scope}|{scope_id}|{template}|{span}|{period}"
-                row = page.get(SUMMARY.name, key) or {
-                    "scope": scope,
-                    "scope_id": scope_id,
-                    "template": template,
-                    "span": span,
-                    "period": period,
-                    "year": after["year"],
-                    **{c: 0 for c in COUNTS},
-                }
-                for c in COUNTS:
-                    row[c] += delta[c]
-                row["window_closes_on"] = max(row.get("window_closes_on") or "", after["three_months_after_due"])
-                page.put(SUMMARY.name, key, row)
-                # Its percentages and KPIs follow from its counts alone: worked out once per
-                # page (`finish`), not after every return that moves them.
-                touched.add(key)
+                row = work.get(key)
+                if row is None:
+                    row = work[key] = page.get(SUMMARY.name, key) or {
+                        "scope": scope,
+                        "scope_id": scope_id,
+                        "template": template,
+                        "span": span,
+                        "period": period,
+                        "year": year,
+                        **{c: 0 for c in COUNTS},
+                    }
+                for c, d in delta:
+                    row[c] += d
+                row["window_closes_on"] = max(row.get("window_closes_on") or "", closes)
         self._run(page, after)
 
     def finish(self, page: Page) -> None:
-        for key in sorted(page.notes.pop(self.name, ())):
-            row = page.get(SUMMARY.name, key)
-            if row is None:  # pragma: no cover - summary rows are never deleted
-                continue
+        for key, row in sorted(page.notes.pop(self.name, {}).items()):
             row["received_percent"] = percent(row["received"], row["expected"])
             row["punctuality_percent"] = percent(row["on_time"], row["expected"])
             row["within_three_months_percent"] = percent(row["within_three_months"], row["expected"])
@@ -428,21 +439,25 @@ class ReturnCompliance(TableReadModel):
                     page.put(KPIS.name, f"{key}|{kpi}", evaluated[kpi])
                 else:
                     page.delete(KPIS.name, f"{key}|{kpi}")
+        for key, (periods, row) in page.notes.pop(_RUNS_NOTE, {}).items():
+            page.put(RUNS.name, key, {**row, "periods": dumps(periods)})
 
     def _run(self, page: Page, row: dict[str, Any]) -> None:
         missed = not_by_deadline(row)
         if missed is None:
             return
         key = f"{row['location']}|{row['template']}"
-        current = page.get(RUNS.name, key) or {}
-        periods = loads(current.get("periods"), {})
+        # The periods parsed once per page, kept in its notes and written by `finish`.
+        runs: dict[str, tuple[dict[str, int], dict[str, Any]]] = page.notes.setdefault(_RUNS_NOTE, {})
+        if key in runs:
+            periods = runs[key][0]
+        else:
+            periods = loads((page.get(RUNS.name, key) or {}).get("periods"), {})
         periods[row["period"]] = int(missed)
         length, first, last = current_run(periods, self.templates.get(page, row["template"]))
-        page.put(
-            RUNS.name,
-            key,
+        runs[key] = (
+            periods,
             {
-                "periods": dumps(periods),
                 "location": row["location"],
                 "provider": row["provider"],
                 "template": row["template"],

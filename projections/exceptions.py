@@ -49,11 +49,10 @@ from datetime import date
 from typing import Any
 
 from domain.errors import DomainError
-from domain.performance_process import shift_period
 from domain.providers import Location, london_day
 from domain.returns import Return
 from projections import follow
-from projections.monitoring import Directory, Expectations, ReturnIndex, Templates, dumps, loads, utc
+from projections.monitoring import Directory, Expectations, ReturnIndex, Templates, dumps, loads, shift, utc
 from projections.tables import REAL, Column, Page, Table, TableReadModel, TableView
 
 PREFIX = "exceptions"
@@ -133,6 +132,8 @@ EXCEPTIONS = Table(
 )
 #: per home, template and watched metric: {period: value}
 HISTORY = Table(f"{PREFIX}_history", (Column("values_json"),))
+#: the page's notes of `exceptions_history`: key -> its values as they stand (None: no row), and the keys changed
+_HISTORY_NOTE, _CHANGED_NOTE = "exceptions:history", "exceptions:history_changed"
 
 
 class ExceptionReports(TableReadModel):
@@ -241,8 +242,30 @@ class ExceptionReports(TableReadModel):
         return raise_overdue
 
     def _returned(self, page: Page, location: str, template: str, period: str) -> bool:
-        history = page.get(HISTORY.name, f"{location}|{template}|received")
-        return period in loads((history or {}).get("values_json"), {})
+        return period in (self._history(page, f"{location}|{template}|received") or {})
+
+    # ------------------------------------------------------------------ history
+
+    @staticmethod
+    def _history(page: Page, key: str) -> dict[str, Any] | None:
+        """A row of `exceptions_history` as it stands, parsed once per page (None: no row).
+
+        Change it in place and `_changed` it: `finish` writes it once per page."""
+        found = page.notes.setdefault(_HISTORY_NOTE, {})
+        if key in found:
+            return found[key]
+        history = found[key] = loads((page.get(HISTORY.name, key) or {}).get("values_json"), None)
+        return history
+
+    @staticmethod
+    def _changed(page: Page, key: str, history: dict[str, Any]) -> None:
+        page.notes[_HISTORY_NOTE][key] = history
+        page.notes.setdefault(_CHANGED_NOTE, set()).add(key)
+
+    def finish(self, page: Page) -> None:
+        found = page.notes.pop(_HISTORY_NOTE, {})
+        for key in sorted(page.notes.pop(_CHANGED_NOTE, ())):
+            page.put(HISTORY.name, key, {"values_json": dumps(found[key])})
 
     def _not_reporting(self, page: Page, event: Any, location: str, template: str, period: str, due: str) -> None:
         key = self._not_reporting_key(location, template, period)
@@ -254,9 +277,11 @@ class ExceptionReports(TableReadModel):
 
     def _received(self, page: Page, event: Any, found: dict[str, Any]) -> None:
         key = f"{found['location']}|{found['template']}|received"
-        received = loads((page.get(HISTORY.name, key) or {}).get("values_json"), {})
+        received = self._history(page, key)
+        if received is None:
+            received = {}
         received[found["period"]] = event.lateness["submitted_on"]
-        page.put(HISTORY.name, key, {"values_json": dumps(received)})
+        self._changed(page, key, received)
         lateness = event.lateness
         exception = self._not_reporting_key(found["location"], found["template"], found["period"])
         existing = page.get(EXCEPTIONS.name, exception)
@@ -280,24 +305,25 @@ class ExceptionReports(TableReadModel):
         for metric, rule in RULES.items():
             value = event.values.get(metric)
             key = f"{location}|{template}|{metric}"
-            history = loads((page.get(HISTORY.name, key) or {}).get("values_json"), None)
+            history = self._history(page, key)
             if history is None and value is None:
                 continue
-            history = history or {}
+            if history is None:
+                history = {}
             if history.get(period) == value:
                 continue
             if value is None:
                 history.pop(period, None)
             else:
                 history[period] = value
-            page.put(HISTORY.name, key, {"values_json": dumps(history)})
+            self._changed(page, key, history)
             # A changed value is judged itself and is part of the next periods' baselines.
             judged = period
             try:
                 for _ in range(rule.window + 1):
                     if judged in history or judged == period:
                         self._judge(page, event, location, template, metric, rule, definition, history, judged)
-                    judged = shift_period(definition, judged, 1)
+                    judged = shift(definition, judged, 1)
             except DomainError:
                 continue
 
@@ -314,7 +340,7 @@ class ExceptionReports(TableReadModel):
         period: str,
     ) -> None:
         value = history.get(period)
-        previous = [history.get(shift_period(definition, period, -step)) for step in range(rule.window, 0, -1)]
+        previous = [history.get(shift(definition, period, -step)) for step in range(rule.window, 0, -1)]
         verdict = None
         if isinstance(value, int) and all(isinstance(v, int) for v in previous):
             verdict = rule.judge(value, previous)  # type: ignore[arg-type]

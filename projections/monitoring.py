@@ -112,8 +112,73 @@ def shared(text: str | None, default: Any) -> Any:
     return value
 
 
+#: `period_bounds`, `shift_period` and `due_on` results by what they depend on (see `bounds`)
+_BOUNDS: dict[tuple[Any, ...], tuple[date, date]] = {}
+_SHIFTED: dict[tuple[Any, ...], str] = {}
+_DEADLINES: dict[tuple[Any, ...], date] = {}
+_REMEMBER_AT_MOST = 100_000
+
+
+def bounds(definition: dict[str, Any], period: str) -> tuple[date, date]:
+    """`domain.returns.period_bounds`, remembered.
+
+    The period functions are pure and read nothing of a definition but its frequency and
+    anchor (and `due_on` its deadline rule, over the fixed working-day calendar), while the
+    monitoring read models ask the same few questions of them tens of thousands of times
+    (every baseline of every watched metric, every obligation on every rescan). The memos are
+    bounded and only caches; an error (an invalid period, a day beyond the calendar) is raised
+    each time, never remembered.
+    """
+    key = (definition["frequency"], definition.get("anchor"), period)
+    found = _BOUNDS.get(key)
+    if found is None:
+        if len(_BOUNDS) >= _REMEMBER_AT_MOST:
+            _BOUNDS.clear()
+        found = _BOUNDS[key] = period_bounds(definition, period)
+    return found
+
+
+def shift(definition: dict[str, Any], period: str, steps: int) -> str:
+    """`domain.performance_process.shift_period`, remembered (see `bounds`)."""
+    key = (definition["frequency"], definition.get("anchor"), period, steps)
+    found = _SHIFTED.get(key)
+    if found is None:
+        if len(_SHIFTED) >= _REMEMBER_AT_MOST:
+            _SHIFTED.clear()
+        found = _SHIFTED[key] = shift_period(definition, period, steps)
+    return found
+
+
+def deadline(definition: dict[str, Any], period: str) -> date:
+    """`domain.returns.due_on`, remembered (see `bounds`)."""
+    rule = definition.get("deadline") or {}
+    key = (definition["frequency"], definition.get("anchor"), rule.get("rule"), rule.get("days"), period)
+    found = _DEADLINES.get(key)
+    if found is None:
+        if len(_DEADLINES) >= _REMEMBER_AT_MOST:
+            _DEADLINES.clear()
+        found = _DEADLINES[key] = due_on(definition, period)
+    return found
+
+
 def dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+#: `dumps(sorted(loads(text)))` by text, for `_sorted_text`
+_SORTED_TEXT: dict[str, str] = {}
+
+
+def _sorted_text(text: str | None) -> str:
+    """`dumps(sorted(loads(text, [])))`, worked out once per distinct text (the clock's list of
+    obligations, rewritten unchanged after nearly every event)."""
+    key = "" if text is None else text
+    found = _SORTED_TEXT.get(key)
+    if found is None:
+        if len(_SORTED_TEXT) >= 1_000:
+            _SORTED_TEXT.clear()
+        found = _SORTED_TEXT[key] = dumps(sorted(loads(text, [])))
+    return found
 
 
 def percent(numerator: int, denominator: int) -> float | None:
@@ -180,6 +245,8 @@ class Directory:
         )
 
     def apply(self, event: Any, page: Page) -> None:
+        if not isinstance(event, self.followed):  # a return's event, say: nothing below is about it
+            return
         if isinstance(event, Location.Imported):
             page.put(self.location_ids, str(event.originator_id), {"location": event.reference})
             page.update(
@@ -257,7 +324,7 @@ class Directory:
     def holdings(self, page: Page, location: str) -> list[dict[str, Any]]:
         """The contracts that have held the home: framework, contract and the days it was held (from, until)."""
         found = []
-        for cid, held in sorted(loads(self.home(page, location).get("contracts"), {}).items()):
+        for cid, held in sorted(shared(self.home(page, location).get("contracts"), {}).items()):
             contract = page.get(self.contracts, cid) or {}
             ends = [d for d in (held["removed"], contract.get("ended_on"), contract.get("ends_on")) if d]
             found.append(
@@ -274,7 +341,8 @@ class Directory:
         return sorted(owed)
 
     def templates_of(self, page: Page, framework: str) -> list[str]:
-        return loads((page.get(self.frameworks, framework) or {}).get("templates"), [])
+        """The templates the framework's monitoring requires (shared: read it, never change it)."""
+        return shared((page.get(self.frameworks, framework) or {}).get("templates"), [])
 
 
 # ------------------------------------------------------------------ Templates
@@ -376,7 +444,8 @@ class Expectations:
     def after(self, event: Any, page: Page, overdue: Overdue, *, template_changed: bool = False) -> None:
         """Keep obligations current after `event` (applied to the directory first) and raise what fell overdue."""
         clock = page.get(self.clock, "clock") or {"day": None, "next_check": None, "obligations": "[]"}
-        keys = loads(clock["obligations"], [])
+        keys: list[str] = shared(clock["obligations"], [])  # read only: copied before a key is added
+        written = None  # the obligations' text to write when no key was added
         today = london_day(event.timestamp).isoformat()
         day = max(clock["day"] or today, today)
         new: list[str] = []
@@ -386,8 +455,12 @@ class Expectations:
                 for template in self.directory.templates_of(page, contract["framework"]):
                     key = f"{event.originator_id}|{event.location}|{template}"
                     if key not in keys:
+                        if not new:
+                            keys = list(keys)
                         keys.append(key)
                         new.append(key)
+        if not new:
+            written = _sorted_text(clock["obligations"])
         next_check = clock["next_check"]
         # A full look is needed when a deadline may have passed, or when a definition or a
         # contract's end changed; otherwise only the obligations this event created.
@@ -399,7 +472,8 @@ class Expectations:
             due = self._advance(page, key, day, overdue)
             if due is not None and due < next_check:
                 next_check = due
-        page.put(self.clock, "clock", {"day": day, "next_check": next_check, "obligations": dumps(sorted(keys))})
+        obligations = dumps(sorted(keys)) if written is None else written
+        page.put(self.clock, "clock", {"day": day, "next_check": next_check, "obligations": obligations})
 
     def _advance(self, page: Page, key: str, day: str, overdue: Overdue) -> str | None:
         """Raise the obligation's periods whose deadline is before `day`; the next deadline to watch."""
@@ -413,15 +487,15 @@ class Expectations:
         due: str | None = None
         try:
             while True:
-                start, end = (d.isoformat() for d in period_bounds(definition, period))
+                start, end = (d.isoformat() for d in bounds(definition, period))
                 if start > held["until"]:
                     due = None  # no longer held; an extension of the contract looks again
                     break
-                due = due_on(definition, period).isoformat()
+                due = deadline(definition, period).isoformat()
                 if due >= day:
                     break
                 overdue(page, location, template, period, start, end, due)
-                period = shift_period(definition, period, 1)
+                period = shift(definition, period, 1)
         except DomainError:
             # Beyond the working-day calendar the ledger knows: nothing can be said to be overdue there.
             due = None

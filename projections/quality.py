@@ -159,6 +159,10 @@ def rate(value: float | None, bed_days: int | None) -> float | None:
     return round(1000 * value / bed_days, 2)
 
 
+#: a row of `quality_areas` not yet read in this page
+_UNREAD: Any = object()
+
+
 def series_metrics(definition: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
     return {m["id"]: m for m in (definition or {}).get("metrics", []) if m["type"] in SERIES_TYPES}
 
@@ -189,13 +193,35 @@ class QualityDashboards(TableReadModel):
         after = dict(event.values)
         metrics = series_metrics(self.templates.get(page, found["template"], found["template_version"]))
         amended = isinstance(event, Return.Amended)
+        # What every metric's rows share, worked out once per event rather than once per metric.
+        template, period = found["template"], found["period"]
+        areas = [("all", "all")]
+        areas += [(level, received[level]) for level in ("icb", "directorate") if received[level]]
+        areas += [("framework", f) for f in shared(received["frameworks"], [])]
+        areas_keyed = [(level, area, f"{level}|{area}|{template}|") for level, area in areas]
+        series = {
+            "location": found["location"],
+            "home_name": received["home_name"],
+            "provider": received["provider"],
+            "icb": received["icb"],
+            "directorate": received["directorate"],
+            "template": template,
+            "period": period,
+            "period_start": found["period_start"],
+            "amended": "yes" if amended else "no",
+            "received_at": received["received_at"],
+        }
+        prefix = f"{found['location']}|{template}|"
+        work = page.notes.setdefault(self.name, {})
         for metric_id, metric in metrics.items():
             old, new = before.get(metric_id), after.get(metric_id)
             if old == new:
                 continue
-            self._series(page, found, received, metric, new, amended)
-            self._areas(page, found, received, metric, old, -1)
-            self._areas(page, found, received, metric, new, +1)
+            self._series(page, prefix, series, received, metric, new)
+            if old is not None:
+                self._areas(page, work, areas_keyed, template, period, received, metric, old, -1)
+            if new is not None:
+                self._areas(page, work, areas_keyed, template, period, received, metric, new, +1)
         page.update(RECEIVED.name, rid, values_json=dumps(after))
 
     def _first(self, page: Page, event: Any, found: dict[str, Any]) -> dict[str, Any]:
@@ -218,67 +244,85 @@ class QualityDashboards(TableReadModel):
         page.put(RECEIVED.name, str(event.originator_id), row)
         return row
 
-    def _series(self, page: Page, found: dict[str, Any], received: dict[str, Any], metric: dict[str, Any], value: Any, amended: bool) -> None:
-        key = f"{found['location']}|{found['template']}|{metric['id']}|{found['period']}"
+    def _series(
+        self, page: Page, prefix: str, series: dict[str, Any], received: dict[str, Any], metric: dict[str, Any], value: Any
+    ) -> None:
+        metric_id = metric["id"]
+        key = f"{prefix}{metric_id}|{series['period']}"
         if value is None:
             page.delete(SERIES.name, key)
             return
-        bed_days = received["bed_days"] if metric["id"] in RATED else None
-        page.put(
-            SERIES.name,
-            key,
-            {
-                "location": found["location"],
-                "home_name": received["home_name"],
-                "provider": received["provider"],
-                "icb": received["icb"],
-                "directorate": received["directorate"],
-                "template": found["template"],
-                "section": metric["section"],
-                "metric": metric["id"],
-                "label": metric["label"],
-                "unit": metric["unit"],
-                "period": found["period"],
-                "period_start": found["period_start"],
-                "value": value,
-                "bed_days": bed_days,
-                "rate_per_1000_bed_days": rate(value, bed_days),
-                "amended": "yes" if amended else "no",
-                "received_at": received["received_at"],
-            },
-        )
+        bed_days = received["bed_days"] if metric_id in RATED else None
+        row = series.copy()
+        row["section"] = metric["section"]
+        row["metric"] = metric_id
+        row["label"] = metric["label"]
+        row["unit"] = metric["unit"]
+        row["value"] = value
+        row["bed_days"] = bed_days
+        row["rate_per_1000_bed_days"] = rate(value, bed_days)
+        page.put(SERIES.name, key, row)
 
-    def _areas(self, page: Page, found: dict[str, Any], received: dict[str, Any], metric: dict[str, Any], value: Any, sign: int) -> None:
-        """Add (sign +1) or take away (-1) one home's value in every area it counts in."""
-        if value is None:
-            return
-        areas = [("all", "all")]
-        areas += [(level, received[level]) for level in ("icb", "directorate") if received[level]]
-        areas += [("framework", f) for f in shared(received["frameworks"], [])]
-        bed_days = received["bed_days"] if metric["id"] in RATED else None
-        for level, area in areas:
-            key = f"{level}|{area}|{found['template']}|{metric['id']}|{found['period']}"
-            row = page.get(AREAS.name, key) or {
-                "level": level,
-                "area": area,
-                "template": found["template"],
-                "section": metric["section"],
-                "metric": metric["id"],
-                "label": metric["label"],
-                "unit": metric["unit"],
-                "period": found["period"],
-                "homes": 0,
-                "total": 0,
-                "rated_total": 0,
-                "bed_days": 0 if metric["id"] in RATED else None,
-            }
-            row["homes"] += sign
-            # Rounded at each step so that percentages added and taken away leave no float dust.
-            row["total"] = round(row["total"] + sign * value, 4)
+    def _areas(
+        self,
+        page: Page,
+        work: dict[str, dict[str, Any] | None],
+        areas: list[tuple[str, str, str]],
+        template: str,
+        period: str,
+        received: dict[str, Any],
+        metric: dict[str, Any],
+        value: Any,
+        sign: int,
+    ) -> None:
+        """Add (sign +1) or take away (-1) one home's value in every area it counts in.
+
+        `areas`: (level, area, the start of its rows' keys). The sums move in `work` (the page's
+        rows of `quality_areas` as they stand, None for a row with no home left), step by step
+        exactly as they would one event after another; `finish` writes them, with their mean
+        and rate, once per page.
+        """
+        metric_id = metric["id"]
+        rated = metric_id in RATED
+        bed_days = received["bed_days"] if rated else None
+        step = sign * value
+        suffix = f"{metric_id}|{period}"
+        for level, area, prefix in areas:
+            key = prefix + suffix
+            row = work.get(key, _UNREAD)
+            if row is _UNREAD:
+                row = work[key] = page.get(AREAS.name, key)
+            if row is None:
+                row = work[key] = {
+                    "level": level,
+                    "area": area,
+                    "template": template,
+                    "section": metric["section"],
+                    "metric": metric_id,
+                    "label": metric["label"],
+                    "unit": metric["unit"],
+                    "period": period,
+                    "homes": 0,
+                    "total": 0,
+                    "rated_total": 0,
+                    "bed_days": 0 if rated else None,
+                }
+            homes = row["homes"] = row["homes"] + sign
+            if homes == 0:
+                work[key] = None  # deleted: a later home starts the row afresh
+                continue
+            # Rounded at each step so that percentages added and taken away leave no float dust
+            # (a sum of whole numbers is one already: round(n, 4) is n).
+            total = row["total"] + step
+            row["total"] = total if type(total) is int else round(total, 4)
             if bed_days:
                 row["bed_days"] += sign * bed_days
-                row["rated_total"] = round(row["rated_total"] + sign * value, 4)
-            if row["homes"] == 0:
+                total = row["rated_total"] + step
+                row["rated_total"] = total if type(total) is int else round(total, 4)
+
+    def finish(self, page: Page) -> None:
+        for key, row in page.notes.pop(self.name, {}).items():
+            if row is None:
                 page.delete(AREAS.name, key)
                 continue
             row["mean"] = round(row["total"] / row["homes"], 2)
