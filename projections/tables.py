@@ -355,10 +355,10 @@ class TableView(ReadModelView):
             columns = ", ".join(("key", *table.names))
             # The library's SQLite cursor does not fetch in batches; the one it wraps does.
             rows = getattr(cursor, "sqlite_cursor", cursor)
-            rows.execute(f"SELECT {columns} FROM {self.qualified(table.name)} ORDER BY key")
+            rows.execute(f"SELECT {columns} FROM {self.qualified(table.name)} ORDER BY {self._text_order('key', table)}")
             while batch := rows.fetchmany(5000):
                 for row in batch:
-                    yield tuple(row)
+                    yield tuple(row.values()) if isinstance(row, dict) else tuple(row)  # PostgreSQL's rows are dicts
 
     @contextmanager
     def page(self, tracking: Tracking, cursor: Any = None, *, start: int | None = None) -> Iterator[Page]:

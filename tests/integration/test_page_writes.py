@@ -1,4 +1,4 @@
-"""The page's fast paths, on both stores: rows inserted once, and a rebuild's view reading rows from memory."""
+"""The page's fast paths, on both stores: rows inserted once, and a rebuild's view built in memory."""
 
 from __future__ import annotations
 
@@ -68,45 +68,57 @@ def test_in_memory_pages_refuse_a_second_insert_of_a_key_as_the_stores_do():
         page.commit()
 
 
-def test_a_view_remembering_its_rows_reads_them_from_memory_and_forgets_a_failed_page(ledger):
+def test_a_view_built_in_memory_keeps_its_rows_there_and_forgets_a_failed_page(ledger):
     view = follow.live_view(ledger, Lines)
-    view.remember_rows()
-    with view.page(Tracking(ledger.name, 1)) as page:
+    view.build_in_memory()
+    with view.page(Tracking(ledger.name, 1), start=0) as page:
         page.put(TOTALS.name, "all", {"total": 1})
         page.put(TOTALS.name, "gone", {"total": 0})
-    set_total_behind_its_back(view, "all", 7)  # nobody may; so memory, not the table, answers
-    with view.page(Tracking(ledger.name, 2)) as page:
+        page.insert(LINES.name, "b", {"label": "second", "n": 2})
+    with view.page(Tracking(ledger.name, 2), start=1) as page:
         assert page.get(TOTALS.name, "all") == {"key": "all", "total": 1}
         page.update(TOTALS.name, "all", total=2)
         page.delete(TOTALS.name, "gone")
+        page.insert(LINES.name, "a", {"label": "first", "n": 1})
 
     with pytest.raises(RuntimeError):
-        with view.page(Tracking(ledger.name, 3)) as page:
+        with view.page(Tracking(ledger.name, 3), start=2) as page:
             page.update(TOTALS.name, "all", total=99)
-            raise RuntimeError("the page fails before it commits")
+            raise RuntimeError("the page fails before it is kept")
+    with pytest.raises(IntegrityError):
+        with view.page(Tracking(ledger.name, 4), start=1):  # the position is 2: refused whole
+            pass
 
-    with view.page(Tracking(ledger.name, 4)) as page:
-        # Memory says what the tables say: the failed page left neither.
+    with view.page(Tracking(ledger.name, 4), start=2) as page:
+        # The failed and the refused page left nothing.
         assert page.get(TOTALS.name, "all") == {"key": "all", "total": 2}
         assert page.get(TOTALS.name, "gone") is None
-    assert all_rows(view, TOTALS) == [{"key": "all", "total": 2}]
+    assert view.max_tracking_id(ledger.name) == 4
+    assert all_rows(view, TOTALS) == [] and all_rows(view, LINES) == []  # nothing written to the tables
+    assert list(view.final_rows(TOTALS)) == [("all", 2)]
+    assert list(view.final_rows(LINES)) == [("a", "first", 1), ("b", "second", 2)]  # in key order
 
 
-def test_only_a_view_of_empty_tables_may_remember_its_rows(ledger):
+def test_only_a_view_of_empty_tables_may_be_built_in_memory(ledger):
     view = follow.live_view(ledger, Lines)
     with view.page(Tracking(ledger.name, 1)) as page:
         page.put(TOTALS.name, "all", {"total": 1})
     with pytest.raises(ValueError, match="not empty"):
-        view.remember_rows()
+        view.build_in_memory()
 
 
-def test_past_its_limit_a_view_forgets_its_rows_and_reads_the_database_again(ledger, monkeypatch):
+def test_past_its_limit_a_view_built_in_memory_writes_its_rows_and_goes_on_in_its_tables(ledger, monkeypatch):
     view = follow.live_view(ledger, Lines)
-    view.remember_rows()
-    monkeypatch.setattr(view, "REMEMBER_AT_MOST", 2)
-    with view.page(Tracking(ledger.name, 1)) as page:
+    view.build_in_memory()
+    monkeypatch.setattr(view, "IN_MEMORY_AT_MOST", 2)
+    with view.page(Tracking(ledger.name, 1), start=0) as page:
         for n in range(3):
             page.put(TOTALS.name, f"t{n}", {"total": n})
+    assert not view.in_memory
+    assert view.max_tracking_id(ledger.name) == 1  # written with its rows
+    assert all_rows(view, TOTALS) == [{"key": f"t{n}", "total": n} for n in range(3)]
     set_total_behind_its_back(view, "t2", 7)
-    with view.page(Tracking(ledger.name, 2)) as page:
+    with view.page(Tracking(ledger.name, 2), start=1) as page:
         assert page.get(TOTALS.name, "t2") == {"key": "t2", "total": 7}  # read from the database
+        page.put(TOTALS.name, "t3", {"total": 3})
+    assert list(view.final_rows(TOTALS)) == [("t0", 0), ("t1", 1), ("t2", 7), ("t3", 3)]
