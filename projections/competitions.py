@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from typing import Any
-from uuid import UUID
 
 from domain.metadata import LedgerAggregate
 from domain.procurement import (
@@ -31,6 +30,7 @@ from domain.procurement import (
     Competition,
 )
 from projections import follow
+from projections.memo import id_text
 from projections.tables import INTEGER, Column, Page, Table, TableReadModel, TableView
 
 TABLE = Table(
@@ -115,7 +115,7 @@ class CompetitionList(TableReadModel):
             plain = _PLAIN[cls] = not issubclass(cls, (*SEALED_UNTIL_OPENING, *_CHANGING))
         if not plain and isinstance(event, SEALED_UNTIL_OPENING):
             return  # the domain takes these only before the deadline, so always before the opening
-        key = _row_key(event.originator_id)
+        key = id_text(event.originator_id)
         # Most events (scores, checks, documents, ...) move only the version and time (`_values`).
         values = (
             {"version": event.originator_version, "last_event_at": _utc(event.timestamp)} if plain else _values(event)
@@ -138,21 +138,6 @@ _CHANGING = (
 )
 #: by event class: neither sealed nor one of `_CHANGING`
 _PLAIN: dict[type, bool] = {}
-#: a competition's id as text, by the id's integer (see `_row_key`)
-_ROW_KEYS: dict[int, str] = {}
-
-
-def _row_key(originator_id: UUID) -> str:
-    """str(originator_id), remembered by the id's integer: formatting a UUID costs more than a lookup. Bounded."""
-    number = originator_id.int
-    text = _ROW_KEYS.get(number)
-    if text is None:
-        if len(_ROW_KEYS) >= 20_000:
-            _ROW_KEYS.clear()
-        text = _ROW_KEYS[number] = str(originator_id)
-    return text
-
-
 def open_view(ledger: Any) -> TableView:
     """The list in the ledger's own database."""
     return follow.live_view(ledger, CompetitionList)

@@ -19,11 +19,11 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from typing import Any
-from uuid import UUID
 
 from domain.contracts import AWARDED, EXPIRED, MOBILISED, SIGNED, TERMINATED, Contract
 from domain.metadata import LedgerAggregate
 from projections import follow
+from projections.memo import id_text
 from projections.tables import INTEGER, Column, Page, Table, TableReadModel, TableView
 
 TABLE = Table(
@@ -120,7 +120,7 @@ class ContractRegister(TableReadModel):
     followed = tuple(contract_events())
 
     def apply(self, event: Any, page: Page) -> None:
-        key = _row_key(event.originator_id)
+        key = id_text(event.originator_id)
         if _moves_only_version(type(event)):
             # Most of a contract's events (homes, plans, milestones, risks, ...): what
             # `register_row` gives for them is the row with these two columns changed.
@@ -145,21 +145,6 @@ def _moves_only_version(cls: type) -> bool:
     if found is None:
         found = _ONLY_VERSION[cls] = not issubclass(cls, _CHANGING)
     return found
-
-
-#: a contract's id as text, by the id's integer (see `_row_key`)
-_ROW_KEYS: dict[int, str] = {}
-
-
-def _row_key(originator_id: UUID) -> str:
-    """str(originator_id), remembered by the id's integer: formatting a UUID costs more than a lookup. Bounded."""
-    number = originator_id.int
-    text = _ROW_KEYS.get(number)
-    if text is None:
-        if len(_ROW_KEYS) >= 20_000:
-            _ROW_KEYS.clear()
-        text = _ROW_KEYS[number] = str(originator_id)
-    return text
 
 
 def open_view(ledger: Any) -> TableView:

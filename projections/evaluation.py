@@ -99,10 +99,10 @@ import json
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
-from uuid import UUID
 
 from domain.metadata import LedgerAggregate
 from domain.procurement import COMPLIANCE_CHECKS, Competition
+from projections.memo import id_text, parsed
 from projections.tables import INTEGER, REAL, Column, Page, Table, TableReadModel
 
 _C = Column
@@ -320,39 +320,8 @@ def _key(*parts: Any) -> str:
 
 
 #: parsed hidden JSON columns by their text (see `_parsed`)
-_PARSED: dict[str, Any] = {}
 
 
-def _parsed(text: str) -> Any:
-    """A hidden JSON column's value, parsed once per distinct text.
-
-    A competition's criteria, tenders and conflicts, and a cell's individual scores, were
-    parsed again by every helper that looked at them (a score read the round's tenders five
-    times); most texts recur across events. The value is shared by every reader of the same
-    text, so the handlers copy before changing one (`dict(r.tenders)`), as they must anyway
-    to write it back. The memo is bounded and only a cache: the same text, the same value.
-    """
-    value = _PARSED.get(text)
-    if value is None:
-        if len(_PARSED) >= 20_000:
-            _PARSED.clear()
-        value = _PARSED[text] = json.loads(text)
-    return value
-
-
-#: a competition's id as text, by the id's integer (see `_round_key`)
-_ROUND_KEYS: dict[int, str] = {}
-
-
-def _round_key(originator_id: UUID) -> str:
-    """str(originator_id), remembered by the id's integer: formatting a UUID costs more than a lookup. Bounded."""
-    number = originator_id.int
-    text = _ROUND_KEYS.get(number)
-    if text is None:
-        if len(_ROUND_KEYS) >= 20_000:
-            _ROUND_KEYS.clear()
-        text = _ROUND_KEYS[number] = str(originator_id)
-    return text
 
 
 def _meta(event: Any) -> dict[str, Any]:
@@ -381,7 +350,7 @@ class EvaluationTrail(TableReadModel):
     followed = tuple(evaluation_events())
 
     def apply(self, event: Any, page: Page) -> None:
-        round_key = _round_key(event.originator_id)
+        round_key = id_text(event.originator_id)
         if isinstance(event, Competition.Opened):
             page.put(
                 ROUNDS.name,
@@ -461,7 +430,7 @@ class _Round:
 
     def json(self, column: str) -> Any:
         """The column's JSON value: shared with other readers of the same text, so never change it (copy it)."""
-        return _parsed(self.row[column])
+        return parsed(self.row[column])
 
     def set_json(self, column: str, value: Any) -> None:
         self.row[column] = json.dumps(value, sort_keys=True)
@@ -550,7 +519,7 @@ class _Round:
         for key, cell in self.cells(bidder, criterion):
             scores = individuals.get(key)
             if scores is None:
-                scores = _parsed(cell["individual"])
+                scores = parsed(cell["individual"])
             else:
                 text = next((t for d, t in encoded if d is scores), None)
                 if text is None:
@@ -609,7 +578,7 @@ class _Round:
                 return individuals[key]
             cell = self.page.get(MATRIX.name, key)
             if cell is not None:
-                return _parsed(cell["individual"])
+                return parsed(cell["individual"])
         return {}
 
 
@@ -718,7 +687,7 @@ def _compliance_checked(r: _Round, e: Competition.ComplianceChecked) -> None:
     for key, row in r.standings(e.bidder):
         before = row["checks"]
         if before not in moved:
-            checks = {**_parsed(before), e.check: e.passed}
+            checks = {**parsed(before), e.check: e.passed}
             if not all(check in checks for check in COMPLIANCE_CHECKS):
                 compliance = "incomplete"
             else:
@@ -756,7 +725,7 @@ def _score_recorded(r: _Round, e: Competition.ScoreRecorded) -> None:
             cell = r.page.get(MATRIX.name, key)
             if cell is None:
                 continue
-            before = _parsed(cell["individual"])
+            before = parsed(cell["individual"])
         after = next((a for b, a in moved if b is before), None)
         if after is None:
             after = {**before, e.evaluator: [e.score, e.revision]}

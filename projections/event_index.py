@@ -75,6 +75,7 @@ from domain.metadata import LedgerAggregate
 from domain.personal import PersonalData
 from domain.procurement import Competition
 from domain.providers import Location
+from projections.memo import id_text
 from projections.tables import INTEGER, Column, Page, Table, TableReadModel
 
 EVENTS = Table(
@@ -332,21 +333,6 @@ def _fixed(kind: str, reference: Any, text: str, related: tuple[tuple[str, str, 
     return found
 
 
-#: a record's id as text, by the id's integer (see `_record_key`)
-_RECORD_KEYS: dict[int, str] = {}
-
-
-def _record_key(originator_id: UUID) -> str:
-    """str(originator_id), remembered by the id's integer: formatting a UUID costs more than a lookup. Bounded."""
-    number = originator_id.int
-    text = _RECORD_KEYS.get(number)
-    if text is None:
-        if len(_RECORD_KEYS) >= 100_000:
-            _RECORD_KEYS.clear()
-        text = _RECORD_KEYS[number] = str(originator_id)
-    return text
-
-
 #: page.notes key: the `event_records` rows this page's events moved (see `_moving`)
 _MOVING = "event_index:records"
 
@@ -379,7 +365,7 @@ class EventIndex(TableReadModel):
 
     def apply(self, event: Any, page: Page) -> None:
         shape = _shape(type(event))
-        record_key = _record_key(event.originator_id)
+        record_key = id_text(event.originator_id)
         # The domain takes tenders only before the deadline and opens them only after it, so
         # every sealed event arrives before its competition's TendersOpened.
         if shape.sealed:

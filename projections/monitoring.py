@@ -48,6 +48,7 @@ from domain.errors import DomainError
 from domain.performance_process import shift_period
 from domain.providers import Location, london_day
 from domain.returns import Return, ReturnTemplate, due_on, period_bounds
+from projections.memo import remembered
 from projections.tables import INTEGER, Column, Page, Table
 
 NEVER = "9999-12-31"
@@ -130,35 +131,20 @@ def bounds(definition: dict[str, Any], period: str) -> tuple[date, date]:
     each time, never remembered.
     """
     key = (definition["frequency"], definition.get("anchor"), period)
-    found = _BOUNDS.get(key)
-    if found is None:
-        if len(_BOUNDS) >= _REMEMBER_AT_MOST:
-            _BOUNDS.clear()
-        found = _BOUNDS[key] = period_bounds(definition, period)
-    return found
+    return remembered(_BOUNDS, key, _REMEMBER_AT_MOST, period_bounds, definition, period)
 
 
 def shift(definition: dict[str, Any], period: str, steps: int) -> str:
     """`domain.performance_process.shift_period`, remembered (see `bounds`)."""
     key = (definition["frequency"], definition.get("anchor"), period, steps)
-    found = _SHIFTED.get(key)
-    if found is None:
-        if len(_SHIFTED) >= _REMEMBER_AT_MOST:
-            _SHIFTED.clear()
-        found = _SHIFTED[key] = shift_period(definition, period, steps)
-    return found
+    return remembered(_SHIFTED, key, _REMEMBER_AT_MOST, shift_period, definition, period, steps)
 
 
 def deadline(definition: dict[str, Any], period: str) -> date:
     """`domain.returns.due_on`, remembered (see `bounds`)."""
     rule = definition.get("deadline") or {}
     key = (definition["frequency"], definition.get("anchor"), rule.get("rule"), rule.get("days"), period)
-    found = _DEADLINES.get(key)
-    if found is None:
-        if len(_DEADLINES) >= _REMEMBER_AT_MOST:
-            _DEADLINES.clear()
-        found = _DEADLINES[key] = due_on(definition, period)
-    return found
+    return remembered(_DEADLINES, key, _REMEMBER_AT_MOST, due_on, definition, period)
 
 
 def dumps(value: Any) -> str:

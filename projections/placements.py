@@ -69,6 +69,7 @@ from domain.contracts import Contract, Framework
 from domain.providers import Location
 from domain.returns import PlacementReturn, month_bounds
 from projections import follow
+from projections.memo import parsed
 from projections.tables import INTEGER, Column, Page, Table, TableReadModel, TableView
 
 USAGE = Table(
@@ -178,19 +179,8 @@ def _json(value: Any) -> str:
 
 
 #: parsed hidden JSON columns by their text, for reading only (see `_parsed`)
-_PARSED: dict[str, Any] = {}
 
 
-def _parsed(text: str) -> Any:
-    """A hidden JSON column's value parsed once per distinct text (a framework's schedules, a
-    home's spells are read by every return and change seldom). Shared by every reader of the
-    same text: never change it. Bounded, and only a cache (the same text, the same value)."""
-    value = _PARSED.get(text)
-    if value is None:
-        if len(_PARSED) >= 20_000:
-            _PARSED.clear()
-        value = _PARSED[text] = json.loads(text)
-    return value
 
 
 #: row keys of frameworks and homes by (kind, reference) (see `_id_key`)
@@ -280,9 +270,9 @@ class Placements(TableReadModel):
     def _placement_return(self, event: Any, page: Page) -> None:
         # Read only here: the schedules and spells as parsed once per distinct text.
         prices = page.get(PRICES.name, _id_key(Framework, event.framework))
-        schedules = _parsed(prices["schedules"]) if prices else {}
+        schedules = parsed(prices["schedules"]) if prices else {}
         spelled = page.get(SPELLS.name, f"{event.framework}|{event.location}")
-        spells = _parsed(spelled["spells"]) if spelled else []
+        spells = parsed(spelled["spells"]) if spelled else []
         named = page.get(HOMES.name, _id_key(Location, event.location))
         home = named["name"] if named else None
         first, last = month_bounds(event.period)
