@@ -100,8 +100,8 @@ def write_floor(ledger: Ledger, events: int) -> tuple[int, float]:
     """(rows, events/s) of writing every read model's rows once, as a rebuild's swap does, and nothing else.
 
     The rows are read from the live tables first (not timed), then inserted into fresh tables
-    of the same shape on the same store, in key order and without secondary indexes (SQLite:
-    `executemany`; PostgreSQL: COPY), in one transaction that is rolled back. No rebuild can
+    of the same shape on the same store, in key order and without secondary indexes, as the
+    swap writes them (`runner.fill_table`), in one transaction that is rolled back. No rebuild can
     be faster than its read+decode and this together, however cheap its handlers.
     """
     store = SqlStore(ledger)
@@ -114,16 +114,7 @@ def write_floor(ledger: Ledger, events: int) -> tuple[int, float]:
     start = time.perf_counter()
     with store.transaction(commit=False) as sql:
         for table, rows in tables:
-            name = store.table(f"bench_floor_{table.name}")
-            for statement in table.create_statements(name, postgres=not store.sqlite, indexes=False):
-                sql.execute(statement)
-            columns = ("key", *table.names)
-            if store.sqlite:
-                sql.cursor.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' for _ in columns)})", rows)
-            else:
-                with sql.cursor.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
+            runner.fill_table(store, sql, table, store.table(f"bench_floor_{table.name}"), rows)
         elapsed = time.perf_counter() - start  # then rolled back: nothing of it stays
     return sum(len(rows) for _, rows in tables), events / elapsed
 

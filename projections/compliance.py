@@ -146,15 +146,13 @@ RETURNS = Table(
     order_by=("location", "template", "period"),
     indexes=(("location",), ("provider",), ("template", "period"), ("status",), ("icb",), ("directorate",), ("year",)),
 )
+#: whose returns a summary row counts (scope, scope_id), of which template, over which span and period
+SCOPE = ("scope", "scope_id", "template", "span", "period", "year")
+SCOPE_COLUMNS = tuple(Column(c) for c in SCOPE)
 SUMMARY = Table(
     "compliance_summary",
     (
-        Column("scope"),
-        Column("scope_id"),
-        Column("template"),
-        Column("span"),
-        Column("period"),
-        Column("year"),
+        *SCOPE_COLUMNS,
         *(Column(c, INTEGER) for c in COUNTS),
         Column("received_percent", REAL),
         Column("punctuality_percent", REAL),
@@ -167,12 +165,7 @@ SUMMARY = Table(
 KPIS = Table(
     "compliance_kpis",
     (
-        Column("scope"),
-        Column("scope_id"),
-        Column("template"),
-        Column("span"),
-        Column("period"),
-        Column("year"),
+        *SCOPE_COLUMNS,
         Column("kpi_set"),
         Column("kpi"),
         Column("label"),
@@ -273,7 +266,7 @@ def kpi_rows(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
     if not summary["expected"]:
         return {}
     found = {}
-    scope = {c: summary[c] for c in ("scope", "scope_id", "template", "span", "period", "year")}
+    scope = {c: summary[c] for c in SCOPE}
     for kpi_set, kpi, numerator in KPI_MEASURES:
         definition = _INDICATORS[(kpi_set, kpi)]
         result = _evaluated(kpi_set, kpi, summary[numerator], summary["expected"])

@@ -188,12 +188,7 @@ class Directory:
 
     followed: tuple[type, ...] = (
         Location.Imported,
-        Location.Renamed,
-        Location.ProviderChanged,
-        Location.AreaChanged,
-        Location.BedsChanged,
-        Location.CategorySet,
-        Location.CommissioningAreaSet,
+        *_LOCATION_CHANGES,
         Framework.Established,
         Contract.Awarded,
         Contract.HomeAdded,

@@ -92,6 +92,8 @@ RATED = frozenset(
 #: templates whose homes have beds (home-care branches have none)
 BED_TEMPLATES = frozenset({"london-aqp-care-home-monthly", "cheshire-east-4-weekly", "cheshire-east-quarterly"})
 
+#: which metric of which template, and for which period, a row is about
+METRIC_COLUMNS = tuple(Column(c) for c in ("template", "section", "metric", "label", "unit", "period"))
 SERIES = Table(
     "quality_series",
     (
@@ -100,12 +102,7 @@ SERIES = Table(
         Column("provider"),
         Column("icb"),
         Column("directorate"),
-        Column("template"),
-        Column("section"),
-        Column("metric"),
-        Column("label"),
-        Column("unit"),
-        Column("period"),
+        *METRIC_COLUMNS,
         Column("period_start"),
         Column("value", REAL),
         Column("bed_days", INTEGER),
@@ -122,12 +119,7 @@ AREAS = Table(
         Column("rated_total", REAL, hidden=True),
         Column("level"),
         Column("area"),
-        Column("template"),
-        Column("section"),
-        Column("metric"),
-        Column("label"),
-        Column("unit"),
-        Column("period"),
+        *METRIC_COLUMNS,
         Column("homes", INTEGER),
         Column("total", REAL),
         Column("mean", REAL),

@@ -33,7 +33,7 @@ import gc
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -45,7 +45,7 @@ from psycopg.sql import SQL, Identifier
 from audit.log import Sql, SqlStore
 from projections import follow
 from projections.catalogue import READ_MODELS, read_model
-from projections.tables import TableReadModel
+from projections.tables import Table, TableReadModel
 
 log = structlog.get_logger("aqp.projections")
 
@@ -55,6 +55,7 @@ __all__ = [
     "ReadModelBehind",
     "Status",
     "catch_up_all",
+    "fill_table",
     "follow_forever",
     "rebuild",
     "status",
@@ -159,9 +160,7 @@ def _swap(ledger: Any, scratch: list[TableReadModel], positions: dict[str, int])
             for projection in scratch:
                 for table in projection.tables:
                     sql.execute(f"DROP TABLE IF EXISTS {table.name}")
-                    for statement in table.create_statements(table.name, postgres=False, indexes=False):
-                        sql.execute(statement)
-                    sql.cursor.executemany(_insert(table, table.name), projection.view.final_rows(table))
+                    fill_table(store, sql, table, table.name, projection.view.final_rows(table))
                     for statement in table.index_statements(table.name):
                         sql.execute(statement)
                 _record_position(ledger, store, sql, projection, positions)
@@ -170,11 +169,7 @@ def _swap(ledger: Any, scratch: list[TableReadModel], positions: dict[str, int])
             for table in projection.tables:
                 shadow = store.table(table.name + _REBUILT)
                 sql.execute(f"DROP TABLE IF EXISTS {shadow}")
-                for statement in table.create_statements(shadow, postgres=True, indexes=False):
-                    sql.execute(statement)
-                with sql.cursor.copy(f"COPY {shadow} ({', '.join(('key', *table.names))}) FROM STDIN") as copy:
-                    for row in projection.view.final_rows(table):
-                        copy.write_row(row)
+                fill_table(store, sql, table, shadow, projection.view.final_rows(table))
         schema = store.datastore.schema
         for projection in scratch:
             for table in projection.tables:
@@ -187,9 +182,17 @@ def _swap(ledger: Any, scratch: list[TableReadModel], positions: dict[str, int])
             _record_position(ledger, store, sql, projection, positions)
 
 
-def _insert(table: Any, qualified: str) -> str:
-    columns = ("key", *table.names)
-    return f"INSERT INTO {qualified} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+def fill_table(store: SqlStore, sql: Sql, table: Table, qualified: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Create `table` as `qualified`, without its secondary indexes, and write `rows` ((key, *columns)
+    tuples) into it: by `executemany` on SQLite, by COPY (which streams) on PostgreSQL."""
+    for statement in table.create_statements(qualified, postgres=not store.sqlite, indexes=False):
+        sql.execute(statement)
+    if store.sqlite:
+        sql.cursor.executemany(table.insert_statement(qualified), rows)
+        return
+    with sql.cursor.copy(f"COPY {qualified} ({', '.join(('key', *table.names))}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def _record_position(ledger: Any, store: SqlStore, sql: Sql, model: TableReadModel, positions: dict[str, int]) -> None:

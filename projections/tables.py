@@ -111,6 +111,11 @@ class Table:
         statements = [f"CREATE TABLE IF NOT EXISTS {qualified} (key TEXT PRIMARY KEY, {columns})"]
         return statements + (self.index_statements(qualified) if indexes else [])
 
+    def insert_statement(self, qualified: str) -> str:
+        """INSERT of a whole row, (key, *columns), with `?` placeholders."""
+        columns = ("key", *self.names)
+        return f"INSERT INTO {qualified} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+
     def index_statements(self, qualified: str) -> list[str]:
         """The secondary indexes (named after the table; PostgreSQL index names live in the
         table's schema, so they are not qualified)."""
@@ -449,8 +454,7 @@ class TableView(ReadModelView):
         made = {}
         for table in self.tables:
             name = self.qualified(table.name)
-            columns = ("key", *table.names)
-            insert = f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+            insert = table.insert_statement(name)
             assignments = ", ".join(f"{c} = excluded.{c}" for c in table.names)
             made[table.name] = (
                 self._sql(f"DELETE FROM {name} WHERE key = ?"),

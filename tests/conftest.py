@@ -12,6 +12,7 @@ import os
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 
 import psycopg
@@ -47,14 +48,18 @@ def sqlite_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path}/ledger.db"
 
 
-@pytest.fixture
-def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """A schema of its own on the test PostgreSQL, dropped afterwards."""
+def require_postgres() -> None:
+    """Skip a PostgreSQL test when the server is unreachable; with CI=true, fail it instead."""
     problem = postgres_unavailable()
     if problem:
         if IN_CI:
             pytest.fail(f"{problem} (CI=true: PostgreSQL tests must run)")
         pytest.skip(problem)
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """The URL of a schema of its own on the test PostgreSQL, dropped afterwards."""
     schema = f"t_{uuid.uuid4().hex[:16]}"
     with psycopg.connect(PG_URL, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
@@ -63,6 +68,13 @@ def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
     finally:
         with psycopg.connect(PG_URL, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    require_postgres()
+    with postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

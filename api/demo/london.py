@@ -779,11 +779,8 @@ class LondonDemo(DemoScale):
 
     def plan_escalation(self, state: HomeState, go_live: date) -> None:
         """A home rated Inadequate; its contract climbs the ladder to termination (seed 004's stages)."""
-        contract = state.contract
-        assert contract is not None
-        manager = self.managers[state.home.icb]
         rated = go_live + timedelta(days=75)
-        self.timeline.schedule(at(rated, 6), lambda: self.rerate(state, rated, "Inadequate"))
+        contract = self.rerated(state, rated, "Inadequate")
         rti = rated + timedelta(days=1)
         steps: list[tuple[date, int, Any]] = [
             (rti, 10, k.EscalateContract(contract=contract, to_stage="requirement_to_improve", due=rti + timedelta(days=42),
@@ -802,16 +799,12 @@ class LondonDemo(DemoScale):
             (rti + timedelta(days=193), 9, k.TerminateContract(contract=contract, reason_kind="default", effective_on=rti + timedelta(days=193),
                                                                reason="90-day final notice expired without remedy; residents supported to move under the provider failure procedure.")),
         ]
-        for day, hour, command in steps:
-            self.timeline.schedule(at(day, hour), lambda day=day, hour=hour, command=command: self.contract_step(state, command, manager, day, hour))
+        self.schedule_contract_steps(state, steps)
 
     def plan_improvement(self, state: HomeState, go_live: date) -> None:
         """A home required to improve after a poor re-inspection, which does, and is de-escalated."""
-        contract = state.contract
-        assert contract is not None
-        manager = self.managers[state.home.icb]
         rated = go_live + timedelta(days=130)
-        self.timeline.schedule(at(rated, 6), lambda: self.rerate(state, rated, "Requires improvement"))
+        contract = self.rerated(state, rated, "Requires improvement")
         day0 = rated + timedelta(days=3)
         steps: list[tuple[date, int, Any]] = [
             (day0, 10, k.EscalateContract(contract=contract, to_stage="requirement_to_improve", due=day0 + timedelta(days=56),
@@ -825,6 +818,18 @@ class LondonDemo(DemoScale):
             (day0 + timedelta(days=50), 16, k.CloseActionPlan(contract=contract, plan="RTI-1", closed_on=day0 + timedelta(days=50))),
             (day0 + timedelta(days=51), 10, k.DeEscalateContract(contract=contract, reason="Improvement evidenced: every action completed and verified at a visit.")),
         ]
+        self.schedule_contract_steps(state, steps)
+
+    def rerated(self, state: HomeState, day: date, rating: str) -> str:
+        """Schedule CQC's new rating of the home on `day`; the contract a story then acts on."""
+        contract = state.contract
+        assert contract is not None
+        self.timeline.schedule(at(day, 6), lambda: self.rerate(state, day, rating))
+        return contract
+
+    def schedule_contract_steps(self, state: HomeState, steps: list[tuple[date, int, Any]]) -> None:
+        """Each (day, hour, command) sent by the home's ICB contract manager then."""
+        manager = self.managers[state.home.icb]
         for day, hour, command in steps:
             self.timeline.schedule(at(day, hour), lambda day=day, hour=hour, command=command: self.contract_step(state, command, manager, day, hour))
 

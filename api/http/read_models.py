@@ -76,6 +76,12 @@ def provider_scopes(service: Any, principal: Principal) -> Conditions | None:
     return Conditions({"scope": ("in", ["home", "provider"]), "scope_id": ("in", own_locations(service, principal))})
 
 
+def sql_table(row_name: str, read_model: Any, spec: Any, *, extra: tuple[tuple[str, Any], ...] = (), **options: Any) -> Table:
+    """A route's table over one of a read model's tables (`spec`), filtered, sorted and paged in SQL;
+    its rows are the spec's shown columns (and `extra`, worked out per request)."""
+    return Table(row=row_struct(row_name, spec, extra=extra), read_model=read_model, table=spec.name, in_sql=True, **options)
+
+
 def equal(column: str) -> Any:
     return lambda value, _day: Conditions({column: value})
 
@@ -144,13 +150,9 @@ CMS_PARAMS = (
     ),
 )
 DAY_COLUMNS = (("suspension_in_force", str), ("vacancy_report_age_days", int | None), ("vacancies_stale", str | None))
-LocationRow = row_struct("LocationRow", cms.HOMES, extra=DAY_COLUMNS)
-
-LOCATIONS = Table(
-    row=LocationRow,
-    read_model=CmsList,
-    table=cms.HOMES.name,
-    in_sql=True,
+LOCATIONS = sql_table(
+    "LocationRow", CmsList, cms.HOMES,
+    extra=DAY_COLUMNS,
     filters=(
         "location", "provider", "postcode_district", "local_authority", "icb", "icb_code", "region", "commissioning_area",
         "category", "overall_rating", "care_home", "nursing", "dementia", "registration_status", "on_framework",
@@ -161,12 +163,8 @@ LOCATIONS = Table(
     restricted={"open_concerns": CONCERN_READERS},
     shape=on_the_day,
 )
-HomeCareRow = row_struct("HomeCareRow", cms.HOME_CARE)
-HOME_CARE = Table(
-    row=HomeCareRow,
-    read_model=CmsList,
-    table=cms.HOME_CARE.name,
-    in_sql=True,
+HOME_CARE = sql_table(
+    "HomeCareRow", CmsList, cms.HOME_CARE,
     filters=("location", "provider", "postcode_district", "local_authority", "icb", "commissioning_area", "overall_rating",
              "registration_status", "on_framework", "accepting_new_packages", "suspended"),
     search=("name", "location", "provider_brand", "local_authority"),
@@ -191,65 +189,44 @@ RECEIVED = Param(
     choices=("yes", "no"),
 )
 
-RETURN_COMPLIANCE = Table(
-    row=row_struct("ReturnComplianceRow", compliance.RETURNS),
-    read_model=ReturnCompliance,
-    table=compliance.RETURNS.name,
-    in_sql=True,
+RETURN_COMPLIANCE = sql_table(
+    "ReturnComplianceRow", ReturnCompliance, compliance.RETURNS,
     filters=("location", "provider", "template", "period", "year", "status", "on_time", "within_three_months", "icb",
              "local_authority", "directorate"),
     search=("location", "frameworks"),
     params=(RECEIVED, *period_range()),
     sql_scope=provider_homes,
 )
-COMPLIANCE_SUMMARY = Table(
-    row=row_struct("ComplianceSummaryRow", compliance.SUMMARY),
-    read_model=ReturnCompliance,
-    table=compliance.SUMMARY.name,
-    in_sql=True,
+COMPLIANCE_SUMMARY = sql_table(
+    "ComplianceSummaryRow", ReturnCompliance, compliance.SUMMARY,
     filters=("scope", "scope_id", "template", "span", "period", "year"),
     sql_scope=provider_scopes,
 )
-MISSED_RUNS = Table(
-    row=row_struct("MissedRunRow", compliance.RUNS),
-    read_model=ReturnCompliance,
-    table=compliance.RUNS.name,
-    in_sql=True,
+MISSED_RUNS = sql_table(
+    "MissedRunRow", ReturnCompliance, compliance.RUNS,
     filters=("location", "provider", "template", "service_failure"),
     sql_scope=provider_homes,
 )
-KPIS = Table(
-    row=row_struct("KpiRow", compliance.KPIS),
-    read_model=ReturnCompliance,
-    table=compliance.KPIS.name,
-    in_sql=True,
+KPIS = sql_table(
+    "KpiRow", ReturnCompliance, compliance.KPIS,
     filters=("scope", "scope_id", "template", "span", "period", "year", "kpi_set", "kpi", "outcome"),
     sql_scope=provider_scopes,
 )
-QUALITY_SERIES = Table(
-    row=row_struct("QualitySeriesRow", quality.SERIES),
-    read_model=QualityDashboards,
-    table=quality.SERIES.name,
-    in_sql=True,
+QUALITY_SERIES = sql_table(
+    "QualitySeriesRow", QualityDashboards, quality.SERIES,
     filters=("location", "provider", "icb", "directorate", "template", "section", "metric", "period", "amended"),
     search=("home_name", "label"),
     params=period_range(),
     sql_scope=provider_homes,
 )
-QUALITY_AREAS = Table(
-    row=row_struct("QualityAreaRow", quality.AREAS),
-    read_model=QualityDashboards,
-    table=quality.AREAS.name,
-    in_sql=True,
+QUALITY_AREAS = sql_table(
+    "QualityAreaRow", QualityDashboards, quality.AREAS,
     filters=("level", "area", "template", "section", "metric", "period"),
     search=("area", "label"),
     params=period_range(),
 )
-EXCEPTIONS = Table(
-    row=row_struct("ExceptionRow", exceptions.EXCEPTIONS),
-    read_model=ExceptionReports,
-    table=exceptions.EXCEPTIONS.name,
-    in_sql=True,
+EXCEPTIONS = sql_table(
+    "ExceptionRow", ExceptionReports, exceptions.EXCEPTIONS,
     filters=("location", "provider", "icb", "directorate", "kind", "template", "metric", "period", "status"),
     search=("home_name", "detail"),
     sql_scope=provider_homes,
@@ -257,42 +234,27 @@ EXCEPTIONS = Table(
 
 # ------------------------------------------------------------------ placements and RAG
 
-PLACEMENT_USAGE = Table(
-    row=row_struct("PlacementUsageRow", placements.USAGE),
-    read_model=Placements,
-    table=placements.USAGE.name,
-    in_sql=True,
+PLACEMENT_USAGE = sql_table(
+    "PlacementUsageRow", Placements, placements.USAGE,
     filters=("framework", "commissioner", "period"),
 )
-RATE_EXCEPTIONS = Table(
-    row=row_struct("RateExceptionRow", placements.RATE_EXCEPTIONS),
-    read_model=Placements,
-    table=placements.RATE_EXCEPTIONS.name,
-    in_sql=True,
+RATE_EXCEPTIONS = sql_table(
+    "RateExceptionRow", Placements, placements.RATE_EXCEPTIONS,
     filters=("framework", "location", "commissioner", "period", "bed_type", "explained", "home_on_framework"),
     search=("home", "placement"),
     sql_scope=provider_homes,
 )
-NON_FRAMEWORK_HOMES = Table(
-    row=row_struct("NonFrameworkHomeRow", placements.NON_FRAMEWORK),
-    read_model=Placements,
-    table=placements.NON_FRAMEWORK.name,
-    in_sql=True,
+NON_FRAMEWORK_HOMES = sql_table(
+    "NonFrameworkHomeRow", Placements, placements.NON_FRAMEWORK,
     filters=("framework", "location"),
     search=("home",),
 )
-RAG_TABLE = Table(
-    row=row_struct("RagRow", rag.TABLE),
-    read_model=RagTables,
-    table=rag.TABLE.name,
-    in_sql=True,
+RAG_TABLE = sql_table(
+    "RagRow", RagTables, rag.TABLE,
     filters=("category", "category_code", "year"),
 )
-RAG_VISITS = Table(
-    row=row_struct("RagVisitRow", rag.VISITS),
-    read_model=RagTables,
-    table=rag.VISITS.name,
-    in_sql=True,
+RAG_VISITS = sql_table(
+    "RagVisitRow", RagTables, rag.VISITS,
     filters=("location", "category", "year", "rag", "counted"),
     search=("home_name",),
     sql_scope=provider_homes,
@@ -301,19 +263,13 @@ RAG_VISITS = Table(
 # ------------------------------------------------------------------ the event index
 
 INDEX_AS_OF = "column:recorded_at"
-EVENTS_INDEX = Table(
-    row=row_struct("IndexedEventRow", event_index.EVENTS),
-    read_model=EventIndex,
-    table=event_index.EVENTS.name,
-    in_sql=True,
+EVENTS_INDEX = sql_table(
+    "IndexedEventRow", EventIndex, event_index.EVENTS,
     filters=("actor", "actor_org", "actor_role", "kind", "reference", "event", "command", "correlation_id", "causation_id"),
     as_of=INDEX_AS_OF,
 )
-EVENT_SUBJECTS = Table(
-    row=row_struct("EventSubjectRow", event_index.SUBJECTS),
-    read_model=EventIndex,
-    table=event_index.SUBJECTS.name,
-    in_sql=True,
+EVENT_SUBJECTS = sql_table(
+    "EventSubjectRow", EventIndex, event_index.SUBJECTS,
     filters=("subject", "subject_kind", "relation", "kind", "reference", "event"),
     as_of=INDEX_AS_OF,
 )

@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import csv
 import io
-import uuid
 from calendar import monthrange
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import psycopg
 import pytest
 
 from api.http.read_models import STALE_AFTER_DAYS
 from audit.replay import replay_projection
-from tests.conftest import PG_URL, postgres_unavailable, with_schema
+from tests.conftest import postgres_schema, require_postgres
 from tests.e2e import commissioner_world as w
 from tests.e2e.http_server import running_server
 
@@ -33,22 +31,15 @@ TEMPLATE = "london-aqp-care-home-monthly"
 def served(request, tmp_path_factory):
     """One server per store over the commissioner's world (built once: the tests only read)."""
     if request.param == "sqlite":
-        url, schema = f"sqlite:///{tmp_path_factory.mktemp('read-models')}/ledger.db", None
-    else:
-        if postgres_unavailable():
-            pytest.skip(postgres_unavailable())
-        schema = f"t_{uuid.uuid4().hex[:16]}"
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        url = with_schema(PG_URL, schema)
-    try:
+        url = f"sqlite:///{tmp_path_factory.mktemp('read-models')}/ledger.db"
         with running_server(url) as server:
             w.build(server)
             yield server
-    finally:
-        if schema:
-            with psycopg.connect(PG_URL, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        return
+    require_postgres()
+    with postgres_schema() as url, running_server(url) as server:
+        w.build(server)
+        yield server
 
 
 def every(client: Any, path: str, **params: Any) -> list[dict[str, Any]]:

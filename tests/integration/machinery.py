@@ -6,31 +6,22 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import parse_qs, urlparse
-
-import psycopg
+from urllib.parse import urlparse
 
 from domain.application import Ledger
 from projections import follow
 from projections.catalogue import READ_MODELS
-from tests.conftest import PG_URL, with_schema
+from tests.conftest import postgres_schema
 
 
 @contextmanager
 def fresh_url(database_url: str) -> Iterator[str]:
     """An empty store beside the test's own (hypothesis runs many examples in one test)."""
-    parsed = urlparse(database_url)
-    if parsed.scheme == "sqlite":
+    if urlparse(database_url).scheme == "sqlite":
         yield database_url.replace("ledger.db", f"ledger-{uuid.uuid4().hex[:12]}.db")
         return
-    schema = f"{parse_qs(parsed.query)['schema'][0]}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield with_schema(PG_URL, schema)
-    finally:
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with postgres_schema() as url:
+        yield url
 
 
 @contextmanager
