@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
+from eventsourcing.utils import get_topic
 
 from domain.contract_commands import AwardContract
 from domain.contracts import Framework
@@ -20,7 +21,7 @@ from domain.procurement import Competition
 
 NAME = "contracts_from_awards"
 SYSTEM = Actor(id="process:contracts_from_awards", org="aqp-ledger", role="system")
-AWARD_TOPIC = "domain.procurement:Competition.AwardConcluded"
+AWARD_TOPIC = get_topic(Competition.AwardConcluded)
 log = structlog.get_logger("aqp.process")
 
 

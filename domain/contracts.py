@@ -24,6 +24,7 @@ from typing import Any
 from domain.errors import RuleBroken, ValidationFailed
 from domain.metadata import LedgerAggregate, current_context
 from domain.modifications import check_modification
+from domain.kernel.topics import stored_as
 
 BED_TYPES = ("nursing", "nursing_dementia", "residential", "residential_dementia")
 CARE_TIERS = ("tier_1", "tier_2", "tier_3", "registered_nursing")
@@ -134,6 +135,7 @@ def _add_months(day: date, months: int) -> date:
     raise AssertionError("unreachable")
 
 
+@stored_as("domain.contracts")
 class Framework(LedgerAggregate):
     KIND = "framework"
 
@@ -271,6 +273,7 @@ class Framework(LedgerAggregate):
         return current
 
 
+@stored_as("domain.contracts")
 class Contract(LedgerAggregate):
     KIND = "contract"
 

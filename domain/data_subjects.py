@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from domain.errors import ValidationFailed
 from domain.metadata import LedgerAggregate
+from domain.kernel.topics import stored_as
 
 
+@stored_as("domain.data_subjects")
 class DataSubject(LedgerAggregate):
     KIND = "data_subject"
 

@@ -28,6 +28,7 @@ from domain.errors import ValidationFailed
 from domain.metadata import LedgerAggregate
 from domain.returns import ReturnInvalid
 from domain.versioned import VersionedDefinition, definition_sha256, versioned_state
+from domain.kernel.topics import stored_as
 
 SHIPPED_KPIS = Path(__file__).parent / "kpis"
 KPI_FREQUENCIES = ("4-weekly", "monthly", "quarterly", "annual", "ongoing")
@@ -193,6 +194,7 @@ def evaluate_kpi(kpi: dict[str, Any], figures: dict[str, Any]) -> dict[str, Any]
 # --------------------------------------------------------------------- KpiSet
 
 
+@stored_as("domain.kpis")
 class KpiSet(VersionedDefinition):
     """A KPI set and its published versions (each frozen once published)."""
 
@@ -214,6 +216,7 @@ kpi_set_state = versioned_state
 # --------------------------------------------------------- PerformanceRecord
 
 
+@stored_as("domain.kpis")
 class PerformanceRecord(LedgerAggregate):
     """One contract's performance failures, each recorded once per cause."""
 

@@ -26,20 +26,23 @@ from datetime import date, timedelta
 from typing import Any
 
 import structlog
+from eventsourcing.utils import get_topic
 
 from domain.processes import LogFollower
 from domain.errors import NotFound
 from domain.kpi_commands import RecordCriticalFailure, RecordServiceFailure
+from domain.contracts import Contract
 from domain.kpis import PerformanceRecord
 from domain.metadata import Actor
+from domain.providers import Location
 from domain.returns import Return, ReturnTemplate, period_bounds, return_reference
 
 NAME = "performance_failures"
 SYSTEM = Actor(id="process:performance_failures", org="aqp-ledger", role="system")
-RATED_INADEQUATE = "domain.providers:Location.RatedInadequate"
-RETURN_MISSED = "domain.returns:Return.Missed"
-HOME_ADDED = "domain.contracts:Contract.HomeAdded"
-HOME_REMOVED = "domain.contracts:Contract.HomeRemoved"
+RATED_INADEQUATE = get_topic(Location.RatedInadequate)
+RETURN_MISSED = get_topic(Return.Missed)
+HOME_ADDED = get_topic(Contract.HomeAdded)
+HOME_REMOVED = get_topic(Contract.HomeRemoved)
 CONSECUTIVE = 3
 PAGE = 500
 log = structlog.get_logger("aqp.process")

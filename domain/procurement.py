@@ -26,6 +26,7 @@ from domain.errors import NotPermitted, RuleBroken, ValidationFailed
 from domain.metadata import Actor, LedgerAggregate
 from domain.personal import PersonalData, shown
 from domain.working_days import CalendarNotCovered, add_working_days, working_day_on_or_after
+from domain.kernel.topics import stored_as
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -108,6 +109,7 @@ def _end_of_day(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=LONDON)
 
 
+@stored_as("domain.procurement")
 class Competition(LedgerAggregate):
     """A procurement round: lots, criteria, sealed tenders, evaluation, outcome and award."""
 

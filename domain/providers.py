@@ -38,6 +38,7 @@ from domain.errors import NotPermitted, RuleBroken, ValidationFailed
 from domain.contracts import CARE_TIERS
 from domain.metadata import Actor, LedgerAggregate
 from domain.personal import PersonalData, shown
+from domain.kernel.topics import stored_as
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -78,6 +79,7 @@ def london_day(now: datetime) -> date:
 # --------------------------------------------------------------------------- provider
 
 
+@stored_as("domain.providers")
 class Provider(LedgerAggregate):
     """A registered provider (CQC provider id, e.g. 1-102642955) and the locations it runs."""
 
@@ -155,6 +157,7 @@ def provider_state(p: Provider) -> dict[str, Any]:
 # --------------------------------------------------------------------------- location
 
 
+@stored_as("domain.providers")
 class Location(LedgerAggregate):
     """A CQC location: a care home or home-care branch (CQC location id, e.g. 1-125856395)."""
 

@@ -36,6 +36,7 @@ from domain.errors import RuleBroken, ValidationFailed
 from domain.metadata import LedgerAggregate
 from domain.providers import london_day
 from domain.returns import SHIPPED_TEMPLATES, ReturnInvalid, _Failures, template_sha256
+from domain.kernel.topics import stored_as
 
 VISIT_FRAMEWORKS = SHIPPED_TEMPLATES / "quality-visits"
 NOTTINGHAM = "nottingham-quality-monitoring-visit"
@@ -243,6 +244,7 @@ def visit_reference(location: str, visit_date: date | str) -> str:
     return f"{location}/quality-visit/{visit_date if isinstance(visit_date, str) else visit_date.isoformat()}"
 
 
+@stored_as("domain.quality_visits")
 class QualityVisit(LedgerAggregate):
     """One quality monitoring visit to one location on one day."""
 

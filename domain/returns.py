@@ -40,6 +40,7 @@ from domain.metadata import LedgerAggregate
 from domain.providers import london_day
 from domain.versioned import VersionedDefinition, definition_sha256, versioned_state
 from domain.working_days import CalendarNotCovered, add_working_days
+from domain.kernel.topics import stored_as
 
 METRIC_TYPES = ("count", "money", "percent", "text", "yes_no", "date", "choice")
 FREQUENCIES = ("monthly", "4-weekly", "quarterly", "annual")
@@ -431,6 +432,7 @@ def validate_return(
 # ----------------------------------------------------------------- ReturnTemplate
 
 
+@stored_as("domain.returns")
 class ReturnTemplate(VersionedDefinition):
     """A return template and its published versions (each frozen once published)."""
 
@@ -458,6 +460,7 @@ def return_reference(location: str, template: str, version: int, period: str) ->
     return f"{location}/{template}/v{version}/{period}"
 
 
+@stored_as("domain.returns")
 class Return(LedgerAggregate):
     """One location's return against one template version for one period."""
 
@@ -844,6 +847,7 @@ def validate_placements(
     return [{k: v for k, v in sorted(p.items()) if v is not None} for p in checked]
 
 
+@stored_as("domain.returns")
 class PlacementReturn(LedgerAggregate):
     """One home's placements for one month (seed 000 s.3.2)."""
 

@@ -32,11 +32,18 @@ from api.demo.world import People
 from uuid import UUID
 
 import msgspec
+from eventsourcing.utils import get_topic
 
 from api.cqc_import import import_records
 from domain.application import Ledger, store_env
 from domain.award_process import ContractsFromAwards
 from domain.commands import Command, CommandResult
+from domain.contracts import Contract
+from domain.kpis import PerformanceRecord
+from domain.procurement import Competition
+from domain.providers import Location, Provider
+from domain.quality_visits import QualityVisit
+from domain.returns import PlacementReturn, Return
 from domain.metadata import Actor
 from domain.performance_process import PerformanceFailures
 from domain.personal import PersonalData
@@ -252,32 +259,32 @@ class Progress:
 # ------------------------------------------------------------------------------- figures
 
 _TOPICS = {
-    "homes": "domain.providers:Location.Imported",
-    "providers": "domain.providers:Provider.Imported",
-    "vacancy_reports": "domain.providers:Location.VacanciesReported",
-    "manager_changes": "domain.providers:Location.RegisteredManagerChanged",
-    "ratings": "domain.providers:Location.RatingRecorded",
-    "rated_inadequate": "domain.providers:Location.RatedInadequate",
-    "suspensions": "domain.providers:Location.PlacementsSuspended",
-    "competitions": "domain.procurement:Competition.Opened",
-    "tenders": "domain.procurement:Competition.TenderSubmitted",
-    "scores": "domain.procurement:Competition.ScoreRecorded",
-    "moderations": "domain.procurement:Competition.ScoreModerated",
-    "clarifications": "domain.procurement:Competition.ClarificationAsked",
-    "awards": "domain.procurement:Competition.AwardConcluded",
-    "contracts": "domain.contracts:Contract.Awarded",
-    "contract_homes": "domain.contracts:Contract.HomeAdded",
-    "price_variations": "domain.contracts:Contract.Varied",
-    "escalations": "domain.contracts:Contract.Escalated",
-    "terminations": "domain.contracts:Contract.Terminated",
-    "returns_submitted": "domain.returns:Return.Submitted",
-    "returns_missed": "domain.returns:Return.Missed",
-    "returns_amended": "domain.returns:Return.Amended",
-    "returns_reviewed": "domain.returns:Return.Reviewed",
-    "placement_returns": "domain.returns:PlacementReturn.Submitted",
-    "quality_visits": "domain.quality_visits:QualityVisit.Concluded",
-    "critical_failures": "domain.kpis:PerformanceRecord.CriticalFailureRecorded",
-    "service_failures": "domain.kpis:PerformanceRecord.ServiceFailureRecorded",
+    "homes": get_topic(Location.Imported),
+    "providers": get_topic(Provider.Imported),
+    "vacancy_reports": get_topic(Location.VacanciesReported),
+    "manager_changes": get_topic(Location.RegisteredManagerChanged),
+    "ratings": get_topic(Location.RatingRecorded),
+    "rated_inadequate": get_topic(Location.RatedInadequate),
+    "suspensions": get_topic(Location.PlacementsSuspended),
+    "competitions": get_topic(Competition.Opened),
+    "tenders": get_topic(Competition.TenderSubmitted),
+    "scores": get_topic(Competition.ScoreRecorded),
+    "moderations": get_topic(Competition.ScoreModerated),
+    "clarifications": get_topic(Competition.ClarificationAsked),
+    "awards": get_topic(Competition.AwardConcluded),
+    "contracts": get_topic(Contract.Awarded),
+    "contract_homes": get_topic(Contract.HomeAdded),
+    "price_variations": get_topic(Contract.Varied),
+    "escalations": get_topic(Contract.Escalated),
+    "terminations": get_topic(Contract.Terminated),
+    "returns_submitted": get_topic(Return.Submitted),
+    "returns_missed": get_topic(Return.Missed),
+    "returns_amended": get_topic(Return.Amended),
+    "returns_reviewed": get_topic(Return.Reviewed),
+    "placement_returns": get_topic(PlacementReturn.Submitted),
+    "quality_visits": get_topic(QualityVisit.Concluded),
+    "critical_failures": get_topic(PerformanceRecord.CriticalFailureRecorded),
+    "service_failures": get_topic(PerformanceRecord.ServiceFailureRecorded),
 }
 #: "within three months" of the deadline (seed 000 s.7), in days
 THREE_MONTHS = 92
