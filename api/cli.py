@@ -51,14 +51,14 @@ from api.logging import configure_logging
 from api.scenario import apply_lines, describe
 from audit.replay import READ_MODELS, aggregate_kinds, describe_diff, diff, replay_projection, rows_as_csv, rows_as_json, state_as_of
 from audit.verify import verify
-from domain import commands as c
-from domain.award_process import ContractsFromAwards
-from domain.performance_process import PerformanceFailures
-from domain.contracts import Framework
-from domain.return_commands import PublishTemplate
+from domain.kernel import data_subjects as c
+from domain.contracts.award_process import ContractsFromAwards
+from domain.monitoring.performance_process import PerformanceFailures
+from domain.contracts.contract import Framework
+from domain.monitoring.commands import PublishTemplate
 from domain.application import DEFAULT_DATABASE_URL, Ledger, redact_url
-from domain.errors import DomainError
-from domain.metadata import ROLES, Actor
+from domain.kernel.errors import DomainError
+from domain.kernel.metadata import ROLES, Actor
 from projections import runner as projection_runner
 from projections.runner import ProjectionFollower
 
@@ -455,7 +455,7 @@ def cmd_gdpr_erase(args: argparse.Namespace) -> int:
 
 
 def cmd_templates_publish(args: argparse.Namespace) -> int:
-    """Publish return templates (JSON files, e.g. domain/templates/*.json) as new versions."""
+    """Publish return templates (JSON files, e.g. domain/monitoring/templates/*.json) as new versions."""
     ledger = open_ledger(database_url(args))
     failed = 0
     for name in args.files:

@@ -15,8 +15,8 @@ from typing import Any, Literal
 from msgspec import Struct
 
 from domain.application import Ledger
-from domain.metadata import Actor
-from domain.provider_commands import ImportCqcLocation
+from domain.kernel.metadata import Actor
+from domain.providers.commands import ImportCqcLocation
 
 Outcome = Literal["recorded", "unchanged", "refused"]
 

@@ -39,8 +39,8 @@ import structlog
 from msgspec import Struct
 
 from api.cqc_import import import_records
-from domain.processes import ProcessPosition
-from domain.metadata import Actor
+from domain.kernel.processes import ProcessPosition
+from domain.kernel.metadata import Actor
 
 DEFAULT_BASE_URL = "https://api.service.cqc.org.uk"
 API_PREFIX = "/public/v1"

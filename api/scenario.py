@@ -20,8 +20,9 @@ import msgspec
 from msgspec import Meta, Struct
 
 from domain.application import Ledger
-from domain.commands import AnyCommand, CommandResult, ErrorInfo, FieldError
-from domain.metadata import Actor
+from domain.commands import AnyCommand
+from domain.kernel.command_types import CommandResult, ErrorInfo, FieldError
+from domain.kernel.metadata import Actor
 
 INVALID_LINE = "invalid_line"
 

@@ -25,7 +25,7 @@ from typing import Any
 import msgspec
 
 from audit.log import SqlStore
-from domain.metadata import ROLES, Actor
+from domain.kernel.metadata import ROLES, Actor
 
 TABLE = "api_tokens"
 

@@ -14,7 +14,7 @@ from audit.checkpoints import Checkpoints
 from audit.log import AuditLog
 from audit.signing import NoteSigner
 from audit.verifier.leaf import LEAF_FORMAT, canonical_originator_id
-from domain.metadata import LedgerAggregate
+from domain.kernel.metadata import LedgerAggregate
 
 BUNDLE_FORMAT = "aqp-proof-bundle-v1"
 _AGGREGATE_REF = re.compile(r"^(?P<kind>[a-z_]+)/(?P<ref>.+)@(?P<version>\d+)$")

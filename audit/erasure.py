@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.persistence import IntegrityError, Transcoding
 
 from audit.log import SqlStore
-from domain.personal import PersonalData
+from domain.kernel.personal import PersonalData
 
 
 class SubjectKeys:

@@ -29,10 +29,10 @@ import msgspec
 from eventsourcing.application import AggregateNotFoundError
 
 from audit.log import SqlStore
-from domain.data_subjects import DataSubject
-from domain.errors import NotFound, ValidationFailed
-from domain.metadata import LedgerAggregate
-from domain.procurement import Competition, competition_state
+from domain.kernel.data_subjects import DataSubject
+from domain.kernel.errors import NotFound, ValidationFailed
+from domain.kernel.metadata import LedgerAggregate
+from domain.procurement.competition import Competition, competition_state
 from projections import follow
 from projections.catalogue import READ_MODELS
 

@@ -34,8 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from api.scenario import apply_lines, describe
-from domain.award_process import ContractsFromAwards
-from domain.performance_process import PerformanceFailures
+from domain.contracts.award_process import ContractsFromAwards
+from domain.monitoring.performance_process import PerformanceFailures
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 #: command fields naming a competition or framework: renamed per copy (contracts are named
@@ -113,7 +113,7 @@ def scenario_history(ledger: Any, events: int) -> int:
 
 def _copies_applied(ledger: Any) -> int:
     # Copies are applied whole, so the next copy is the first whose competition is not there.
-    from domain.procurement import Competition  # noqa: PLC0415 - only needed here
+    from domain.procurement.competition import Competition  # noqa: PLC0415 - only needed here
 
     k = 0
     while ledger.exists(Competition, "AQP-CH-2026" if k == 0 else f"AQP-CH-2026-{k}"):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from domain import commands as c
-from domain.metadata import Actor
+from domain.procurement import commands as c
+from domain.kernel.metadata import Actor
 
 LEAD = Actor(id="lead", org="CSU", role="procurement_lead")
 OPENED_AT = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)

@@ -29,10 +29,10 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from domain.metadata import Actor
-from domain.personal import PersonalData
-from domain.procurement import Competition
-from domain.providers import CONCERN_READERS, PERSONAL_DATA_READERS, WITHHELD, Location
+from domain.kernel.metadata import Actor
+from domain.kernel.personal import PersonalData
+from domain.procurement.competition import Competition
+from domain.providers.location import CONCERN_READERS, PERSONAL_DATA_READERS, WITHHELD, Location
 
 #: the roles that may follow the feed at all: not providers (who see only their own
 #: organisation's records) and not evaluators (who see only the bids of their panels)

@@ -81,10 +81,10 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from domain.contracts import CARE_TIERS, Contract
-from domain.cqc import NURSING_SERVICE
-from domain.metadata import LedgerAggregate
-from domain.providers import BED_TYPES, Location, Provider
+from domain.contracts.contract import CARE_TIERS, Contract
+from domain.providers.cqc import NURSING_SERVICE
+from domain.kernel.metadata import LedgerAggregate
+from domain.providers.location import BED_TYPES, Location, Provider
 from projections import follow
 from projections.tables import INTEGER, Column, Page, Table, TableReadModel, TableView
 

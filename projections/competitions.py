@@ -19,8 +19,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from domain.metadata import LedgerAggregate
-from domain.procurement import (
+from domain.kernel.metadata import LedgerAggregate
+from domain.procurement.competition import (
     AWARDED,
     CANCELLED,
     EVALUATION,

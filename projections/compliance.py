@@ -57,7 +57,7 @@ there is nothing to divide by):
     scope, scope_id, template, span, period, year, kpi_set, kpi, label, numerator,
     denominator, value (percent), comparison, target, outcome (met | breached), margin
     (percentage points, positive when better than the target), evaluated by the domain's
-    `evaluate_kpi`. The KPIs, with the shipped KPI sets' targets (domain/kpis/):
+    `evaluate_kpi`. The KPIs, with the shipped KPI sets' targets (domain/monitoring/kpi_sets/):
     returns_by_deadline (at least 75%: on_time / expected), returns_within_three_months
     (above 95%: within_three_months / expected), and Cheshire East's
     timeliness_of_submissions (at least 95%: on_time / expected). Example: punctuality 50.0
@@ -87,8 +87,8 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
-from domain.kpis import evaluate_kpi, indicator, shipped_kpis
-from domain.returns import Return
+from domain.monitoring.kpis import evaluate_kpi, indicator, shipped_kpis
+from domain.monitoring.returns import Return
 from projections import follow
 from projections.monitoring import (
     Directory,

@@ -20,8 +20,8 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from domain.contracts import AWARDED, EXPIRED, MOBILISED, SIGNED, TERMINATED, Contract
-from domain.metadata import LedgerAggregate
+from domain.contracts.contract import AWARDED, EXPIRED, MOBILISED, SIGNED, TERMINATED, Contract
+from domain.kernel.metadata import LedgerAggregate
 from projections import follow
 from projections.memo import id_text
 from projections.tables import INTEGER, Column, Page, Table, TableReadModel, TableView

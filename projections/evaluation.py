@@ -100,8 +100,8 @@ from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from domain.metadata import LedgerAggregate
-from domain.procurement import COMPLIANCE_CHECKS, Competition
+from domain.kernel.metadata import LedgerAggregate
+from domain.procurement.competition import COMPLIANCE_CHECKS, Competition
 from projections.memo import id_text, parsed
 from projections.tables import INTEGER, REAL, Column, Page, Table, TableReadModel
 

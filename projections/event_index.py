@@ -70,11 +70,11 @@ from datetime import datetime, timezone
 from typing import Any, NamedTuple
 from uuid import UUID
 
-from domain.contracts import Contract
-from domain.metadata import LedgerAggregate
-from domain.personal import PersonalData
-from domain.procurement import Competition
-from domain.providers import Location
+from domain.contracts.contract import Contract
+from domain.kernel.metadata import LedgerAggregate
+from domain.kernel.personal import PersonalData
+from domain.procurement.competition import Competition
+from domain.providers.location import Location
 from projections.memo import id_text
 from projections.tables import INTEGER, Column, Page, Table, TableReadModel
 

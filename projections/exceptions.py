@@ -48,9 +48,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from domain.errors import DomainError
-from domain.providers import Location, london_day
-from domain.returns import Return
+from domain.kernel.errors import DomainError
+from domain.providers.location import Location, london_day
+from domain.monitoring.returns import Return
 from projections import follow
 from projections.monitoring import Directory, Expectations, ReturnIndex, Templates, dumps, loads, shift, utc
 from projections.tables import REAL, Column, Page, Table, TableReadModel, TableView

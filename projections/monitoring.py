@@ -43,11 +43,11 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from domain.contracts import Contract, Framework
-from domain.errors import DomainError
-from domain.performance_process import shift_period
-from domain.providers import Location, london_day
-from domain.returns import Return, ReturnTemplate, due_on, period_bounds
+from domain.contracts.contract import Contract, Framework
+from domain.kernel.errors import DomainError
+from domain.monitoring.performance_process import shift_period
+from domain.providers.location import Location, london_day
+from domain.monitoring.returns import Return, ReturnTemplate, due_on, period_bounds
 from projections.memo import remembered
 from projections.tables import INTEGER, Column, Page, Table
 

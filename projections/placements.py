@@ -65,9 +65,9 @@ import json
 from datetime import date, timedelta
 from typing import Any
 
-from domain.contracts import Contract, Framework
-from domain.providers import Location
-from domain.returns import PlacementReturn, month_bounds
+from domain.contracts.contract import Contract, Framework
+from domain.providers.location import Location
+from domain.monitoring.returns import PlacementReturn, month_bounds
 from projections import follow
 from projections.memo import parsed
 from projections.tables import INTEGER, Column, Page, Table, TableReadModel, TableView

@@ -58,7 +58,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from domain.returns import Return
+from domain.monitoring.returns import Return
 from projections import follow
 from projections.monitoring import Directory, ReturnIndex, Templates, dumps, loads, shared, utc
 from projections.tables import INTEGER, REAL, Column, Page, Table, TableReadModel, TableView

@@ -42,8 +42,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from domain.providers import Location
-from domain.quality_visits import QualityVisit
+from domain.providers.location import Location
+from domain.monitoring.quality_visits import QualityVisit
 from projections import follow
 from projections.monitoring import dumps, financial_year, loads
 from projections.tables import INTEGER, REAL, Column, Page, Table, TableReadModel, TableView

@@ -1,7 +1,7 @@
 """Writes monthly-returns.jsonl: a spring of London AQP monthly quality and placement returns.
 
 Two nursing homes on the London AQP care-homes framework (seed 000 s.3.2 and s.6.2.1) make
-their monthly quality return (the shipped template domain/templates/london-aqp-care-home-
+their monthly quality return (the shipped template domain/monitoring/templates/london-aqp-care-home-
 monthly.json, due on the 10th working day after the month) and their placement return.
 Aster House returns April on time, amends it with a reason after a recount, and has its
 commentary reviewed; its May return is first refused as invalid (every failure listed) and
@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "domain" / "templates"
+TEMPLATES = Path(__file__).resolve().parents[1] / "domain" / "monitoring" / "templates"
 TEMPLATE = "london-aqp-care-home-monthly"
 FRAMEWORK = "AQP-CH-LONDON-2026"
 ASTER, BIRCH = "1-1000000001", "1-1000000002"

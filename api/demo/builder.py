@@ -36,17 +36,17 @@ from eventsourcing.utils import get_topic
 
 from api.cqc_import import import_records
 from domain.application import Ledger, store_env
-from domain.award_process import ContractsFromAwards
-from domain.commands import Command, CommandResult
-from domain.contracts import Contract
-from domain.kpis import PerformanceRecord
-from domain.procurement import Competition
-from domain.providers import Location, Provider
-from domain.quality_visits import QualityVisit
-from domain.returns import PlacementReturn, Return
-from domain.metadata import Actor
-from domain.performance_process import PerformanceFailures
-from domain.personal import PersonalData
+from domain.contracts.award_process import ContractsFromAwards
+from domain.kernel.command_types import Command, CommandResult
+from domain.contracts.contract import Contract
+from domain.monitoring.kpis import PerformanceRecord
+from domain.procurement.competition import Competition
+from domain.providers.location import Location, Provider
+from domain.monitoring.quality_visits import QualityVisit
+from domain.monitoring.returns import PlacementReturn, Return
+from domain.kernel.metadata import Actor
+from domain.monitoring.performance_process import PerformanceFailures
+from domain.kernel.personal import PersonalData
 
 # -------------------------------------------------------------------------- the ledger
 

@@ -31,12 +31,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from api.demo.builder import LAST_DAY, DemoScale, Clocks, Progress, Sender, Timeline, add_months, at, days
+from api.demo.builder import DemoScale, Clocks, Progress, Sender, Timeline, add_months, at, days
 from api.demo.world import (
     LONDON_ICBS,
     PUNCTUALITY,
     Home,
-    People,
     Person,
     Provider,
     World,
@@ -45,12 +44,13 @@ from api.demo.world import (
     make_homes,
     pick,
 )
-from domain import commands as c
-from domain import contract_commands as k
-from domain import provider_commands as pc
-from domain import return_commands as rc
-from domain.metadata import Actor
-from domain.returns import due_on, shipped_template
+from domain.procurement import commands as c
+from domain.kernel import command_types
+from domain.contracts import commands as k
+from domain.providers import commands as pc
+from domain.monitoring import commands as rc
+from domain.kernel.metadata import Actor
+from domain.monitoring.returns import due_on, shipped_template
 
 FRAMEWORK = "AQP-CH-LONDON"
 TEMPLATE = "london-aqp-care-home-monthly"
@@ -162,7 +162,7 @@ class LondonDemo(DemoScale):
 
     # ------------------------------------------------------------------ helpers
 
-    def send(self, command: c.Command, actor: Actor, when: Any) -> c.CommandResult:
+    def send(self, command: command_types.Command, actor: Actor, when: Any) -> command_types.CommandResult:
         # A command is sent on the day the timeline has reached, never ahead of it: the log
         # must read in business-time order, as it would have been written.
         assert self.timeline.now is None or when.date() == self.timeline.now.date(), (command, when, self.timeline.now)

@@ -15,14 +15,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from api.demo.builder import LAST_DAY, DemoScale, Clocks, Progress, Sender, Timeline, at
+from api.demo.builder import DemoScale, Clocks, Progress, Sender, Timeline, at
 from api.demo.world import Home, Provider, cqc_record, make_homes, pick
-from domain import contract_commands as k
-from domain import provider_commands as pc
-from domain import visit_commands as vc
-from domain.contracts import Contract
-from domain.metadata import Actor
-from domain.quality_visits import NOTTINGHAM, parse_visit_framework, shipped_visit_framework
+from domain.contracts import commands as k
+from domain.providers import commands as pc
+from domain.monitoring import visit_commands as vc
+from domain.contracts.contract import Contract
+from domain.kernel.metadata import Actor
+from domain.monitoring.quality_visits import NOTTINGHAM, parse_visit_framework, shipped_visit_framework
 
 FRAMEWORK = "NCC-RES"
 BASE_RATE = 46_928  # GBP 469.28 a week: one base rate for every residential and nursing home (seed 004)

@@ -13,13 +13,15 @@ command, and the dispatcher refuses a role that may not send it (403).
 
 from __future__ import annotations
 
-from domain import commands as c
-from domain import provider_commands as pc
-from domain import return_commands as rc
+from domain.kernel import command_types as c
+
+from domain.procurement import commands as commands_mod
+from domain.providers import commands as pc
+from domain.monitoring import commands as rc
 import domain.application  # noqa: F401 - registers every command handler (and its roles)
-from domain.dispatch import HANDLERS
+from domain.kernel.dispatch import HANDLERS
 from domain.event_view import FEED_READERS
-from domain.metadata import ROLES
+from domain.kernel.metadata import ROLES
 
 ALL = tuple(ROLES)
 
@@ -45,7 +47,7 @@ ROUTE_ROLES: dict[str, tuple[str, ...]] = {
     "POST /commands": ALL,
     "POST /locations/{location:str}/vacancies": command_roles(pc.ReportVacancies),
     "POST /returns": command_roles(rc.SubmitReturn),
-    "POST /competitions/{reference:str}/tenders": command_roles(c.SubmitTender),
+    "POST /competitions/{reference:str}/tenders": command_roles(commands_mod.SubmitTender),
     "GET /competitions": ALL,
     "GET /competitions/{reference:str}": ALL,
     "GET /frameworks/{reference:str}": ALL,

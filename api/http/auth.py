@@ -26,7 +26,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from api.tokens import Principal
-from domain.metadata import ROLES
+from domain.kernel.metadata import ROLES
 
 log = structlog.get_logger("aqp.http.auth")
 

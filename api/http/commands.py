@@ -28,8 +28,10 @@ from api.http.auth import principal_of, requires_role
 from api.http.problems import PROBLEM_JSON, FieldProblem, ProblemError, problems
 from api.http.service import Answer
 from domain import commands as c
-from domain import provider_commands as pc
-from domain import return_commands as rc
+from domain.providers import commands as pc
+from domain.monitoring import commands as rc
+from domain.kernel.command_types import Command, CommandResult
+from domain.procurement.commands import SubmitTender
 
 IdempotencyKey = Annotated[
     str | None,
@@ -42,7 +44,7 @@ IdempotencyKey = Annotated[
 COMMAND_PROBLEMS = problems(400, 401, 403, 404, 406, 409, 422)
 
 
-def body_of(command: type[c.Command], name: str, *, without: tuple[str, ...]) -> type[msgspec.Struct]:
+def body_of(command: type[Command], name: str, *, without: tuple[str, ...]) -> type[msgspec.Struct]:
     """A request body with the command's fields (and rules) minus those the path gives."""
     fields: list[Any] = []
     for f in msgspec.structs.fields(command):
@@ -57,7 +59,7 @@ def body_of(command: type[c.Command], name: str, *, without: tuple[str, ...]) ->
     return msgspec.defstruct(name, fields, kw_only=True, forbid_unknown_fields=True)
 
 
-def command_from(command: type[c.Command], body: msgspec.Struct, **from_path: Any) -> c.Command:
+def command_from(command: type[Command], body: msgspec.Struct, **from_path: Any) -> Command:
     """The command, with every rule checked (path values included: a bad one is a 422)."""
     try:
         return msgspec.convert({**msgspec.to_builtins(body), **from_path}, type=command)
@@ -73,7 +75,7 @@ def respond(answer: Answer) -> Response[Any]:
     return Response(answer.body, status_code=answer.status, media_type=media_type, headers=answer.headers or None)
 
 
-def run(request: Request[Any, Any, Any], command: c.Command, key: str | None) -> Response[Any]:
+def run(request: Request[Any, Any, Any], command: Command, key: str | None) -> Response[Any]:
     service = request.app.state.service
     answer = service.run(
         principal_of(request),
@@ -96,13 +98,13 @@ def run(request: Request[Any, Any, Any], command: c.Command, key: str | None) ->
     description="Any command of the ledger's command union, tagged by `type` (e.g. `score.record`).",
     tags=["commands"],
 )
-def send_command(request: Request[Any, Any, Any], data: JSONBody[c.AnyCommand], idempotency_key: IdempotencyKey = None) -> Response[c.CommandResult]:  # type: ignore[valid-type]
+def send_command(request: Request[Any, Any, Any], data: JSONBody[c.AnyCommand], idempotency_key: IdempotencyKey = None) -> Response[CommandResult]:  # type: ignore[valid-type]
     return run(request, data, idempotency_key)
 
 
 VacancyReport = body_of(pc.ReportVacancies, "VacancyReport", without=("location",))
 ReturnSubmission = body_of(rc.SubmitReturn, "ReturnSubmission", without=())
-TenderSubmission = body_of(c.SubmitTender, "TenderSubmission", without=("competition",))
+TenderSubmission = body_of(SubmitTender, "TenderSubmission", without=("competition",))
 
 
 @post(
@@ -117,7 +119,7 @@ TenderSubmission = body_of(c.SubmitTender, "TenderSubmission", without=("competi
 )
 def report_vacancies(
     request: Request[Any, Any, Any], location: FromPath[str], data: JSONBody[VacancyReport], idempotency_key: IdempotencyKey = None  # type: ignore[valid-type]
-) -> Response[c.CommandResult]:
+) -> Response[CommandResult]:
     return run(request, command_from(pc.ReportVacancies, data, location=location), idempotency_key)
 
 
@@ -131,7 +133,7 @@ def report_vacancies(
     description="The command `return.submit`: every failure of the template's rules is reported at once, field by field.",
     tags=["commands"],
 )
-def submit_return(request: Request[Any, Any, Any], data: JSONBody[ReturnSubmission], idempotency_key: IdempotencyKey = None) -> Response[c.CommandResult]:  # type: ignore[valid-type]
+def submit_return(request: Request[Any, Any, Any], data: JSONBody[ReturnSubmission], idempotency_key: IdempotencyKey = None) -> Response[CommandResult]:  # type: ignore[valid-type]
     return run(request, command_from(rc.SubmitReturn, data), idempotency_key)
 
 
@@ -147,8 +149,8 @@ def submit_return(request: Request[Any, Any, Any], data: JSONBody[ReturnSubmissi
 )
 def submit_tender(
     request: Request[Any, Any, Any], reference: FromPath[str], data: JSONBody[TenderSubmission], idempotency_key: IdempotencyKey = None  # type: ignore[valid-type]
-) -> Response[c.CommandResult]:
-    return run(request, command_from(c.SubmitTender, data, competition=reference), idempotency_key)
+) -> Response[CommandResult]:
+    return run(request, command_from(SubmitTender, data, competition=reference), idempotency_key)
 
 
 ROUTES = [send_command, report_vacancies, submit_return, submit_tender]

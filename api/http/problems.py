@@ -21,11 +21,11 @@ from typing import Any
 
 import msgspec
 import structlog
-from litestar import MediaType, Request, Response
+from litestar import Request, Response
 from litestar.exceptions import ClientException, HTTPException, NotFoundException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 
-from domain import commands as c
+from domain.kernel import command_types as c
 
 log = structlog.get_logger("aqp.http")
 

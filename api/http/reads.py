@@ -28,12 +28,19 @@ from api.http.auth import principal_of, requires_role
 from api.http.problems import AUTHENTICATED, FieldProblem, ProblemError, not_found, problems
 from api.http.tables import Table, day_of, table_route, today
 from api.tokens import Principal
-from domain.contracts import Contract, Framework, contract_state, framework_state
-from domain.errors import DomainError
-from domain.metadata import LedgerAggregate
-from domain.procurement import Competition, competition_view
-from domain.providers import Location, Provider, location_view, may_view, provider_state
-from domain.returns import PlacementReturn, Return, placement_return_reference, placement_return_state, return_reference, return_state
+from domain.contracts.contract import Contract, Framework, contract_state, framework_state
+from domain.kernel.errors import DomainError
+from domain.kernel.metadata import LedgerAggregate
+from domain.procurement.competition import Competition, competition_view
+from domain.providers.location import Location, Provider, location_view, may_view, provider_state
+from domain.monitoring.returns import (
+    PlacementReturn,
+    Return,
+    placement_return_reference,
+    placement_return_state,
+    return_reference,
+    return_state,
+)
 from projections.competitions import CompetitionList
 from projections.contract_register import ContractRegister
 

@@ -30,7 +30,7 @@ from api.http.problems import FieldProblem, ProblemError, from_error_info
 from api.tokens import Principal, TokenStore
 from audit.checkpoints import Checkpoints
 from audit.log import AuditLog
-from domain import commands as c
+from domain.kernel import command_types as c
 from domain.application import Ledger
 from projections import follow
 

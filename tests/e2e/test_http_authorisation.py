@@ -16,9 +16,9 @@ import pytest
 from litestar.routes import HTTPRoute
 
 from api.http.access import ROUTE_ROLES
-from domain import commands as c
-from domain.dispatch import HANDLERS
-from domain.metadata import ROLES
+from domain.procurement import commands as c
+from domain.kernel.dispatch import HANDLERS
+from domain.kernel.metadata import ROLES
 from tests.e2e.http_server import running_server, world
 
 pytestmark = pytest.mark.storage

@@ -9,7 +9,7 @@ from pathlib import Path
 from audit.checkpoints import Checkpoints, KeyRing
 from audit.log import AuditLog
 from benchmarks.workload import LEAD, OPENED_AT, open_competition
-from domain import commands as c
+from domain.procurement import commands as c
 from domain.application import Ledger
 
 START = OPENED_AT

@@ -23,14 +23,19 @@ from collections.abc import Callable
 from datetime import date, datetime, timezone
 from typing import Any
 
-from domain import contract_commands as k
+from domain.contracts import commands as k
 from domain.application import Ledger
-from domain.metadata import Actor
-from domain.provider_commands import ImportCqcLocation, SetCommissioningArea, SetLocationCategory
-from domain.quality_visits import NOTTINGHAM, parse_visit_framework, shipped_visit_framework
-from domain.return_commands import AmendReturn, PublishTemplate, RecordReturnMissed, SubmitReturn
-from domain.returns import shipped_template
-from domain.visit_commands import ConcludeQualityVisit, IndicatorScore, ScheduleQualityVisit, ScoreQualityVisit
+from domain.kernel.metadata import Actor
+from domain.providers.commands import ImportCqcLocation, SetCommissioningArea, SetLocationCategory
+from domain.monitoring.quality_visits import NOTTINGHAM, parse_visit_framework, shipped_visit_framework
+from domain.monitoring.commands import AmendReturn, PublishTemplate, RecordReturnMissed, SubmitReturn
+from domain.monitoring.returns import shipped_template
+from domain.monitoring.visit_commands import (
+    ConcludeQualityVisit,
+    IndicatorScore,
+    ScheduleQualityVisit,
+    ScoreQualityVisit,
+)
 
 UTC = timezone.utc
 TEMPLATE = "london-aqp-care-home-monthly"

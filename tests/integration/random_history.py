@@ -22,10 +22,11 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from domain import commands as c
-from domain import contract_commands as k
-from domain.contracts import LADDERS
-from domain.metadata import Actor
+from domain.procurement import commands as c
+from domain.kernel import command_types
+from domain.contracts import commands as k
+from domain.contracts.contract import LADDERS
+from domain.kernel.metadata import Actor
 
 FRAMEWORK = "RND-FW-2026"
 LADDER = "nottingham"
@@ -88,7 +89,7 @@ catch_ups = st.builds(
 steps = st.lists(commands | catch_ups, min_size=3, max_size=40)
 
 
-def framework_command() -> c.Command:
+def framework_command() -> command_types.Command:
     return k.EstablishFramework(
         framework=FRAMEWORK,
         title="Random history framework",
@@ -142,7 +143,7 @@ class History:
             self.refused.append(f"{name}: {result.error.code}")
         return result
 
-    def command(self, step: Command) -> tuple[Actor, c.Command]:
+    def command(self, step: Command) -> tuple[Actor, command_types.Command]:
         today = self.at.date()
         if step.target == "competition":
             ref = COMPETITIONS[step.index]

@@ -18,9 +18,9 @@ from audit.verifier.leaf import leaf_bytes
 from audit.verifier.merkle import leaf_hash, verify_consistency, verify_inclusion
 from audit.verify import verify
 from eventsourcing.persistence import IntegrityError
-from domain import commands as c
+from domain.procurement import commands as c
 from domain.application import Ledger
-from domain.metadata import CommandContext, acting
+from domain.kernel.metadata import CommandContext, acting
 from tests.integration.audit_fixtures import LEAD, START, add_history, audited
 from tests.integration.store_access import raw_connection
 

@@ -10,10 +10,11 @@ import pytest
 from eventsourcing.persistence import IntegrityError, Tracking
 
 from api.scenario import apply_lines
-from domain import commands as c
+from domain.procurement import commands as c
+from domain.kernel import data_subjects
 from domain.application import Ledger
-from domain.metadata import Actor
-from domain.procurement import Competition
+from domain.kernel.metadata import Actor
+from domain.procurement.competition import Competition
 from projections.competitions import (
     CompetitionList,
     catch_up,
@@ -112,7 +113,7 @@ def test_the_live_competition_list_matches_the_aggregates_after_the_example_scen
 def test_catching_up_twice_changes_nothing_and_pages_give_the_same_list(ledger):
     apply_example(ledger)
     # The last event is one the list does not follow; its position is recorded all the same.
-    erase = c.ErasePersonalData(subject="nobody", reason="Erasure request ER-1")
+    erase = data_subjects.ErasePersonalData(subject="nobody", reason="Erasure request ER-1")
     assert ledger.handle(erase, Actor(id="dpo", org="CSU", role="admin"), at=datetime(2026, 6, 1, tzinfo=UTC)).ok
     assert catch_up(ledger, page_size=7) == competition_events(ledger)  # many pages, a transaction each
     view = open_view(ledger)

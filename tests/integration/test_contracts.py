@@ -6,11 +6,11 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from api.scenario import apply_lines
-from domain import contract_commands as k
+from domain.contracts import commands as k
 from domain.application import Ledger
-from domain.award_process import ContractsFromAwards
-from domain.contracts import Contract, contract_state, framework_state, Framework
-from domain.metadata import Actor
+from domain.contracts.award_process import ContractsFromAwards
+from domain.contracts.contract import Contract, contract_state, framework_state, Framework
+from domain.kernel.metadata import Actor
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "london-aqp-care-homes-2026.jsonl"

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 from api.cqc_import import import_records
-from domain import commands as c
-from domain import provider_commands as pc
+from domain.kernel import data_subjects as c
+from domain.providers import commands as pc
 from domain.application import Ledger
-from domain.cqc import manager_subject
-from domain.errors import NotFound
-from domain.metadata import Actor
-from domain.providers import Location, Provider, location_view
+from domain.providers.cqc import manager_subject
+from domain.kernel.errors import NotFound
+from domain.kernel.metadata import Actor
+from domain.providers.location import Location, Provider, location_view
 from tests.integration.store_access import events_table, raw_connection
 from tests.unit.test_cqc_records import AGENCY, CARE_HOME, shipped_records, with_current_rating
 

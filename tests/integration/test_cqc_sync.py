@@ -27,8 +27,8 @@ from structlog.testing import capture_logs
 
 from api.cqc_sync import KEY_HEADER, CqcClient, SyncError, SyncPosition, describe, sync
 from domain.application import Ledger
-from domain.metadata import Actor
-from domain.providers import Location
+from domain.kernel.metadata import Actor
+from domain.providers.location import Location
 from tests.unit.test_cqc_records import AGENCY, CARE_HOME, shipped_records
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,8 +11,8 @@ import pytest
 from api.demo import DemoRefused, LedgerNotEmpty, build, fingerprint, open_demo_ledger
 from api.demo.builder import Sender, at
 from audit.verify import verify
-from domain import contract_commands as k
-from domain.metadata import Actor
+from domain.contracts import commands as k
+from domain.kernel.metadata import Actor
 
 SMALL = {"scale": "london", "years": 1, "homes": 20}
 

@@ -9,9 +9,10 @@ from audit.log import AuditLog
 from audit.checkpoints import Checkpoints
 from audit.verify import verify
 from benchmarks.workload import LEAD, OPENED_AT, open_competition
-from domain import commands as c
+from domain.procurement import commands as c
+from domain.kernel import data_subjects
 from domain.application import Ledger
-from domain.metadata import Actor
+from domain.kernel.metadata import Actor
 from tests.integration.store_access import events_table, raw_connection
 
 ADMIN = Actor(id="dpo", org="CSU", role="admin")
@@ -63,10 +64,10 @@ def test_erasing_a_subject_leaves_history_verifiable_and_the_data_erased_everywh
     log.catch_up()
     Checkpoints(log).write(ring.signer())
 
-    refused = ledger.handle(c.ErasePersonalData(subject="u-7731"), ADMIN, at=OPENED_AT + timedelta(days=60))
+    refused = ledger.handle(data_subjects.ErasePersonalData(subject="u-7731"), ADMIN, at=OPENED_AT + timedelta(days=60))
     assert refused.error.code == "reason_required"
     erased = ledger.handle(
-        c.ErasePersonalData(subject="u-7731", reason="Article 17 request DPO-2026-014"), ADMIN, at=OPENED_AT + timedelta(days=60)
+        data_subjects.ErasePersonalData(subject="u-7731", reason="Article 17 request DPO-2026-014"), ADMIN, at=OPENED_AT + timedelta(days=60)
     )
     assert erased.ok and erased.events[0].type == "DataSubject.Erased"
 
@@ -84,5 +85,5 @@ def test_erasing_a_subject_leaves_history_verifiable_and_the_data_erased_everywh
 
 
 def test_only_an_admin_may_erase(ledger):
-    result = ledger.handle(c.ErasePersonalData(subject="u-7731", reason="x"), LEAD, at=OPENED_AT)
+    result = ledger.handle(data_subjects.ErasePersonalData(subject="u-7731", reason="x"), LEAD, at=OPENED_AT)
     assert result.error.code == "not_permitted"

@@ -12,8 +12,8 @@ from eventsourcing.utils import get_topic
 from api.scenario import apply_lines
 from audit.replay import replay_projection
 from domain.application import Ledger
-from domain.errors import NotFound
-from domain.procurement import Competition, competition_state
+from domain.kernel.errors import NotFound
+from domain.procurement.competition import Competition, competition_state
 from projections import follow, runner
 from projections.evaluation import EvaluationTrail
 

@@ -11,6 +11,7 @@ import pytest
 from api.http.service import LedgerService
 from domain import commands as c
 from domain.application import Ledger
+from domain.procurement.commands import OpenCompetition
 
 pytestmark = pytest.mark.storage
 
@@ -19,7 +20,7 @@ class Crash(BaseException):
     """The process dying: not an Exception, so nothing on the way catches it."""
 
 
-def opening(reference: str) -> c.OpenCompetition:
+def opening(reference: str) -> OpenCompetition:
     now = datetime.now(timezone.utc)
     return msgspec.convert(
         {

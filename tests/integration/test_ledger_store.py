@@ -10,10 +10,11 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from api.scenario import apply_lines
-from domain import commands as c
+from domain.procurement import commands as c
+from domain.kernel import command_types
 from domain.application import Ledger
-from domain.errors import DomainError
-from domain.metadata import Actor, CommandContext, acting
+from domain.kernel.errors import DomainError
+from domain.kernel.metadata import Actor, CommandContext, acting
 
 SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "london-aqp-care-homes-2026.jsonl"
 LEAD = Actor(id="lead", org="CSU", role="procurement_lead")
@@ -21,7 +22,7 @@ BIDDER = Actor(id="bm", org="aster", role="provider")
 UTC = timezone.utc
 
 
-def open_competition(ledger: Ledger, reference: str = "AQP-T") -> c.CommandResult:
+def open_competition(ledger: Ledger, reference: str = "AQP-T") -> command_types.CommandResult:
     return ledger.handle(
         c.OpenCompetition(
             competition=reference,
@@ -37,7 +38,7 @@ def open_competition(ledger: Ledger, reference: str = "AQP-T") -> c.CommandResul
     )
 
 
-def publish_criteria(ledger: Ledger, reference: str = "AQP-T") -> c.CommandResult:
+def publish_criteria(ledger: Ledger, reference: str = "AQP-T") -> command_types.CommandResult:
     return ledger.handle(
         c.PublishCriteria(
             competition=reference,
@@ -186,7 +187,7 @@ def test_a_command_on_the_ledgers_clock_that_lost_a_race_takes_the_time_again(le
 
     import domain.application as application
     from benchmarks.workload import LEAD, OPENED_AT, open_competition
-    from domain import commands as c
+    from domain.procurement import commands as c
 
     assert ledger.handle(open_competition("RACE-CLOCK"), LEAD, at=OPENED_AT).ok
     raced_at = OPENED_AT + timedelta(hours=1)  # the other process's change

@@ -7,19 +7,14 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 from api.cqc_import import import_records
-from domain import contract_commands as k
+from domain.contracts import commands as k
 from domain.application import Ledger
-from domain.kpi_commands import PublishKpis, RecordCriticalFailure
-from domain.kpis import (
-    KpiSet,
-    PerformanceRecord,
-    performance_record_state,
-    shipped_kpis,
-)
-from domain.metadata import Actor
-from domain.performance_process import PerformanceFailures
-from domain.return_commands import PublishTemplate, RecordReturnMissed
-from domain.returns import shipped_template
+from domain.monitoring.kpi_commands import PublishKpis, RecordCriticalFailure
+from domain.monitoring.kpis import KpiSet, PerformanceRecord, performance_record_state, shipped_kpis
+from domain.kernel.metadata import Actor
+from domain.monitoring.performance_process import PerformanceFailures
+from domain.monitoring.commands import PublishTemplate, RecordReturnMissed
+from domain.monitoring.returns import shipped_template
 from tests.unit.test_cqc_records import (
     AGENCY,
     CARE_HOME,

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from benchmarks.workload import LEAD, OPENED_AT, open_competition
-from domain import commands as c
+from domain.kernel import command_types as c
 from projections import follow, runner
 from projections.catalogue import READ_MODELS
 from tests.integration.machinery import live_state, rebuilt_state

@@ -5,13 +5,19 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from domain import contract_commands as k
+from domain.contracts import commands as k
 from domain.application import Ledger
-from domain.contracts import Contract, contract_state
-from domain.metadata import Actor
-from domain.provider_commands import ImportCqcLocation, SetLocationCategory
-from domain.quality_visits import NOTTINGHAM, QualityVisit, parse_visit_framework, quality_visit_state, shipped_visit_framework
-from domain.visit_commands import (
+from domain.contracts.contract import Contract, contract_state
+from domain.kernel.metadata import Actor
+from domain.providers.commands import ImportCqcLocation, SetLocationCategory
+from domain.monitoring.quality_visits import (
+    NOTTINGHAM,
+    QualityVisit,
+    parse_visit_framework,
+    quality_visit_state,
+    shipped_visit_framework,
+)
+from domain.monitoring.visit_commands import (
     AgreeVisitActionPlan,
     ConcludeQualityVisit,
     IndicatorScore,

@@ -28,12 +28,12 @@ import pytest
 import domain.application
 from api.scenario import apply_lines
 from benchmarks.workload import LEAD, OPENED_AT, open_competition
-from domain import commands as c
-from domain import contract_commands as k
+from domain.procurement import commands as c
+from domain.contracts import commands as k
 from domain.application import Ledger
-from domain.metadata import Actor
-from domain.provider_commands import AddLocationContact, ChangeLocationContact
-from domain.return_commands import ReviewReturn, SubmitReturn
+from domain.kernel.metadata import Actor
+from domain.providers.commands import AddLocationContact, ChangeLocationContact
+from domain.monitoring.commands import ReviewReturn, SubmitReturn
 from projections import follow, runner
 from projections.catalogue import READ_MODELS
 from tests.integration import monitoring_story as story

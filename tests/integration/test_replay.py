@@ -16,9 +16,9 @@ from audit.replay import (
     state_as_of,
     state_function,
 )
-from domain import commands as c
-from domain.errors import DomainError
-from domain.metadata import Actor
+from domain.kernel import data_subjects as c
+from domain.kernel.errors import DomainError
+from domain.kernel.metadata import Actor
 from projections.competitions import COLUMNS, catch_up, competition_list
 from tests.integration.store_access import raw_connection, schema_of
 from tests.integration.test_competition_list import apply_example

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from api.scenario import apply_lines
 from domain.application import Ledger
-from domain.metadata import Actor
-from domain.return_commands import PublishTemplate, SubmitReturn
-from domain.returns import (
+from domain.kernel.metadata import Actor
+from domain.monitoring.commands import PublishTemplate, SubmitReturn
+from domain.monitoring.returns import (
     PlacementReturn,
     Return,
     ReturnTemplate,
@@ -86,7 +86,7 @@ def test_an_invalid_return_records_nothing_and_the_result_lists_every_field(ledg
     commissioner = Actor(id="c", org="ICB-NCL", role="commissioner")
     system = Actor(id="cqc", org="CSU", role="system")
     at = datetime(2026, 5, 4, 9, tzinfo=timezone.utc)
-    from domain.provider_commands import ImportCqcLocation
+    from domain.providers.commands import ImportCqcLocation
 
     record = {"locationId": ASTER, "providerId": "1-2000000001", "name": "Aster House", "registrationStatus": "Registered"}
     assert ledger.handle(ImportCqcLocation(record=record), system, at=at).ok

@@ -10,8 +10,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-from domain.metadata import Actor, CommandContext, acting
-from domain.procurement import Competition
+from domain.kernel.metadata import Actor, CommandContext, acting
+from domain.procurement.competition import Competition
 
 LEAD = Actor(id="lead", org="CSU", role="procurement_lead")
 PATEL = Actor(id="patel", org="ICB-NCL", role="evaluator")

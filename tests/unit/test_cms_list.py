@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from domain.contracts import Contract
-from domain.cqc import parse_location
-from domain.providers import Location, Provider, location_state
+from domain.contracts.contract import Contract
+from domain.providers.cqc import parse_location
+from domain.providers.location import Location, Provider, location_state
 from projections.cms import HOME_CARE, HOMES, CmsList, location_key, postcode_district
 from projections.tables import Replayed
 from tests.unit.story import as_

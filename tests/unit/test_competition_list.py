@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-import pytest
 
-from domain.data_subjects import DataSubject
-from domain.procurement import Competition
+from domain.kernel.data_subjects import DataSubject
+from domain.procurement.competition import Competition
 from projections.competitions import COLUMNS, CompetitionList, competition_events
 from projections.tables import MemoryPage
 from tests.unit.story import LEAD, as_, in_standstill, opened, tendered

@@ -6,9 +6,9 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from domain.errors import DomainError
-from domain.metadata import Actor, current_context
-from domain.procurement import Competition, competition_view, standstill_end
+from domain.kernel.errors import DomainError
+from domain.kernel.metadata import Actor, current_context
+from domain.procurement.competition import Competition, competition_view, standstill_end
 from tests.unit.story import (
     AFTER_DEADLINE,
     CRITERIA,

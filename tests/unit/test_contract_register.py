@@ -6,9 +6,8 @@ import json
 from datetime import date
 from typing import Any
 
-import pytest
 
-from domain.contracts import Contract, contract_state
+from domain.contracts.contract import Contract, contract_state
 from projections.contract_register import COLUMNS, ContractRegister, contract_events
 from projections.tables import MemoryPage
 from tests.unit.story import as_

@@ -6,10 +6,10 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from domain.contracts import Contract, Framework, contract_state
-from domain.errors import DomainError
-from domain.metadata import Actor
-from domain.modifications import check_modification
+from domain.contracts.contract import Contract, Framework, contract_state
+from domain.kernel.errors import DomainError
+from domain.kernel.metadata import Actor
+from domain.contracts.modifications import check_modification
 from tests.unit.story import as_
 
 MANAGER = Actor(id="cm", org="ICB-NCL", role="contract_manager")

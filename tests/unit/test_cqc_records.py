@@ -17,7 +17,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.cqc import CqcRecordInvalid, changes, facts_of, manager_subject, parse_location, rating_key
+from domain.providers.cqc import (
+    CqcRecordInvalid,
+    changes,
+    facts_of,
+    manager_subject,
+    parse_location,
+    rating_key,
+)
 
 SHARED = Path(os.environ.get("AQP_SHARED_DIR", Path(__file__).resolve().parents[2].parent / "shared"))
 EXAMPLES = SHARED / "cqc" / "location_examples.json"

@@ -6,12 +6,12 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from domain.procurement import Competition, compute_outcome
+from domain.procurement.competition import Competition, compute_outcome
 from projections.evaluation import EvaluationTrail, agreed, evaluation_events
 from projections.tables import Replayed
 from tests.unit import story
-from domain.metadata import Actor
-from domain.personal import PersonalData
+from domain.kernel.metadata import Actor
+from domain.kernel.personal import PersonalData
 from tests.unit.story import BIDDERS, EVALUATING, LEAD, MENSAH, PATEL, as_, score
 
 LATER = datetime(2026, 3, 5, 9, tzinfo=timezone.utc)

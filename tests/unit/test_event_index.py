@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any
 
-from domain.metadata import Actor, LedgerAggregate
-from domain.personal import PersonalData
-from domain.providers import Location
+from domain.kernel.metadata import Actor, LedgerAggregate
+from domain.kernel.personal import PersonalData
 from projections.event_index import EventIndex, named_subjects
 from projections.tables import Replayed
 from tests.unit import story

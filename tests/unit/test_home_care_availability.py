@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from domain.errors import DomainError
-from domain.providers import location_state
+from domain.kernel.errors import DomainError
+from domain.providers.location import location_state
 from tests.unit.story import as_
 from tests.unit.test_locations import HOME_ACCOUNT, NOW, TODAY, home
 

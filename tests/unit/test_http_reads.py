@@ -7,9 +7,9 @@ import msgspec
 from api.http.tables import Table, as_csv, select
 from api.tokens import Principal
 from domain.event_view import event_view
-from domain.metadata import Actor
-from domain.personal import PersonalData
-from domain.providers import Location
+from domain.kernel.metadata import Actor
+from domain.kernel.personal import PersonalData
+from domain.providers.location import Location
 from tests.unit.story import MENSAH, scored, tendered
 
 

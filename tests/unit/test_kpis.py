@@ -8,8 +8,8 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from domain.errors import DomainError
-from domain.kpis import (
+from domain.kernel.errors import DomainError
+from domain.monitoring.kpis import (
     KpiSet,
     PerformanceRecord,
     evaluate_kpi,
@@ -20,9 +20,9 @@ from domain.kpis import (
     shipped_kpi_names,
     shipped_kpis,
 )
-from domain.metadata import Actor
-from domain.performance_process import shift_period
-from domain.returns import (
+from domain.kernel.metadata import Actor
+from domain.monitoring.performance_process import shift_period
+from domain.monitoring.returns import (
     Return,
     due_on,
     parse_template,

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from domain.cqc import manager_subject, parse_location
-from domain.errors import DomainError
-from domain.metadata import Actor
-from domain.personal import PersonalData
-from domain.providers import Location, Provider, location_view, may_view, require_own_location
+from domain.providers.cqc import manager_subject, parse_location
+from domain.kernel.errors import DomainError
+from domain.kernel.metadata import Actor
+from domain.kernel.personal import PersonalData
+from domain.providers.location import Location, Provider, location_view, may_view, require_own_location
 from tests.unit.story import as_
 
 UTC = timezone.utc

@@ -9,12 +9,25 @@ from typing import Any
 
 import pytest
 
-from domain.contracts import Contract, Framework
-from domain.cqc import parse_location
-from domain.metadata import Actor
-from domain.providers import Location
-from domain.quality_visits import NOTTINGHAM, QualityVisit, parse_visit_framework, shipped_visit_framework
-from domain.returns import Return, ReturnTemplate, due_on, parse_template, period_bounds, shipped_template, template_sha256
+from domain.contracts.contract import Contract, Framework
+from domain.providers.cqc import parse_location
+from domain.kernel.metadata import Actor
+from domain.providers.location import Location
+from domain.monitoring.quality_visits import (
+    NOTTINGHAM,
+    QualityVisit,
+    parse_visit_framework,
+    shipped_visit_framework,
+)
+from domain.monitoring.returns import (
+    Return,
+    ReturnTemplate,
+    due_on,
+    parse_template,
+    period_bounds,
+    shipped_template,
+    template_sha256,
+)
 from projections.compliance import KPI_MEASURES, ReturnCompliance, current_run, kpi_rows
 from projections.exceptions import RULES, SHARP_FALL, SHARP_RISE, ExceptionReports, Rule
 from projections.monitoring import add_months, financial_year, period_of

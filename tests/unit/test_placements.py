@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from domain.contracts import Contract, Framework
-from domain.metadata import Actor
-from domain.returns import PlacementReturn
+from domain.contracts.contract import Contract, Framework
+from domain.kernel.metadata import Actor
+from domain.monitoring.returns import PlacementReturn
 from projections.placements import (
     NON_FRAMEWORK,
     RATE_EXCEPTIONS,

@@ -8,9 +8,9 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from domain.errors import DomainError
-from domain.metadata import Actor
-from domain.quality_visits import (
+from domain.kernel.errors import DomainError
+from domain.kernel.metadata import Actor
+from domain.monitoring.quality_visits import (
     NOTTINGHAM,
     QualityVisit,
     frozen_framework,
@@ -21,7 +21,7 @@ from domain.quality_visits import (
     shipped_visit_framework,
     shipped_visit_framework_names,
 )
-from domain.returns import shipped_template_names
+from domain.monitoring.returns import shipped_template_names
 from tests.unit.story import as_
 
 OFFICER = Actor(id="u-qmo", org="NCC", role="contract_manager")

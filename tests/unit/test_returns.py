@@ -8,9 +8,9 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from domain.errors import DomainError
-from domain.metadata import Actor
-from domain.returns import (
+from domain.kernel.errors import DomainError
+from domain.kernel.metadata import Actor
+from domain.monitoring.returns import (
     PlacementReturn,
     Return,
     ReturnInvalid,

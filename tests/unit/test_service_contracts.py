@@ -9,10 +9,17 @@ from datetime import date, datetime, timezone
 import msgspec
 import pytest
 
-from domain import contract_commands as k
-from domain.contracts import DELIVERY_CONFIDENCE, RISK_MATRIX, Contract, Framework, contract_state, risk_rating
-from domain.errors import DomainError
-from domain.metadata import Actor
+from domain.contracts import commands as k
+from domain.contracts.contract import (
+    DELIVERY_CONFIDENCE,
+    RISK_MATRIX,
+    Contract,
+    Framework,
+    contract_state,
+    risk_rating,
+)
+from domain.kernel.errors import DomainError
+from domain.kernel.metadata import Actor
 from tests.unit.story import as_
 
 NHSE = Actor(id="cm-nhse", org="NHSE", role="contract_manager")
@@ -396,7 +403,7 @@ def test_a_final_notice_runs_ninety_days_and_termination_waits_for_it():
 
 
 def test_a_provider_acts_only_on_the_contracts_it_holds():
-    from domain.contract_handlers import check_own_contract
+    from domain.contracts.handlers import check_own_contract
 
     c = contract()
     check_own_contract(Actor(id="lead", org="forum-partners", role="provider"), c, "submit a highlight report")

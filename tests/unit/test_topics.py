@@ -9,8 +9,8 @@ from eventsourcing.utils import get_topic, resolve_topic
 
 import domain.application  # noqa: F401  (imports every aggregate the ledger handles)
 from audit.replay import aggregate_kinds
-from domain.metadata import LedgerAggregate
-from domain.versioned import VersionedDefinition
+from domain.kernel.metadata import LedgerAggregate
+from domain.kernel.versioned import VersionedDefinition
 
 PINNED = Path(__file__).resolve().parent.parent / "fixtures" / "pinned_topics.txt"
 

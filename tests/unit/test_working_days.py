@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.working_days import (
+from domain.kernel.working_days import (
     BANK_HOLIDAYS,
     CalendarNotCovered,
     add_working_days,
@@ -26,7 +26,7 @@ def holidays_in(year: int) -> set[date]:
 
 def test_the_data_file_declares_england_and_wales_for_2018_to_2030_sorted_by_date():
     raw = json.loads(
-        resources.files("domain.data")
+        resources.files("domain.kernel.data")
         .joinpath("bank_holidays_england_and_wales.json")
         .read_text(encoding="utf-8")
     )

@@ -1,0 +1,1 @@
+"""Contracts: frameworks, the contracts awarded under them, their changes, escalation and delivery."""

@@ -1,0 +1,314 @@
+"""Commands for frameworks and contracts (part of the one command union in domain/commands.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from msgspec import Meta, Struct
+
+from domain.kernel.command_types import Command, Pence, Reference, Sha256, ShortText, Text
+
+#: delivery confidence and risk ratings on the seed's RAG scale (seed 002): Green, Amber/Green,
+#: Amber, Amber/Red, Red; the definitions are in domain/contracts.py (DELIVERY_CONFIDENCE)
+Confidence = Literal["G", "A/G", "A", "A/R", "R"]
+#: impact or likelihood of a risk: 1 Very Low to 5 Very High
+Score = Annotated[int, Meta(ge=1, le=5)]
+
+
+class FrameworkLot(Struct, forbid_unknown_fields=True, omit_defaults=True):
+    id: Reference
+    name: ShortText
+    #: the most a contract for this lot may be worth, in pence (seed 002: four lots of GBP 100k)
+    value_cap_pence: Pence | None = None
+
+
+class Commissioner(Struct, forbid_unknown_fields=True):
+    org: Reference
+    kind: Literal["icb", "ccg", "council", "nhs_england"]
+    directorates: list[ShortText] = []
+
+
+class EstablishFramework(Command, tag="framework.establish"):
+    framework: Reference
+    title: ShortText
+    kind: Literal["care_homes", "home_care", "services"]
+    lots: Annotated[list[FrameworkLot], Meta(min_length=1)]
+    commissioners: list[Commissioner]
+    starts_on: date
+    ends_on: date
+    regime: Literal["pcr2015", "pa2023", "psr2024"]
+    #: a shipped ladder ("nottingham", "cheshire_east") or the stages in order
+    escalation_ladder: str | list[Reference]
+    max_extension_months: Annotated[int, Meta(ge=0, le=120)] = 0
+    max_extension_value_percent: Annotated[int, Meta(ge=0, le=100)] | None = None
+    #: which return templates and KPIs apply (defined by the returns issue)
+    monitoring: dict[str, list[str]] = {}
+
+
+class SetFrameworkPrices(Command, tag="framework.set_prices"):
+    """A new dated price schedule, and the annual price variation of every live contract."""
+
+    framework: Reference
+    effective_from: date
+    #: pence per week by bed type, or per hour by home-care tier
+    rates: dict[str, Annotated[int, Meta(ge=1)]]
+    #: the legal ground of the contracts' variations; default: the regime's "provided for in the contract"
+    #: ground (a price review clause): pcr2015_reg72_1_a, pa2023_sch8_1 or psr2024_reg13_1_a
+    ground: Reference | None = None
+    rationale: str = "Annual price review under the contract's price review clause."
+
+
+class AwardContract(Command, tag="contract.award"):
+    contract: Reference
+    framework: Reference
+    competition: Reference
+    lot: Reference
+    provider: Reference
+    value: Pence
+    starts_on: date
+    ends_on: date
+
+
+class SignContract(Command, tag="contract.sign"):
+    contract: Reference
+    signed_on: date
+
+
+class MobiliseContract(Command, tag="contract.mobilise"):
+    contract: Reference
+    contract_manager: ShortText
+    invoicing_contact_role: ShortText
+    go_live: date
+
+
+class AddHome(Command, tag="contract.add_home"):
+    contract: Reference
+    location: Reference
+    effective_from: date
+
+
+class RemoveHome(Command, tag="contract.remove_home"):
+    contract: Reference
+    location: Reference
+    effective_from: date
+
+
+class VaryContract(Command, tag="contract.vary"):
+    contract: Reference
+    kind: Literal["annual_price", "national", "scope", "other"]
+    ground: Reference
+    value_change: int
+    effective_from: date
+    rationale: Text
+
+
+class NotifyChangeOfControl(Command, tag="contract.notify_change_of_control"):
+    contract: Reference
+    new_controller: ShortText
+    notified_on: date
+
+
+class NovateContract(Command, tag="contract.novate"):
+    contract: Reference
+    to_provider: Reference
+    effective_from: date
+
+
+class ExtendContract(Command, tag="contract.extend"):
+    contract: Reference
+    months: Annotated[int, Meta(ge=1)]
+    value_change: Pence
+    rationale: Text
+
+
+class SuspendReferrals(Command, tag="contract.suspend_referrals"):
+    contract: Reference
+    from_date: date
+
+
+class ResumeReferrals(Command, tag="contract.resume_referrals"):
+    contract: Reference
+    from_date: date
+    phased: bool = True
+
+
+class EscalateContract(Command, tag="contract.escalate"):
+    contract: Reference
+    to_stage: Reference
+    due: date
+    serious_breach: bool = False
+
+
+class DeEscalateContract(Command, tag="contract.de_escalate"):
+    contract: Reference
+
+
+class PlannedAction(Struct, forbid_unknown_fields=True):
+    id: Reference
+    description: ShortText
+    #: a role, not a person (e.g. "registered manager")
+    owner_role: ShortText
+    due: date
+
+
+class OpenActionPlan(Command, tag="action_plan.open"):
+    contract: Reference
+    plan: Reference
+    actions: Annotated[list[PlannedAction], Meta(min_length=1)]
+
+
+class ReviewActionPlan(Command, tag="action_plan.review"):
+    contract: Reference
+    plan: Reference
+    completed: list[Reference]
+    notes: str
+    reviewed_on: date
+
+
+class CloseActionPlan(Command, tag="action_plan.close"):
+    contract: Reference
+    plan: Reference
+    closed_on: date
+
+
+class TerminateContract(Command, tag="contract.terminate"):
+    contract: Reference
+    reason_kind: Literal["home_closure", "default", "expiry", "mutual_agreement", "novation"]
+    effective_on: date
+
+
+class ExpireContract(Command, tag="contract.expire"):
+    contract: Reference
+    today: date
+
+
+# ------------------------------------------------------- service contracts (seed 002)
+
+
+class AddMilestone(Command, tag="milestone.add"):
+    contract: Reference
+    milestone: Reference
+    title: ShortText
+    phase: ShortText
+    #: the final due date, which is the milestone's baseline
+    final_due: date
+    #: when the draft is due (None: no draft stage)
+    draft_due: date | None = None
+    #: what the milestone pays on acceptance, in pence
+    payment: Pence = 0
+
+
+class SubmitDeliverable(Command, tag="milestone.submit"):
+    contract: Reference
+    milestone: Reference
+    version: Literal["draft", "final"]
+    submitted_on: date
+    document_sha256: Sha256 | None = None
+
+
+class AcceptMilestone(Command, tag="milestone.accept"):
+    contract: Reference
+    milestone: Reference
+    accepted_on: date
+
+
+class ReturnDeliverable(Command, tag="milestone.return"):
+    """The final version is not to the commissioner's satisfaction (the reason is required)."""
+
+    contract: Reference
+    milestone: Reference
+    returned_on: date
+
+
+class HighlightItem(Struct, forbid_unknown_fields=True):
+    milestone: Reference
+    confidence: Confidence
+    #: the forecast delivery date, if it moves (seed: "if the baseline will be missed, the new expected date")
+    forecast: date | None = None
+    #: why, for any rating below Green or a forecast after the baseline
+    rationale: str = ""
+
+
+class SubmitHighlightReport(Command, tag="highlight_report.submit"):
+    contract: Reference
+    period_ending: date
+    overall_confidence: Confidence
+    #: the reason for the overall rating and the actions in place to address it
+    rationale: str = ""
+    #: deliverables achieved this fortnight, planned for the next, resource deployed
+    summary: str = ""
+    items: list[HighlightItem] = []
+
+
+class RecordPayment(Command, tag="payment.record"):
+    contract: Reference
+    payment: Reference
+    milestone: Reference
+    amount: Pence
+    paid_on: date
+
+
+class RaiseRisk(Command, tag="risk.raise"):
+    contract: Reference
+    risk: Reference
+    description: ShortText
+    impact: Score
+    likelihood: Score
+    #: a role, not a person (e.g. "provider programme lead")
+    owner_role: ShortText
+    raised_on: date
+    mitigation: str = ""
+
+
+class UpdateRisk(Command, tag="risk.update"):
+    contract: Reference
+    risk: Reference
+    updated_on: date
+    impact: Score | None = None
+    likelihood: Score | None = None
+    owner_role: ShortText | None = None
+    mitigation: str | None = None
+    #: status and mitigating action progress
+    progress: str = ""
+
+
+class CloseRisk(Command, tag="risk.close"):
+    """Closing a risk needs the reason."""
+
+    contract: Reference
+    risk: Reference
+    closed_on: date
+
+
+CONTRACT_COMMANDS = (
+    EstablishFramework,
+    SetFrameworkPrices,
+    AwardContract,
+    SignContract,
+    MobiliseContract,
+    AddHome,
+    RemoveHome,
+    VaryContract,
+    NotifyChangeOfControl,
+    NovateContract,
+    ExtendContract,
+    SuspendReferrals,
+    ResumeReferrals,
+    EscalateContract,
+    DeEscalateContract,
+    OpenActionPlan,
+    ReviewActionPlan,
+    CloseActionPlan,
+    TerminateContract,
+    ExpireContract,
+    AddMilestone,
+    SubmitDeliverable,
+    AcceptMilestone,
+    ReturnDeliverable,
+    SubmitHighlightReport,
+    RecordPayment,
+    RaiseRisk,
+    UpdateRisk,
+    CloseRisk,
+)

@@ -1,0 +1,64 @@
+"""The command registry: which handler applies each command, and which roles may send it.
+
+Each aggregate's module of handlers registers itself here with `@handles(...)`; the
+dispatcher (`Ledger.handle`) looks the command up. A handler gets the ledger, the command,
+the actor and the time, and returns a `Decision`: what to save, in one atomic write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from domain.kernel import command_types as c
+from domain.kernel.metadata import Actor
+
+
+@dataclass
+class Decision:
+    """What a handler produced: aggregates to save and an optional value for the caller."""
+
+    aggregates: list[Any]
+    value: dict[str, Any] | None = None
+    #: done only once the events are stored (e.g. destroying an erased subject's key)
+    after: Callable[[], None] | None = None
+
+
+Handler = Callable[[Any, Any, Actor, datetime], Decision]
+HANDLERS: dict[type[c.Command], tuple[tuple[str, ...], str, Handler]] = {}
+
+
+def handles(command_type: type[c.Command], roles: tuple[str, ...], action: str) -> Callable[[Handler], Handler]:
+    def register(func: Handler) -> Handler:
+        HANDLERS[command_type] = (roles, action, func)
+        return func
+
+    return register
+
+
+def handles_one(
+    command_type: type[c.Command],
+    roles: tuple[str, ...],
+    action: str,
+    *,
+    load: Callable[[Any, Any], Any],
+    decide: Callable[[Any, Any, Actor, datetime, Any], Any],
+    check: Callable[[Any, Actor, str], None] | None = None,
+) -> None:
+    """Register the common shape of a handler: load one aggregate, check the actor, decide, save it.
+
+    `load(ledger, cmd)` finds the aggregate; `check(aggregate, actor, action)` refuses an actor
+    who may not act on it; `decide(aggregate, cmd, actor, now, ledger)` calls its method. A
+    dict the method returns is handed back to the caller as the command's value.
+    """
+
+    def handler(ledger: Any, cmd: Any, actor: Actor, now: datetime) -> Decision:
+        aggregate = load(ledger, cmd)
+        if check is not None:
+            check(aggregate, actor, action)
+        value = decide(aggregate, cmd, actor, now, ledger)
+        return Decision([aggregate], value if isinstance(value, dict) else None)
+
+    handles(command_type, roles, action)(handler)

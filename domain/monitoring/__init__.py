@@ -1,0 +1,1 @@
+"""Monitoring: return templates and returns, placement returns, quality visits, KPIs and failures."""

@@ -1,0 +1,1558 @@
+"""The Competition: one procurement round, from opening to award, with its rules.
+
+A procurement lead must be able to defend an award against challenge, so every fact behind
+a decision is an event here: the published criteria and documents, each clarification and
+its answer to all bidders, each sealed tender's hash, every evaluator's appointment, training
+and conflict-of-interest declaration, every score with its justification, every moderation,
+the financial assessment, the outcome and the letters as sent, the standstill and any
+challenge. The rules of a fair procurement (PCR 2015, Procurement Act 2023, Provider
+Selection Regime 2024) are invariants checked before any event is triggered, so a refused
+command records nothing.
+
+Public methods decide (check rules, compute values); the nested events' `apply` only
+assign state, so replay never re-runs a decision.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from domain.kernel.errors import NotPermitted, RuleBroken, ValidationFailed
+from domain.kernel.metadata import Actor, LedgerAggregate
+from domain.kernel.personal import PersonalData, shown
+from domain.kernel.working_days import CalendarNotCovered, add_working_days, working_day_on_or_after
+from domain.kernel.topics import stored_as
+
+LONDON = ZoneInfo("Europe/London")
+
+PROCEDURES = ("open", "restricted", "competitive_flexible", "light_touch", "psr_competitive", "call_off")
+STANDSTILL_REGIMES = ("pcr2015", "pa2023", "psr2024")
+PANELS = ("compliance", "technical", "financial")
+SCORED_PANELS = ("technical", "financial")
+COMPLIANCE_CHECKS = ("cqc_registration", "ico_registration", "insurance", "exclusion_grounds")
+NOTICE_TYPES = ("future_opportunity", "contract_notice", "award_notice", "contract_details_notice")
+CHALLENGE_KINDS = ("challenge", "representation")
+CHALLENGE_OUTCOMES = ("dismissed", "upheld", "withdrawn")
+#: ratio name -> (comparison, the threshold key published with the criteria)
+FINANCIAL_RATIOS = {
+    "current_ratio": (">=", "min_current_ratio"),
+    "gearing": ("<=", "max_gearing"),
+    "operating_margin": (">=", "min_operating_margin"),
+}
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+MIN_JUSTIFICATION = 10
+
+# Statuses, in lifecycle order.
+OPEN, EVALUATION, OUTCOME_DECIDED, STANDSTILL, AWARDED, CANCELLED = (
+    "open",
+    "evaluation",
+    "outcome_decided",
+    "standstill",
+    "awarded",
+    "cancelled",
+)
+
+
+def _refuse(code: str, message: str, **context: Any) -> RuleBroken:
+    return RuleBroken(message, code=code, **context)
+
+
+def _invalid(field: str, code: str, message: str) -> ValidationFailed:
+    return ValidationFailed(message, code=code, field=field)
+
+
+def _words(text: str) -> str:
+    """Lower-case words separated by single spaces, so "Laurel-Bank care" matches "laurel-bank-care"."""
+    return " " + " ".join(re.findall(r"[a-z0-9]+", text.lower())) + " "
+
+
+def _dec(value: Decimal, places: str = "0.01") -> str:
+    return str(value.quantize(Decimal(places), rounding=ROUND_HALF_UP))
+
+
+def standstill_end(regime: str, letters_sent: datetime) -> tuple[date, datetime]:
+    """The last day of the standstill and the instant it ends (midnight after, London time).
+
+    - PCR 2015 reg 87: 10 days from the day after the letters are sent electronically; where
+      the last day is not a working day the period runs to the next working day.
+    - Procurement Act 2023 s.51: 8 working days beginning with the day the contract award
+      notice is published (we count from the day the letters and notice go out).
+    - Provider Selection Regime 2024 reg 12: 8 working days from the day after the notice of
+      intention to award (a representation extends it: see `Competition.resolve_challenge`).
+    """
+    sent_day = letters_sent.astimezone(LONDON).date()
+    try:
+        if regime == "pcr2015":
+            last_day = working_day_on_or_after(sent_day + timedelta(days=10))
+        elif regime == "pa2023":
+            # "beginning with the day" the notice is published: that day counts if a working day.
+            last_day = add_working_days(sent_day - timedelta(days=1), 8)
+        elif regime == "psr2024":
+            last_day = add_working_days(sent_day, 8)
+        else:  # pragma: no cover - regimes are validated when the competition opens
+            raise ValueError(f"unknown standstill regime {regime!r}")
+    except CalendarNotCovered as err:
+        raise _calendar_refusal(err) from None
+    return last_day, _end_of_day(last_day)
+
+
+def _calendar_refusal(err: CalendarNotCovered) -> RuleBroken:
+    return _refuse("calendar_not_covered", f"The standstill cannot be computed: {err}")
+
+
+def _end_of_day(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=LONDON)
+
+
+@stored_as("domain.procurement")
+class Competition(LedgerAggregate):
+    """A procurement round: lots, criteria, sealed tenders, evaluation, outcome and award."""
+
+    KIND = "competition"
+
+    def __init__(self) -> None:
+        self.reference = ""
+        self.title = ""
+        self.authority = ""
+        self.procedure = ""
+        self.standstill_regime = ""
+        self.status = OPEN
+        self.lots: dict[str, dict[str, Any]] = {}
+        self.clarification_deadline: datetime | None = None
+        self.tender_deadline: datetime | None = None
+        self.moderation_spread = 1
+        self.framework: str | None = None
+        self.criteria: dict[str, dict[str, Any]] = {}
+        self.criteria_version = 0
+        self.quality_threshold: int | None = None
+        self.financial_thresholds: dict[str, Any] = {}
+        self.documents: dict[str, dict[str, Any]] = {}
+        self.notices: list[dict[str, Any]] = []
+        self.clarifications: dict[str, dict[str, Any]] = {}
+        self.tenders: dict[str, dict[str, Any]] = {}
+        self.opened_at: datetime | None = None
+        self.evaluators: dict[str, dict[str, Any]] = {}
+        self.compliance: dict[str, dict[str, dict[str, Any]]] = {}
+        #: (evaluator, bidder, criterion) -> score record
+        self.scores: dict[tuple[str, str, str], dict[str, Any]] = {}
+        #: (bidder, criterion) -> moderation record
+        self.moderations: dict[tuple[str, str], dict[str, Any]] = {}
+        self.financial: dict[str, dict[str, Any]] = {}
+        self.guarantees: dict[str, dict[str, Any]] = {}
+        self.evaluation_clarifications: dict[str, dict[str, Any]] = {}
+        self.outcome: dict[str, Any] | None = None
+        self.letters: dict[str, Any] | None = None
+        self.standstill: dict[str, Any] | None = None
+        self.challenges: dict[str, dict[str, Any]] = {}
+        self.award: dict[str, Any] | None = None
+        self.cancellation: dict[str, Any] | None = None
+
+    # ------------------------------------------------------------------ opening
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        reference: str,
+        title: str,
+        authority: str,
+        procedure: str,
+        standstill_regime: str,
+        lots: list[dict[str, Any]],
+        clarification_deadline: datetime,
+        tender_deadline: datetime,
+        moderation_spread: int,
+        now: datetime,
+        framework: str | None = None,
+    ) -> Competition:
+        if procedure not in PROCEDURES:
+            raise _invalid("procedure", "unknown_procedure", f"Procedure must be one of {', '.join(PROCEDURES)}.")
+        if standstill_regime not in STANDSTILL_REGIMES:
+            raise _invalid(
+                "standstill_regime",
+                "unknown_standstill_regime",
+                f"Standstill regime must be one of {', '.join(STANDSTILL_REGIMES)}.",
+            )
+        if not lots:
+            raise _invalid("lots", "lots_required", "A competition needs at least one lot.")
+        ids = [lot["id"] for lot in lots]
+        if len(set(ids)) != len(ids):
+            raise _invalid("lots", "duplicate_lot", "Lot ids must be unique within a competition.")
+        if tender_deadline <= now:
+            raise _invalid("tender_deadline", "deadline_in_past", "The tender deadline must be in the future.")
+        if clarification_deadline >= tender_deadline:
+            raise _invalid(
+                "clarification_deadline",
+                "clarification_after_tender_deadline",
+                "The clarification deadline must fall before the tender deadline.",
+            )
+        if moderation_spread < 0:
+            raise _invalid("moderation_spread", "negative_spread", "The moderation spread cannot be negative.")
+        return cls._create(
+            cls.Opened,
+            id=cls.id_for(reference),
+            reference=reference,
+            title=title,
+            authority=authority,
+            procedure=procedure,
+            standstill_regime=standstill_regime,
+            lots=copy.deepcopy(lots),
+            clarification_deadline=clarification_deadline,
+            tender_deadline=tender_deadline,
+            moderation_spread=moderation_spread,
+            framework=framework,
+        )
+
+    class Opened(LedgerAggregate.Created):
+        reference: str
+        title: str
+        authority: str
+        procedure: str
+        standstill_regime: str
+        lots: list
+        clarification_deadline: datetime
+        tender_deadline: datetime
+        moderation_spread: int
+        framework: str | None = None
+
+        def apply(self, c: Competition) -> None:
+            c.framework = self.framework
+            c.reference = self.reference
+            c.title = self.title
+            c.authority = self.authority
+            c.procedure = self.procedure
+            c.standstill_regime = self.standstill_regime
+            c.lots = {lot["id"]: dict(lot) for lot in self.lots}
+            c.clarification_deadline = self.clarification_deadline
+            c.tender_deadline = self.tender_deadline
+            c.moderation_spread = self.moderation_spread
+
+    # ------------------------------------------------------- shared state checks
+
+    def _check_not_closed(self) -> None:
+        if self.status == CANCELLED:
+            raise _refuse("competition_cancelled", f"Competition {self.reference} has been cancelled.")
+        if self.status == AWARDED:
+            raise _refuse("competition_awarded", f"Competition {self.reference} has already been awarded.")
+
+    def _check_before_deadline(self, now: datetime, what: str) -> None:
+        assert self.tender_deadline is not None
+        if now >= self.tender_deadline:
+            raise _refuse(
+                "tender_deadline_passed",
+                f"{what} is not allowed after the tender deadline ({self.tender_deadline.isoformat()}).",
+                deadline=self.tender_deadline.isoformat(),
+            )
+
+    def _check_opened(self, what: str) -> None:
+        self._check_not_closed()
+        if self.opened_at is None:
+            raise _refuse("tenders_not_opened", f"{what} is not allowed before the tenders are opened.")
+
+    def _check_evaluating(self, what: str) -> None:
+        self._check_opened(what)
+        if self.status != EVALUATION:
+            raise _refuse(
+                "evaluation_closed",
+                f"{what} is not allowed once the outcome has been decided (status: {self.status}).",
+            )
+
+    def _check_live_bidder(self, bidder: str) -> dict[str, Any]:
+        tender = self.tenders.get(bidder)
+        if tender is None or tender["status"] != "submitted":
+            raise _refuse("unknown_bidder", f"{bidder} has no live tender in {self.reference}.", bidder=bidder)
+        return tender
+
+    def _check_sha256(self, field: str, value: str) -> None:
+        if not SHA256.match(value):
+            raise _invalid(field, "invalid_sha256", f"{field} must be 64 lower-case hexadecimal characters.")
+
+    # ------------------------------------------------- criteria, documents, notices
+
+    def publish_criteria(
+        self,
+        *,
+        criteria: list[dict[str, Any]],
+        quality_threshold: int | None,
+        financial_thresholds: dict[str, Any],
+        reason: str | None,
+        now: datetime,
+    ) -> None:
+        self._check_not_closed()
+        # Frozen at the deadline: changing the rules once bids are in breaks equal treatment.
+        self._check_before_deadline(now, "Changing the evaluation criteria")
+        if self.criteria_version and not reason:
+            raise _invalid("reason", "reason_required", "Republishing criteria needs a reason that bidders will see.")
+        ids = [c["id"] for c in criteria]
+        if not criteria:
+            raise _invalid("criteria", "criteria_required", "At least one criterion must be published.")
+        if len(set(ids)) != len(ids):
+            raise _invalid("criteria", "duplicate_criterion", "Criterion ids must be unique.")
+        for i, c in enumerate(criteria):
+            if c["panel"] not in SCORED_PANELS:
+                raise _invalid(
+                    f"criteria[{i}].panel", "unknown_panel", f"A scored criterion's panel must be one of {SCORED_PANELS}."
+                )
+            if c["pass_mark"] is not None and not 0 <= c["pass_mark"] <= c["max_score"]:
+                raise _invalid(f"criteria[{i}].pass_mark", "pass_mark_off_scale", "The pass mark must be on the scale.")
+        total = sum(c["weight"] for c in criteria)
+        if total != 100:
+            raise _invalid("criteria", "weights_not_100", f"Criterion weights must add up to 100, not {total}.")
+        if quality_threshold is not None and not 0 <= quality_threshold <= 100:
+            raise _invalid("quality_threshold", "threshold_off_scale", "The quality threshold is a percentage 0-100.")
+        self.trigger_event(
+            self.CriteriaPublished,
+            version=self.criteria_version + 1,
+            criteria=copy.deepcopy(criteria),
+            quality_threshold=quality_threshold,
+            financial_thresholds=dict(financial_thresholds),
+        )
+
+    class CriteriaPublished(LedgerAggregate.Event):
+        version: int
+        criteria: list
+        quality_threshold: int | None
+        financial_thresholds: dict
+
+        def apply(self, c: Competition) -> None:
+            c.criteria_version = self.version
+            c.criteria = {cr["id"]: dict(cr) for cr in self.criteria}
+            c.quality_threshold = self.quality_threshold
+            c.financial_thresholds = dict(self.financial_thresholds)
+
+    def publish_document(self, *, document: str, title: str, sha256: str, size_bytes: int, now: datetime) -> None:
+        self._check_not_closed()
+        self._check_before_deadline(now, "Publishing tender documents")
+        self._check_sha256("sha256", sha256)
+        existing = self.documents.get(document)
+        if existing and existing["sha256"] == sha256:
+            return  # a retried publication of the same bytes records nothing new
+        self.trigger_event(
+            self.DocumentPublished,
+            document=document,
+            title=title,
+            sha256=sha256,
+            size_bytes=size_bytes,
+            revision=(existing["revision"] + 1) if existing else 1,
+        )
+
+    class DocumentPublished(LedgerAggregate.Event):
+        document: str
+        title: str
+        sha256: str
+        size_bytes: int
+        revision: int
+
+        def apply(self, c: Competition) -> None:
+            c.documents[self.document] = {
+                "title": self.title,
+                "sha256": self.sha256,
+                "size_bytes": self.size_bytes,
+                "revision": self.revision,
+                "published_at": self.timestamp.isoformat(),
+            }
+
+    def publish_notice(self, *, notice_type: str, notice_reference: str, published_on: date) -> None:
+        # Notices follow the award too (the award notice), so only cancellation closes them.
+        if self.status == CANCELLED:
+            raise _refuse("competition_cancelled", f"Competition {self.reference} has been cancelled.")
+        if notice_type not in NOTICE_TYPES:
+            raise _invalid("notice_type", "unknown_notice_type", f"Notice type must be one of {NOTICE_TYPES}.")
+        if notice_type in ("award_notice", "contract_details_notice") and self.outcome is None:
+            raise _refuse("outcome_not_decided", "An award notice needs a decided outcome.")
+        if any(n["notice_reference"] == notice_reference for n in self.notices):
+            return
+        self.trigger_event(
+            self.NoticePublished,
+            notice_type=notice_type,
+            notice_reference=notice_reference,
+            published_on=published_on.isoformat(),
+        )
+
+    class NoticePublished(LedgerAggregate.Event):
+        notice_type: str
+        notice_reference: str
+        published_on: str
+
+        def apply(self, c: Competition) -> None:
+            c.notices.append(
+                {"notice_type": self.notice_type, "notice_reference": self.notice_reference, "published_on": self.published_on}
+            )
+
+    # ------------------------------------------------------------ clarifications
+
+    def ask_clarification(self, *, bidder: str, question: str, now: datetime) -> str:
+        self._check_not_closed()
+        assert self.clarification_deadline is not None
+        if now >= self.clarification_deadline:
+            raise _refuse(
+                "clarification_deadline_passed",
+                f"Clarification questions closed at {self.clarification_deadline.isoformat()}.",
+            )
+        if not question.strip():
+            raise _invalid("question", "question_required", "A clarification needs a question.")
+        clarification = f"Q{len(self.clarifications) + 1:03d}"
+        self.trigger_event(self.ClarificationAsked, clarification=clarification, asked_by=bidder, question=question)
+        return clarification
+
+    class ClarificationAsked(LedgerAggregate.Event):
+        clarification: str
+        asked_by: str
+        question: str
+
+        def apply(self, c: Competition) -> None:
+            c.clarifications[self.clarification] = {
+                "asked_by": self.asked_by,
+                "question": self.question,
+                "asked_at": self.timestamp.isoformat(),
+                "published_question": None,
+                "answer": None,
+                "answered_at": None,
+            }
+
+    def answer_clarification(self, *, clarification: str, published_question: str, answer: str, now: datetime) -> None:
+        self._check_not_closed()
+        self._check_before_deadline(now, "Answering a clarification")
+        record = self.clarifications.get(clarification)
+        if record is None:
+            raise _refuse("unknown_clarification", f"There is no clarification {clarification}.")
+        if record["answer"] is not None:
+            raise _refuse("clarification_already_answered", f"Clarification {clarification} has already been answered.")
+        if not answer.strip():
+            raise _invalid("answer", "answer_required", "A clarification answer cannot be empty.")
+        # The answer goes to every bidder: the question as published must not identify the asker.
+        if _words(record["asked_by"]) in _words(published_question):
+            raise _invalid(
+                "published_question",
+                "clarification_not_anonymised",
+                "The published question names the bidder who asked it; remove it before publishing to all bidders.",
+            )
+        self.trigger_event(
+            self.ClarificationAnswered,
+            clarification=clarification,
+            published_question=published_question,
+            answer=answer,
+            published_to="all_bidders",
+        )
+
+    class ClarificationAnswered(LedgerAggregate.Event):
+        clarification: str
+        published_question: str
+        answer: str
+        published_to: str
+
+        def apply(self, c: Competition) -> None:
+            record = c.clarifications[self.clarification]
+            record["published_question"] = self.published_question
+            record["answer"] = self.answer
+            record["answered_at"] = self.timestamp.isoformat()
+
+    # ------------------------------------------------------------------- tenders
+
+    def submit_tender(self, *, bidder: str, lots: list[str], content_sha256: str, size_bytes: int, now: datetime) -> bool:
+        """Record a sealed tender; False when it repeats the bidder's live tender exactly."""
+        self._check_not_closed()
+        self._check_before_deadline(now, "Submitting a tender")
+        if not self.criteria:
+            raise _refuse("criteria_not_published", "Tenders cannot be accepted before the criteria are published.")
+        self._check_sha256("content_sha256", content_sha256)
+        if not lots:
+            raise _invalid("lots", "lots_required", "A tender must name at least one lot.")
+        unknown = sorted(set(lots) - set(self.lots))
+        if unknown:
+            raise _invalid("lots", "unknown_lot", f"Unknown lot(s): {', '.join(unknown)}.")
+        if size_bytes <= 0:
+            raise _invalid("size_bytes", "empty_tender", "A tender cannot be empty.")
+        current = self.tenders.get(bidder)
+        if (
+            current
+            and current["status"] == "submitted"
+            and current["content_sha256"] == content_sha256
+            and current["lots"] == sorted(lots)
+        ):
+            return False
+        self.trigger_event(
+            self.TenderSubmitted,
+            bidder=bidder,
+            lots=sorted(lots),
+            content_sha256=content_sha256,
+            size_bytes=size_bytes,
+            submission=(current["submission"] + 1) if current else 1,
+        )
+        return True
+
+    class TenderSubmitted(LedgerAggregate.Event):
+        bidder: str
+        lots: list
+        content_sha256: str
+        size_bytes: int
+        submission: int
+
+        def apply(self, c: Competition) -> None:
+            c.tenders[self.bidder] = {
+                "lots": list(self.lots),
+                "content_sha256": self.content_sha256,
+                "size_bytes": self.size_bytes,
+                "submission": self.submission,
+                "submitted_at": self.timestamp.isoformat(),
+                "status": "submitted",
+            }
+
+    def withdraw_tender(self, *, bidder: str, now: datetime) -> None:
+        self._check_not_closed()
+        self._check_before_deadline(now, "Withdrawing a tender")
+        tender = self.tenders.get(bidder)
+        if tender is None or tender["status"] != "submitted":
+            raise _refuse("no_tender", f"{bidder} has no submitted tender to withdraw.")
+        self.trigger_event(self.TenderWithdrawn, bidder=bidder)
+
+    class TenderWithdrawn(LedgerAggregate.Event):
+        bidder: str
+
+        def apply(self, c: Competition) -> None:
+            c.tenders[self.bidder]["status"] = "withdrawn"
+            c.tenders[self.bidder]["withdrawn_at"] = self.timestamp.isoformat()
+
+    def open_tenders(self, *, now: datetime) -> None:
+        self._check_not_closed()
+        assert self.tender_deadline is not None
+        if now < self.tender_deadline:
+            raise _refuse(
+                "deadline_not_reached",
+                f"Tenders stay sealed until the deadline ({self.tender_deadline.isoformat()}).",
+            )
+        if self.opened_at is not None:
+            raise _refuse("tenders_already_opened", "The tenders have already been opened.")
+        live = sorted(b for b, t in self.tenders.items() if t["status"] == "submitted")
+        self.trigger_event(self.TendersOpened, bidders=live)
+
+    class TendersOpened(LedgerAggregate.Event):
+        bidders: list
+
+        def apply(self, c: Competition) -> None:
+            c.opened_at = self.timestamp
+            c.status = EVALUATION
+
+    # ---------------------------------------------------------------- evaluators
+
+    def appoint_evaluator(
+        self,
+        *,
+        evaluator: str,
+        evaluator_org: str,
+        panel: str,
+        name: PersonalData | None = None,
+        email: PersonalData | None = None,
+    ) -> None:
+        self._check_not_closed()
+        if panel not in PANELS:
+            raise _invalid("panel", "unknown_panel", f"Panel must be one of {', '.join(PANELS)}.")
+        if self.status not in (OPEN, EVALUATION):
+            raise _refuse("evaluation_closed", "Evaluators cannot be appointed once the outcome is decided.")
+        record = self.evaluators.get(evaluator)
+        if record and panel in record["panels"]:
+            return
+        self.trigger_event(
+            self.EvaluatorAppointed, evaluator=evaluator, evaluator_org=evaluator_org, panel=panel, name=name, email=email
+        )
+
+    class EvaluatorAppointed(LedgerAggregate.Event):
+        evaluator: str
+        evaluator_org: str
+        panel: str
+        #: personal data of the evaluator, erasable (see domain/personal.py)
+        name: PersonalData | None
+        email: PersonalData | None
+
+        def apply(self, c: Competition) -> None:
+            record = c.evaluators.setdefault(
+                self.evaluator,
+                {"org": self.evaluator_org, "panels": [], "trained_at": None, "declarations": {}},
+            )
+            if self.name is not None:
+                record["name"] = self.name
+            if self.email is not None:
+                record["email"] = self.email
+            record["panels"].append(self.panel)
+            record["panels"].sort()
+
+    def record_training(self, *, evaluator: str) -> None:
+        self._check_not_closed()
+        if self.status not in (OPEN, EVALUATION):
+            raise _refuse("evaluation_closed", "Training is recorded before the outcome is decided.")
+        record = self._evaluator(evaluator)
+        if record["trained_at"] is not None:
+            return
+        self.trigger_event(self.EvaluatorTrained, evaluator=evaluator)
+
+    class EvaluatorTrained(LedgerAggregate.Event):
+        evaluator: str
+
+        def apply(self, c: Competition) -> None:
+            c.evaluators[self.evaluator]["trained_at"] = self.timestamp.isoformat()
+
+    def _evaluator(self, evaluator: str) -> dict[str, Any]:
+        record = self.evaluators.get(evaluator)
+        if record is None:
+            raise _refuse("evaluator_not_appointed", f"{evaluator} has not been appointed as an evaluator.")
+        return record
+
+    def declare_conflicts(self, *, evaluator: str, declarations: list[dict[str, Any]]) -> None:
+        # Bidders are only known once the tenders are opened, so that is when evaluators declare.
+        self._check_evaluating("Declaring conflicts of interest")
+        record = self._evaluator(evaluator)
+        if not declarations:
+            raise _invalid("declarations", "declarations_required", "Declare for at least one bidder.")
+        named = [d["bidder"] for d in declarations]
+        repeated = sorted({b for b in named if named.count(b) > 1})
+        if repeated:
+            raise _invalid(
+                "declarations", "duplicate_bidder", f"Declare once per bidder; repeated: {', '.join(repeated)}."
+            )
+        changes = []
+        for i, d in enumerate(declarations):
+            bidder = d["bidder"]
+            if bidder not in self.tenders:
+                raise _invalid(f"declarations[{i}].bidder", "unknown_bidder", f"{bidder} did not tender.")
+            before = record["declarations"].get(bidder)
+            if before is not None and before["conflicted"] and not d["conflicted"]:
+                raise _refuse(
+                    "conflict_cannot_be_withdrawn",
+                    f"{evaluator} declared a conflict with {bidder}; a declared conflict stands for this competition.",
+                )
+            if before is None or before["conflicted"] != d["conflicted"]:
+                # A declaration's note is about the evaluator: personal data, erasable.
+                note = PersonalData(evaluator, d["note"]) if d.get("note") else None
+                changes.append({"bidder": bidder, "conflicted": bool(d["conflicted"]), "note": note})
+        if not changes:
+            return
+        self.trigger_event(self.ConflictsDeclared, evaluator=evaluator, declarations=changes)
+
+    class ConflictsDeclared(LedgerAggregate.Event):
+        evaluator: str
+        declarations: list
+
+        def apply(self, c: Competition) -> None:
+            record = c.evaluators[self.evaluator]
+            for d in self.declarations:
+                record["declarations"][d["bidder"]] = {
+                    "conflicted": d["conflicted"],
+                    "note": d["note"],
+                    "declared_at": self.timestamp.isoformat(),
+                }
+
+    def _check_may_evaluate(self, evaluator: str, evaluator_org: str, bidder: str, panel: str) -> None:
+        record = self._evaluator(evaluator)
+        if evaluator_org != record["org"]:
+            raise _refuse(
+                "evaluator_org_mismatch",
+                f"{evaluator} was appointed for {record['org']}, not {evaluator_org}.",
+                evaluator=evaluator,
+            )
+        if record["org"] == bidder:
+            # Checked here rather than at appointment: refusing an appointment would tell the
+            # authority who has tendered before the tenders are opened.
+            raise _refuse(
+                "evaluator_from_bidder",
+                f"{evaluator} belongs to {bidder} and cannot evaluate its tender.",
+                evaluator=evaluator,
+                bidder=bidder,
+            )
+        if panel not in record["panels"]:
+            raise _refuse(
+                "evaluator_not_on_panel",
+                f"{evaluator} is not on the {panel} panel.",
+                evaluator=evaluator,
+                panel=panel,
+            )
+        if record["trained_at"] is None:
+            raise _refuse(
+                "evaluator_not_trained",
+                f"{evaluator} has not been trained on the evaluation methodology.",
+                evaluator=evaluator,
+            )
+        declaration = record["declarations"].get(bidder)
+        if declaration is None:
+            raise _refuse(
+                "conflict_not_declared",
+                f"{evaluator} has not declared whether they have a conflict of interest with {bidder}.",
+                evaluator=evaluator,
+                bidder=bidder,
+            )
+        if declaration["conflicted"]:
+            raise _refuse(
+                "evaluator_conflicted",
+                f"{evaluator} declared a conflict of interest with {bidder} and cannot evaluate their tender.",
+                evaluator=evaluator,
+                bidder=bidder,
+            )
+
+    # ---------------------------------------------------------------- compliance
+
+    def record_compliance(self, *, actor: Actor, bidder: str, check: str, passed: bool, note: str) -> None:
+        self._check_evaluating("Recording a compliance check")
+        if check not in COMPLIANCE_CHECKS:
+            raise _invalid("check", "unknown_check", f"Check must be one of {', '.join(COMPLIANCE_CHECKS)}.")
+        self._check_live_bidder(bidder)
+        if actor.role == "evaluator":
+            self._check_may_evaluate(actor.id, actor.org, bidder, "compliance")
+        if not passed and not note.strip():
+            raise _invalid("note", "note_required", "A failed compliance check needs a note saying why.")
+        current = self.compliance.get(bidder, {}).get(check)
+        if current and current["passed"] == passed and current["note"] == note:
+            return
+        self.trigger_event(self.ComplianceChecked, bidder=bidder, check=check, passed=passed, note=note, checked_by=actor.id)
+
+    class ComplianceChecked(LedgerAggregate.Event):
+        bidder: str
+        check: str
+        passed: bool
+        note: str
+        checked_by: str
+
+        def apply(self, c: Competition) -> None:
+            c.compliance.setdefault(self.bidder, {})[self.check] = {
+                "passed": self.passed,
+                "note": self.note,
+                "checked_by": self.checked_by,
+                "checked_at": self.timestamp.isoformat(),
+            }
+
+    # ------------------------------------------------------- scores, moderation
+
+    def _criterion(self, criterion: str) -> dict[str, Any]:
+        record = self.criteria.get(criterion)
+        if record is None:
+            raise _refuse("unknown_criterion", f"{criterion} is not a published criterion.", criterion=criterion)
+        return record
+
+    def _check_on_scale(self, criterion: dict[str, Any], score: int, field: str) -> None:
+        if not 0 <= score <= criterion["max_score"]:
+            raise ValidationFailed(
+                f"Scores for {criterion['id']} are whole numbers from 0 to {criterion['max_score']}; {score} is off the scale.",
+                code="score_off_scale",
+                field=field,
+            )
+
+    def record_score(
+        self,
+        *,
+        evaluator: str,
+        evaluator_org: str,
+        bidder: str,
+        criterion: str,
+        score: int,
+        justification: str,
+        reason: str | None,
+    ) -> None:
+        self._check_evaluating("Scoring")
+        crit = self._criterion(criterion)
+        self._check_live_bidder(bidder)
+        self._check_may_evaluate(evaluator, evaluator_org, bidder, crit["panel"])
+        self._check_on_scale(crit, score, "score")
+        if len(justification.strip()) < MIN_JUSTIFICATION:
+            raise _invalid(
+                "justification",
+                "justification_required",
+                f"A score needs a justification against the published criterion (at least {MIN_JUSTIFICATION} characters).",
+            )
+        if (bidder, criterion) in self.moderations:
+            raise _refuse("already_moderated", f"{criterion} for {bidder} has been moderated; individual scores are closed.")
+        previous = self.scores.get((evaluator, bidder, criterion))
+        if previous is not None:
+            if previous["score"] == score and previous["justification"] == justification:
+                return
+            if not reason:
+                raise _invalid("reason", "reason_required", "Changing a recorded score needs a reason.")
+        self.trigger_event(
+            self.ScoreRecorded,
+            evaluator=evaluator,
+            bidder=bidder,
+            criterion=criterion,
+            score=score,
+            justification=justification,
+            revision=(previous["revision"] + 1) if previous else 1,
+        )
+
+    class ScoreRecorded(LedgerAggregate.Event):
+        evaluator: str
+        bidder: str
+        criterion: str
+        score: int
+        justification: str
+        revision: int
+
+        def apply(self, c: Competition) -> None:
+            c.scores[(self.evaluator, self.bidder, self.criterion)] = {
+                "evaluator": self.evaluator,
+                "bidder": self.bidder,
+                "criterion": self.criterion,
+                "score": self.score,
+                "justification": self.justification,
+                "revision": self.revision,
+                "recorded_at": self.timestamp.isoformat(),
+            }
+
+    def _counted_scores(self, bidder: str, criterion: str) -> dict[str, int]:
+        """Individual scores that count: those of evaluators not (since) conflicted with the bidder."""
+        counted = {}
+        for (evaluator, b, cr), record in self.scores.items():
+            if b != bidder or cr != criterion:
+                continue
+            declaration = self.evaluators[evaluator]["declarations"].get(bidder)
+            if declaration and declaration["conflicted"]:
+                continue
+            counted[evaluator] = record["score"]
+        return dict(sorted(counted.items()))
+
+    def moderate_score(
+        self, *, moderator: str, bidder: str, criterion: str, score: int, rationale: str, reason: str | None
+    ) -> None:
+        self._check_evaluating("Moderation")
+        crit = self._criterion(criterion)
+        self._check_live_bidder(bidder)
+        self._check_on_scale(crit, score, "score")
+        individual = self._counted_scores(bidder, criterion)
+        _check_all_scored(self, bidder, crit, individual)
+        if len(rationale.strip()) < MIN_JUSTIFICATION:
+            raise _invalid("rationale", "rationale_required", "A moderated score needs the panel's rationale.")
+        previous = self.moderations.get((bidder, criterion))
+        if previous is not None and not reason:
+            raise _invalid("reason", "reason_required", "Changing a moderated score needs a reason.")
+        self.trigger_event(
+            self.ScoreModerated,
+            bidder=bidder,
+            criterion=criterion,
+            score=score,
+            rationale=rationale,
+            moderator=moderator,
+            individual_scores=individual,
+        )
+
+    class ScoreModerated(LedgerAggregate.Event):
+        bidder: str
+        criterion: str
+        score: int
+        rationale: str
+        moderator: str
+        individual_scores: dict
+
+        def apply(self, c: Competition) -> None:
+            c.moderations[(self.bidder, self.criterion)] = {
+                "bidder": self.bidder,
+                "criterion": self.criterion,
+                "score": self.score,
+                "rationale": self.rationale,
+                "moderator": self.moderator,
+                "individual_scores": dict(self.individual_scores),
+                "moderated_at": self.timestamp.isoformat(),
+            }
+
+    # ------------------------------------------------------ financial assessment
+
+    def assess_finances(
+        self,
+        *,
+        evaluator: str,
+        evaluator_org: str,
+        bidder: str,
+        credit_score: int,
+        accounts: dict[str, int],
+        offered_prices: dict[str, int],
+    ) -> None:
+        self._check_evaluating("Financial assessment")
+        tender = self._check_live_bidder(bidder)
+        self._check_may_evaluate(evaluator, evaluator_org, bidder, "financial")
+        if not self.financial_thresholds:
+            raise _refuse("thresholds_not_published", "Financial thresholds must be published with the criteria.")
+        extra = sorted(set(offered_prices) - set(tender["lots"]))
+        if extra:
+            raise _invalid("offered_prices", "unknown_lot", f"{bidder} did not bid for lot(s) {', '.join(extra)}.")
+        unpriced = sorted(
+            lot for lot in tender["lots"] if self.lots[lot].get("value_cap_pence") is not None and lot not in offered_prices
+        )
+        if unpriced:
+            raise _invalid(
+                "offered_prices",
+                "price_required",
+                f"Lot(s) {', '.join(unpriced)} have a capped price: record {bidder}'s offered price for each.",
+            )
+        ratios = financial_ratios(accounts)
+        failures = []
+        for name, (op, key) in FINANCIAL_RATIOS.items():
+            limit = self.financial_thresholds.get(key)
+            if limit is None:
+                continue
+            value, threshold = ratios[name], Decimal(str(limit))
+            if value is None or (op == ">=" and value < threshold) or (op == "<=" and value > threshold):
+                failures.append(f"{name} {value if value is not None else 'undefined'} not {op} {threshold}")
+        min_credit = self.financial_thresholds.get("min_credit_score")
+        if min_credit is not None and credit_score < min_credit:
+            failures.append(f"credit score {credit_score} below {min_credit}")
+        over_cap = {}
+        for lot, price in sorted(offered_prices.items()):
+            cap = self.lots[lot].get("value_cap_pence")
+            if cap is not None and price > cap:
+                over_cap[lot] = f"offered price {price} exceeds the lot's cap of {cap} (pence)"
+        self.trigger_event(
+            self.FinancesAssessed,
+            bidder=bidder,
+            evaluator=evaluator,
+            credit_score=credit_score,
+            accounts=dict(sorted(accounts.items())),
+            ratios={k: (str(v) if v is not None else None) for k, v in ratios.items()},
+            offered_prices=dict(sorted(offered_prices.items())),
+            result="pass" if not failures else "pcg_required",
+            failures=failures,
+            over_cap=over_cap,
+        )
+
+    class FinancesAssessed(LedgerAggregate.Event):
+        bidder: str
+        evaluator: str
+        credit_score: int
+        accounts: dict
+        ratios: dict
+        offered_prices: dict
+        result: str
+        failures: list
+        over_cap: dict
+
+        def apply(self, c: Competition) -> None:
+            c.financial[self.bidder] = {
+                "evaluator": self.evaluator,
+                "credit_score": self.credit_score,
+                "accounts": dict(self.accounts),
+                "ratios": dict(self.ratios),
+                "offered_prices": dict(self.offered_prices),
+                "result": self.result,
+                "failures": list(self.failures),
+                "over_cap": dict(self.over_cap),
+                "assessed_at": self.timestamp.isoformat(),
+            }
+
+    def offer_guarantee(self, *, bidder: str, guarantor: str, guarantor_company_number: str) -> None:
+        self._check_evaluating("A parent company guarantee")
+        self._check_live_bidder(bidder)
+        assessment = self.financial.get(bidder)
+        if assessment is None or assessment["result"] != "pcg_required":
+            raise _refuse(
+                "guarantee_not_needed",
+                f"{bidder} has no financial assessment that calls for a parent company guarantee.",
+            )
+        self.trigger_event(
+            self.GuaranteeOffered, bidder=bidder, guarantor=guarantor, guarantor_company_number=guarantor_company_number
+        )
+
+    class GuaranteeOffered(LedgerAggregate.Event):
+        bidder: str
+        guarantor: str
+        guarantor_company_number: str
+
+        def apply(self, c: Competition) -> None:
+            c.guarantees[self.bidder] = {
+                "guarantor": self.guarantor,
+                "guarantor_company_number": self.guarantor_company_number,
+                "offered_at": self.timestamp.isoformat(),
+                "executed_at": None,
+                "document_sha256": None,
+            }
+
+    def execute_guarantee(self, *, bidder: str, document_sha256: str) -> None:
+        self._check_evaluating("A parent company guarantee")
+        self._check_sha256("document_sha256", document_sha256)
+        record = self.guarantees.get(bidder)
+        if record is None:
+            raise _refuse("guarantee_not_offered", f"No parent company guarantee has been offered for {bidder}.")
+        if record["executed_at"] is not None:
+            return
+        self.trigger_event(self.GuaranteeExecuted, bidder=bidder, document_sha256=document_sha256)
+
+    class GuaranteeExecuted(LedgerAggregate.Event):
+        bidder: str
+        document_sha256: str
+
+        def apply(self, c: Competition) -> None:
+            c.guarantees[self.bidder]["executed_at"] = self.timestamp.isoformat()
+            c.guarantees[self.bidder]["document_sha256"] = self.document_sha256
+
+    # --------------------------------------- clarification with a bidder in evaluation
+
+    def issue_evaluation_clarification(self, *, bidder: str, question: str) -> str:
+        self._check_evaluating("An evaluation clarification")
+        self._check_live_bidder(bidder)
+        if not question.strip():
+            raise _invalid("question", "question_required", "A clarification needs a question.")
+        clarification = f"EC{len(self.evaluation_clarifications) + 1:03d}"
+        self.trigger_event(self.EvaluationClarificationIssued, clarification=clarification, bidder=bidder, question=question)
+        return clarification
+
+    class EvaluationClarificationIssued(LedgerAggregate.Event):
+        clarification: str
+        bidder: str
+        question: str
+
+        def apply(self, c: Competition) -> None:
+            c.evaluation_clarifications[self.clarification] = {
+                "bidder": self.bidder,
+                "question": self.question,
+                "issued_at": self.timestamp.isoformat(),
+                "response": None,
+                "responded_at": None,
+            }
+
+    def respond_to_evaluation_clarification(self, *, bidder: str, clarification: str, response: str) -> None:
+        self._check_evaluating("Responding to a clarification")
+        record = self.evaluation_clarifications.get(clarification)
+        # A bidder can only see and answer its own clarifications; anything else is "not found".
+        if record is None or record["bidder"] != bidder:
+            raise _refuse("unknown_clarification", f"There is no clarification {clarification} for {bidder}.")
+        if record["response"] is not None:
+            raise _refuse("clarification_already_answered", f"Clarification {clarification} has already been answered.")
+        if not response.strip():
+            raise _invalid("response", "response_required", "A response cannot be empty.")
+        self.trigger_event(self.EvaluationClarificationAnswered, clarification=clarification, response=response)
+
+    class EvaluationClarificationAnswered(LedgerAggregate.Event):
+        clarification: str
+        response: str
+
+        def apply(self, c: Competition) -> None:
+            c.evaluation_clarifications[self.clarification]["response"] = self.response
+            c.evaluation_clarifications[self.clarification]["responded_at"] = self.timestamp.isoformat()
+
+    # ------------------------------------------------------------------- outcome
+
+    def decide_outcome(self) -> None:
+        self._check_evaluating("Deciding the outcome")
+        open_ecs = sorted(k for k, v in self.evaluation_clarifications.items() if v["response"] is None)
+        if open_ecs:
+            raise _refuse(
+                "evaluation_clarification_open",
+                f"Clarification(s) {', '.join(open_ecs)} await a bidder's response.",
+            )
+        if not any(t["status"] == "submitted" for t in self.tenders.values()):
+            raise _refuse("no_tenders", f"{self.reference} has no live tenders; cancel it instead.")
+        results = compute_outcome(self)
+        self.trigger_event(self.OutcomeDecided, bidders=results["bidders"], lots=results["lots"])
+
+    class OutcomeDecided(LedgerAggregate.Event):
+        bidders: dict
+        lots: dict
+
+        def apply(self, c: Competition) -> None:
+            c.outcome = {
+                "bidders": copy.deepcopy(self.bidders),
+                "lots": copy.deepcopy(self.lots),
+                "decided_at": self.timestamp.isoformat(),
+            }
+            c.status = OUTCOME_DECIDED
+
+    def issue_outcome_letters(self, *, relative_advantages: dict[str, str], now: datetime) -> None:
+        self._check_not_closed()
+        if self.status != OUTCOME_DECIDED or self.outcome is None:
+            raise _refuse("outcome_not_decided", "Outcome letters follow a decided outcome.")
+        lots_needing = sorted(
+            lot
+            for lot, result in self.outcome["lots"].items()
+            if result["successful"] and result["unsuccessful"]
+        )
+        missing = [lot for lot in lots_needing if not relative_advantages.get(lot, "").strip()]
+        if missing:
+            raise _invalid(
+                "relative_advantages",
+                "relative_advantages_required",
+                f"Letters to unsuccessful bidders must give the relative advantages of the successful tenders "
+                f"(PCR 2015 reg 86); missing for lot(s) {', '.join(missing)}.",
+            )
+        last_day, ends_at = standstill_end(self.standstill_regime, now)
+        letters = outcome_letters(self, relative_advantages, ends_at)
+        self.trigger_event(
+            self.OutcomeLettersIssued,
+            letters=letters,
+            standstill_last_day=last_day.isoformat(),
+            standstill_ends_at=ends_at,
+        )
+
+    class OutcomeLettersIssued(LedgerAggregate.Event):
+        letters: list
+        standstill_last_day: str
+        standstill_ends_at: datetime
+
+        def apply(self, c: Competition) -> None:
+            c.letters = {"sent_at": self.timestamp.isoformat(), "letters": copy.deepcopy(self.letters)}
+            c.standstill = {
+                "regime": c.standstill_regime,
+                "started_at": self.timestamp.isoformat(),
+                "last_day": self.standstill_last_day,
+                "ends_at": self.standstill_ends_at,
+                "extended_by": None,
+            }
+            c.status = STANDSTILL
+
+    # ---------------------------------------------------------------- challenges
+
+    def receive_challenge(self, *, bidder: str, kind: str, grounds: str) -> str:
+        self._check_not_closed()
+        if kind not in CHALLENGE_KINDS:
+            raise _invalid("kind", "unknown_challenge_kind", f"Kind must be one of {', '.join(CHALLENGE_KINDS)}.")
+        if self.letters is None:
+            raise _refuse("no_decision_to_challenge", "A challenge follows the outcome letters.")
+        assert self.outcome is not None
+        if bidder not in self.outcome["bidders"]:
+            raise _refuse("unknown_bidder", f"{bidder} had no tender in the outcome of {self.reference}.")
+        if not grounds.strip():
+            raise _invalid("grounds", "grounds_required", "A challenge must state its grounds.")
+        challenge = f"CH{len(self.challenges) + 1:02d}"
+        self.trigger_event(self.ChallengeReceived, challenge=challenge, bidder=bidder, kind=kind, grounds=grounds)
+        return challenge
+
+    class ChallengeReceived(LedgerAggregate.Event):
+        challenge: str
+        bidder: str
+        kind: str
+        grounds: str
+
+        def apply(self, c: Competition) -> None:
+            c.challenges[self.challenge] = {
+                "bidder": self.bidder,
+                "kind": self.kind,
+                "grounds": self.grounds,
+                "received_at": self.timestamp.isoformat(),
+                "outcome": None,
+                "decision": None,
+                "resolved_at": None,
+            }
+
+    def resolve_challenge(self, *, challenge: str, outcome: str, decision: str, now: datetime) -> None:
+        self._check_not_closed()
+        record = self.challenges.get(challenge)
+        if record is None:
+            raise _refuse("unknown_challenge", f"There is no challenge {challenge}.")
+        if record["outcome"] is not None:
+            raise _refuse("challenge_already_resolved", f"Challenge {challenge} was resolved already.")
+        if outcome not in CHALLENGE_OUTCOMES:
+            raise _invalid("outcome", "unknown_challenge_outcome", f"Outcome must be one of {CHALLENGE_OUTCOMES}.")
+        if not decision.strip():
+            raise _invalid("decision", "decision_required", "Resolving a challenge needs the authority's decision.")
+        standstill_ends_at = None
+        last_day = None
+        # PSR 2024 reg 12: after a representation the authority decides, then the standstill
+        # runs for a further 5 working days from that decision.
+        if self.standstill_regime == "psr2024" and record["kind"] == "representation" and outcome != "upheld":
+            decision_day = now.astimezone(LONDON).date()
+            try:
+                end_day = add_working_days(decision_day, 5)
+            except CalendarNotCovered as err:
+                raise _calendar_refusal(err) from None
+            last_day, standstill_ends_at = end_day.isoformat(), _end_of_day(end_day)
+        self.trigger_event(
+            self.ChallengeResolved,
+            challenge=challenge,
+            outcome=outcome,
+            decision=decision,
+            standstill_last_day=last_day,
+            standstill_ends_at=standstill_ends_at,
+        )
+
+    class ChallengeResolved(LedgerAggregate.Event):
+        challenge: str
+        outcome: str
+        decision: str
+        standstill_last_day: str | None
+        standstill_ends_at: datetime | None
+
+        def apply(self, c: Competition) -> None:
+            record = c.challenges[self.challenge]
+            record["outcome"] = self.outcome
+            record["decision"] = self.decision
+            record["resolved_at"] = self.timestamp.isoformat()
+            if self.standstill_ends_at is not None and c.standstill is not None:
+                if self.standstill_ends_at > c.standstill["ends_at"]:
+                    c.standstill["last_day"] = self.standstill_last_day
+                    c.standstill["ends_at"] = self.standstill_ends_at
+                    c.standstill["extended_by"] = self.challenge
+            if self.outcome == "upheld":
+                # The decision is set aside: evaluation reopens and a new outcome, letters and
+                # standstill must follow. The earlier ones stay in history.
+                c.status = EVALUATION
+                c.outcome = None
+                c.letters = None
+                c.standstill = None
+
+    # --------------------------------------------------------- award, cancellation
+
+    def conclude_award(self, *, now: datetime) -> None:
+        self._check_not_closed()
+        if self.status != STANDSTILL or self.standstill is None or self.outcome is None:
+            raise _refuse("standstill_not_started", "An award follows the outcome letters and the standstill.")
+        open_challenges = sorted(k for k, v in self.challenges.items() if v["outcome"] is None)
+        if open_challenges:
+            raise _refuse(
+                "challenge_open",
+                f"Challenge(s) {', '.join(open_challenges)} must be resolved before the award.",
+            )
+        if now < self.standstill["ends_at"]:
+            raise _refuse(
+                "standstill_not_ended",
+                f"The standstill runs until the end of {self.standstill['last_day']}; no award before "
+                f"{self.standstill['ends_at'].isoformat()}.",
+            )
+        awards = {lot: list(result["successful"]) for lot, result in sorted(self.outcome["lots"].items())}
+        self.trigger_event(self.AwardConcluded, awards=awards)
+
+    class AwardConcluded(LedgerAggregate.Event):
+        awards: dict
+
+        def apply(self, c: Competition) -> None:
+            c.award = {"awards": copy.deepcopy(self.awards), "concluded_at": self.timestamp.isoformat()}
+            c.status = AWARDED
+
+    def cancel(self, *, reason: str | None) -> None:
+        self._check_not_closed()
+        if not reason or not reason.strip():
+            raise _invalid("reason", "reason_required", "Cancelling a competition needs a reason.")
+        self.trigger_event(self.Cancelled, previous_status=self.status)
+
+    class Cancelled(LedgerAggregate.Event):
+        previous_status: str
+
+        def apply(self, c: Competition) -> None:
+            c.cancellation = {"cancelled_at": self.timestamp.isoformat(), "previous_status": self.previous_status}
+            c.status = CANCELLED
+
+
+# ---------------------------------------------------------------- pure calculations
+
+
+def financial_ratios(accounts: dict[str, int]) -> dict[str, Decimal | None]:
+    """Ratio analysis from a bidder's accounts (pence): the Financial Assessment Tool."""
+
+    def ratio(num: str, den: str) -> Decimal | None:
+        d = accounts.get(den, 0)
+        if not d:
+            return None
+        return (Decimal(accounts.get(num, 0)) / Decimal(d)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+    return {
+        "current_ratio": ratio("current_assets", "current_liabilities"),
+        "gearing": ratio("total_debt", "net_assets"),
+        "operating_margin": ratio("operating_profit", "turnover"),
+    }
+
+
+def compute_outcome(c: Competition) -> dict[str, Any]:
+    """Pass/fail, weighted score and rank per lot, or a refusal naming what is missing."""
+    bidders_out: dict[str, Any] = {}
+    live = sorted(b for b, t in c.tenders.items() if t["status"] == "submitted")
+    for bidder in live:
+        reasons: list[str] = []
+        checks = c.compliance.get(bidder, {})
+        missing = [chk for chk in COMPLIANCE_CHECKS if chk not in checks]
+        if missing:
+            raise _refuse(
+                "compliance_check_missing",
+                f"Compliance check(s) {', '.join(missing)} not recorded for {bidder}.",
+                bidder=bidder,
+            )
+        failed = [chk for chk in COMPLIANCE_CHECKS if not checks[chk]["passed"]]
+        if failed:
+            bidders_out[bidder] = {
+                "compliant": False,
+                "passed": False,
+                "weighted_score": None,
+                "scores": {},
+                "financial": None,
+                "reasons": [f"compliance: {chk} failed ({checks[chk]['note']})" for chk in failed],
+            }
+            continue
+        scores: dict[str, str] = {}
+        weighted = Decimal(0)
+        for crit_id, crit in sorted(c.criteria.items()):
+            final = _final_score(c, bidder, crit)
+            scores[crit_id] = _dec(final)
+            weighted += final / Decimal(crit["max_score"]) * Decimal(crit["weight"])
+            if crit["pass_mark"] is not None and final < crit["pass_mark"]:
+                reasons.append(f"technical: {crit_id} scored {_dec(final)}, below the pass mark of {crit['pass_mark']}")
+        if c.quality_threshold is not None and weighted < c.quality_threshold:
+            reasons.append(f"technical: weighted score {_dec(weighted)} below the quality threshold of {c.quality_threshold}")
+        assessment = c.financial.get(bidder)
+        if assessment is None:
+            raise _refuse("financial_assessment_missing", f"No financial assessment recorded for {bidder}.", bidder=bidder)
+        financial = assessment["result"]
+        if financial == "pcg_required":
+            guarantee = c.guarantees.get(bidder)
+            if guarantee and guarantee["executed_at"]:
+                financial = "pass_with_guarantee"
+            else:
+                reasons.append(
+                    "financial: " + "; ".join(assessment["failures"]) + " and no parent company guarantee executed"
+                )
+        bidders_out[bidder] = {
+            "compliant": True,
+            "passed": not reasons,
+            "weighted_score": _dec(weighted),
+            "scores": scores,
+            "financial": financial,
+            "reasons": reasons,
+        }
+    lots_out: dict[str, Any] = {}
+    for lot_id, lot in sorted(c.lots.items()):
+        entrants = [b for b in live if lot_id in c.tenders[b]["lots"]]
+        qualified, unsuccessful = [], {}
+        for b in entrants:
+            over = c.financial.get(b, {}).get("over_cap", {}).get(lot_id)
+            if not bidders_out[b]["passed"]:
+                unsuccessful[b] = list(bidders_out[b]["reasons"])
+            elif over:
+                unsuccessful[b] = [f"price: {over}"]
+            else:
+                qualified.append(b)
+        qualified.sort(key=lambda b: (-Decimal(bidders_out[b]["weighted_score"]), b))
+        ranks: dict[str, int] = {}
+        for i, b in enumerate(qualified):
+            same = i > 0 and bidders_out[b]["weighted_score"] == bidders_out[qualified[i - 1]]["weighted_score"]
+            ranks[b] = ranks[qualified[i - 1]] if same else i + 1
+        places = lot.get("places")
+        successful = [b for b in qualified if places is None or ranks[b] <= places]
+        for b in qualified:
+            if b not in successful:
+                unsuccessful[b] = [f"ranked {ranks[b]}, below the {places} place(s) available"]
+        lots_out[lot_id] = {
+            "successful": successful,
+            "unsuccessful": dict(sorted(unsuccessful.items())),
+            "ranks": ranks,
+        }
+    return {"bidders": bidders_out, "lots": lots_out}
+
+
+def _check_all_scored(c: Competition, bidder: str, crit: dict[str, Any], counted: dict[str, int]) -> None:
+    """Every unconflicted evaluator on the criterion's panel scores before moderation or outcome."""
+    crit_id = crit["id"]
+    eligible = sorted(
+        e
+        for e, rec in c.evaluators.items()
+        if crit["panel"] in rec["panels"]
+        and rec["org"] != bidder
+        and not rec["declarations"].get(bidder, {}).get("conflicted", False)
+    )
+    if not eligible:
+        raise _refuse(
+            "no_eligible_evaluator",
+            f"No unconflicted {crit['panel']} evaluator is available to score {crit_id} for {bidder}.",
+        )
+    missing = [e for e in eligible if e not in counted]
+    if missing:
+        raise _refuse(
+            "score_missing",
+            f"{', '.join(missing)} has not scored {crit_id} for {bidder}.",
+            bidder=bidder,
+            criterion=crit_id,
+        )
+
+
+def _final_score(c: Competition, bidder: str, crit: dict[str, Any]) -> Decimal:
+    crit_id = crit["id"]
+    moderated = c.moderations.get((bidder, crit_id))
+    if moderated is not None:
+        return Decimal(moderated["score"])
+    counted = c._counted_scores(bidder, crit_id)
+    _check_all_scored(c, bidder, crit, counted)
+    values = list(counted.values())
+    if max(values) - min(values) > c.moderation_spread:
+        raise _refuse(
+            "moderation_missing",
+            f"Scores for {crit_id} / {bidder} spread from {min(values)} to {max(values)}, more than "
+            f"{c.moderation_spread}: the panel must moderate.",
+            bidder=bidder,
+            criterion=crit_id,
+        )
+    return Decimal(sum(values)) / Decimal(len(values))
+
+
+def outcome_letters(c: Competition, relative_advantages: dict[str, str], standstill_ends_at: datetime) -> list[dict[str, Any]]:
+    """One letter per bidder with what PCR 2015 reg 86 requires it to say."""
+    assert c.outcome is not None
+    criteria = [
+        {"id": cr["id"], "title": cr["title"], "weight": cr["weight"], "max_score": cr["max_score"]}
+        for cr in sorted(c.criteria.values(), key=lambda cr: cr["id"])
+    ]
+    letters = []
+    for bidder, result in sorted(c.outcome["bidders"].items()):
+        lots = {}
+        for lot_id, lot in sorted(c.outcome["lots"].items()):
+            if lot_id not in c.tenders[bidder]["lots"]:
+                continue
+            successful = bidder in lot["successful"]
+            lots[lot_id] = {
+                "result": "successful" if successful else "unsuccessful",
+                "rank": lot["ranks"].get(bidder),
+                "reasons": lot["unsuccessful"].get(bidder, []),
+                "successful_bidders": [
+                    {
+                        "bidder": w,
+                        "weighted_score": c.outcome["bidders"][w]["weighted_score"],
+                        "scores": c.outcome["bidders"][w]["scores"],
+                    }
+                    for w in lot["successful"]
+                ],
+                "relative_advantages": None if successful else relative_advantages.get(lot_id),
+            }
+        letters.append(
+            {
+                "bidder": bidder,
+                "criteria": criteria,
+                "weighted_score": result["weighted_score"],
+                "scores": result["scores"],
+                "lots": lots,
+                "standstill_ends_at": standstill_ends_at.isoformat(),
+            }
+        )
+    return letters
+
+
+# ------------------------------------------------------------------------- reading
+
+
+def competition_state(c: Competition) -> dict[str, Any]:
+    """The full state as plain data (what an auditor sees)."""
+    return {
+        "reference": c.reference,
+        "id": str(c.id),
+        "version": c.version,
+        "title": c.title,
+        "authority": c.authority,
+        "procedure": c.procedure,
+        "framework": c.framework,
+        "standstill_regime": c.standstill_regime,
+        "status": c.status,
+        "lots": copy.deepcopy(c.lots),
+        "timetable": {
+            "clarification_deadline": c.clarification_deadline.isoformat() if c.clarification_deadline else None,
+            "tender_deadline": c.tender_deadline.isoformat() if c.tender_deadline else None,
+            "opened_at": c.opened_at.isoformat() if c.opened_at else None,
+        },
+        "criteria": {
+            "version": c.criteria_version,
+            "criteria": copy.deepcopy(list(c.criteria.values())),
+            "quality_threshold": c.quality_threshold,
+            "financial_thresholds": dict(c.financial_thresholds),
+            "moderation_spread": c.moderation_spread,
+        },
+        "documents": copy.deepcopy(c.documents),
+        "notices": copy.deepcopy(c.notices),
+        "clarifications": copy.deepcopy(c.clarifications),
+        "tenders": copy.deepcopy(c.tenders),
+        "evaluators": _jsonable(copy.deepcopy(c.evaluators)),
+        "compliance": copy.deepcopy(c.compliance),
+        "scores": [copy.deepcopy(s) for _, s in sorted(c.scores.items())],
+        "moderations": [copy.deepcopy(m) for _, m in sorted(c.moderations.items())],
+        "financial": copy.deepcopy(c.financial),
+        "guarantees": copy.deepcopy(c.guarantees),
+        "evaluation_clarifications": copy.deepcopy(c.evaluation_clarifications),
+        "outcome": copy.deepcopy(c.outcome),
+        "letters": copy.deepcopy(c.letters),
+        "standstill": _jsonable(copy.deepcopy(c.standstill)),
+        "challenges": copy.deepcopy(c.challenges),
+        "award": copy.deepcopy(c.award),
+        "cancellation": copy.deepcopy(c.cancellation),
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain data for output: times as ISO text, personal data as its value or "[erased]"."""
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, PersonalData):
+        return shown(value)
+    return value
+
+
+SEALED_BEFORE_OPENING = ("content_sha256", "size_bytes")
+
+
+def competition_view(c: Competition, viewer: Actor) -> dict[str, Any]:
+    """What `viewer` may see of the competition.
+
+    - auditors, procurement leads and admins see everything once the tenders are opened;
+      before opening nobody sees who tendered beyond a count (sealed bids);
+    - a provider sees only its own tender, and clarifications without the askers;
+    - an evaluator sees only their own individual scores until a score is moderated, and
+      nothing of a bidder they declared a conflict with; an evaluator who sits on no panel
+      of this competition sees none of the bids or the evaluation.
+    """
+    state = competition_state(c)
+    role = viewer.role
+    for record in state["clarifications"].values():
+        if role not in ("procurement_lead", "auditor", "admin"):
+            # Published to all bidders with the asker anonymised.
+            if record["asked_by"] != viewer.org:
+                record["asked_by"] = "(anonymised)"
+                # Others see only the question as published with the answer, never its wording.
+                record["question"] = record["published_question"]
+    if c.opened_at is None and role != "provider":
+        # Sealed: before the deadline the authority knows only how many tenders arrived.
+        state["tenders"] = {"sealed": True, "count": sum(1 for t in c.tenders.values() if t["status"] == "submitted")}
+    if role == "provider":
+        state["tenders"] = {b: t for b, t in state["tenders"].items() if b == viewer.org}
+        hidden = {"evaluators", "compliance", "scores", "moderations", "financial", "guarantees"}
+        for key in hidden:
+            state[key] = None
+        state["evaluation_clarifications"] = {
+            k: v for k, v in state["evaluation_clarifications"].items() if v["bidder"] == viewer.org
+        }
+        if state["letters"]:
+            state["letters"]["letters"] = [l for l in state["letters"]["letters"] if l["bidder"] == viewer.org]
+        state["challenges"] = {k: v for k, v in state["challenges"].items() if v["bidder"] == viewer.org}
+        if state["outcome"] and c.letters is None:
+            state["outcome"] = None  # a bidder learns the outcome from its letter
+    elif role == "evaluator":
+        me = c.evaluators.get(viewer.id)
+        if me is None or me["org"] != viewer.org:
+            # Not on any panel of this competition: the decision, never the bids or the working.
+            for key in ("evaluators", "compliance", "scores", "moderations", "financial", "guarantees",
+                        "evaluation_clarifications", "challenges"):
+                state[key] = None
+            if not state["tenders"].get("sealed"):
+                state["tenders"] = None
+            return state
+        conflicted = {b for b, d in me["declarations"].items() if d["conflicted"]}
+        moderated = set(c.moderations)
+        state["scores"] = [
+            s
+            for s in state["scores"]
+            if s["bidder"] not in conflicted and (s["evaluator"] == viewer.id or (s["bidder"], s["criterion"]) in moderated)
+        ]
+        state["moderations"] = [m for m in state["moderations"] if m["bidder"] not in conflicted]
+        if isinstance(state["tenders"], dict) and not state["tenders"].get("sealed"):
+            state["tenders"] = {b: t for b, t in state["tenders"].items() if b not in conflicted}
+        # Nothing of a conflicted bidder's bid reaches them, whichever part of the record holds it.
+        for key in ("financial", "compliance", "guarantees"):
+            state[key] = {b: f for b, f in state[key].items() if b not in conflicted}
+        state["evaluation_clarifications"] = {
+            k: v for k, v in state["evaluation_clarifications"].items() if v["bidder"] not in conflicted
+        }
+        state["evaluators"] = {viewer.id: state["evaluators"].get(viewer.id)}
+        state["challenges"] = None
+    elif role not in ("procurement_lead", "auditor", "admin"):
+        # Commissioners, contract managers and others see the decision, not the working.
+        for key in ("evaluators", "scores", "moderations", "financial", "guarantees", "evaluation_clarifications"):
+            state[key] = None
+    return state
+
+
+def require_role(actor: Actor, allowed: tuple[str, ...], action: str) -> None:
+    if actor.role not in allowed:
+        raise NotPermitted(
+            f"A {actor.role.replace('_', ' ')} may not {action}; this needs one of: {', '.join(allowed)}.",
+            code="not_permitted",
+        )

@@ -1,0 +1,1 @@
+"""Providers: registered providers and their care homes, kept in step with the CQC."""
