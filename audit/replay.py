@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import importlib
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -48,11 +49,19 @@ def register_state(aggregate_class: type[LedgerAggregate], state: StateFunction)
 
 
 def state_function(cls: type[LedgerAggregate]) -> StateFunction | None:
-    """The registered state function, else `<kind>_state` beside the class."""
+    """The registered state function, else `<kind>_state` beside the class or in its context's `views`."""
     registered = STATE_FUNCTIONS.get(cls)
     if registered is not None:
         return registered
-    return getattr(sys.modules.get(cls.__module__), f"{cls.KIND}_state", None)
+    name = f"{cls.KIND}_state"
+    found = getattr(sys.modules.get(cls.__module__), name, None)
+    if found is None:
+        context = cls.__module__.rpartition(".")[0]
+        try:
+            found = getattr(importlib.import_module(f"{context}.views"), name, None)
+        except ModuleNotFoundError:
+            found = None
+    return found
 
 
 def data_subject_state(s: DataSubject) -> dict[str, Any]:
