@@ -55,7 +55,7 @@ def test_importing_the_regulators_records_twice_records_nothing_the_second_time(
 
 def test_publishing_the_shipped_templates_twice_records_them_once_and_a_bad_one_is_explained(database_url, tmp_path):
     env = {**os.environ, "AQP_DATABASE_URL": database_url, "AQP_LOG_FORMAT": "json"}
-    shipped = sorted(str(p) for p in (ROOT / "domain" / "templates").glob("*.json"))
+    shipped = sorted(str(p) for p in (ROOT / "domain" / "monitoring" / "templates").glob("*.json"))
     assert len(shipped) >= 3
     first = aqp("templates", "publish", *shipped, env=env)
     assert first.returncode == 0, first.stderr
