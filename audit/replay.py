@@ -33,7 +33,8 @@ from audit.log import SqlStore
 from domain.kernel.data_subjects import DataSubject
 from domain.kernel.errors import NotFound, ValidationFailed
 from domain.kernel.metadata import LedgerAggregate
-from domain.procurement.competition import Competition, competition_state
+from domain.procurement.competition import Competition
+from domain.procurement.views import competition_state
 from projections import follow
 from projections.catalogue import READ_MODELS
 

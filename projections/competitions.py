@@ -20,15 +20,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from domain.kernel.metadata import LedgerAggregate
-from domain.procurement.competition import (
-    AWARDED,
-    CANCELLED,
-    EVALUATION,
-    OPEN,
-    OUTCOME_DECIDED,
-    STANDSTILL,
-    Competition,
-)
+from domain.procurement.competition import Competition
+from domain.procurement.vocabulary import AWARDED, CANCELLED, EVALUATION, OPEN, OUTCOME_DECIDED, STANDSTILL
 from projections import follow
 from projections.memo import id_text
 from projections.tables import INTEGER, Column, Page, Table, TableReadModel, TableView

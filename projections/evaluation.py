@@ -101,7 +101,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from domain.kernel.metadata import LedgerAggregate
-from domain.procurement.competition import COMPLIANCE_CHECKS, Competition
+from domain.procurement.competition import Competition
+from domain.procurement.outcome import agreed_score
+from domain.procurement.vocabulary import COMPLIANCE_CHECKS
 from projections.memo import id_text, parsed
 from projections.tables import INTEGER, REAL, Column, Page, Table, TableReadModel
 
@@ -328,18 +330,6 @@ def _meta(event: Any) -> dict[str, Any]:
     return getattr(event, "meta", None) or {}
 
 
-def agreed(individual: dict[str, int], moderated: int | None, spread_allowed: int) -> tuple[str, Decimal | None]:
-    """The cell's state and agreed score, by the rule `compute_outcome` decides with."""
-    if moderated is not None:
-        return "moderated", Decimal(moderated)
-    if not individual:
-        return "awaiting_scores", None
-    values = list(individual.values())
-    if max(values) - min(values) > spread_allowed:
-        return "needs_moderation", None
-    return "agreed", Decimal(sum(values)) / Decimal(len(values))
-
-
 def evaluation_events() -> list[type]:
     return [v for v in vars(Competition).values() if isinstance(v, type) and issubclass(v, LedgerAggregate.Event)]
 
@@ -528,7 +518,8 @@ class _Round:
                 cell["individual"] = text
                 scores = dict(sorted(scores.items()))  # in the order the column's text gives them
             individual = {e: s for e, (s, _rev) in scores.items() if e not in conflicted}
-            state, value = agreed(individual, cell["moderated_score"], self.row["moderation_spread"])
+            # the domain's own rule, so the matrix and the outcome cannot disagree
+            state, value = agreed_score(individual, cell["moderated_score"], self.row["moderation_spread"])
             values = list(individual.values())
             cell.update(
                 scores=len(values),

@@ -31,7 +31,8 @@ from api.tokens import Principal
 from domain.contracts.contract import Contract, Framework, contract_state, framework_state
 from domain.kernel.errors import DomainError
 from domain.kernel.metadata import LedgerAggregate
-from domain.procurement.competition import Competition, competition_view
+from domain.procurement.competition import Competition
+from domain.procurement.views import competition_view
 from domain.providers.location import Location, Provider, location_view, may_view, provider_state
 from domain.monitoring.returns import (
     PlacementReturn,

@@ -2,7 +2,9 @@
 
 Each aggregate's module of handlers registers itself here with `@handles(...)`; the
 dispatcher (`Ledger.handle`) looks the command up. A handler gets the ledger, the command,
-the actor and the time, and returns a `Decision`: what to save, in one atomic write.
+the actor and the time, and returns a `Decision`: what to save, in one atomic write. Most
+commands load one aggregate and call one of its methods: `handles_loaded` registers such a
+function of the loaded aggregate, and writes the loading and saving once.
 """
 
 from __future__ import annotations
@@ -62,3 +64,36 @@ def handles_one(
         return Decision([aggregate], value if isinstance(value, dict) else None)
 
     handles(command_type, roles, action)(handler)
+
+
+#: a function of the loaded aggregate: (aggregate, command, actor, now) -> a value for the caller, or None
+Decide = Callable[[Any, Any, Actor, datetime], dict[str, Any] | None]
+
+
+def handles_loaded(
+    command_type: type[c.Command],
+    roles: tuple[str, ...],
+    action: str,
+    *,
+    load: Callable[[Any, Any], Any],
+    check: Callable[[Any, Actor, str], None] | None = None,
+) -> Callable[[Decide], Decide]:
+    """Register the decorated function of one loaded aggregate as the handler of `command_type`.
+
+    As `handles_one`: the aggregate is loaded and checked, the function called with it, and the
+    aggregate saved; the function is returned unchanged, so it can be called (and tested) by name.
+    A context names its own decorator over this one, e.g. `on_competition(Command, roles, action)`.
+    """
+
+    def register(decide: Decide) -> Decide:
+        handles_one(
+            command_type,
+            roles,
+            action,
+            load=load,
+            check=check,
+            decide=lambda aggregate, cmd, actor, now, _ledger: decide(aggregate, cmd, actor, now),
+        )
+        return decide
+
+    return register

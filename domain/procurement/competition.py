@@ -10,52 +10,51 @@ Selection Regime 2024) are invariants checked before any event is triggered, so 
 command records nothing.
 
 Public methods decide (check rules, compute values); the nested events' `apply` only
-assign state, so replay never re-runs a decision.
+assign state, so replay never re-runs a decision. The rules that are calculations of their
+own live beside it and are named after the rule: `standstill.py`, `outcome.py` (final and
+agreed scores, pass or fail, ranks), `letters.py`; its words are in `vocabulary.py` and what
+each viewer may see in `views.py`.
+
+Longer than 600 lines because the aggregate is one consistency boundary: each command's
+checks sit next to the event it triggers and the state that event assigns, and the checks
+share the competition's whole state (status, deadlines, panels, conflicts). Split across
+files, a rule and the state it guards would no longer be read together.
 """
 
 from __future__ import annotations
 
 import copy
 import re
-from datetime import date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from domain.kernel.errors import NotPermitted, RuleBroken, ValidationFailed
 from domain.kernel.metadata import Actor, LedgerAggregate
-from domain.kernel.personal import PersonalData, shown
-from domain.kernel.working_days import CalendarNotCovered, add_working_days, working_day_on_or_after
+from domain.kernel.personal import PersonalData
 from domain.kernel.topics import stored_as
+from domain.procurement.letters import outcome_letters
+from domain.procurement.outcome import FINANCIAL_RATIOS, check_all_scored, compute_outcome, financial_ratios
+from domain.procurement.standstill import standstill_after_representation, standstill_end
+from domain.procurement.vocabulary import (
+    AWARDED,
+    CANCELLED,
+    CHALLENGE_KINDS,
+    CHALLENGE_OUTCOMES,
+    COMPLIANCE_CHECKS,
+    EVALUATION,
+    NOTICE_TYPES,
+    OPEN,
+    OUTCOME_DECIDED,
+    PANELS,
+    PROCEDURES,
+    SCORED_PANELS,
+    STANDSTILL,
+    STANDSTILL_REGIMES,
+)
 
-LONDON = ZoneInfo("Europe/London")
-
-PROCEDURES = ("open", "restricted", "competitive_flexible", "light_touch", "psr_competitive", "call_off")
-STANDSTILL_REGIMES = ("pcr2015", "pa2023", "psr2024")
-PANELS = ("compliance", "technical", "financial")
-SCORED_PANELS = ("technical", "financial")
-COMPLIANCE_CHECKS = ("cqc_registration", "ico_registration", "insurance", "exclusion_grounds")
-NOTICE_TYPES = ("future_opportunity", "contract_notice", "award_notice", "contract_details_notice")
-CHALLENGE_KINDS = ("challenge", "representation")
-CHALLENGE_OUTCOMES = ("dismissed", "upheld", "withdrawn")
-#: ratio name -> (comparison, the threshold key published with the criteria)
-FINANCIAL_RATIOS = {
-    "current_ratio": (">=", "min_current_ratio"),
-    "gearing": ("<=", "max_gearing"),
-    "operating_margin": (">=", "min_operating_margin"),
-}
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MIN_JUSTIFICATION = 10
-
-# Statuses, in lifecycle order.
-OPEN, EVALUATION, OUTCOME_DECIDED, STANDSTILL, AWARDED, CANCELLED = (
-    "open",
-    "evaluation",
-    "outcome_decided",
-    "standstill",
-    "awarded",
-    "cancelled",
-)
 
 
 def _refuse(code: str, message: str, **context: Any) -> RuleBroken:
@@ -69,44 +68,6 @@ def _invalid(field: str, code: str, message: str) -> ValidationFailed:
 def _words(text: str) -> str:
     """Lower-case words separated by single spaces, so "Laurel-Bank care" matches "laurel-bank-care"."""
     return " " + " ".join(re.findall(r"[a-z0-9]+", text.lower())) + " "
-
-
-def _dec(value: Decimal, places: str = "0.01") -> str:
-    return str(value.quantize(Decimal(places), rounding=ROUND_HALF_UP))
-
-
-def standstill_end(regime: str, letters_sent: datetime) -> tuple[date, datetime]:
-    """The last day of the standstill and the instant it ends (midnight after, London time).
-
-    - PCR 2015 reg 87: 10 days from the day after the letters are sent electronically; where
-      the last day is not a working day the period runs to the next working day.
-    - Procurement Act 2023 s.51: 8 working days beginning with the day the contract award
-      notice is published (we count from the day the letters and notice go out).
-    - Provider Selection Regime 2024 reg 12: 8 working days from the day after the notice of
-      intention to award (a representation extends it: see `Competition.resolve_challenge`).
-    """
-    sent_day = letters_sent.astimezone(LONDON).date()
-    try:
-        if regime == "pcr2015":
-            last_day = working_day_on_or_after(sent_day + timedelta(days=10))
-        elif regime == "pa2023":
-            # "beginning with the day" the notice is published: that day counts if a working day.
-            last_day = add_working_days(sent_day - timedelta(days=1), 8)
-        elif regime == "psr2024":
-            last_day = add_working_days(sent_day, 8)
-        else:  # pragma: no cover - regimes are validated when the competition opens
-            raise ValueError(f"unknown standstill regime {regime!r}")
-    except CalendarNotCovered as err:
-        raise _calendar_refusal(err) from None
-    return last_day, _end_of_day(last_day)
-
-
-def _calendar_refusal(err: CalendarNotCovered) -> RuleBroken:
-    return _refuse("calendar_not_covered", f"The standstill cannot be computed: {err}")
-
-
-def _end_of_day(day: date) -> datetime:
-    return datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=LONDON)
 
 
 @stored_as("domain.procurement")
@@ -798,7 +759,7 @@ class Competition(LedgerAggregate):
                 "recorded_at": self.timestamp.isoformat(),
             }
 
-    def _counted_scores(self, bidder: str, criterion: str) -> dict[str, int]:
+    def counted_scores(self, bidder: str, criterion: str) -> dict[str, int]:
         """Individual scores that count: those of evaluators not (since) conflicted with the bidder."""
         counted = {}
         for (evaluator, b, cr), record in self.scores.items():
@@ -817,8 +778,8 @@ class Competition(LedgerAggregate):
         crit = self._criterion(criterion)
         self._check_live_bidder(bidder)
         self._check_on_scale(crit, score, "score")
-        individual = self._counted_scores(bidder, criterion)
-        _check_all_scored(self, bidder, crit, individual)
+        individual = self.counted_scores(bidder, criterion)
+        check_all_scored(self, bidder, crit, individual)
         if len(rationale.strip()) < MIN_JUSTIFICATION:
             raise _invalid("rationale", "rationale_required", "A moderated score needs the panel's rationale.")
         previous = self.moderations.get((bidder, criterion))
@@ -1071,7 +1032,13 @@ class Competition(LedgerAggregate):
                 f"(PCR 2015 reg 86); missing for lot(s) {', '.join(missing)}.",
             )
         last_day, ends_at = standstill_end(self.standstill_regime, now)
-        letters = outcome_letters(self, relative_advantages, ends_at)
+        letters = outcome_letters(
+            outcome=self.outcome,
+            criteria=self.criteria,
+            tenders=self.tenders,
+            relative_advantages=relative_advantages,
+            standstill_ends_at=ends_at,
+        )
         self.trigger_event(
             self.OutcomeLettersIssued,
             letters=letters,
@@ -1142,15 +1109,10 @@ class Competition(LedgerAggregate):
             raise _invalid("decision", "decision_required", "Resolving a challenge needs the authority's decision.")
         standstill_ends_at = None
         last_day = None
-        # PSR 2024 reg 12: after a representation the authority decides, then the standstill
-        # runs for a further 5 working days from that decision.
+        # PSR 2024 reg 12: a representation the authority does not uphold extends the standstill.
         if self.standstill_regime == "psr2024" and record["kind"] == "representation" and outcome != "upheld":
-            decision_day = now.astimezone(LONDON).date()
-            try:
-                end_day = add_working_days(decision_day, 5)
-            except CalendarNotCovered as err:
-                raise _calendar_refusal(err) from None
-            last_day, standstill_ends_at = end_day.isoformat(), _end_of_day(end_day)
+            end_day, standstill_ends_at = standstill_after_representation(now)
+            last_day = end_day.isoformat()
         self.trigger_event(
             self.ChallengeResolved,
             challenge=challenge,
@@ -1225,329 +1187,6 @@ class Competition(LedgerAggregate):
         def apply(self, c: Competition) -> None:
             c.cancellation = {"cancelled_at": self.timestamp.isoformat(), "previous_status": self.previous_status}
             c.status = CANCELLED
-
-
-# ---------------------------------------------------------------- pure calculations
-
-
-def financial_ratios(accounts: dict[str, int]) -> dict[str, Decimal | None]:
-    """Ratio analysis from a bidder's accounts (pence): the Financial Assessment Tool."""
-
-    def ratio(num: str, den: str) -> Decimal | None:
-        d = accounts.get(den, 0)
-        if not d:
-            return None
-        return (Decimal(accounts.get(num, 0)) / Decimal(d)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
-
-    return {
-        "current_ratio": ratio("current_assets", "current_liabilities"),
-        "gearing": ratio("total_debt", "net_assets"),
-        "operating_margin": ratio("operating_profit", "turnover"),
-    }
-
-
-def compute_outcome(c: Competition) -> dict[str, Any]:
-    """Pass/fail, weighted score and rank per lot, or a refusal naming what is missing."""
-    bidders_out: dict[str, Any] = {}
-    live = sorted(b for b, t in c.tenders.items() if t["status"] == "submitted")
-    for bidder in live:
-        reasons: list[str] = []
-        checks = c.compliance.get(bidder, {})
-        missing = [chk for chk in COMPLIANCE_CHECKS if chk not in checks]
-        if missing:
-            raise _refuse(
-                "compliance_check_missing",
-                f"Compliance check(s) {', '.join(missing)} not recorded for {bidder}.",
-                bidder=bidder,
-            )
-        failed = [chk for chk in COMPLIANCE_CHECKS if not checks[chk]["passed"]]
-        if failed:
-            bidders_out[bidder] = {
-                "compliant": False,
-                "passed": False,
-                "weighted_score": None,
-                "scores": {},
-                "financial": None,
-                "reasons": [f"compliance: {chk} failed ({checks[chk]['note']})" for chk in failed],
-            }
-            continue
-        scores: dict[str, str] = {}
-        weighted = Decimal(0)
-        for crit_id, crit in sorted(c.criteria.items()):
-            final = _final_score(c, bidder, crit)
-            scores[crit_id] = _dec(final)
-            weighted += final / Decimal(crit["max_score"]) * Decimal(crit["weight"])
-            if crit["pass_mark"] is not None and final < crit["pass_mark"]:
-                reasons.append(f"technical: {crit_id} scored {_dec(final)}, below the pass mark of {crit['pass_mark']}")
-        if c.quality_threshold is not None and weighted < c.quality_threshold:
-            reasons.append(f"technical: weighted score {_dec(weighted)} below the quality threshold of {c.quality_threshold}")
-        assessment = c.financial.get(bidder)
-        if assessment is None:
-            raise _refuse("financial_assessment_missing", f"No financial assessment recorded for {bidder}.", bidder=bidder)
-        financial = assessment["result"]
-        if financial == "pcg_required":
-            guarantee = c.guarantees.get(bidder)
-            if guarantee and guarantee["executed_at"]:
-                financial = "pass_with_guarantee"
-            else:
-                reasons.append(
-                    "financial: " + "; ".join(assessment["failures"]) + " and no parent company guarantee executed"
-                )
-        bidders_out[bidder] = {
-            "compliant": True,
-            "passed": not reasons,
-            "weighted_score": _dec(weighted),
-            "scores": scores,
-            "financial": financial,
-            "reasons": reasons,
-        }
-    lots_out: dict[str, Any] = {}
-    for lot_id, lot in sorted(c.lots.items()):
-        entrants = [b for b in live if lot_id in c.tenders[b]["lots"]]
-        qualified, unsuccessful = [], {}
-        for b in entrants:
-            over = c.financial.get(b, {}).get("over_cap", {}).get(lot_id)
-            if not bidders_out[b]["passed"]:
-                unsuccessful[b] = list(bidders_out[b]["reasons"])
-            elif over:
-                unsuccessful[b] = [f"price: {over}"]
-            else:
-                qualified.append(b)
-        qualified.sort(key=lambda b: (-Decimal(bidders_out[b]["weighted_score"]), b))
-        ranks: dict[str, int] = {}
-        for i, b in enumerate(qualified):
-            same = i > 0 and bidders_out[b]["weighted_score"] == bidders_out[qualified[i - 1]]["weighted_score"]
-            ranks[b] = ranks[qualified[i - 1]] if same else i + 1
-        places = lot.get("places")
-        successful = [b for b in qualified if places is None or ranks[b] <= places]
-        for b in qualified:
-            if b not in successful:
-                unsuccessful[b] = [f"ranked {ranks[b]}, below the {places} place(s) available"]
-        lots_out[lot_id] = {
-            "successful": successful,
-            "unsuccessful": dict(sorted(unsuccessful.items())),
-            "ranks": ranks,
-        }
-    return {"bidders": bidders_out, "lots": lots_out}
-
-
-def _check_all_scored(c: Competition, bidder: str, crit: dict[str, Any], counted: dict[str, int]) -> None:
-    """Every unconflicted evaluator on the criterion's panel scores before moderation or outcome."""
-    crit_id = crit["id"]
-    eligible = sorted(
-        e
-        for e, rec in c.evaluators.items()
-        if crit["panel"] in rec["panels"]
-        and rec["org"] != bidder
-        and not rec["declarations"].get(bidder, {}).get("conflicted", False)
-    )
-    if not eligible:
-        raise _refuse(
-            "no_eligible_evaluator",
-            f"No unconflicted {crit['panel']} evaluator is available to score {crit_id} for {bidder}.",
-        )
-    missing = [e for e in eligible if e not in counted]
-    if missing:
-        raise _refuse(
-            "score_missing",
-            f"{', '.join(missing)} has not scored {crit_id} for {bidder}.",
-            bidder=bidder,
-            criterion=crit_id,
-        )
-
-
-def _final_score(c: Competition, bidder: str, crit: dict[str, Any]) -> Decimal:
-    crit_id = crit["id"]
-    moderated = c.moderations.get((bidder, crit_id))
-    if moderated is not None:
-        return Decimal(moderated["score"])
-    counted = c._counted_scores(bidder, crit_id)
-    _check_all_scored(c, bidder, crit, counted)
-    values = list(counted.values())
-    if max(values) - min(values) > c.moderation_spread:
-        raise _refuse(
-            "moderation_missing",
-            f"Scores for {crit_id} / {bidder} spread from {min(values)} to {max(values)}, more than "
-            f"{c.moderation_spread}: the panel must moderate.",
-            bidder=bidder,
-            criterion=crit_id,
-        )
-    return Decimal(sum(values)) / Decimal(len(values))
-
-
-def outcome_letters(c: Competition, relative_advantages: dict[str, str], standstill_ends_at: datetime) -> list[dict[str, Any]]:
-    """One letter per bidder with what PCR 2015 reg 86 requires it to say."""
-    assert c.outcome is not None
-    criteria = [
-        {"id": cr["id"], "title": cr["title"], "weight": cr["weight"], "max_score": cr["max_score"]}
-        for cr in sorted(c.criteria.values(), key=lambda cr: cr["id"])
-    ]
-    letters = []
-    for bidder, result in sorted(c.outcome["bidders"].items()):
-        lots = {}
-        for lot_id, lot in sorted(c.outcome["lots"].items()):
-            if lot_id not in c.tenders[bidder]["lots"]:
-                continue
-            successful = bidder in lot["successful"]
-            lots[lot_id] = {
-                "result": "successful" if successful else "unsuccessful",
-                "rank": lot["ranks"].get(bidder),
-                "reasons": lot["unsuccessful"].get(bidder, []),
-                "successful_bidders": [
-                    {
-                        "bidder": w,
-                        "weighted_score": c.outcome["bidders"][w]["weighted_score"],
-                        "scores": c.outcome["bidders"][w]["scores"],
-                    }
-                    for w in lot["successful"]
-                ],
-                "relative_advantages": None if successful else relative_advantages.get(lot_id),
-            }
-        letters.append(
-            {
-                "bidder": bidder,
-                "criteria": criteria,
-                "weighted_score": result["weighted_score"],
-                "scores": result["scores"],
-                "lots": lots,
-                "standstill_ends_at": standstill_ends_at.isoformat(),
-            }
-        )
-    return letters
-
-
-# ------------------------------------------------------------------------- reading
-
-
-def competition_state(c: Competition) -> dict[str, Any]:
-    """The full state as plain data (what an auditor sees)."""
-    return {
-        "reference": c.reference,
-        "id": str(c.id),
-        "version": c.version,
-        "title": c.title,
-        "authority": c.authority,
-        "procedure": c.procedure,
-        "framework": c.framework,
-        "standstill_regime": c.standstill_regime,
-        "status": c.status,
-        "lots": copy.deepcopy(c.lots),
-        "timetable": {
-            "clarification_deadline": c.clarification_deadline.isoformat() if c.clarification_deadline else None,
-            "tender_deadline": c.tender_deadline.isoformat() if c.tender_deadline else None,
-            "opened_at": c.opened_at.isoformat() if c.opened_at else None,
-        },
-        "criteria": {
-            "version": c.criteria_version,
-            "criteria": copy.deepcopy(list(c.criteria.values())),
-            "quality_threshold": c.quality_threshold,
-            "financial_thresholds": dict(c.financial_thresholds),
-            "moderation_spread": c.moderation_spread,
-        },
-        "documents": copy.deepcopy(c.documents),
-        "notices": copy.deepcopy(c.notices),
-        "clarifications": copy.deepcopy(c.clarifications),
-        "tenders": copy.deepcopy(c.tenders),
-        "evaluators": _jsonable(copy.deepcopy(c.evaluators)),
-        "compliance": copy.deepcopy(c.compliance),
-        "scores": [copy.deepcopy(s) for _, s in sorted(c.scores.items())],
-        "moderations": [copy.deepcopy(m) for _, m in sorted(c.moderations.items())],
-        "financial": copy.deepcopy(c.financial),
-        "guarantees": copy.deepcopy(c.guarantees),
-        "evaluation_clarifications": copy.deepcopy(c.evaluation_clarifications),
-        "outcome": copy.deepcopy(c.outcome),
-        "letters": copy.deepcopy(c.letters),
-        "standstill": _jsonable(copy.deepcopy(c.standstill)),
-        "challenges": copy.deepcopy(c.challenges),
-        "award": copy.deepcopy(c.award),
-        "cancellation": copy.deepcopy(c.cancellation),
-    }
-
-
-def _jsonable(value: Any) -> Any:
-    """Plain data for output: times as ISO text, personal data as its value or "[erased]"."""
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, PersonalData):
-        return shown(value)
-    return value
-
-
-SEALED_BEFORE_OPENING = ("content_sha256", "size_bytes")
-
-
-def competition_view(c: Competition, viewer: Actor) -> dict[str, Any]:
-    """What `viewer` may see of the competition.
-
-    - auditors, procurement leads and admins see everything once the tenders are opened;
-      before opening nobody sees who tendered beyond a count (sealed bids);
-    - a provider sees only its own tender, and clarifications without the askers;
-    - an evaluator sees only their own individual scores until a score is moderated, and
-      nothing of a bidder they declared a conflict with; an evaluator who sits on no panel
-      of this competition sees none of the bids or the evaluation.
-    """
-    state = competition_state(c)
-    role = viewer.role
-    for record in state["clarifications"].values():
-        if role not in ("procurement_lead", "auditor", "admin"):
-            # Published to all bidders with the asker anonymised.
-            if record["asked_by"] != viewer.org:
-                record["asked_by"] = "(anonymised)"
-                # Others see only the question as published with the answer, never its wording.
-                record["question"] = record["published_question"]
-    if c.opened_at is None and role != "provider":
-        # Sealed: before the deadline the authority knows only how many tenders arrived.
-        state["tenders"] = {"sealed": True, "count": sum(1 for t in c.tenders.values() if t["status"] == "submitted")}
-    if role == "provider":
-        state["tenders"] = {b: t for b, t in state["tenders"].items() if b == viewer.org}
-        hidden = {"evaluators", "compliance", "scores", "moderations", "financial", "guarantees"}
-        for key in hidden:
-            state[key] = None
-        state["evaluation_clarifications"] = {
-            k: v for k, v in state["evaluation_clarifications"].items() if v["bidder"] == viewer.org
-        }
-        if state["letters"]:
-            state["letters"]["letters"] = [l for l in state["letters"]["letters"] if l["bidder"] == viewer.org]
-        state["challenges"] = {k: v for k, v in state["challenges"].items() if v["bidder"] == viewer.org}
-        if state["outcome"] and c.letters is None:
-            state["outcome"] = None  # a bidder learns the outcome from its letter
-    elif role == "evaluator":
-        me = c.evaluators.get(viewer.id)
-        if me is None or me["org"] != viewer.org:
-            # Not on any panel of this competition: the decision, never the bids or the working.
-            for key in ("evaluators", "compliance", "scores", "moderations", "financial", "guarantees",
-                        "evaluation_clarifications", "challenges"):
-                state[key] = None
-            if not state["tenders"].get("sealed"):
-                state["tenders"] = None
-            return state
-        conflicted = {b for b, d in me["declarations"].items() if d["conflicted"]}
-        moderated = set(c.moderations)
-        state["scores"] = [
-            s
-            for s in state["scores"]
-            if s["bidder"] not in conflicted and (s["evaluator"] == viewer.id or (s["bidder"], s["criterion"]) in moderated)
-        ]
-        state["moderations"] = [m for m in state["moderations"] if m["bidder"] not in conflicted]
-        if isinstance(state["tenders"], dict) and not state["tenders"].get("sealed"):
-            state["tenders"] = {b: t for b, t in state["tenders"].items() if b not in conflicted}
-        # Nothing of a conflicted bidder's bid reaches them, whichever part of the record holds it.
-        for key in ("financial", "compliance", "guarantees"):
-            state[key] = {b: f for b, f in state[key].items() if b not in conflicted}
-        state["evaluation_clarifications"] = {
-            k: v for k, v in state["evaluation_clarifications"].items() if v["bidder"] not in conflicted
-        }
-        state["evaluators"] = {viewer.id: state["evaluators"].get(viewer.id)}
-        state["challenges"] = None
-    elif role not in ("procurement_lead", "auditor", "admin"):
-        # Commissioners, contract managers and others see the decision, not the working.
-        for key in ("evaluators", "scores", "moderations", "financial", "guarantees", "evaluation_clarifications"):
-            state[key] = None
-    return state
 
 
 def require_role(actor: Actor, allowed: tuple[str, ...], action: str) -> None:

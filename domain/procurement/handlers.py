@@ -12,11 +12,11 @@ from typing import Any
 
 import msgspec
 
-from domain.procurement import commands as c
-from domain.kernel.dispatch import Decision, handles, handles_one
+from domain.kernel.dispatch import Decide, Decision, handles, handles_loaded
 from domain.kernel.errors import AlreadyExists
 from domain.kernel.metadata import Actor
 from domain.kernel.personal import personal
+from domain.procurement import commands as c
 from domain.procurement.competition import Competition
 
 LEAD = ("procurement_lead",)
@@ -24,28 +24,17 @@ PROVIDER = ("provider",)
 EVALUATOR = ("evaluator",)
 
 
-def _competition(ledger: Any, reference: str) -> Competition:
-    return ledger.competition(reference)
+def _competition(ledger: Any, cmd: Any) -> Competition:
+    return ledger.competition(cmd.competition)
 
 
-def _on_competition(
-    command_type: type[c.Command],
-    roles: tuple[str, ...],
-    action: str,
-    decide: Callable[[Competition, Any, Actor, datetime], Any],
-) -> None:
-    """Load the named competition, call one method, save it."""
-    handles_one(
-        command_type,
-        roles,
-        action,
-        load=lambda ledger, cmd: _competition(ledger, cmd.competition),
-        decide=lambda competition, cmd, actor, now, _ledger: decide(competition, cmd, actor, now),
-    )
+def on_competition(command_type: type[c.Command], roles: tuple[str, ...], action: str) -> Callable[[Decide], Decide]:
+    """Register the decorated function of the command's competition: loaded, called, saved."""
+    return handles_loaded(command_type, roles, action, load=_competition)
 
 
 @handles(c.OpenCompetition, LEAD, "open a competition")
-def _open_competition(ledger: Any, cmd: c.OpenCompetition, actor: Actor, now: datetime) -> Decision:
+def open_competition(ledger: Any, cmd: c.OpenCompetition, actor: Actor, now: datetime) -> Decision:
     if ledger.exists(Competition, cmd.competition):
         raise AlreadyExists(f"Competition {cmd.competition} already exists.", code="competition_exists")
     competition = Competition.open(
@@ -67,8 +56,9 @@ def _open_competition(ledger: Any, cmd: c.OpenCompetition, actor: Actor, now: da
     return Decision([competition])
 
 
-def _criteria(comp: Competition, cmd: c.PublishCriteria, actor: Actor, now: datetime) -> None:
-    comp.publish_criteria(
+@on_competition(c.PublishCriteria, LEAD, "publish evaluation criteria")
+def publish_criteria(competition: Competition, cmd: c.PublishCriteria, actor: Actor, now: datetime) -> None:
+    competition.publish_criteria(
         criteria=[msgspec.to_builtins(cr) for cr in cmd.criteria],
         quality_threshold=cmd.quality_threshold,
         financial_thresholds=msgspec.to_builtins(cmd.financial_thresholds),
@@ -77,96 +67,82 @@ def _criteria(comp: Competition, cmd: c.PublishCriteria, actor: Actor, now: date
     )
 
 
-_on_competition(c.PublishCriteria, LEAD, "publish evaluation criteria", _criteria)
-_on_competition(
-    c.PublishDocument,
-    LEAD,
-    "publish tender documents",
-    lambda comp, cmd, actor, now: comp.publish_document(
+@on_competition(c.PublishDocument, LEAD, "publish tender documents")
+def publish_document(competition: Competition, cmd: c.PublishDocument, actor: Actor, now: datetime) -> None:
+    competition.publish_document(
         document=cmd.document, title=cmd.title, sha256=cmd.sha256, size_bytes=cmd.size_bytes, now=now
-    ),
-)
-_on_competition(
-    c.PublishNotice,
-    LEAD,
-    "publish notices",
-    lambda comp, cmd, actor, now: comp.publish_notice(
+    )
+
+
+@on_competition(c.PublishNotice, LEAD, "publish notices")
+def publish_notice(competition: Competition, cmd: c.PublishNotice, actor: Actor, now: datetime) -> None:
+    competition.publish_notice(
         notice_type=cmd.notice_type, notice_reference=cmd.notice_reference, published_on=cmd.published_on
-    ),
-)
-_on_competition(
-    c.AskClarification,
-    PROVIDER,
-    "ask a clarification question",
-    lambda comp, cmd, actor, now: {
-        "clarification": comp.ask_clarification(bidder=actor.org, question=cmd.question, now=now)
-    },
-)
-_on_competition(
-    c.AnswerClarification,
-    LEAD,
-    "answer clarification questions",
-    lambda comp, cmd, actor, now: comp.answer_clarification(
+    )
+
+
+@on_competition(c.AskClarification, PROVIDER, "ask a clarification question")
+def ask_clarification(competition: Competition, cmd: c.AskClarification, actor: Actor, now: datetime) -> dict[str, Any]:
+    return {"clarification": competition.ask_clarification(bidder=actor.org, question=cmd.question, now=now)}
+
+
+@on_competition(c.AnswerClarification, LEAD, "answer clarification questions")
+def answer_clarification(competition: Competition, cmd: c.AnswerClarification, actor: Actor, now: datetime) -> None:
+    competition.answer_clarification(
         clarification=cmd.clarification, published_question=cmd.published_question, answer=cmd.answer, now=now
-    ),
-)
-_on_competition(
-    c.SubmitTender,
-    PROVIDER,
-    "submit a tender",
-    lambda comp, cmd, actor, now: {
-        "recorded": comp.submit_tender(
-            bidder=actor.org, lots=cmd.lots, content_sha256=cmd.content_sha256, size_bytes=cmd.size_bytes, now=now
-        )
-    },
-)
-_on_competition(
-    c.WithdrawTender,
-    PROVIDER,
-    "withdraw a tender",
-    lambda comp, cmd, actor, now: comp.withdraw_tender(bidder=actor.org, now=now),
-)
-_on_competition(c.OpenTenders, LEAD, "open tenders", lambda comp, cmd, actor, now: comp.open_tenders(now=now))
-_on_competition(
-    c.AppointEvaluator,
-    LEAD,
-    "appoint evaluators",
-    lambda comp, cmd, actor, now: comp.appoint_evaluator(
+    )
+
+
+@on_competition(c.SubmitTender, PROVIDER, "submit a tender")
+def submit_tender(competition: Competition, cmd: c.SubmitTender, actor: Actor, now: datetime) -> dict[str, Any]:
+    recorded = competition.submit_tender(
+        bidder=actor.org, lots=cmd.lots, content_sha256=cmd.content_sha256, size_bytes=cmd.size_bytes, now=now
+    )
+    return {"recorded": recorded}
+
+
+@on_competition(c.WithdrawTender, PROVIDER, "withdraw a tender")
+def withdraw_tender(competition: Competition, cmd: c.WithdrawTender, actor: Actor, now: datetime) -> None:
+    competition.withdraw_tender(bidder=actor.org, now=now)
+
+
+@on_competition(c.OpenTenders, LEAD, "open tenders")
+def open_tenders(competition: Competition, cmd: c.OpenTenders, actor: Actor, now: datetime) -> None:
+    competition.open_tenders(now=now)
+
+
+@on_competition(c.AppointEvaluator, LEAD, "appoint evaluators")
+def appoint_evaluator(competition: Competition, cmd: c.AppointEvaluator, actor: Actor, now: datetime) -> None:
+    competition.appoint_evaluator(
         evaluator=cmd.evaluator,
         evaluator_org=cmd.evaluator_org,
         panel=cmd.panel,
         name=personal(cmd.evaluator, cmd.name),
         email=personal(cmd.evaluator, cmd.email),
-    ),
-)
-_on_competition(
-    c.RecordTraining,
-    LEAD,
-    "record evaluator training",
-    lambda comp, cmd, actor, now: comp.record_training(evaluator=cmd.evaluator),
-)
-_on_competition(
-    c.DeclareConflicts,
-    EVALUATOR,
-    "declare conflicts of interest",
-    lambda comp, cmd, actor, now: comp.declare_conflicts(
+    )
+
+
+@on_competition(c.RecordTraining, LEAD, "record evaluator training")
+def record_training(competition: Competition, cmd: c.RecordTraining, actor: Actor, now: datetime) -> None:
+    competition.record_training(evaluator=cmd.evaluator)
+
+
+@on_competition(c.DeclareConflicts, EVALUATOR, "declare conflicts of interest")
+def declare_conflicts(competition: Competition, cmd: c.DeclareConflicts, actor: Actor, now: datetime) -> None:
+    competition.declare_conflicts(
         evaluator=actor.id,
         declarations=[{"bidder": d.bidder, "conflicted": d.conflicted, "note": d.note} for d in cmd.declarations],
-    ),
-)
-_on_competition(
-    c.RecordCompliance,
-    ("procurement_lead", "evaluator"),
-    "record compliance checks",
-    lambda comp, cmd, actor, now: comp.record_compliance(
-        actor=actor, bidder=cmd.bidder, check=cmd.check, passed=cmd.passed, note=cmd.note
-    ),
-)
-_on_competition(
-    c.RecordScore,
-    EVALUATOR,
-    "score tenders",
-    lambda comp, cmd, actor, now: comp.record_score(
+    )
+
+
+@on_competition(c.RecordCompliance, ("procurement_lead", "evaluator"), "record compliance checks")
+def record_compliance(competition: Competition, cmd: c.RecordCompliance, actor: Actor, now: datetime) -> None:
+    competition.record_compliance(actor=actor, bidder=cmd.bidder, check=cmd.check, passed=cmd.passed, note=cmd.note)
+
+
+@on_competition(c.RecordScore, EVALUATOR, "score tenders")
+def record_score(competition: Competition, cmd: c.RecordScore, actor: Actor, now: datetime) -> None:
+    competition.record_score(
         evaluator=actor.id,
         evaluator_org=actor.org,
         bidder=cmd.bidder,
@@ -174,26 +150,24 @@ _on_competition(
         score=cmd.score,
         justification=cmd.justification,
         reason=cmd.reason,
-    ),
-)
-_on_competition(
-    c.ModerateScore,
-    LEAD,
-    "moderate scores",
-    lambda comp, cmd, actor, now: comp.moderate_score(
+    )
+
+
+@on_competition(c.ModerateScore, LEAD, "moderate scores")
+def moderate_score(competition: Competition, cmd: c.ModerateScore, actor: Actor, now: datetime) -> None:
+    competition.moderate_score(
         moderator=actor.id,
         bidder=cmd.bidder,
         criterion=cmd.criterion,
         score=cmd.score,
         rationale=cmd.rationale,
         reason=cmd.reason,
-    ),
-)
-_on_competition(
-    c.AssessFinances,
-    EVALUATOR,
-    "assess finances",
-    lambda comp, cmd, actor, now: comp.assess_finances(
+    )
+
+
+@on_competition(c.AssessFinances, EVALUATOR, "assess finances")
+def assess_finances(competition: Competition, cmd: c.AssessFinances, actor: Actor, now: datetime) -> None:
+    competition.assess_finances(
         evaluator=actor.id,
         evaluator_org=actor.org,
         bidder=cmd.bidder,
@@ -207,62 +181,62 @@ _on_competition(
             "operating_profit": cmd.accounts.operating_profit,
         },
         offered_prices=dict(cmd.offered_prices),
-    ),
-)
-_on_competition(
-    c.OfferGuarantee,
-    LEAD,
-    "record a parent company guarantee offer",
-    lambda comp, cmd, actor, now: comp.offer_guarantee(
+    )
+
+
+@on_competition(c.OfferGuarantee, LEAD, "record a parent company guarantee offer")
+def offer_guarantee(competition: Competition, cmd: c.OfferGuarantee, actor: Actor, now: datetime) -> None:
+    competition.offer_guarantee(
         bidder=cmd.bidder, guarantor=cmd.guarantor, guarantor_company_number=cmd.guarantor_company_number
-    ),
-)
-_on_competition(
-    c.ExecuteGuarantee,
-    LEAD,
-    "record an executed parent company guarantee",
-    lambda comp, cmd, actor, now: comp.execute_guarantee(bidder=cmd.bidder, document_sha256=cmd.document_sha256),
-)
-_on_competition(
-    c.IssueEvaluationClarification,
-    LEAD,
-    "issue clarifications to bidders",
-    lambda comp, cmd, actor, now: {
-        "clarification": comp.issue_evaluation_clarification(bidder=cmd.bidder, question=cmd.question)
-    },
-)
-_on_competition(
-    c.RespondToEvaluationClarification,
-    PROVIDER,
-    "respond to a clarification",
-    lambda comp, cmd, actor, now: comp.respond_to_evaluation_clarification(
+    )
+
+
+@on_competition(c.ExecuteGuarantee, LEAD, "record an executed parent company guarantee")
+def execute_guarantee(competition: Competition, cmd: c.ExecuteGuarantee, actor: Actor, now: datetime) -> None:
+    competition.execute_guarantee(bidder=cmd.bidder, document_sha256=cmd.document_sha256)
+
+
+@on_competition(c.IssueEvaluationClarification, LEAD, "issue clarifications to bidders")
+def issue_evaluation_clarification(
+    competition: Competition, cmd: c.IssueEvaluationClarification, actor: Actor, now: datetime
+) -> dict[str, Any]:
+    return {"clarification": competition.issue_evaluation_clarification(bidder=cmd.bidder, question=cmd.question)}
+
+
+@on_competition(c.RespondToEvaluationClarification, PROVIDER, "respond to a clarification")
+def respond_to_evaluation_clarification(
+    competition: Competition, cmd: c.RespondToEvaluationClarification, actor: Actor, now: datetime
+) -> None:
+    competition.respond_to_evaluation_clarification(
         bidder=actor.org, clarification=cmd.clarification, response=cmd.response
-    ),
-)
-_on_competition(c.DecideOutcome, LEAD, "decide the outcome", lambda comp, cmd, actor, now: comp.decide_outcome())
-_on_competition(
-    c.IssueOutcomeLetters,
-    LEAD,
-    "issue outcome letters",
-    lambda comp, cmd, actor, now: comp.issue_outcome_letters(relative_advantages=dict(cmd.relative_advantages), now=now),
-)
-_on_competition(
-    c.ReceiveChallenge,
-    LEAD,
-    "record a challenge",
-    lambda comp, cmd, actor, now: {
-        "challenge": comp.receive_challenge(bidder=cmd.bidder, kind=cmd.kind, grounds=cmd.grounds)
-    },
-)
-_on_competition(
-    c.ResolveChallenge,
-    LEAD,
-    "resolve a challenge",
-    lambda comp, cmd, actor, now: comp.resolve_challenge(
-        challenge=cmd.challenge, outcome=cmd.outcome, decision=cmd.decision, now=now
-    ),
-)
-_on_competition(c.ConcludeAward, LEAD, "conclude an award", lambda comp, cmd, actor, now: comp.conclude_award(now=now))
-_on_competition(
-    c.CancelCompetition, LEAD, "cancel a competition", lambda comp, cmd, actor, now: comp.cancel(reason=cmd.reason)
-)
+    )
+
+
+@on_competition(c.DecideOutcome, LEAD, "decide the outcome")
+def decide_outcome(competition: Competition, cmd: c.DecideOutcome, actor: Actor, now: datetime) -> None:
+    competition.decide_outcome()
+
+
+@on_competition(c.IssueOutcomeLetters, LEAD, "issue outcome letters")
+def issue_outcome_letters(competition: Competition, cmd: c.IssueOutcomeLetters, actor: Actor, now: datetime) -> None:
+    competition.issue_outcome_letters(relative_advantages=dict(cmd.relative_advantages), now=now)
+
+
+@on_competition(c.ReceiveChallenge, LEAD, "record a challenge")
+def receive_challenge(competition: Competition, cmd: c.ReceiveChallenge, actor: Actor, now: datetime) -> dict[str, Any]:
+    return {"challenge": competition.receive_challenge(bidder=cmd.bidder, kind=cmd.kind, grounds=cmd.grounds)}
+
+
+@on_competition(c.ResolveChallenge, LEAD, "resolve a challenge")
+def resolve_challenge(competition: Competition, cmd: c.ResolveChallenge, actor: Actor, now: datetime) -> None:
+    competition.resolve_challenge(challenge=cmd.challenge, outcome=cmd.outcome, decision=cmd.decision, now=now)
+
+
+@on_competition(c.ConcludeAward, LEAD, "conclude an award")
+def conclude_award(competition: Competition, cmd: c.ConcludeAward, actor: Actor, now: datetime) -> None:
+    competition.conclude_award(now=now)
+
+
+@on_competition(c.CancelCompetition, LEAD, "cancel a competition")
+def cancel_competition(competition: Competition, cmd: c.CancelCompetition, actor: Actor, now: datetime) -> None:
+    competition.cancel(reason=cmd.reason)

@@ -13,7 +13,8 @@ from api.scenario import apply_lines
 from audit.replay import replay_projection
 from domain.application import Ledger
 from domain.kernel.errors import NotFound
-from domain.procurement.competition import Competition, competition_state
+from domain.procurement.competition import Competition
+from domain.procurement.views import competition_state
 from projections import follow, runner
 from projections.evaluation import EvaluationTrail
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 
 from domain.kernel.errors import DomainError
 from domain.kernel.metadata import Actor, current_context
-from domain.procurement.competition import Competition, competition_view, standstill_end
+from domain.procurement.competition import Competition
+from domain.procurement.outcome import agreed_score
+from domain.procurement.standstill import standstill_end
+from domain.procurement.views import competition_view
 from tests.unit.story import (
     AFTER_DEADLINE,
     CRITERIA,
@@ -195,7 +199,7 @@ def test_a_conflict_declared_after_scoring_voids_that_evaluators_scores_for_the_
     score(c, PATEL, "beech", "T1", 3)
     with as_(PATEL, EVALUATING):
         c.declare_conflicts(evaluator=PATEL.id, declarations=[{"bidder": "beech", "conflicted": True, "note": "relative"}])
-    assert c._counted_scores("beech", "T1") == {}
+    assert c.counted_scores("beech", "T1") == {}
 
 
 @pytest.mark.parametrize("value", [-1, 6, 100])
@@ -256,6 +260,15 @@ def test_scores_spread_beyond_the_configured_amount_must_be_moderated_before_the
         c.moderate_score(moderator=LEAD.id, bidder="beech", criterion="T1", score=4, rationale="Panel agreed on 4 after discussion.", reason=None)
         c.decide_outcome()
     assert c.outcome["bidders"]["beech"]["scores"]["T1"] == "4.00"
+
+
+def test_the_agreed_score_is_the_moderated_score_else_the_mean_within_the_spread():
+    # One rule, used by the outcome and by the evaluation trail's matrix alike.
+    assert agreed_score({}, None, 1) == ("awaiting_scores", None)
+    assert agreed_score({"a": 3, "b": 4}, None, 1) == ("agreed", Decimal("3.5"))
+    assert agreed_score({"a": 2, "b": 5}, None, 1) == ("needs_moderation", None)
+    assert agreed_score({"a": 2, "b": 5}, 4, 1) == ("moderated", Decimal(4))
+    assert agreed_score({"a": 2, "b": 5}, None, 3)[0] == "agreed"
 
 
 def test_individual_scores_close_once_moderated():

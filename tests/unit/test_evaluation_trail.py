@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from decimal import Decimal
 from typing import Any
 
-from domain.procurement.competition import Competition, compute_outcome
-from projections.evaluation import EvaluationTrail, agreed, evaluation_events
+from domain.procurement.competition import Competition
+from domain.procurement.outcome import compute_outcome
+from projections.evaluation import EvaluationTrail, evaluation_events
 from projections.tables import Replayed
 from tests.unit import story
 from domain.kernel.metadata import Actor
@@ -27,14 +27,6 @@ def rows(replayed: Replayed, table: str, **where: Any) -> list[dict[str, Any]]:
 
 def test_it_follows_every_competition_event():
     assert set(EvaluationTrail.followed) == set(evaluation_events())
-
-
-def test_agreed_scores_follow_the_outcome_rule():
-    assert agreed({}, None, 1) == ("awaiting_scores", None)
-    assert agreed({"a": 3, "b": 4}, None, 1) == ("agreed", Decimal("3.5"))
-    assert agreed({"a": 2, "b": 5}, None, 1) == ("needs_moderation", None)
-    assert agreed({"a": 2, "b": 5}, 4, 1) == ("moderated", Decimal(4))
-    assert agreed({"a": 2, "b": 5}, None, 3)[0] == "agreed"
 
 
 def test_sealed_tenders_leave_no_trace_before_the_opening():
@@ -146,7 +138,7 @@ def test_a_conflict_declared_after_scoring_takes_the_scores_out():
     assert {r["counted"] for r in rows(t, "evaluation_scores", bidder="aster", evaluator="patel")} == {"yes"}
     (cell,) = rows(t, "evaluation_matrix", lot="NCL", bidder="beech", criterion="T2")
     assert (cell["scores"], cell["agreed_score"]) == (1, 2.0)  # mensah's 2 alone
-    assert cell["agreed_score"] == float(c._counted_scores("beech", "T2")["mensah"])
+    assert cell["agreed_score"] == float(c.counted_scores("beech", "T2")["mensah"])
     (declared,) = rows(t, "evaluation_declarations", evaluator="patel", bidder="beech")
     assert (declared["conflicted"], declared["conflict_declared_at"], declared["note_recorded"]) == ("yes", LATER.isoformat(), "yes")
     assert declared["declared_at"] == story.AFTER_DEADLINE.isoformat()

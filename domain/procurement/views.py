@@ -1,0 +1,147 @@
+"""What the record of a competition shows: its full state, and what each viewer may see of it.
+
+`competition_state` is the auditor's view (and what `aqp show` replays); `competition_view`
+narrows it for the viewer: sealed tenders before opening, a provider's own tender and
+letters, an evaluator's own scores and nothing of a bidder they are conflicted with.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from typing import Any
+
+from domain.kernel.metadata import Actor
+from domain.kernel.personal import PersonalData, shown
+from domain.procurement.competition import Competition
+
+
+def competition_state(c: Competition) -> dict[str, Any]:
+    """The full state as plain data (what an auditor sees)."""
+    return {
+        "reference": c.reference,
+        "id": str(c.id),
+        "version": c.version,
+        "title": c.title,
+        "authority": c.authority,
+        "procedure": c.procedure,
+        "framework": c.framework,
+        "standstill_regime": c.standstill_regime,
+        "status": c.status,
+        "lots": copy.deepcopy(c.lots),
+        "timetable": {
+            "clarification_deadline": c.clarification_deadline.isoformat() if c.clarification_deadline else None,
+            "tender_deadline": c.tender_deadline.isoformat() if c.tender_deadline else None,
+            "opened_at": c.opened_at.isoformat() if c.opened_at else None,
+        },
+        "criteria": {
+            "version": c.criteria_version,
+            "criteria": copy.deepcopy(list(c.criteria.values())),
+            "quality_threshold": c.quality_threshold,
+            "financial_thresholds": dict(c.financial_thresholds),
+            "moderation_spread": c.moderation_spread,
+        },
+        "documents": copy.deepcopy(c.documents),
+        "notices": copy.deepcopy(c.notices),
+        "clarifications": copy.deepcopy(c.clarifications),
+        "tenders": copy.deepcopy(c.tenders),
+        "evaluators": _jsonable(copy.deepcopy(c.evaluators)),
+        "compliance": copy.deepcopy(c.compliance),
+        "scores": [copy.deepcopy(s) for _, s in sorted(c.scores.items())],
+        "moderations": [copy.deepcopy(m) for _, m in sorted(c.moderations.items())],
+        "financial": copy.deepcopy(c.financial),
+        "guarantees": copy.deepcopy(c.guarantees),
+        "evaluation_clarifications": copy.deepcopy(c.evaluation_clarifications),
+        "outcome": copy.deepcopy(c.outcome),
+        "letters": copy.deepcopy(c.letters),
+        "standstill": _jsonable(copy.deepcopy(c.standstill)),
+        "challenges": copy.deepcopy(c.challenges),
+        "award": copy.deepcopy(c.award),
+        "cancellation": copy.deepcopy(c.cancellation),
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain data for output: times as ISO text, personal data as its value or "[erased]"."""
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, PersonalData):
+        return shown(value)
+    return value
+
+
+SEALED_BEFORE_OPENING = ("content_sha256", "size_bytes")
+
+
+def competition_view(c: Competition, viewer: Actor) -> dict[str, Any]:
+    """What `viewer` may see of the competition.
+
+    - auditors, procurement leads and admins see everything once the tenders are opened;
+      before opening nobody sees who tendered beyond a count (sealed bids);
+    - a provider sees only its own tender, and clarifications without the askers;
+    - an evaluator sees only their own individual scores until a score is moderated, and
+      nothing of a bidder they declared a conflict with; an evaluator who sits on no panel
+      of this competition sees none of the bids or the evaluation.
+    """
+    state = competition_state(c)
+    role = viewer.role
+    for record in state["clarifications"].values():
+        if role not in ("procurement_lead", "auditor", "admin"):
+            # Published to all bidders with the asker anonymised.
+            if record["asked_by"] != viewer.org:
+                record["asked_by"] = "(anonymised)"
+                # Others see only the question as published with the answer, never its wording.
+                record["question"] = record["published_question"]
+    if c.opened_at is None and role != "provider":
+        # Sealed: before the deadline the authority knows only how many tenders arrived.
+        state["tenders"] = {"sealed": True, "count": sum(1 for t in c.tenders.values() if t["status"] == "submitted")}
+    if role == "provider":
+        state["tenders"] = {b: t for b, t in state["tenders"].items() if b == viewer.org}
+        hidden = {"evaluators", "compliance", "scores", "moderations", "financial", "guarantees"}
+        for key in hidden:
+            state[key] = None
+        state["evaluation_clarifications"] = {
+            k: v for k, v in state["evaluation_clarifications"].items() if v["bidder"] == viewer.org
+        }
+        if state["letters"]:
+            state["letters"]["letters"] = [l for l in state["letters"]["letters"] if l["bidder"] == viewer.org]
+        state["challenges"] = {k: v for k, v in state["challenges"].items() if v["bidder"] == viewer.org}
+        if state["outcome"] and c.letters is None:
+            state["outcome"] = None  # a bidder learns the outcome from its letter
+    elif role == "evaluator":
+        me = c.evaluators.get(viewer.id)
+        if me is None or me["org"] != viewer.org:
+            # Not on any panel of this competition: the decision, never the bids or the working.
+            for key in ("evaluators", "compliance", "scores", "moderations", "financial", "guarantees",
+                        "evaluation_clarifications", "challenges"):
+                state[key] = None
+            if not state["tenders"].get("sealed"):
+                state["tenders"] = None
+            return state
+        conflicted = {b for b, d in me["declarations"].items() if d["conflicted"]}
+        moderated = set(c.moderations)
+        state["scores"] = [
+            s
+            for s in state["scores"]
+            if s["bidder"] not in conflicted and (s["evaluator"] == viewer.id or (s["bidder"], s["criterion"]) in moderated)
+        ]
+        state["moderations"] = [m for m in state["moderations"] if m["bidder"] not in conflicted]
+        if isinstance(state["tenders"], dict) and not state["tenders"].get("sealed"):
+            state["tenders"] = {b: t for b, t in state["tenders"].items() if b not in conflicted}
+        # Nothing of a conflicted bidder's bid reaches them, whichever part of the record holds it.
+        for key in ("financial", "compliance", "guarantees"):
+            state[key] = {b: f for b, f in state[key].items() if b not in conflicted}
+        state["evaluation_clarifications"] = {
+            k: v for k, v in state["evaluation_clarifications"].items() if v["bidder"] not in conflicted
+        }
+        state["evaluators"] = {viewer.id: state["evaluators"].get(viewer.id)}
+        state["challenges"] = None
+    elif role not in ("procurement_lead", "auditor", "admin"):
+        # Commissioners, contract managers and others see the decision, not the working.
+        for key in ("evaluators", "scores", "moderations", "financial", "guarantees", "evaluation_clarifications"):
+            state[key] = None
+    return state
