@@ -54,7 +54,7 @@ from audit.verify import verify
 from domain.kernel import data_subjects as c
 from domain.contracts.award_process import ContractsFromAwards
 from domain.monitoring.performance_process import PerformanceFailures
-from domain.contracts.contract import Framework
+from domain.contracts.framework import Framework
 from domain.monitoring.commands import PublishTemplate
 from domain.application import DEFAULT_DATABASE_URL, Ledger, redact_url
 from domain.kernel.errors import DomainError

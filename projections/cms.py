@@ -81,7 +81,8 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from domain.contracts.contract import CARE_TIERS, Contract
+from domain.contracts.contract import Contract
+from domain.contracts.framework import CARE_TIERS
 from domain.providers.cqc import NURSING_SERVICE
 from domain.kernel.metadata import LedgerAggregate
 from domain.providers.location import BED_TYPES, Location, Provider

@@ -43,7 +43,8 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from domain.contracts.contract import Contract, Framework
+from domain.contracts.contract import Contract
+from domain.contracts.framework import Framework
 from domain.kernel.errors import DomainError
 from domain.monitoring.performance_process import shift_period
 from domain.providers.location import Location, london_day

@@ -65,7 +65,8 @@ import json
 from datetime import date, timedelta
 from typing import Any
 
-from domain.contracts.contract import Contract, Framework
+from domain.contracts.contract import Contract
+from domain.contracts.framework import Framework
 from domain.providers.location import Location
 from domain.monitoring.returns import PlacementReturn, month_bounds
 from projections import follow

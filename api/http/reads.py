@@ -28,7 +28,9 @@ from api.http.auth import principal_of, requires_role
 from api.http.problems import AUTHENTICATED, FieldProblem, ProblemError, not_found, problems
 from api.http.tables import Table, day_of, table_route, today
 from api.tokens import Principal
-from domain.contracts.contract import Contract, Framework, contract_state, framework_state
+from domain.contracts.contract import Contract
+from domain.contracts.framework import Framework
+from domain.contracts.views import contract_state, framework_state
 from domain.kernel.errors import DomainError
 from domain.kernel.metadata import LedgerAggregate
 from domain.procurement.competition import Competition

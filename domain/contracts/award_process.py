@@ -14,7 +14,7 @@ import structlog
 from eventsourcing.utils import get_topic
 
 from domain.contracts.commands import AwardContract
-from domain.contracts.contract import Framework
+from domain.contracts.framework import Framework
 from domain.kernel.metadata import Actor
 from domain.kernel.processes import LogFollower
 from domain.procurement.competition import Competition

@@ -10,7 +10,7 @@ from msgspec import Meta, Struct
 from domain.kernel.command_types import Command, Pence, Reference, Sha256, ShortText, Text
 
 #: delivery confidence and risk ratings on the seed's RAG scale (seed 002): Green, Amber/Green,
-#: Amber, Amber/Red, Red; the definitions are in domain/contracts.py (DELIVERY_CONFIDENCE)
+#: Amber, Amber/Red, Red; the definitions are in domain/contracts/delivery.py (DELIVERY_CONFIDENCE)
 Confidence = Literal["G", "A/G", "A", "A/R", "R"]
 #: impact or likelihood of a risk: 1 Very Low to 5 Very High
 Score = Annotated[int, Meta(ge=1, le=5)]

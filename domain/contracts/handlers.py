@@ -1,4 +1,10 @@
-"""Handlers for framework and contract commands: load, decide, save (see domain/dispatch.py)."""
+"""The framework and contract handlers: one named function per command (see domain/kernel/dispatch.py).
+
+Most load the named contract, check that a provider acts only on its own, and call one
+method (`on_contract`); establishing, pricing and awarding, and extending (which reads the
+framework's bounds) load what they need themselves. Registered when imported; the Ledger
+imports this module so that every command it decodes has its handler.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +16,9 @@ from typing import Any
 import msgspec
 
 from domain.contracts import commands as k
-from domain.contracts.contract import Contract, Framework
-from domain.kernel.dispatch import Decision, handles, handles_one
+from domain.contracts.contract import Contract
+from domain.contracts.framework import Framework
+from domain.kernel.dispatch import Decide, Decision, handles, handles_loaded
 from domain.kernel.errors import AlreadyExists, NotPermitted
 from domain.kernel.metadata import Actor
 
@@ -24,7 +31,7 @@ PRICE_REVIEW_GROUNDS = {"pcr2015": "pcr2015_reg72_1_a", "pa2023": "pa2023_sch8_1
 
 
 @handles(k.EstablishFramework, ("commissioner", "procurement_lead"), "establish a framework")
-def _establish(ledger: Any, cmd: k.EstablishFramework, actor: Actor, now: datetime) -> Decision:
+def establish_framework(ledger: Any, cmd: k.EstablishFramework, actor: Actor, now: datetime) -> Decision:
     if ledger.exists(Framework, cmd.framework):
         raise AlreadyExists(f"Framework {cmd.framework} already exists.", code="framework_exists")
     framework = Framework.establish(
@@ -45,7 +52,7 @@ def _establish(ledger: Any, cmd: k.EstablishFramework, actor: Actor, now: dateti
 
 
 @handles(k.SetFrameworkPrices, COMMISSIONING, "set framework prices")
-def _set_prices(ledger: Any, cmd: k.SetFrameworkPrices, actor: Actor, now: datetime) -> Decision:
+def set_framework_prices(ledger: Any, cmd: k.SetFrameworkPrices, actor: Actor, now: datetime) -> Decision:
     """The new schedule and every live contract's annual price variation, in one atomic save."""
     framework = ledger.aggregate(Framework, cmd.framework)
     previous = framework.price_schedules[max(framework.price_schedules)] if framework.price_schedules else None
@@ -75,7 +82,7 @@ def _uplift(old: dict[str, int], new: dict[str, int]) -> Decimal:
 
 
 @handles(k.AwardContract, SYSTEM, "award a contract")
-def _award(ledger: Any, cmd: k.AwardContract, actor: Actor, now: datetime) -> Decision:
+def award_contract(ledger: Any, cmd: k.AwardContract, actor: Actor, now: datetime) -> Decision:
     if ledger.exists(Contract, cmd.contract):
         raise AlreadyExists(f"Contract {cmd.contract} already exists.", code="contract_exists")
     framework = ledger.aggregate(Framework, cmd.framework)
@@ -93,24 +100,6 @@ def _award(ledger: Any, cmd: k.AwardContract, actor: Actor, now: datetime) -> De
     return Decision([contract, framework])
 
 
-def _on_contract(
-    command_type: type, roles: tuple[str, ...], action: str, decide: Callable[[Contract, Any, Any], Any]
-) -> None:
-    """Load the named contract, check a provider holds it, call one method, save it (no value back)."""
-
-    def decided(contract: Contract, cmd: Any, _actor: Actor, _now: datetime, ledger: Any) -> None:
-        decide(contract, cmd, ledger)
-
-    handles_one(
-        command_type,
-        roles,
-        action,
-        load=lambda ledger, cmd: ledger.aggregate(Contract, cmd.contract),
-        check=lambda contract, actor, action: check_own_contract(actor, contract, action),
-        decide=decided,
-    )
-
-
 def check_own_contract(actor: Actor, contract: Contract, action: str) -> None:
     """A provider acts only on the contracts it holds (after a novation, the new provider does)."""
     if actor.role == "provider" and actor.org != contract.provider:
@@ -120,152 +109,166 @@ def check_own_contract(actor: Actor, contract: Contract, action: str) -> None:
         )
 
 
-_on_contract(k.SignContract, COMMISSIONING, "sign a contract", lambda c, cmd, _: c.sign(signed_on=cmd.signed_on))
-_on_contract(
-    k.MobiliseContract,
-    COMMISSIONING,
-    "mobilise a contract",
-    lambda c, cmd, _: c.mobilise(
+def _contract(ledger: Any, cmd: Any) -> Contract:
+    return ledger.aggregate(Contract, cmd.contract)
+
+
+def _check_holder(contract: Contract, actor: Actor, action: str) -> None:
+    check_own_contract(actor, contract, action)
+
+
+def on_contract(command_type: type[k.Command], roles: tuple[str, ...], action: str) -> Callable[[Decide], Decide]:
+    """Register the decorated function of the command's contract: loaded, its holder checked, called, saved."""
+    return handles_loaded(command_type, roles, action, load=_contract, check=_check_holder)
+
+
+@on_contract(k.SignContract, COMMISSIONING, "sign a contract")
+def sign_contract(contract: Contract, cmd: k.SignContract, actor: Actor, now: datetime) -> None:
+    contract.sign(signed_on=cmd.signed_on)
+
+
+@on_contract(k.MobiliseContract, COMMISSIONING, "mobilise a contract")
+def mobilise_contract(contract: Contract, cmd: k.MobiliseContract, actor: Actor, now: datetime) -> None:
+    contract.mobilise(
         contract_manager=cmd.contract_manager, invoicing_contact_role=cmd.invoicing_contact_role, go_live=cmd.go_live
-    ),
-)
-_on_contract(k.AddHome, COMMISSIONING, "add a home", lambda c, cmd, _: c.add_home(location=cmd.location, effective_from=cmd.effective_from))
-_on_contract(
-    k.RemoveHome,
-    COMMISSIONING,
-    "remove a home",
-    lambda c, cmd, _: c.remove_home(location=cmd.location, effective_from=cmd.effective_from, reason=cmd.reason),
-)
-_on_contract(
-    k.VaryContract,
-    COMMISSIONING,
-    "vary a contract",
-    lambda c, cmd, _: c.vary(
+    )
+
+
+@on_contract(k.AddHome, COMMISSIONING, "add a home")
+def add_home(contract: Contract, cmd: k.AddHome, actor: Actor, now: datetime) -> None:
+    contract.add_home(location=cmd.location, effective_from=cmd.effective_from)
+
+
+@on_contract(k.RemoveHome, COMMISSIONING, "remove a home")
+def remove_home(contract: Contract, cmd: k.RemoveHome, actor: Actor, now: datetime) -> None:
+    contract.remove_home(location=cmd.location, effective_from=cmd.effective_from, reason=cmd.reason)
+
+
+@on_contract(k.VaryContract, COMMISSIONING, "vary a contract")
+def vary_contract(contract: Contract, cmd: k.VaryContract, actor: Actor, now: datetime) -> None:
+    contract.vary(
         kind=cmd.kind, ground=cmd.ground, value_change=cmd.value_change, effective_from=cmd.effective_from, rationale=cmd.rationale
-    ),
-)
-_on_contract(
-    k.NotifyChangeOfControl,
-    ("contract_manager", "provider"),
-    "notify a change of control",
-    lambda c, cmd, _: c.notify_change_of_control(new_controller=cmd.new_controller, notified_on=cmd.notified_on),
-)
-_on_contract(
-    k.NovateContract,
-    COMMISSIONING,
-    "novate a contract",
-    lambda c, cmd, _: c.novate(to_provider=cmd.to_provider, effective_from=cmd.effective_from),
-)
-_on_contract(
-    k.ExtendContract,
-    COMMISSIONING,
-    "extend a contract",
-    lambda c, cmd, ledger: c.extend(
-        framework=ledger.aggregate(Framework, c.framework), months=cmd.months, value_change=cmd.value_change, rationale=cmd.rationale
-    ),
-)
-_on_contract(
-    k.SuspendReferrals,
-    COMMISSIONING,
-    "suspend referrals",
-    lambda c, cmd, _: c.suspend_referrals(reason=cmd.reason, from_date=cmd.from_date),
-)
-_on_contract(
-    k.ResumeReferrals,
-    COMMISSIONING,
-    "resume referrals",
-    lambda c, cmd, _: c.resume_referrals(from_date=cmd.from_date, phased=cmd.phased),
-)
+    )
 
 
-@handles(k.EscalateContract, COMMISSIONING, "escalate a contract")
-def _escalate(ledger: Any, cmd: k.EscalateContract, actor: Actor, now: datetime) -> Decision:
-    """The notice is issued the day the escalation is recorded."""
-    contract = ledger.aggregate(Contract, cmd.contract)
-    contract.escalate(
-        to_stage=cmd.to_stage, due=cmd.due, reason=cmd.reason, serious_breach=cmd.serious_breach, issued_on=now.date()
+@on_contract(k.NotifyChangeOfControl, ("contract_manager", "provider"), "notify a change of control")
+def notify_change_of_control(contract: Contract, cmd: k.NotifyChangeOfControl, actor: Actor, now: datetime) -> None:
+    contract.notify_change_of_control(new_controller=cmd.new_controller, notified_on=cmd.notified_on)
+
+
+@on_contract(k.NovateContract, COMMISSIONING, "novate a contract")
+def novate_contract(contract: Contract, cmd: k.NovateContract, actor: Actor, now: datetime) -> None:
+    contract.novate(to_provider=cmd.to_provider, effective_from=cmd.effective_from)
+
+
+@handles(k.ExtendContract, COMMISSIONING, "extend a contract")
+def extend_contract(ledger: Any, cmd: k.ExtendContract, actor: Actor, now: datetime) -> Decision:
+    """Within the bounds of the contract's framework, which is read but not changed."""
+    contract = _contract(ledger, cmd)
+    check_own_contract(actor, contract, "extend a contract")
+    contract.extend(
+        framework=ledger.aggregate(Framework, contract.framework),
+        months=cmd.months,
+        value_change=cmd.value_change,
+        rationale=cmd.rationale,
     )
     return Decision([contract])
 
 
-_on_contract(k.DeEscalateContract, COMMISSIONING, "de-escalate a contract", lambda c, cmd, _: c.de_escalate(reason=cmd.reason))
-_on_contract(
-    k.OpenActionPlan,
-    COMMISSIONING,
-    "open an improvement action plan",
-    lambda c, cmd, _: c.open_action_plan(plan=cmd.plan, actions=[msgspec.to_builtins(a) for a in cmd.actions]),
-)
-_on_contract(
-    k.ReviewActionPlan,
-    COMMISSIONING,
-    "review an action plan",
-    lambda c, cmd, _: c.review_action_plan(plan=cmd.plan, completed=list(cmd.completed), notes=cmd.notes, reviewed_on=cmd.reviewed_on),
-)
-_on_contract(
-    k.CloseActionPlan, COMMISSIONING, "close an action plan", lambda c, cmd, _: c.close_action_plan(plan=cmd.plan, closed_on=cmd.closed_on)
-)
-_on_contract(
-    k.TerminateContract,
-    COMMISSIONING,
-    "terminate a contract",
-    lambda c, cmd, _: c.terminate(reason_kind=cmd.reason_kind, effective_on=cmd.effective_on, reason=cmd.reason),
-)
-_on_contract(k.ExpireContract, SYSTEM, "expire a contract", lambda c, cmd, _: c.expire(today=cmd.today))
+@on_contract(k.SuspendReferrals, COMMISSIONING, "suspend referrals")
+def suspend_referrals(contract: Contract, cmd: k.SuspendReferrals, actor: Actor, now: datetime) -> None:
+    contract.suspend_referrals(reason=cmd.reason, from_date=cmd.from_date)
+
+
+@on_contract(k.ResumeReferrals, COMMISSIONING, "resume referrals")
+def resume_referrals(contract: Contract, cmd: k.ResumeReferrals, actor: Actor, now: datetime) -> None:
+    contract.resume_referrals(from_date=cmd.from_date, phased=cmd.phased)
+
+
+@on_contract(k.EscalateContract, COMMISSIONING, "escalate a contract")
+def escalate_contract(contract: Contract, cmd: k.EscalateContract, actor: Actor, now: datetime) -> None:
+    """The notice is issued the day the escalation is recorded."""
+    contract.escalate(
+        to_stage=cmd.to_stage, due=cmd.due, reason=cmd.reason, serious_breach=cmd.serious_breach, issued_on=now.date()
+    )
+
+
+@on_contract(k.DeEscalateContract, COMMISSIONING, "de-escalate a contract")
+def de_escalate_contract(contract: Contract, cmd: k.DeEscalateContract, actor: Actor, now: datetime) -> None:
+    contract.de_escalate(reason=cmd.reason)
+
+
+@on_contract(k.OpenActionPlan, COMMISSIONING, "open an improvement action plan")
+def open_action_plan(contract: Contract, cmd: k.OpenActionPlan, actor: Actor, now: datetime) -> None:
+    contract.open_action_plan(plan=cmd.plan, actions=[msgspec.to_builtins(a) for a in cmd.actions])
+
+
+@on_contract(k.ReviewActionPlan, COMMISSIONING, "review an action plan")
+def review_action_plan(contract: Contract, cmd: k.ReviewActionPlan, actor: Actor, now: datetime) -> None:
+    contract.review_action_plan(plan=cmd.plan, completed=list(cmd.completed), notes=cmd.notes, reviewed_on=cmd.reviewed_on)
+
+
+@on_contract(k.CloseActionPlan, COMMISSIONING, "close an action plan")
+def close_action_plan(contract: Contract, cmd: k.CloseActionPlan, actor: Actor, now: datetime) -> None:
+    contract.close_action_plan(plan=cmd.plan, closed_on=cmd.closed_on)
+
+
+@on_contract(k.TerminateContract, COMMISSIONING, "terminate a contract")
+def terminate_contract(contract: Contract, cmd: k.TerminateContract, actor: Actor, now: datetime) -> None:
+    contract.terminate(reason_kind=cmd.reason_kind, effective_on=cmd.effective_on, reason=cmd.reason)
+
+
+@on_contract(k.ExpireContract, SYSTEM, "expire a contract")
+def expire_contract(contract: Contract, cmd: k.ExpireContract, actor: Actor, now: datetime) -> None:
+    contract.expire(today=cmd.today)
 
 
 # ------------------------------------------------------- service contracts (seed 002)
 
-_on_contract(
-    k.AddMilestone,
-    COMMISSIONING,
-    "add a milestone",
-    lambda c, cmd, _: c.add_milestone(
+
+@on_contract(k.AddMilestone, COMMISSIONING, "add a milestone")
+def add_milestone(contract: Contract, cmd: k.AddMilestone, actor: Actor, now: datetime) -> None:
+    contract.add_milestone(
         milestone=cmd.milestone, title=cmd.title, phase=cmd.phase, draft_due=cmd.draft_due, final_due=cmd.final_due, payment=cmd.payment
-    ),
-)
-_on_contract(
-    k.SubmitDeliverable,
-    PROVIDER_OR_MANAGER,
-    "submit a deliverable",
-    lambda c, cmd, _: c.submit_deliverable(
+    )
+
+
+@on_contract(k.SubmitDeliverable, PROVIDER_OR_MANAGER, "submit a deliverable")
+def submit_deliverable(contract: Contract, cmd: k.SubmitDeliverable, actor: Actor, now: datetime) -> None:
+    contract.submit_deliverable(
         milestone=cmd.milestone, version=cmd.version, submitted_on=cmd.submitted_on, document_sha256=cmd.document_sha256
-    ),
-)
-_on_contract(
-    k.AcceptMilestone,
-    COMMISSIONING,
-    "accept a milestone",
-    lambda c, cmd, _: c.accept_milestone(milestone=cmd.milestone, accepted_on=cmd.accepted_on),
-)
-_on_contract(
-    k.ReturnDeliverable,
-    COMMISSIONING,
-    "return a deliverable",
-    lambda c, cmd, _: c.return_deliverable(milestone=cmd.milestone, returned_on=cmd.returned_on, reason=cmd.reason),
-)
-_on_contract(
-    k.SubmitHighlightReport,
-    PROVIDER_OR_MANAGER,
-    "submit a highlight report",
-    lambda c, cmd, _: c.submit_highlight_report(
+    )
+
+
+@on_contract(k.AcceptMilestone, COMMISSIONING, "accept a milestone")
+def accept_milestone(contract: Contract, cmd: k.AcceptMilestone, actor: Actor, now: datetime) -> None:
+    contract.accept_milestone(milestone=cmd.milestone, accepted_on=cmd.accepted_on)
+
+
+@on_contract(k.ReturnDeliverable, COMMISSIONING, "return a deliverable")
+def return_deliverable(contract: Contract, cmd: k.ReturnDeliverable, actor: Actor, now: datetime) -> None:
+    contract.return_deliverable(milestone=cmd.milestone, returned_on=cmd.returned_on, reason=cmd.reason)
+
+
+@on_contract(k.SubmitHighlightReport, PROVIDER_OR_MANAGER, "submit a highlight report")
+def submit_highlight_report(contract: Contract, cmd: k.SubmitHighlightReport, actor: Actor, now: datetime) -> None:
+    contract.submit_highlight_report(
         period_ending=cmd.period_ending,
         overall_confidence=cmd.overall_confidence,
         rationale=cmd.rationale,
         summary=cmd.summary,
         items=[msgspec.to_builtins(item) for item in cmd.items],
-    ),
-)
-_on_contract(
-    k.RecordPayment,
-    COMMISSIONING,
-    "record a payment",
-    lambda c, cmd, _: c.record_payment(payment=cmd.payment, milestone=cmd.milestone, amount=cmd.amount, paid_on=cmd.paid_on),
-)
-_on_contract(
-    k.RaiseRisk,
-    (*COMMISSIONING, "provider"),
-    "raise a risk",
-    lambda c, cmd, _: c.raise_risk(
+    )
+
+
+@on_contract(k.RecordPayment, COMMISSIONING, "record a payment")
+def record_payment(contract: Contract, cmd: k.RecordPayment, actor: Actor, now: datetime) -> None:
+    contract.record_payment(payment=cmd.payment, milestone=cmd.milestone, amount=cmd.amount, paid_on=cmd.paid_on)
+
+
+@on_contract(k.RaiseRisk, (*COMMISSIONING, "provider"), "raise a risk")
+def raise_risk(contract: Contract, cmd: k.RaiseRisk, actor: Actor, now: datetime) -> None:
+    contract.raise_risk(
         risk=cmd.risk,
         description=cmd.description,
         impact=cmd.impact,
@@ -273,13 +276,12 @@ _on_contract(
         owner_role=cmd.owner_role,
         mitigation=cmd.mitigation,
         raised_on=cmd.raised_on,
-    ),
-)
-_on_contract(
-    k.UpdateRisk,
-    (*COMMISSIONING, "provider"),
-    "update a risk",
-    lambda c, cmd, _: c.update_risk(
+    )
+
+
+@on_contract(k.UpdateRisk, (*COMMISSIONING, "provider"), "update a risk")
+def update_risk(contract: Contract, cmd: k.UpdateRisk, actor: Actor, now: datetime) -> None:
+    contract.update_risk(
         risk=cmd.risk,
         impact=cmd.impact,
         likelihood=cmd.likelihood,
@@ -287,11 +289,9 @@ _on_contract(
         mitigation=cmd.mitigation,
         progress=cmd.progress,
         updated_on=cmd.updated_on,
-    ),
-)
-_on_contract(
-    k.CloseRisk,
-    (*COMMISSIONING, "provider"),
-    "close a risk",
-    lambda c, cmd, _: c.close_risk(risk=cmd.risk, closed_on=cmd.closed_on, reason=cmd.reason),
-)
+    )
+
+
+@on_contract(k.CloseRisk, (*COMMISSIONING, "provider"), "close a risk")
+def close_risk(contract: Contract, cmd: k.CloseRisk, actor: Actor, now: datetime) -> None:
+    contract.close_risk(risk=cmd.risk, closed_on=cmd.closed_on, reason=cmd.reason)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from domain.monitoring import commands as rc
-from domain.contracts.contract import Framework
+from domain.contracts.framework import Framework
 from domain.kernel.dispatch import Decision, handles
 from domain.kernel.errors import NotFound, RuleBroken
 from domain.kernel.metadata import Actor, LedgerAggregate

@@ -35,7 +35,7 @@ from domain.providers.cqc import (
     rating_order,
 )
 from domain.kernel.errors import NotPermitted, RuleBroken, ValidationFailed
-from domain.contracts.contract import CARE_TIERS
+from domain.contracts.framework import CARE_TIERS
 from domain.kernel.metadata import Actor, LedgerAggregate
 from domain.kernel.personal import PersonalData, shown
 from domain.kernel.topics import stored_as

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from domain.procurement import commands as c
 from domain.kernel import command_types
 from domain.contracts import commands as k
-from domain.contracts.contract import LADDERS
+from domain.contracts.framework import LADDERS
 from domain.kernel.metadata import Actor
 
 FRAMEWORK = "RND-FW-2026"

@@ -12,7 +12,8 @@ from eventsourcing.utils import get_topic
 from api.scenario import apply_lines
 from audit.replay import replay_projection
 from domain.application import Ledger
-from domain.contracts.contract import Contract, contract_state
+from domain.contracts.contract import Contract
+from domain.contracts.views import contract_state
 from projections import runner
 from projections.contract_register import (
     ContractRegister,

@@ -10,7 +10,9 @@ import pytest
 
 from api.scenario import apply_lines
 from domain.application import Ledger
-from domain.contracts.contract import Contract, Framework, contract_state, framework_state
+from domain.contracts.contract import Contract
+from domain.contracts.framework import Framework
+from domain.contracts.views import contract_state, framework_state
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 

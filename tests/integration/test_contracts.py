@@ -9,7 +9,9 @@ from api.scenario import apply_lines
 from domain.contracts import commands as k
 from domain.application import Ledger
 from domain.contracts.award_process import ContractsFromAwards
-from domain.contracts.contract import Contract, contract_state, framework_state, Framework
+from domain.contracts.contract import Contract
+from domain.contracts.framework import Framework
+from domain.contracts.views import contract_state, framework_state
 from domain.kernel.metadata import Actor
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,7 +7,8 @@ from datetime import date, datetime, timezone
 
 from domain.contracts import commands as k
 from domain.application import Ledger
-from domain.contracts.contract import Contract, contract_state
+from domain.contracts.contract import Contract
+from domain.contracts.views import contract_state
 from domain.kernel.metadata import Actor
 from domain.providers.commands import ImportCqcLocation, SetLocationCategory
 from domain.monitoring.quality_visits import (

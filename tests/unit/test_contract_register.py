@@ -7,7 +7,8 @@ from datetime import date
 from typing import Any
 
 
-from domain.contracts.contract import Contract, contract_state
+from domain.contracts.contract import Contract
+from domain.contracts.views import contract_state
 from projections.contract_register import COLUMNS, ContractRegister, contract_events
 from projections.tables import MemoryPage
 from tests.unit.story import as_

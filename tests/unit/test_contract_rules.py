@@ -6,7 +6,9 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from domain.contracts.contract import Contract, Framework, contract_state
+from domain.contracts.contract import Contract
+from domain.contracts.framework import Framework
+from domain.contracts.views import contract_state
 from domain.kernel.errors import DomainError
 from domain.kernel.metadata import Actor
 from domain.contracts.modifications import check_modification

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from domain.contracts.contract import Contract, Framework
+from domain.contracts.contract import Contract
+from domain.contracts.framework import Framework
 from domain.providers.cqc import parse_location
 from domain.kernel.metadata import Actor
 from domain.providers.location import Location

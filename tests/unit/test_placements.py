@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from domain.contracts.contract import Contract, Framework
+from domain.contracts.contract import Contract
+from domain.contracts.framework import Framework
 from domain.kernel.metadata import Actor
 from domain.monitoring.returns import PlacementReturn
 from projections.placements import (

@@ -10,14 +10,10 @@ import msgspec
 import pytest
 
 from domain.contracts import commands as k
-from domain.contracts.contract import (
-    DELIVERY_CONFIDENCE,
-    RISK_MATRIX,
-    Contract,
-    Framework,
-    contract_state,
-    risk_rating,
-)
+from domain.contracts.contract import Contract
+from domain.contracts.delivery import DELIVERY_CONFIDENCE, RISK_MATRIX, risk_rating
+from domain.contracts.framework import Framework
+from domain.contracts.views import contract_state
 from domain.kernel.errors import DomainError
 from domain.kernel.metadata import Actor
 from tests.unit.story import as_
