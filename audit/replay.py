@@ -3,7 +3,8 @@
 - `state_as_of(ledger, kind, reference, as_of)`: an aggregate rebuilt from its events up to
   `as_of`, as plain data. The kinds are the `KIND`s of `LedgerAggregate`'s subclasses; each
   one's state function is registered here (`register_state`) or, by convention, is the
-  function `<kind>_state` in the aggregate's own module (as `competition_state`).
+  function `<kind>_state` beside the aggregate or in its context's `views` module (as
+  `contract_state` in `domain/contracts/views.py`).
 - `replay_projection(ledger, name, as_of)`: a read model rebuilt into a fresh in-memory
   SQLite database from the stored events timestamped at or before `as_of`. It only reads
   the live database; the live read-model tables are never opened.
