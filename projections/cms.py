@@ -84,7 +84,8 @@ from typing import Any
 from domain.contracts.contract import CARE_TIERS, Contract
 from domain.providers.cqc import NURSING_SERVICE
 from domain.kernel.metadata import LedgerAggregate
-from domain.providers.location import BED_TYPES, Location, Provider
+from domain.providers.location import BED_TYPES, Location
+from domain.providers.provider import Provider
 from projections import follow
 from projections.tables import INTEGER, Column, Page, Table, TableReadModel, TableView
 

@@ -41,7 +41,8 @@ from domain.kernel.command_types import Command, CommandResult
 from domain.contracts.contract import Contract
 from domain.monitoring.kpis import PerformanceRecord
 from domain.procurement.competition import Competition
-from domain.providers.location import Location, Provider
+from domain.providers.location import Location
+from domain.providers.provider import Provider
 from domain.monitoring.quality_visits import QualityVisit
 from domain.monitoring.returns import PlacementReturn, Return
 from domain.kernel.metadata import Actor

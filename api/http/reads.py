@@ -32,7 +32,9 @@ from domain.contracts.contract import Contract, Framework, contract_state, frame
 from domain.kernel.errors import DomainError
 from domain.kernel.metadata import LedgerAggregate
 from domain.procurement.competition import Competition, competition_view
-from domain.providers.location import Location, Provider, location_view, may_view, provider_state
+from domain.providers.location import Location
+from domain.providers.provider import Provider
+from domain.providers.views import location_view, may_view, provider_state
 from domain.monitoring.returns import (
     PlacementReturn,
     Return,

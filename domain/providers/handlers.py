@@ -19,7 +19,8 @@ from domain.kernel.dispatch import Decision, handles, handles_one
 from domain.kernel.errors import NotFound
 from domain.kernel.metadata import Actor, LedgerAggregate
 from domain.kernel.personal import PersonalData, personal
-from domain.providers.location import Location, Provider, require_own_location
+from domain.providers.location import Location, require_own_location
+from domain.providers.provider import Provider
 
 if TYPE_CHECKING:
     from domain.application import Ledger
