@@ -21,15 +21,10 @@ from domain.kernel.dispatch import Decision, handles
 from domain.kernel.errors import NotFound, RuleBroken
 from domain.kernel.metadata import Actor, LedgerAggregate
 from domain.providers.location import Location, require_own_location
-from domain.monitoring.returns import (
-    PlacementReturn,
-    Return,
-    ReturnTemplate,
-    parse_template,
-    placement_return_reference,
-    previous_month,
-    return_reference,
-)
+from domain.monitoring.placement_returns import PlacementReturn, placement_return_reference
+from domain.monitoring.returns import Return, ReturnTemplate, return_reference
+from domain.monitoring.templates import parse_template
+from domain.monitoring.periods import previous_month
 
 if TYPE_CHECKING:
     from domain.application import Ledger

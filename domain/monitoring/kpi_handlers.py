@@ -14,7 +14,8 @@ from domain.monitoring import kpi_commands as kc
 from domain.contracts.contract import Contract
 from domain.kernel.dispatch import Decision, handles
 from domain.kernel.errors import NotFound
-from domain.monitoring.kpis import KpiSet, PerformanceRecord, parse_kpis
+from domain.monitoring.kpis import KpiSet, parse_kpis
+from domain.monitoring.failures import PerformanceRecord
 from domain.kernel.metadata import Actor
 
 if TYPE_CHECKING:

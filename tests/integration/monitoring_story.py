@@ -29,7 +29,7 @@ from domain.kernel.metadata import Actor
 from domain.providers.commands import ImportCqcLocation, SetCommissioningArea, SetLocationCategory
 from domain.monitoring.quality_visits import NOTTINGHAM, parse_visit_framework, shipped_visit_framework
 from domain.monitoring.commands import AmendReturn, PublishTemplate, RecordReturnMissed, SubmitReturn
-from domain.monitoring.returns import shipped_template
+from domain.monitoring.templates import shipped_template
 from domain.monitoring.visit_commands import (
     ConcludeQualityVisit,
     IndicatorScore,

@@ -14,9 +14,9 @@ from domain.monitoring.quality_visits import (
     NOTTINGHAM,
     QualityVisit,
     parse_visit_framework,
-    quality_visit_state,
     shipped_visit_framework,
 )
+from domain.monitoring.views import quality_visit_state
 from domain.monitoring.visit_commands import (
     AgreeVisitActionPlan,
     ConcludeQualityVisit,

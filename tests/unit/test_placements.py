@@ -9,7 +9,7 @@ import pytest
 
 from domain.contracts.contract import Contract, Framework
 from domain.kernel.metadata import Actor
-from domain.monitoring.returns import PlacementReturn
+from domain.monitoring.placement_returns import PlacementReturn
 from projections.placements import (
     NON_FRAMEWORK,
     RATE_EXCEPTIONS,
