@@ -30,7 +30,7 @@ from eventsourcing.utils import get_topic
 
 from domain.kernel.processes import LogFollower
 from domain.kernel.errors import NotFound
-from domain.monitoring.kpi_commands import RecordCriticalFailure, RecordServiceFailure
+from domain.monitoring.commands import RecordCriticalFailure, RecordServiceFailure
 from domain.contracts.contract import Contract
 from domain.monitoring.failures import PerformanceRecord
 from domain.kernel.metadata import Actor

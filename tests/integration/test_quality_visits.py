@@ -17,7 +17,7 @@ from domain.monitoring.quality_visits import (
     shipped_visit_framework,
 )
 from domain.monitoring.views import quality_visit_state
-from domain.monitoring.visit_commands import (
+from domain.monitoring.commands import (
     AgreeVisitActionPlan,
     ConcludeQualityVisit,
     IndicatorScore,
