@@ -6,7 +6,7 @@ templates: each published version is frozen, and republishing a version unchange
 nothing. Each indicator has an id, the measure (what is counted, as a percentage), a target
 (a comparison and a value), a frequency, whether it is critical, and the consequence of a
 breach. `evaluate_kpi` is pure: given the figures for a period it says met or breached, and
-by how much. A breach is recorded on the contract's performance record (failures.py).
+by how much. A contract manager may record a breach as a critical failure (failures.py).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Quality returns: the `ReturnTemplate` aggregate (its published versions) and the `Return` aggregate.
+"""Monitoring returns: the `ReturnTemplate` aggregate (published versions) and the `Return` aggregate.
 
 A `ReturnTemplate` holds a template's published versions (see templates.py for what a
 template says). Each published version is frozen: a new version never changes a return made
