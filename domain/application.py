@@ -278,9 +278,7 @@ class Ledger(Application):
 import domain.procurement.handlers  # noqa: E402, F401 - registers the competition handlers
 import domain.contracts.handlers  # noqa: E402, F401 - registers the framework and contract handlers
 import domain.providers.handlers  # noqa: E402, F401 - registers the provider and location handlers
-import domain.monitoring.handlers  # noqa: E402, F401 - registers the return template, return and placement return handlers
-import domain.monitoring.visit_handlers  # noqa: E402, F401 - registers the quality visit handlers
-import domain.monitoring.kpi_handlers  # noqa: E402, F401 - registers the KPI set and performance failure handlers
+import domain.monitoring.handlers  # noqa: E402, F401 - registers the return, quality visit, KPI and performance failure handlers
 
 _missing = set(COMMAND_TYPES.values()) - set(HANDLERS)
 assert not _missing, f"commands without a handler: {_missing}"

@@ -12,11 +12,11 @@ from typing import Union
 from domain.kernel.command_types import Command
 from domain.contracts.commands import CONTRACT_COMMANDS
 from domain.kernel.data_subjects import ErasePersonalData
-from domain.monitoring.kpi_commands import KPI_COMMANDS
+from domain.monitoring.commands import KPI_COMMANDS
 from domain.procurement.commands import PROCUREMENT_COMMANDS
 from domain.providers.commands import PROVIDER_COMMANDS
 from domain.monitoring.commands import RETURN_COMMANDS
-from domain.monitoring.visit_commands import VISIT_COMMANDS
+from domain.monitoring.commands import VISIT_COMMANDS
 
 AnyCommand = Union[(*PROCUREMENT_COMMANDS, *CONTRACT_COMMANDS, *PROVIDER_COMMANDS, *RETURN_COMMANDS, *VISIT_COMMANDS, *KPI_COMMANDS, ErasePersonalData)]  # type: ignore[valid-type]
 

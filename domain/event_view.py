@@ -32,7 +32,8 @@ from uuid import UUID
 from domain.kernel.metadata import Actor
 from domain.kernel.personal import PersonalData
 from domain.procurement.competition import Competition
-from domain.providers.location import CONCERN_READERS, PERSONAL_DATA_READERS, WITHHELD, Location
+from domain.providers.views import CONCERN_READERS, PERSONAL_DATA_READERS, WITHHELD
+from domain.providers.location import Location
 
 #: the roles that may follow the feed at all: not providers (who see only their own
 #: organisation's records) and not evaluators (who see only the bids of their panels)

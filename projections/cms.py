@@ -85,7 +85,8 @@ from domain.contracts.contract import Contract
 from domain.contracts.framework import CARE_TIERS
 from domain.providers.cqc import NURSING_SERVICE
 from domain.kernel.metadata import LedgerAggregate
-from domain.providers.location import BED_TYPES, Location, Provider
+from domain.providers.location import BED_TYPES, Location
+from domain.providers.provider import Provider
 from projections import follow
 from projections.tables import INTEGER, Column, Page, Table, TableReadModel, TableView
 

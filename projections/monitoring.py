@@ -25,7 +25,7 @@ declares its tables and the events it follows, and its `apply(event, page)` keep
   on a contract under a framework whose monitoring lists a template owes that template's
   return for every period that ends on or after the day the home was added and starts on or
   before the day it was removed or the contract ended. Such a return is *overdue* once its
-  deadline (the template's deadline rule, `domain.returns.due_on`) is before the ledger's
+  deadline (the template's deadline rule, `domain.monitoring.periods.due_on`) is before the ledger's
   day. The ledger's day is the latest London day of any event this read model has applied
   (never the wall clock), so a rebuild or a replay as of any time gives the same rows; an
   obligation becomes overdue when the next followed event after its deadline is recorded
@@ -46,9 +46,9 @@ from typing import Any
 from domain.contracts.contract import Contract
 from domain.contracts.framework import Framework
 from domain.kernel.errors import DomainError
-from domain.monitoring.performance_process import shift_period
 from domain.providers.location import Location, london_day
-from domain.monitoring.returns import Return, ReturnTemplate, due_on, period_bounds
+from domain.monitoring.returns import Return, ReturnTemplate
+from domain.monitoring.periods import due_on, period_bounds, shift_period
 from projections.memo import remembered
 from projections.tables import INTEGER, Column, Page, Table
 
@@ -122,7 +122,7 @@ _REMEMBER_AT_MOST = 100_000
 
 
 def bounds(definition: dict[str, Any], period: str) -> tuple[date, date]:
-    """`domain.returns.period_bounds`, remembered.
+    """`domain.monitoring.periods.period_bounds`, remembered.
 
     The period functions are pure and read nothing of a definition but its frequency and
     anchor (and `due_on` its deadline rule, over the fixed working-day calendar), while the
@@ -136,13 +136,13 @@ def bounds(definition: dict[str, Any], period: str) -> tuple[date, date]:
 
 
 def shift(definition: dict[str, Any], period: str, steps: int) -> str:
-    """`domain.performance_process.shift_period`, remembered (see `bounds`)."""
+    """`domain.monitoring.periods.shift_period`, remembered (see `bounds`)."""
     key = (definition["frequency"], definition.get("anchor"), period, steps)
     return remembered(_SHIFTED, key, _REMEMBER_AT_MOST, shift_period, definition, period, steps)
 
 
 def deadline(definition: dict[str, Any], period: str) -> date:
-    """`domain.returns.due_on`, remembered (see `bounds`)."""
+    """`domain.monitoring.periods.due_on`, remembered (see `bounds`)."""
     rule = definition.get("deadline") or {}
     key = (definition["frequency"], definition.get("anchor"), rule.get("rule"), rule.get("days"), period)
     return remembered(_DEADLINES, key, _REMEMBER_AT_MOST, due_on, definition, period)

@@ -68,7 +68,8 @@ from typing import Any
 from domain.contracts.contract import Contract
 from domain.contracts.framework import Framework
 from domain.providers.location import Location
-from domain.monitoring.returns import PlacementReturn, month_bounds
+from domain.monitoring.placement_returns import PlacementReturn
+from domain.monitoring.periods import month_bounds
 from projections import follow
 from projections.memo import parsed
 from projections.tables import INTEGER, Column, Page, Table, TableReadModel, TableView

@@ -39,11 +39,13 @@ from domain.application import Ledger, store_env
 from domain.contracts.award_process import ContractsFromAwards
 from domain.kernel.command_types import Command, CommandResult
 from domain.contracts.contract import Contract
-from domain.monitoring.kpis import PerformanceRecord
+from domain.monitoring.failures import PerformanceRecord
 from domain.procurement.competition import Competition
-from domain.providers.location import Location, Provider
+from domain.providers.location import Location
+from domain.providers.provider import Provider
 from domain.monitoring.quality_visits import QualityVisit
-from domain.monitoring.returns import PlacementReturn, Return
+from domain.monitoring.placement_returns import PlacementReturn
+from domain.monitoring.returns import Return
 from domain.kernel.metadata import Actor
 from domain.monitoring.performance_process import PerformanceFailures
 from domain.kernel.personal import PersonalData

@@ -50,7 +50,8 @@ from domain.contracts import commands as k
 from domain.providers import commands as pc
 from domain.monitoring import commands as rc
 from domain.kernel.metadata import Actor
-from domain.monitoring.returns import due_on, shipped_template
+from domain.monitoring.periods import due_on
+from domain.monitoring.templates import shipped_template
 
 FRAMEWORK = "AQP-CH-LONDON"
 TEMPLATE = "london-aqp-care-home-monthly"

@@ -19,7 +19,7 @@ from api.demo.builder import DemoScale, Clocks, Progress, Sender, Timeline, at
 from api.demo.world import Home, Provider, cqc_record, make_homes, pick
 from domain.contracts import commands as k
 from domain.providers import commands as pc
-from domain.monitoring import visit_commands as vc
+from domain.monitoring import commands as vc
 from domain.contracts.contract import Contract
 from domain.kernel.metadata import Actor
 from domain.monitoring.quality_visits import NOTTINGHAM, parse_visit_framework, shipped_visit_framework

@@ -40,7 +40,8 @@ from typing import Any
 
 from api.http.tables import Conditions, Param, Table, row_struct, table_route
 from api.tokens import Principal
-from domain.providers.location import BED_TYPES, CONCERN_READERS
+from domain.providers.location import BED_TYPES
+from domain.providers.views import CONCERN_READERS
 from projections import cms, compliance, event_index, exceptions, placements, quality, rag
 from projections.cms import CmsList
 from projections.compliance import ReturnCompliance

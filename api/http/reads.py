@@ -35,15 +35,12 @@ from domain.kernel.errors import DomainError
 from domain.kernel.metadata import LedgerAggregate
 from domain.procurement.competition import Competition
 from domain.procurement.views import competition_view
-from domain.providers.location import Location, Provider, location_view, may_view, provider_state
-from domain.monitoring.returns import (
-    PlacementReturn,
-    Return,
-    placement_return_reference,
-    placement_return_state,
-    return_reference,
-    return_state,
-)
+from domain.providers.location import Location
+from domain.providers.provider import Provider
+from domain.providers.views import location_view, may_view, provider_state
+from domain.monitoring.placement_returns import PlacementReturn, placement_return_reference
+from domain.monitoring.returns import Return, return_reference
+from domain.monitoring.views import placement_return_state, return_state
 from projections.competitions import CompetitionList
 from projections.contract_register import ContractRegister
 

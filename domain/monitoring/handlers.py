@@ -1,11 +1,21 @@
-"""Handlers of the return commands (registered with `domain.dispatch.handles`).
+"""Handlers of the monitoring commands: one function per command, registered with `handles`.
 
-Who may send what: commissioners, contract managers and admins publish templates; a
-provider submits and amends returns only for a home it runs (as the home or its head
-office); commissioners and contract managers review the provider's commentary; the
-scheduler (system) or a contract manager records a return missed after its deadline.
-A placement return is checked against the named framework's rates, read here and passed
-to the domain, and against the home's previous month's placement return.
+Who may send what: commissioners, contract managers and admins publish return templates and
+KPI sets; a provider submits and amends returns and placement returns only for a home it
+runs (as the home or its head office); commissioners and contract managers review the
+provider's commentary; the scheduler (system) or a contract manager records a return missed
+after its deadline. A placement return is checked against the named framework's rates, read
+here and passed to the domain, and against the home's previous month's placement return.
+
+Commissioners and contract managers (the council for residential homes, the CCG for nursing
+homes: seed 004) schedule, score and conclude quality visits and agree their action plans;
+providers see the outcome but do not score themselves. Where the visit's contract is
+escalated, the action plan is linked to the contract's improvement action plan: opened on
+the Contract in the same atomic save when it does not exist yet.
+
+The performance process (the system) or a contract manager records failures on a contract's
+performance record, which is opened with the first failure; a cause already recorded records
+nothing.
 """
 
 from __future__ import annotations
@@ -15,21 +25,28 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from domain.monitoring import commands as rc
+from domain.contracts.contract import Contract
 from domain.contracts.framework import Framework
 from domain.kernel.dispatch import Decision, handles
-from domain.kernel.errors import NotFound, RuleBroken
+from domain.kernel.errors import NotFound, RuleBroken, ValidationFailed
 from domain.kernel.metadata import Actor, LedgerAggregate
-from domain.providers.location import Location, require_own_location
-from domain.monitoring.returns import (
-    PlacementReturn,
-    Return,
-    ReturnTemplate,
-    parse_template,
-    placement_return_reference,
-    previous_month,
-    return_reference,
+from domain.kernel.versioned import VersionedDefinition
+from domain.monitoring import commands as mc
+from domain.monitoring.failures import PerformanceRecord
+from domain.monitoring.kpis import KpiSet, parse_kpis
+from domain.monitoring.periods import previous_month
+from domain.monitoring.placement_returns import PlacementReturn, placement_return_reference
+from domain.monitoring.quality_visits import (
+    QualityVisit,
+    contract_plan_actions,
+    default_contract_plan,
+    parse_visit_framework,
+    shipped_visit_framework,
+    visit_reference,
 )
+from domain.monitoring.returns import Return, ReturnTemplate, return_reference
+from domain.monitoring.templates import parse_template
+from domain.providers.location import Location, require_own_location
 
 if TYPE_CHECKING:
     from domain.application import Ledger
@@ -38,6 +55,9 @@ TEMPLATE_PUBLISHERS = ("commissioner", "contract_manager", "admin")
 PROVIDER = ("provider",)
 REVIEWERS = ("commissioner", "contract_manager")
 CHASERS = ("system", "contract_manager")
+VISITORS = ("commissioner", "contract_manager")
+PUBLISHERS = ("commissioner", "contract_manager", "admin")
+RECORDERS = ("system", "contract_manager")
 
 
 def _find(ledger: Ledger, cls: type[LedgerAggregate], reference: str) -> Any | None:
@@ -47,10 +67,21 @@ def _find(ledger: Ledger, cls: type[LedgerAggregate], reference: str) -> Any | N
         return None
 
 
+def _published(ledger: Ledger, cls: type[VersionedDefinition], definition: dict[str, Any]) -> tuple[Any, bool]:
+    """The template or KPI set with `definition` published; False when that version was already."""
+    existing = _find(ledger, cls, definition[cls.REFERENCE_KEY])
+    if existing is None:
+        return cls.publish_first(definition), True
+    return existing, existing.publish(definition)
+
+
 def _own_location(ledger: Ledger, reference: str, actor: Actor, action: str) -> Location:
     location = ledger.aggregate(Location, reference)
     require_own_location(location, actor, action)
     return location
+
+
+# ---------------------------------------------------------------- templates and returns
 
 
 def _template_version(ledger: Ledger, template: str, version: int | None) -> tuple[dict[str, Any], str]:
@@ -59,15 +90,10 @@ def _template_version(ledger: Ledger, template: str, version: int | None) -> tup
     return definition, tmpl.versions[str(definition["version"])]["sha256"]
 
 
-@handles(rc.PublishTemplate, TEMPLATE_PUBLISHERS, "publish a return template")
-def _publish(ledger: Ledger, cmd: rc.PublishTemplate, actor: Actor, now: datetime) -> Decision:
+@handles(mc.PublishTemplate, TEMPLATE_PUBLISHERS, "publish a return template")
+def _publish_template(ledger: Ledger, cmd: mc.PublishTemplate, actor: Actor, now: datetime) -> Decision:
     definition = parse_template(cmd.template)
-    template = _find(ledger, ReturnTemplate, definition["template"])
-    if template is None:
-        template = ReturnTemplate.publish_first(definition)
-        recorded = True
-    else:
-        recorded = template.publish(definition)
+    template, recorded = _published(ledger, ReturnTemplate, definition)
     return Decision([template], {"template": definition["template"], "version": definition["version"], "recorded": recorded})
 
 
@@ -75,8 +101,8 @@ def _return_value(ret: Return, recorded: bool) -> dict[str, Any]:
     return {"return": ret.reference, "recorded": recorded, "status": ret.status, "lateness": ret.lateness}
 
 
-@handles(rc.SubmitReturn, PROVIDER, "submit a return")
-def _submit(ledger: Ledger, cmd: rc.SubmitReturn, actor: Actor, now: datetime) -> Decision:
+@handles(mc.SubmitReturn, PROVIDER, "submit a return")
+def _submit_return(ledger: Ledger, cmd: mc.SubmitReturn, actor: Actor, now: datetime) -> Decision:
     _own_location(ledger, cmd.location, actor, "submit a return")
     definition, sha256 = _template_version(ledger, cmd.template, cmd.version)
     existing = _find(ledger, Return, return_reference(cmd.location, cmd.template, definition["version"], cmd.period))
@@ -90,8 +116,8 @@ def _submit(ledger: Ledger, cmd: rc.SubmitReturn, actor: Actor, now: datetime) -
     return Decision([ret], _return_value(ret, recorded))
 
 
-@handles(rc.AmendReturn, PROVIDER, "amend a return")
-def _amend(ledger: Ledger, cmd: rc.AmendReturn, actor: Actor, now: datetime) -> Decision:
+@handles(mc.AmendReturn, PROVIDER, "amend a return")
+def _amend_return(ledger: Ledger, cmd: mc.AmendReturn, actor: Actor, now: datetime) -> Decision:
     _own_location(ledger, cmd.location, actor, "amend a return")
     definition, _ = _template_version(ledger, cmd.template, cmd.version)
     reference = return_reference(cmd.location, cmd.template, definition["version"], cmd.period)
@@ -104,8 +130,8 @@ def _amend(ledger: Ledger, cmd: rc.AmendReturn, actor: Actor, now: datetime) -> 
     return Decision([ret], _return_value(ret, recorded))
 
 
-@handles(rc.RecordReturnMissed, CHASERS, "record a missed return")
-def _missed(ledger: Ledger, cmd: rc.RecordReturnMissed, actor: Actor, now: datetime) -> Decision:
+@handles(mc.RecordReturnMissed, CHASERS, "record a missed return")
+def _record_return_missed(ledger: Ledger, cmd: mc.RecordReturnMissed, actor: Actor, now: datetime) -> Decision:
     ledger.aggregate(Location, cmd.location)
     definition, sha256 = _template_version(ledger, cmd.template, cmd.version)
     existing = _find(ledger, Return, return_reference(cmd.location, cmd.template, definition["version"], cmd.period))
@@ -118,15 +144,15 @@ def _missed(ledger: Ledger, cmd: rc.RecordReturnMissed, actor: Actor, now: datet
     return Decision([ret], _return_value(ret, recorded))
 
 
-@handles(rc.ReviewReturn, REVIEWERS, "review a return's commentary")
-def _review(ledger: Ledger, cmd: rc.ReviewReturn, actor: Actor, now: datetime) -> Decision:
+@handles(mc.ReviewReturn, REVIEWERS, "review a return's commentary")
+def _review_return(ledger: Ledger, cmd: mc.ReviewReturn, actor: Actor, now: datetime) -> Decision:
     ret = ledger.aggregate(Return, return_reference(cmd.location, cmd.template, cmd.version, cmd.period))
     recorded = ret.review(outcome=cmd.outcome, note=cmd.note, items=dict(cmd.items), reviewer=actor.org, now=now)
     return Decision([ret], {"return": ret.reference, "recorded": recorded})
 
 
-@handles(rc.SubmitPlacementReturn, PROVIDER, "submit a placement return")
-def _submit_placements(ledger: Ledger, cmd: rc.SubmitPlacementReturn, actor: Actor, now: datetime) -> Decision:
+@handles(mc.SubmitPlacementReturn, PROVIDER, "submit a placement return")
+def _submit_placement_return(ledger: Ledger, cmd: mc.SubmitPlacementReturn, actor: Actor, now: datetime) -> Decision:
     _own_location(ledger, cmd.location, actor, "submit a placement return")
     placements = [msgspec.to_builtins(p) for p in cmd.placements]
     reference = placement_return_reference(cmd.location, cmd.period)
@@ -150,3 +176,119 @@ def _submit_placements(ledger: Ledger, cmd: rc.SubmitPlacementReturn, actor: Act
         now=now,
     )
     return Decision([ret], {"placement_return": reference, "recorded": True, "lateness": ret.lateness})
+
+
+# ----------------------------------------------------------------------- quality visits
+
+
+def _visit(ledger: Ledger, location: str, visit_date: Any) -> QualityVisit:
+    return ledger.aggregate(QualityVisit, visit_reference(location, visit_date))
+
+
+@handles(mc.ScheduleQualityVisit, VISITORS, "schedule a quality visit")
+def _schedule_visit(ledger: Ledger, cmd: mc.ScheduleQualityVisit, actor: Actor, now: datetime) -> Decision:
+    location = ledger.aggregate(Location, cmd.location)
+    framework = parse_visit_framework(shipped_visit_framework(cmd.framework))
+    if cmd.contract is not None:
+        contract = ledger.aggregate(Contract, cmd.contract)
+        home = contract.homes.get(cmd.location)
+        if home is None or home["removed_on"] is not None:
+            raise ValidationFailed(
+                f"{location.name} ({cmd.location}) is not a home under contract {cmd.contract}.",
+                code="not_a_contract_home",
+                field="contract",
+            )
+    reference = visit_reference(cmd.location, cmd.visit_date)
+    existing = _find(ledger, QualityVisit, reference)
+    if existing is not None:
+        if existing.same_schedule(visitors=list(cmd.visitors), framework=framework, contract=cmd.contract):
+            return Decision([existing], {"quality_visit": reference, "recorded": False})
+        raise RuleBroken(f"The visit {reference} is already scheduled.", code="visit_exists")
+    visit = QualityVisit.schedule(
+        location=cmd.location,
+        category=location.category,
+        visit_date=cmd.visit_date,
+        visitors=list(cmd.visitors),
+        framework=framework,
+        contract=cmd.contract,
+        now=now,
+    )
+    return Decision([visit], {"quality_visit": reference, "recorded": True})
+
+
+@handles(mc.ScoreQualityVisit, VISITORS, "score a quality visit")
+def _score_visit(ledger: Ledger, cmd: mc.ScoreQualityVisit, actor: Actor, now: datetime) -> Decision:
+    visit = _visit(ledger, cmd.location, cmd.visit_date)
+    recorded = visit.score(scores=[msgspec.to_builtins(s) for s in cmd.scores], now=now)
+    return Decision([visit], {"quality_visit": visit.reference, "recorded": recorded, "unscored": len(visit.unscored())})
+
+
+@handles(mc.ConcludeQualityVisit, VISITORS, "conclude a quality visit")
+def _conclude_visit(ledger: Ledger, cmd: mc.ConcludeQualityVisit, actor: Actor, now: datetime) -> Decision:
+    visit = _visit(ledger, cmd.location, cmd.visit_date)
+    recorded = visit.conclude(now=now)
+    assert visit.outcome is not None
+    return Decision([visit], {"quality_visit": visit.reference, "recorded": recorded, "rag": visit.outcome["rag"]})
+
+
+@handles(mc.AgreeVisitActionPlan, VISITORS, "agree a quality visit's action plan")
+def _agree_action_plan(ledger: Ledger, cmd: mc.AgreeVisitActionPlan, actor: Actor, now: datetime) -> Decision:
+    visit = _visit(ledger, cmd.location, cmd.visit_date)
+    actions = [msgspec.to_builtins(a) for a in cmd.actions]
+    planned = visit.check_action_plan(actions)
+    saved: list[Any] = [visit]
+    linked = None
+    contract = ledger.aggregate(Contract, visit.contract) if visit.contract else None
+    if contract is not None and contract.stage >= 0:
+        plan = cmd.contract_plan or default_contract_plan(visit)
+        existing = contract.action_plans.get(plan)
+        if existing is None:
+            contract.open_action_plan(plan=plan, actions=contract_plan_actions(visit, planned))
+            saved.append(contract)
+        elif existing["closed_on"] is not None:
+            raise RuleBroken(f"Action plan {plan} of contract {contract.reference} is closed.", code="plan_closed", field="contract_plan")
+        linked = {"contract": contract.reference, "plan": plan, "stage": contract.ladder[contract.stage]}
+    elif cmd.contract_plan is not None:
+        raise RuleBroken(
+            "The visit's contract is not escalated, so its action plan is not linked to a contract improvement plan.",
+            code="contract_not_escalated",
+            field="contract_plan",
+        )
+    visit.agree_action_plan(actions=actions, linked=linked, now=now)
+    return Decision(saved, {"quality_visit": visit.reference, "recorded": True, "linked_to": linked})
+
+
+# ---------------------------------------------------- KPI sets and performance failures
+
+
+@handles(mc.PublishKpis, PUBLISHERS, "publish a KPI set")
+def _publish_kpis(ledger: Ledger, cmd: mc.PublishKpis, actor: Actor, now: datetime) -> Decision:
+    definition = parse_kpis(cmd.kpis)
+    kpis, recorded = _published(ledger, KpiSet, definition)
+    return Decision([kpis], {"kpis": definition["kpis"], "version": definition["version"], "recorded": recorded})
+
+
+def _performance_record(ledger: Ledger, contract: str) -> PerformanceRecord:
+    ledger.aggregate(Contract, contract)  # a failure is recorded only against a contract that exists
+    try:
+        return ledger.aggregate(PerformanceRecord, contract)
+    except NotFound:
+        return PerformanceRecord.open(contract=contract)
+
+
+@handles(mc.RecordCriticalFailure, RECORDERS, "record a critical performance failure")
+def _record_critical_failure(ledger: Ledger, cmd: mc.RecordCriticalFailure, actor: Actor, now: datetime) -> Decision:
+    record = _performance_record(ledger, cmd.contract)
+    recorded = record.record_critical_failure(
+        cause=cmd.cause, kind=cmd.kind, location=cmd.location, description=cmd.description, occurred_on=cmd.occurred_on.isoformat()
+    )
+    return Decision([record], {"contract": cmd.contract, "cause": cmd.cause, "recorded": recorded})
+
+
+@handles(mc.RecordServiceFailure, RECORDERS, "record a service failure")
+def _record_service_failure(ledger: Ledger, cmd: mc.RecordServiceFailure, actor: Actor, now: datetime) -> Decision:
+    record = _performance_record(ledger, cmd.contract)
+    recorded = record.record_service_failure(
+        cause=cmd.cause, location=cmd.location, template=cmd.template, periods=list(cmd.periods), description=cmd.description
+    )
+    return Decision([record], {"contract": cmd.contract, "cause": cmd.cause, "recorded": recorded})

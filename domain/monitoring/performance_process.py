@@ -22,7 +22,7 @@ nothing twice. Its position is kept in `process_positions` (see domain/award_pro
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import structlog
@@ -30,12 +30,13 @@ from eventsourcing.utils import get_topic
 
 from domain.kernel.processes import LogFollower
 from domain.kernel.errors import NotFound
-from domain.monitoring.kpi_commands import RecordCriticalFailure, RecordServiceFailure
+from domain.monitoring.commands import RecordCriticalFailure, RecordServiceFailure
 from domain.contracts.contract import Contract
-from domain.monitoring.kpis import PerformanceRecord
+from domain.monitoring.failures import PerformanceRecord
 from domain.kernel.metadata import Actor
 from domain.providers.location import Location
-from domain.monitoring.returns import Return, ReturnTemplate, period_bounds, return_reference
+from domain.monitoring.returns import Return, ReturnTemplate, return_reference
+from domain.monitoring.periods import shift_period
 
 NAME = "performance_failures"
 SYSTEM = Actor(id="process:performance_failures", org="aqp-ledger", role="system")
@@ -46,25 +47,6 @@ HOME_REMOVED = get_topic(Contract.HomeRemoved)
 CONSECUTIVE = 3
 PAGE = 500
 log = structlog.get_logger("aqp.process")
-
-
-def shift_period(definition: dict[str, Any], period: str, steps: int) -> str:
-    """The period `steps` periods after (or before, if negative) `period`, in the template's frequency."""
-    start, _ = period_bounds(definition, period)
-    frequency = definition["frequency"]
-    if frequency == "4-weekly":
-        return (start + timedelta(days=28 * steps)).isoformat()
-    if frequency == "annual":
-        year = start.year + steps
-        return f"{year}-{(year + 1) % 100:02d}"
-    months = 1 if frequency == "monthly" else 3
-    index = start.year * 12 + start.month - 1 + months * steps
-    year, month = divmod(index, 12)
-    if frequency == "monthly":
-        return f"{year:04d}-{month + 1:02d}"
-    financial_year = year if month + 1 >= 4 else year - 1
-    quarter = ((month + 1 - 4) % 12) // 3 + 1
-    return f"{financial_year:04d}-Q{quarter}"
 
 
 class PerformanceFailures(LogFollower):

@@ -35,7 +35,7 @@ from typing import Any
 from domain.kernel.errors import RuleBroken, ValidationFailed
 from domain.kernel.metadata import LedgerAggregate
 from domain.providers.location import london_day
-from domain.monitoring.returns import SHIPPED_TEMPLATES, ReturnInvalid, _Failures, template_sha256
+from domain.monitoring.templates import SHIPPED_TEMPLATES, Failures, ReturnInvalid, template_sha256
 from domain.kernel.topics import stored_as
 
 VISIT_FRAMEWORKS = SHIPPED_TEMPLATES / "quality-visits"
@@ -61,7 +61,7 @@ def _whole(value: Any) -> bool:
 
 def parse_visit_framework(raw: Any) -> dict[str, Any]:
     """A framework definition checked and normalised; every problem is reported at once."""
-    f = _Failures()
+    f = Failures()
     if not isinstance(raw, dict):
         raise ReturnInvalid("The framework", [{"field": "framework", "rule": "not_an_object", "message": "A framework is a JSON object."}], code="visit_framework_invalid")
     known = {"framework", "version", "title", "source", "notes", "indicator_count", "scale", "standard", "rag", "groups"}
@@ -324,7 +324,7 @@ class QualityVisit(LedgerAggregate):
         today = london_day(now)
         if today < date.fromisoformat(self.visit_date):
             raise _refuse("visit_not_held", f"The visit {self.reference} is on {self.visit_date}; it cannot be scored before then.", field="scores")
-        f = _Failures()
+        f = Failures()
         if not scores:
             f.add("scores", "required", "A scoring needs at least one indicator's score.")
         indicators, scale = self.framework["indicators"], self.framework["scale"]
@@ -425,7 +425,7 @@ class QualityVisit(LedgerAggregate):
         below = self.outcome["below_standard"]
         if not below:
             raise _refuse("nothing_below_standard", f"Every indicator of {self.reference} meets the standard; there is nothing to plan.")
-        f = _Failures()
+        f = Failures()
         visit_day = date.fromisoformat(self.visit_date)
         planned: list[dict[str, Any]] = []
         counts: Counter[str] = Counter()
@@ -495,7 +495,7 @@ def _clean_visitors(visitors: list[str]) -> list[str]:
 
 
 def _check_schedule(visit_date: date, visitors: list[str], now: datetime) -> None:
-    f = _Failures()
+    f = Failures()
     if visit_date < london_day(now):
         f.add("visit_date", "date_in_past", f"A visit is scheduled for today or later, not {visit_date} (today is {london_day(now)}).")
     cleaned = [v.strip() if isinstance(v, str) else "" for v in visitors]
@@ -523,29 +523,6 @@ def contract_plan_actions(visit: QualityVisit, planned: list[dict[str, Any]]) ->
 
 def default_contract_plan(visit: QualityVisit) -> str:
     return f"quality-visit-{visit.visit_date}"
-
-
-def quality_visit_state(v: QualityVisit) -> dict[str, Any]:
-    fw = v.framework
-    return {
-        "reference": v.reference,
-        "id": str(v.id),
-        "version": v.version,
-        "location": v.location,
-        "category": v.category,
-        "visit_date": v.visit_date,
-        "visitors": list(v.visitors),
-        "contract": v.contract,
-        "framework": {"reference": fw.get("reference"), "version": fw.get("version"), "sha256": fw.get("sha256")},
-        "status": v.status,
-        "scored": len(v.scores),
-        "unscored": v.unscored() if fw else [],
-        "scores": copy.deepcopy(v.scores),
-        "rescored": copy.deepcopy(v.rescored),
-        "outcome": copy.deepcopy(v.outcome),
-        "concluded_on": v.concluded_on,
-        "action_plan": copy.deepcopy(v.action_plan),
-    }
 
 
 def financial_year(day: str) -> str:

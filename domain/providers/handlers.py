@@ -1,4 +1,4 @@
-"""Handlers of the provider and location commands (registered with `domain.dispatch.handles`).
+"""Handlers of the provider and location commands: one function per command, registered with `handles`.
 
 Who may send what: the system (the daily CQC sync) and admins import CQC records; a provider
 reports vacancies, suspends placements and manages contacts only for a home it runs (as the
@@ -9,17 +9,17 @@ up to date (the CMS team manages providers' changes of contact details, seed 000
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from domain.providers import commands as pc
 from domain.providers.cqc import parse_location
-from domain.kernel.dispatch import Decision, handles, handles_one
+from domain.kernel.dispatch import Decision, handles
 from domain.kernel.errors import NotFound
 from domain.kernel.metadata import Actor, LedgerAggregate
 from domain.kernel.personal import PersonalData, personal
-from domain.providers.location import Location, Provider, require_own_location
+from domain.providers.location import Location, require_own_location
+from domain.providers.provider import Provider
 
 if TYPE_CHECKING:
     from domain.application import Ledger
@@ -71,21 +71,11 @@ def _import_cqc(ledger: Ledger, cmd: pc.ImportCqcLocation, actor: Actor, now: da
     )
 
 
-def _on_location(
-    command_type: type[pc.Command],
-    roles: tuple[str, ...],
-    action: str,
-    decide: Callable[[Location, Any, Actor, datetime], Any],
-) -> None:
-    """Load the named location, check the provider runs it, decide, save."""
-    handles_one(
-        command_type,
-        roles,
-        action,
-        load=lambda ledger, cmd: ledger.aggregate(Location, cmd.location),
-        check=lambda location, actor, action: require_own_location(location, actor, action),
-        decide=lambda location, cmd, actor, now, _ledger: decide(location, cmd, actor, now),
-    )
+def _own_location(ledger: Ledger, reference: str, actor: Actor, action: str) -> Location:
+    """The named location, once a provider is shown to run it (other roles act on any home)."""
+    location = ledger.aggregate(Location, reference)
+    require_own_location(location, actor, action)
+    return location
 
 
 def _counts(cmd: pc.ReportVacancies | pc.CorrectVacancies) -> dict[str, int]:
@@ -107,86 +97,85 @@ def _contact(cmd: pc.AddLocationContact | pc.ChangeLocationContact) -> dict[str,
     }
 
 
-_on_location(
-    pc.SetLocationCategory,
-    COMMISSIONING,
-    "set a home's category",
-    lambda loc, cmd, actor, now: loc.set_category(category=cmd.category, reason=cmd.reason),
-)
-_on_location(
-    pc.SetCommissioningArea,
-    COMMISSIONING,
-    "set a home's commissioning area",
-    lambda loc, cmd, actor, now: loc.set_commissioning_area(area=cmd.area, reason=cmd.reason),
-)
-_on_location(
-    pc.AddLocationContact,
-    CONTACT_KEEPERS,
-    "add a contact",
-    lambda loc, cmd, actor, now: {"recorded": loc.add_contact(**_contact(cmd))},
-)
-_on_location(
-    pc.ChangeLocationContact,
-    CONTACT_KEEPERS,
-    "change a contact",
-    lambda loc, cmd, actor, now: {"recorded": loc.change_contact(**_contact(cmd))},
-)
-_on_location(
-    pc.RemoveLocationContact,
-    CONTACT_KEEPERS,
-    "remove a contact",
-    lambda loc, cmd, actor, now: loc.remove_contact(contact=cmd.contact),
-)
-_on_location(
-    pc.ReportVacancies,
-    PROVIDER,
-    "report vacancies",
-    lambda loc, cmd, actor, now: {"recorded": loc.report_vacancies(day=cmd.date, counts=_counts(cmd), now=now)},
-)
-_on_location(
-    pc.CorrectVacancies,
-    PROVIDER,
-    "correct reported vacancies",
-    lambda loc, cmd, actor, now: {
-        "recorded": loc.correct_vacancies(day=cmd.date, counts=_counts(cmd), reason=cmd.reason, now=now)
-    },
-)
-_on_location(
-    pc.ReportAvailability,
-    PROVIDER,
-    "report home-care availability",
-    lambda loc, cmd, actor, now: {
-        "recorded": loc.report_availability(
-            day=cmd.date,
-            hours={"tier_1": cmd.tier_1, "tier_2": cmd.tier_2, "tier_3": cmd.tier_3, "registered_nursing": cmd.registered_nursing},
-            accepting_new_packages=cmd.accepting_new_packages,
-            now=now,
-        )
-    },
-)
-_on_location(
-    pc.SuspendPlacements,
-    PROVIDER,
-    "suspend placements",
-    lambda loc, cmd, actor, now: {
-        "suspension": loc.suspend_placements(from_date=cmd.from_date, to_date=cmd.to_date, reason=cmd.reason, now=now)
-    },
-)
-_on_location(
-    pc.LiftSuspension,
-    PROVIDER,
-    "lift a suspension of placements",
-    lambda loc, cmd, actor, now: {"suspension": loc.lift_suspension(reason=cmd.reason, now=now)},
-)
-_on_location(
-    pc.ShareConcern,
-    COMMISSIONING,
-    "share a concern with commissioners",
-    lambda loc, cmd, actor, now: {"concern": loc.share_concern(kind=cmd.kind, summary=cmd.summary, shared_by=actor.org)},
-)
-_on_location(
-    pc.ResolveConcern,
-    COMMISSIONING,
-    "resolve a concern",
-    lambda loc, cmd, actor, now: loc.resolve_concern(concern=cmd.concern, outcome=cmd.outcome),
-)
+@handles(pc.SetLocationCategory, COMMISSIONING, "set a home's category")
+def _set_category(ledger: Ledger, cmd: pc.SetLocationCategory, actor: Actor, now: datetime) -> Decision:
+    location = _own_location(ledger, cmd.location, actor, "set a home's category")
+    location.set_category(category=cmd.category, reason=cmd.reason)
+    return Decision([location])
+
+
+@handles(pc.SetCommissioningArea, COMMISSIONING, "set a home's commissioning area")
+def _set_commissioning_area(ledger: Ledger, cmd: pc.SetCommissioningArea, actor: Actor, now: datetime) -> Decision:
+    location = _own_location(ledger, cmd.location, actor, "set a home's commissioning area")
+    location.set_commissioning_area(area=cmd.area, reason=cmd.reason)
+    return Decision([location])
+
+
+@handles(pc.AddLocationContact, CONTACT_KEEPERS, "add a contact")
+def _add_contact(ledger: Ledger, cmd: pc.AddLocationContact, actor: Actor, now: datetime) -> Decision:
+    location = _own_location(ledger, cmd.location, actor, "add a contact")
+    return Decision([location], {"recorded": location.add_contact(**_contact(cmd))})
+
+
+@handles(pc.ChangeLocationContact, CONTACT_KEEPERS, "change a contact")
+def _change_contact(ledger: Ledger, cmd: pc.ChangeLocationContact, actor: Actor, now: datetime) -> Decision:
+    location = _own_location(ledger, cmd.location, actor, "change a contact")
+    return Decision([location], {"recorded": location.change_contact(**_contact(cmd))})
+
+
+@handles(pc.RemoveLocationContact, CONTACT_KEEPERS, "remove a contact")
+def _remove_contact(ledger: Ledger, cmd: pc.RemoveLocationContact, actor: Actor, now: datetime) -> Decision:
+    location = _own_location(ledger, cmd.location, actor, "remove a contact")
+    location.remove_contact(contact=cmd.contact)
+    return Decision([location])
+
+
+@handles(pc.ReportVacancies, PROVIDER, "report vacancies")
+def _report_vacancies(ledger: Ledger, cmd: pc.ReportVacancies, actor: Actor, now: datetime) -> Decision:
+    location = _own_location(ledger, cmd.location, actor, "report vacancies")
+    return Decision([location], {"recorded": location.report_vacancies(day=cmd.date, counts=_counts(cmd), now=now)})
+
+
+@handles(pc.CorrectVacancies, PROVIDER, "correct reported vacancies")
+def _correct_vacancies(ledger: Ledger, cmd: pc.CorrectVacancies, actor: Actor, now: datetime) -> Decision:
+    location = _own_location(ledger, cmd.location, actor, "correct reported vacancies")
+    recorded = location.correct_vacancies(day=cmd.date, counts=_counts(cmd), reason=cmd.reason, now=now)
+    return Decision([location], {"recorded": recorded})
+
+
+@handles(pc.ReportAvailability, PROVIDER, "report home-care availability")
+def _report_availability(ledger: Ledger, cmd: pc.ReportAvailability, actor: Actor, now: datetime) -> Decision:
+    location = _own_location(ledger, cmd.location, actor, "report home-care availability")
+    recorded = location.report_availability(
+        day=cmd.date,
+        hours={"tier_1": cmd.tier_1, "tier_2": cmd.tier_2, "tier_3": cmd.tier_3, "registered_nursing": cmd.registered_nursing},
+        accepting_new_packages=cmd.accepting_new_packages,
+        now=now,
+    )
+    return Decision([location], {"recorded": recorded})
+
+
+@handles(pc.SuspendPlacements, PROVIDER, "suspend placements")
+def _suspend_placements(ledger: Ledger, cmd: pc.SuspendPlacements, actor: Actor, now: datetime) -> Decision:
+    location = _own_location(ledger, cmd.location, actor, "suspend placements")
+    suspension = location.suspend_placements(from_date=cmd.from_date, to_date=cmd.to_date, reason=cmd.reason, now=now)
+    return Decision([location], {"suspension": suspension})
+
+
+@handles(pc.LiftSuspension, PROVIDER, "lift a suspension of placements")
+def _lift_suspension(ledger: Ledger, cmd: pc.LiftSuspension, actor: Actor, now: datetime) -> Decision:
+    location = _own_location(ledger, cmd.location, actor, "lift a suspension of placements")
+    return Decision([location], {"suspension": location.lift_suspension(reason=cmd.reason, now=now)})
+
+
+@handles(pc.ShareConcern, COMMISSIONING, "share a concern with commissioners")
+def _share_concern(ledger: Ledger, cmd: pc.ShareConcern, actor: Actor, now: datetime) -> Decision:
+    location = _own_location(ledger, cmd.location, actor, "share a concern with commissioners")
+    return Decision([location], {"concern": location.share_concern(kind=cmd.kind, summary=cmd.summary, shared_by=actor.org)})
+
+
+@handles(pc.ResolveConcern, COMMISSIONING, "resolve a concern")
+def _resolve_concern(ledger: Ledger, cmd: pc.ResolveConcern, actor: Actor, now: datetime) -> Decision:
+    location = _own_location(ledger, cmd.location, actor, "resolve a concern")
+    location.resolve_concern(concern=cmd.concern, outcome=cmd.outcome)
+    return Decision([location])

@@ -1,4 +1,4 @@
-"""Providers and their locations (care homes and home-care branches), as the CMS list needs them.
+"""A location (a care home or home-care branch), as the CMS list needs it.
 
 A `Location` is created from its CQC record and kept in step with it (`sync_cqc`): each real
 change in CQC's data records one event, and deregistration, re-registration with a
@@ -6,13 +6,18 @@ predecessor and a rating that falls to Inadequate are events of their own, so a 
 manager following the home sees them. On top of CQC's facts, commissioners set the home's
 category and commissioning area and share concerns (seen only by commissioning roles), and
 the provider reports daily bed vacancies in the four CMS bed types, suspends placements
-voluntarily and keeps its contacts up to date (seed 000, s.6.1.2).
+voluntarily and keeps its contacts up to date (seed 000, s.6.1.2). A provider acts only for
+the homes it runs (`require_own_location`); what each viewer sees is in `views.py`.
 
 People's names, e-mail addresses and phone numbers (the registered manager, contacts) and
 the text of concerns are `PersonalData`: encrypted per subject when stored, and erasable.
 
 Public methods decide (check rules, compute values); the nested events' `apply` only assign
 state, so replay never re-runs a decision.
+
+Why this module is over 600 lines: it is one aggregate, and its event classes (26) stay nested
+in it (their qualnames, `Location.VacanciesReported`, are in every stored topic), each beside
+the method that decides it.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from domain.providers.cqc import (
 from domain.kernel.errors import NotPermitted, RuleBroken, ValidationFailed
 from domain.contracts.framework import CARE_TIERS
 from domain.kernel.metadata import Actor, LedgerAggregate
-from domain.kernel.personal import PersonalData, shown
+from domain.kernel.personal import PersonalData
 from domain.kernel.topics import stored_as
 
 LONDON = ZoneInfo("Europe/London")
@@ -48,14 +53,6 @@ CATEGORIES = ("older_people", "mental_health", "physical_disability_sensory_impa
 BED_TYPES = ("nursing", "nursing_dementia", "residential", "residential_dementia")
 NURSING_BEDS = ("nursing", "nursing_dementia")
 CONCERN_KINDS = ("safeguarding", "quality_of_care", "staffing", "financial", "environment", "other")
-#: who sees concerns shared with commissioners
-CONCERN_READERS = ("commissioner", "contract_manager", "auditor", "admin")
-#: who sees the personal data of a home's people (contacts, registered managers): those who
-#: deal with the home (its commissioners and contract managers, the provider itself: `may_view`
-#: limits a provider to its own homes), the auditors and the admins; not evaluators,
-#: procurement leads, FOI officers (who extract redacted records) or other systems.
-PERSONAL_DATA_READERS = ("commissioner", "contract_manager", "provider", "auditor", "admin")
-WITHHELD = "[withheld]"
 
 
 def _refuse(code: str, message: str, **context: Any) -> RuleBroken:
@@ -76,86 +73,6 @@ def london_day(now: datetime) -> date:
     return now.astimezone(LONDON).date()
 
 
-# --------------------------------------------------------------------------- provider
-
-
-@stored_as("domain.providers")
-class Provider(LedgerAggregate):
-    """A registered provider (CQC provider id, e.g. 1-102642955) and the locations it runs."""
-
-    KIND = "provider"
-
-    def __init__(self) -> None:
-        self.reference = ""
-        self.brand_id: str | None = None
-        self.brand_name: str | None = None
-        self.locations: list[str] = []
-
-    @classmethod
-    def import_cqc(cls, *, reference: str, brand_id: str | None, brand_name: str | None, location: str) -> Provider:
-        return cls._create(
-            cls.Imported, id=cls.id_for(reference), reference=reference, brand_id=brand_id, brand_name=brand_name, location=location
-        )
-
-    class Imported(LedgerAggregate.Created):
-        reference: str
-        brand_id: str | None
-        brand_name: str | None
-        location: str
-
-        def apply(self, p: Provider) -> None:
-            p.reference = self.reference
-            p.brand_id = self.brand_id
-            p.brand_name = self.brand_name
-            p.locations = [self.location]
-
-    def sync_cqc(self, *, brand_id: str | None, brand_name: str | None, location: str) -> None:
-        """A location record naming this provider: note the location and the brand if new."""
-        if location not in self.locations:
-            self.trigger_event(self.LocationAdded, location=location)
-        if (brand_id, brand_name) != (self.brand_id, self.brand_name):
-            self.trigger_event(self.Rebranded, brand_id=brand_id, brand_name=brand_name)
-
-    class LocationAdded(LedgerAggregate.Event):
-        location: str
-
-        def apply(self, p: Provider) -> None:
-            p.locations = sorted([*p.locations, self.location])
-
-    class Rebranded(LedgerAggregate.Event):
-        brand_id: str | None
-        brand_name: str | None
-
-        def apply(self, p: Provider) -> None:
-            p.brand_id = self.brand_id
-            p.brand_name = self.brand_name
-
-    def release_location(self, *, location: str, to_provider: str) -> None:
-        """CQC now lists the location under another provider."""
-        if location in self.locations:
-            self.trigger_event(self.LocationReleased, location=location, to_provider=to_provider)
-
-    class LocationReleased(LedgerAggregate.Event):
-        location: str
-        to_provider: str
-
-        def apply(self, p: Provider) -> None:
-            p.locations = [loc for loc in p.locations if loc != self.location]
-
-
-def provider_state(p: Provider) -> dict[str, Any]:
-    return {
-        "reference": p.reference,
-        "id": str(p.id),
-        "version": p.version,
-        "brand_id": p.brand_id,
-        "brand_name": p.brand_name,
-        "locations": list(p.locations),
-    }
-
-
-# --------------------------------------------------------------------------- location
-
 
 @stored_as("domain.providers")
 class Location(LedgerAggregate):
@@ -165,7 +82,7 @@ class Location(LedgerAggregate):
 
     def __init__(self) -> None:
         self.reference = ""
-        # Facts from CQC (compared as groups by domain/cqc.py).
+        # Facts from CQC (compared as groups by domain/providers/cqc.py).
         self.provider = ""
         self.name = ""
         self.address: dict[str, Any] = {}
@@ -249,7 +166,7 @@ class Location(LedgerAggregate):
             loc.current_rating = copy.deepcopy(self.current_rating)
 
     def cqc_facts(self) -> dict[str, Any]:
-        """What this location holds from CQC, in the shape `domain.cqc.facts_of` gives a record."""
+        """What this location holds from CQC, in the shape `cqc.facts_of` gives a record."""
         return {
             "provider": self.provider,
             "name": self.name,
@@ -818,63 +735,3 @@ def require_own_location(location: Location, actor: Actor, action: str) -> None:
             code="not_your_location",
             location=location.reference,
         )
-
-
-# ---------------------------------------------------------------------------- reading
-
-
-def location_state(loc: Location, *, today: date | None = None) -> dict[str, Any]:
-    """The full state as plain data (what an auditor sees)."""
-    return {
-        "reference": loc.reference,
-        "id": str(loc.id),
-        "version": loc.version,
-        "provider": loc.provider,
-        "name": loc.name,
-        "address": dict(loc.address),
-        "public_contact": dict(loc.public_contact),
-        "area": dict(loc.area),
-        "registration": dict(loc.registration),
-        "beds": loc.beds,
-        "services": copy.deepcopy(loc.services),
-        "registered_managers": [shown(m) for m in loc.managers],
-        "manager_absent_since": loc.manager_absent_since,
-        "current_rating": copy.deepcopy(loc.current_rating),
-        "ratings": copy.deepcopy(loc.ratings),
-        "category": loc.category,
-        "commissioning_area": loc.commissioning_area,
-        "contacts": {
-            cid: {**c, "name": shown(c["name"]), "email": shown(c["email"]), "phone": shown(c["phone"])}
-            for cid, c in sorted(loc.contacts.items())
-        },
-        "vacancies": copy.deepcopy(dict(sorted(loc.vacancies.items()))),
-        "availability": copy.deepcopy(dict(sorted(loc.availability.items()))),
-        "suspensions": copy.deepcopy(loc.suspensions),
-        #: whether placements are suspended on `today` (None when no day was given)
-        "suspended": loc.suspended_on(today) if today else None,
-        "concerns": {cid: {**c, "summary": shown(c["summary"]), "outcome": shown(c["outcome"])} for cid, c in loc.concerns.items()},
-    }
-
-
-def may_view(loc: Location, viewer: Actor) -> bool:
-    """A provider sees only the homes it runs (a head office all of them); other roles see every home."""
-    return viewer.role != "provider" or acts_for(loc, viewer)
-
-
-def location_view(loc: Location, viewer: Actor, *, today: date | None = None) -> dict[str, Any]:
-    """What `viewer` may see of the location: concerns only for commissioning roles and auditors."""
-    if not may_view(loc, viewer):
-        raise NotPermitted(
-            f"{viewer.org} does not run {loc.reference}; a provider sees only its own homes.",
-            code="not_your_location",
-            location=loc.reference,
-        )
-    state = location_state(loc, today=today)
-    if viewer.role not in CONCERN_READERS:
-        state["concerns"] = None
-    if viewer.role not in PERSONAL_DATA_READERS:
-        # The contacts' names, e-mails and phones, and the registered manager's name, are
-        # for those who deal with the home; others learn that there are contacts, and in which roles.
-        state["contacts"] = {cid: {**c, "name": WITHHELD, "email": None, "phone": None} for cid, c in state["contacts"].items()}
-        state["registered_managers"] = [WITHHELD for _ in state["registered_managers"]]
-    return state

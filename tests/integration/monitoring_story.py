@@ -28,14 +28,17 @@ from domain.application import Ledger
 from domain.kernel.metadata import Actor
 from domain.providers.commands import ImportCqcLocation, SetCommissioningArea, SetLocationCategory
 from domain.monitoring.quality_visits import NOTTINGHAM, parse_visit_framework, shipped_visit_framework
-from domain.monitoring.commands import AmendReturn, PublishTemplate, RecordReturnMissed, SubmitReturn
-from domain.monitoring.returns import shipped_template
-from domain.monitoring.visit_commands import (
+from domain.monitoring.commands import (
+    AmendReturn,
     ConcludeQualityVisit,
     IndicatorScore,
+    PublishTemplate,
+    RecordReturnMissed,
     ScheduleQualityVisit,
     ScoreQualityVisit,
+    SubmitReturn,
 )
+from domain.monitoring.templates import shipped_template
 
 UTC = timezone.utc
 TEMPLATE = "london-aqp-care-home-monthly"

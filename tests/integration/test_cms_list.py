@@ -23,7 +23,8 @@ from audit.replay import replay_projection
 from domain.application import Ledger
 from domain.contracts.contract import EXPIRED, TERMINATED, Contract
 from domain.contracts.views import contract_state
-from domain.providers.location import Location, location_state
+from domain.providers.location import Location
+from domain.providers.views import location_state
 from projections import follow, runner
 from projections.cms import HOME_CARE, HOMES, CmsList, catch_up, open_view, postcode_district
 

@@ -11,7 +11,9 @@ from domain.application import Ledger
 from domain.providers.cqc import manager_subject
 from domain.kernel.errors import NotFound
 from domain.kernel.metadata import Actor
-from domain.providers.location import Location, Provider, location_view
+from domain.providers.location import Location
+from domain.providers.provider import Provider
+from domain.providers.views import location_view
 from tests.integration.store_access import events_table, raw_connection
 from tests.unit.test_cqc_records import AGENCY, CARE_HOME, shipped_records, with_current_rating
 

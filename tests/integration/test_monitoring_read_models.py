@@ -12,8 +12,9 @@ from eventsourcing.utils import get_topic
 
 from audit.replay import replay_projection, rows_as_csv
 from domain.application import Ledger
-from domain.monitoring.quality_visits import QualityVisit, quality_visit_state
-from domain.monitoring.returns import Return, return_state
+from domain.monitoring.quality_visits import QualityVisit
+from domain.monitoring.returns import Return
+from domain.monitoring.views import quality_visit_state, return_state
 from projections import follow, runner
 from projections.catalogue import READ_MODELS
 from projections.monitoring import financial_year

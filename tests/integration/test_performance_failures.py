@@ -9,12 +9,13 @@ from datetime import date, datetime, timezone
 from api.cqc_import import import_records
 from domain.contracts import commands as k
 from domain.application import Ledger
-from domain.monitoring.kpi_commands import PublishKpis, RecordCriticalFailure
-from domain.monitoring.kpis import KpiSet, PerformanceRecord, performance_record_state, shipped_kpis
+from domain.monitoring.commands import PublishKpis, PublishTemplate, RecordCriticalFailure, RecordReturnMissed
+from domain.monitoring.kpis import KpiSet, shipped_kpis
+from domain.monitoring.failures import PerformanceRecord
+from domain.monitoring.views import performance_record_state
 from domain.kernel.metadata import Actor
 from domain.monitoring.performance_process import PerformanceFailures
-from domain.monitoring.commands import PublishTemplate, RecordReturnMissed
-from domain.monitoring.returns import shipped_template
+from domain.monitoring.templates import shipped_template
 from tests.unit.test_cqc_records import (
     AGENCY,
     CARE_HOME,

@@ -19,7 +19,9 @@ from eventsourcing.utils import get_topic
 from api.scenario import apply_lines
 from audit.replay import replay_projection
 from domain.application import Ledger
-from domain.monitoring.returns import PlacementReturn, month_bounds, placement_return_state
+from domain.monitoring.placement_returns import PlacementReturn
+from domain.monitoring.periods import month_bounds
+from domain.monitoring.views import placement_return_state
 from projections import follow, runner
 from projections.placements import NON_FRAMEWORK, RATE_EXCEPTIONS, USAGE, Placements, catch_up, open_view
 

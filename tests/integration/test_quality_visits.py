@@ -15,10 +15,10 @@ from domain.monitoring.quality_visits import (
     NOTTINGHAM,
     QualityVisit,
     parse_visit_framework,
-    quality_visit_state,
     shipped_visit_framework,
 )
-from domain.monitoring.visit_commands import (
+from domain.monitoring.views import quality_visit_state
+from domain.monitoring.commands import (
     AgreeVisitActionPlan,
     ConcludeQualityVisit,
     IndicatorScore,

@@ -10,15 +10,10 @@ from api.scenario import apply_lines
 from domain.application import Ledger
 from domain.kernel.metadata import Actor
 from domain.monitoring.commands import PublishTemplate, SubmitReturn
-from domain.monitoring.returns import (
-    PlacementReturn,
-    Return,
-    ReturnTemplate,
-    placement_return_state,
-    return_state,
-    return_template_state,
-    shipped_template,
-)
+from domain.monitoring.placement_returns import PlacementReturn
+from domain.monitoring.returns import Return, ReturnTemplate
+from domain.monitoring.views import placement_return_state, return_state, return_template_state
+from domain.monitoring.templates import shipped_template
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 TEMPLATE = "london-aqp-care-home-monthly"

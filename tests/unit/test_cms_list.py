@@ -9,7 +9,9 @@ import pytest
 
 from domain.contracts.contract import Contract
 from domain.providers.cqc import parse_location
-from domain.providers.location import Location, Provider, location_state
+from domain.providers.location import Location
+from domain.providers.provider import Provider
+from domain.providers.views import location_state
 from projections.cms import HOME_CARE, HOMES, CmsList, location_key, postcode_district
 from projections.tables import Replayed
 from tests.unit.story import as_

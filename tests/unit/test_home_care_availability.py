@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from domain.kernel.errors import DomainError
-from domain.providers.location import location_state
+from domain.providers.views import location_state
 from tests.unit.story import as_
 from tests.unit.test_locations import HOME_ACCOUNT, NOW, TODAY, home
 

@@ -11,26 +11,18 @@ import pytest
 from domain.kernel.errors import DomainError
 from domain.monitoring.kpis import (
     KpiSet,
-    PerformanceRecord,
     evaluate_kpi,
     indicator,
-    kpi_set_state,
     parse_kpis,
-    performance_record_state,
     shipped_kpi_names,
     shipped_kpis,
 )
+from domain.monitoring.failures import PerformanceRecord
+from domain.monitoring.views import kpi_set_state, performance_record_state, return_state
 from domain.kernel.metadata import Actor
-from domain.monitoring.performance_process import shift_period
-from domain.monitoring.returns import (
-    Return,
-    due_on,
-    parse_template,
-    period_bounds,
-    return_state,
-    shipped_template,
-    template_sha256,
-)
+from domain.monitoring.periods import due_on, period_bounds, shift_period
+from domain.monitoring.returns import Return
+from domain.monitoring.templates import parse_template, shipped_template, template_sha256
 from tests.unit.story import as_
 
 PROVIDER = Actor(id="u-willow", org="1-000000003", role="provider")

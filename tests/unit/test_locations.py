@@ -12,7 +12,9 @@ from domain.providers.cqc import manager_subject, parse_location
 from domain.kernel.errors import DomainError
 from domain.kernel.metadata import Actor
 from domain.kernel.personal import PersonalData
-from domain.providers.location import Location, Provider, location_view, may_view, require_own_location
+from domain.providers.location import Location, require_own_location
+from domain.providers.provider import Provider
+from domain.providers.views import location_view, may_view
 from tests.unit.story import as_
 
 UTC = timezone.utc

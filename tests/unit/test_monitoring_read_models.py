@@ -20,15 +20,9 @@ from domain.monitoring.quality_visits import (
     parse_visit_framework,
     shipped_visit_framework,
 )
-from domain.monitoring.returns import (
-    Return,
-    ReturnTemplate,
-    due_on,
-    parse_template,
-    period_bounds,
-    shipped_template,
-    template_sha256,
-)
+from domain.monitoring.returns import Return, ReturnTemplate
+from domain.monitoring.periods import due_on, period_bounds
+from domain.monitoring.templates import parse_template, shipped_template, template_sha256
 from projections.compliance import KPI_MEASURES, ReturnCompliance, current_run, kpi_rows
 from projections.exceptions import RULES, SHARP_FALL, SHARP_RISE, ExceptionReports, Rule
 from projections.monitoring import add_months, financial_year, period_of

@@ -10,7 +10,7 @@ import pytest
 from domain.contracts.contract import Contract
 from domain.contracts.framework import Framework
 from domain.kernel.metadata import Actor
-from domain.monitoring.returns import PlacementReturn
+from domain.monitoring.placement_returns import PlacementReturn
 from projections.placements import (
     NON_FRAMEWORK,
     RATE_EXCEPTIONS,

@@ -15,13 +15,13 @@ from domain.monitoring.quality_visits import (
     QualityVisit,
     frozen_framework,
     parse_visit_framework,
-    quality_visit_state,
     rag_outcome,
     rag_table,
     shipped_visit_framework,
     shipped_visit_framework_names,
 )
-from domain.monitoring.returns import shipped_template_names
+from domain.monitoring.views import quality_visit_state
+from domain.monitoring.templates import shipped_template_names
 from tests.unit.story import as_
 
 OFFICER = Actor(id="u-qmo", org="NCC", role="contract_manager")

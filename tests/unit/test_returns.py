@@ -10,21 +10,17 @@ import pytest
 
 from domain.kernel.errors import DomainError
 from domain.kernel.metadata import Actor
-from domain.monitoring.returns import (
-    PlacementReturn,
-    Return,
+from domain.monitoring.placement_returns import PlacementReturn, passes_nhs_check_digit
+from domain.monitoring.returns import Return, ReturnTemplate
+from domain.monitoring.templates import (
     ReturnInvalid,
-    ReturnTemplate,
-    due_on,
     parse_template,
-    passes_nhs_check_digit,
-    period_bounds,
-    return_state,
-    return_template_state,
     shipped_template,
     shipped_template_names,
     template_sha256,
 )
+from domain.monitoring.periods import due_on, period_bounds
+from domain.monitoring.views import return_state, return_template_state
 from tests.unit import test_kpis as _kpi_tests
 from tests.unit.story import as_
 
