@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Hashable
+from datetime import datetime, timezone
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -41,3 +42,9 @@ def parsed(text: str) -> Any:
     """A JSON text's value, parsed once per distinct text. Shared by every reader of the same
     text: never change it (copy it first, as a handler writing it back must anyway)."""
     return remembered(_PARSED, text, 20_000, json.loads, text)
+
+
+def utc(moment: datetime) -> str:
+    """The time as ISO 8601 text in UTC."""
+    # Already in UTC (as the ledger stamps events), astimezone would give the same datetime back.
+    return moment.isoformat() if moment.tzinfo is timezone.utc else moment.astimezone(timezone.utc).isoformat()

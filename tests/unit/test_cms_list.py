@@ -11,7 +11,7 @@ from domain.contracts.contract import Contract
 from domain.providers.cqc import parse_location
 from domain.providers.location import Location, Provider, location_state
 from projections.cms import HOME_CARE, HOMES, CmsList, location_key, postcode_district
-from projections.tables import Replayed
+from projections.read_model import Replayed
 from tests.unit.story import as_
 from tests.unit.test_contract_rules import AT, MANAGER, contract, framework
 from tests.unit.test_home_care_availability import BRANCH
