@@ -22,11 +22,7 @@ from projections.views import TableView
 from tests.integration.machinery import fresh_ledger, live_state, rebuilt_state
 from tests.integration.random_history import CatchUp, History, steps
 
-PROFILE = settings(
-    max_examples=50,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+PROFILE = settings(max_examples=50, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
 @PROFILE

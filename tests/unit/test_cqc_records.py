@@ -224,7 +224,7 @@ READ_FIELDS = [
 ]  # fmt: skip
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400)
 @given(key=st.sampled_from(READ_FIELDS), value=JSON)
 def test_any_value_in_any_field_is_either_read_or_refused_naming_that_field(key, value):
     try:
