@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import json
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,9 +25,9 @@ from domain.contracts.views import contract_state
 from domain.providers.location import Location, location_state
 from projections import follow, runner
 from projections.cms import HOME_CARE, HOMES, CmsList, catch_up, open_view, postcode_district
+from tests.unit.test_cqc_records import shipped_records
 
 UTC = timezone.utc
-CQC_EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "cqc" / "location_examples.json"
 LUCERNE, ALLIED, PECKHAM, RIVERSIDE = "1-125856395", "1-134558905", "1-555000002", "1-555000001"
 CQC_SYNC = {"id": "cqc-sync", "org": "NEL-CSU", "role": "system"}
 COMMISSIONER = {"id": "u-sel-commissioner", "org": "ICB-SEL", "role": "commissioner"}
@@ -38,11 +37,6 @@ LEAD = {"id": "u-procurement", "org": "SEL-CSU", "role": "procurement_lead"}
 
 def provider(location: str) -> dict[str, str]:
     return {"id": f"manager-{location}", "org": location, "role": "provider"}
-
-
-def real_records() -> dict[str, dict[str, Any]]:
-    examples = json.loads(CQC_EXAMPLES.read_text())["examples"]
-    return {e["record"]["locationId"]: e["record"] for e in examples}
 
 
 def made_up(location: str, name: str, **fields: Any) -> dict[str, Any]:
@@ -58,7 +52,7 @@ def line(at: str, actor: dict[str, str], command: dict[str, Any]) -> str:
 
 def scenario() -> list[list[str]]:
     """The commands in four parts (so catch-up can be interleaved with them)."""
-    records = real_records()
+    records = shipped_records()
     lucerne_later = copy.deepcopy(records[LUCERNE])
     lucerne_later["regulatedActivities"][0]["contacts"] = [
         {"personGivenName": "Amara", "personFamilyName": "Osei", "personRoles": ["Registered Manager"]}
