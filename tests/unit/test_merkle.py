@@ -39,7 +39,7 @@ PROBES = SHARED / "probes"
 
 
 def missing(path: Path) -> NoReturn:
-    shared_missing(path, f"these tests need the published RFC 9162 vectors and probes in {SHARED} (see its README.md)")
+    shared_missing(path, f"these tests need the published RFC 9162 vectors and probes in {SHARED}")
 
 
 def load(path: Path) -> Any:
