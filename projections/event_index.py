@@ -282,36 +282,20 @@ def _related(text: str) -> tuple[tuple[str, str, str], ...]:
 class _Fixed(NamedTuple):
     """The subjects every event of a record concerns, deduplicated as `_entry` does: (kind, subject, relation)."""
 
-    subjects: tuple[tuple[str, str, str], ...]
-    seen: frozenset[tuple[str, str]]
+    subjects: list[tuple[str, str, str]]
+    seen: set[tuple[str, str]]
 
 
-#: `_Fixed` by (record kind, reference, related subjects as JSON text) (see `_fixed`)
-_FIXED: dict[tuple[Any, ...], _Fixed] = {}
-
-
-def _fixed(kind: str, reference: Any, text: str, related: tuple[tuple[str, str, str], ...]) -> _Fixed:
-    """The record itself then its related subjects (`related`, parsed from `text`), without
-    repeats or nulls, remembered per record.
-
-    They are the same for every event of a record until its provider changes, so they are worked
-    out once per distinct (kind, reference, related text) rather than once per event. Bounded,
-    and only a cache (same answers).
-    """
-    memo_key = (kind, reference, text)
-    found = _FIXED.get(memo_key)
-    if found is None:
-        if len(_FIXED) >= 50_000:
-            _FIXED.clear()
-        subjects: list[tuple[str, str, str]] = []
-        seen: set[tuple[str, str]] = set()
-        for subject_kind, subject, relation in ((SELF.get(kind, kind), reference, "record"), *related):
-            if subject is None or (subject_kind, subject) in seen:
-                continue
-            seen.add((subject_kind, subject))
-            subjects.append((subject_kind, subject, relation))
-        found = _FIXED[memo_key] = _Fixed(tuple(subjects), frozenset(seen))
-    return found
+def _fixed(kind: str, reference: Any, related: tuple[tuple[str, str, str], ...]) -> _Fixed:
+    """The record itself then its related subjects, without repeats or nulls."""
+    subjects: list[tuple[str, str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    for subject_kind, subject, relation in ((SELF.get(kind, kind), reference, "record"), *related):
+        if subject is None or (subject_kind, subject) in seen:
+            continue
+        seen.add((subject_kind, subject))
+        subjects.append((subject_kind, subject, relation))
+    return _Fixed(subjects, seen)
 
 
 #: page.notes key: the `event_records` rows this page's events moved (see `_moving`)
@@ -397,7 +381,7 @@ class EventIndex(TableReadModel):
                     "recorded_at": at, "kind": kind, "reference": reference, "event": name})
         named = _named(kind, event, shape)
         if named:
-            seen = set(fixed.seen)
+            seen = fixed.seen
             for subject_kind, subject, relation in named:
                 if subject is None or (subject_kind, subject) in seen:
                     continue
@@ -445,7 +429,7 @@ class EventIndex(TableReadModel):
             record["last_recorded_at"] = at
             record["related"] = text
         reference = record["reference"]
-        return reference, related, _fixed(kind, reference, text, related)
+        return reference, related, _fixed(kind, reference, related)
 
     def _entry(self, event: Any, shape: _Shape, record_key: str, page: Page, *, counted: bool) -> dict[str, Any]:
         """The event's index rows, and its record moved on (unless it is held back)."""

@@ -4,6 +4,10 @@ A rebuild asks the same few questions tens of thousands of times (a record's id 
 hidden JSON column's value, a period's bounds), and the answers depend only on the question.
 A memo here is only a cache: the same question gets the same answer, it never grows past its
 bound (it is emptied whole and refilled), and an error is raised again each time, never kept.
+Each memo is kept because `benchmarks/projections.py` shows it pays.
+
+`utc`, the one way a time becomes the text the rows show, is here for every read model too;
+it is not remembered: remembering it (by the datetime, or the last one asked) measured slower.
 """
 
 from __future__ import annotations

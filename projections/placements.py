@@ -70,7 +70,6 @@ from domain.contracts.framework import Framework
 from domain.providers.location import Location
 from domain.monitoring.returns import PlacementReturn, month_bounds
 from projections import follow
-from projections.memo import parsed
 from projections.handlers import handles
 from projections.read_model import TableReadModel
 from projections.tables import INTEGER, Column, Page, Table
@@ -276,11 +275,10 @@ class Placements(TableReadModel):
 
     @handles(PlacementReturn.Submitted)
     def placement_return(self, event: PlacementReturn.Submitted, page: Page) -> None:
-        # Read only here: the schedules and spells as parsed once per distinct text.
         prices = page.get(PRICES.name, _id_key(Framework, event.framework))
-        schedules = parsed(prices["schedules"]) if prices else {}
+        schedules = json.loads(prices["schedules"]) if prices else {}
         spelled = page.get(SPELLS.name, f"{event.framework}|{event.location}")
-        spells = parsed(spelled["spells"]) if spelled else []
+        spells = json.loads(spelled["spells"]) if spelled else []
         named = page.get(HOMES.name, _id_key(Location, event.location))
         home = named["name"] if named else None
         first, last = month_bounds(event.period)
