@@ -484,8 +484,8 @@ class _Round:
 
         Noted here and done by `refresh`: once per page for all the scores that moved a cell
         (`finish`), or before an event that reads or resets the cells and standings (see
-        `_KEEPS_PENDING`). A cell's derived columns follow from its scores, its moderated score,
-        the bidder's conflicts and the spread allowed, as they stand, and a standing's from its
+        `_round`'s `keep_pending`). A cell's derived columns follow from its scores, its moderated
+        score, the bidder's conflicts and the spread allowed, as they stand, and a standing's from its
         cells: so working them out once from the rows as they end the page (or before the event
         that reads them) gives what working them out after every score gave.
         """
