@@ -61,10 +61,11 @@ class TableReadModel(Handlers, ReadModel[TableView]):
         cursor: Any = None,
         start: int | None = None,
     ) -> None:
+        apply = self.apply
         with self.view.page(tracking, cursor, start=start) as page:
             for event, position in zip(events, positions or [None] * len(events), strict=True):
                 page.position = position
-                self.apply(event, page)
+                apply(event, page)
             self.finish(page)
 
     def finish(self, page: Page) -> None:
