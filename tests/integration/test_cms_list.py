@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 
-from api.scenario import apply_lines
 from audit.replay import replay_projection
 from domain.application import Ledger
 from domain.contracts.contract import EXPIRED, TERMINATED, Contract
@@ -25,6 +24,7 @@ from domain.contracts.views import contract_state
 from domain.providers.location import Location, location_state
 from projections import follow, runner
 from projections.cms import HOME_CARE, HOMES, CmsList, catch_up, open_view, postcode_district
+from tests.integration.machinery import apply, contents
 from tests.unit.test_cqc_records import shipped_records
 
 UTC = timezone.utc
@@ -111,11 +111,6 @@ def scenario() -> list[list[str]]:
     return [imports, settings, daily, later]
 
 
-def apply(ledger: Ledger, lines: list[str]) -> None:
-    outcomes = list(apply_lines(ledger, lines))
-    assert [(o.line, o.result) for o in outcomes if not o.met] == []
-
-
 def expected_home(ledger: Ledger, reference: str) -> dict[str, Any]:
     """What the domain's own state says the row should show."""
     state = location_state(ledger.aggregate(Location, reference))
@@ -151,11 +146,6 @@ def expected_home(ledger: Ledger, reference: str) -> dict[str, Any]:
     }
 
 
-def everything(view: Any) -> dict[str, list[dict[str, Any]]]:
-    """Every table, hidden columns and keys included."""
-    return {t.name: view.select(t.name, columns=("key", *t.names)) for t in CmsList.tables}
-
-
 @pytest.fixture
 def cms_ledger(ledger: Ledger) -> Ledger:
     for part in scenario():
@@ -184,7 +174,7 @@ def test_the_list_shows_each_home_as_the_domain_has_it(cms_ledger):
     assert (peckham["open_concerns"], peckham["on_framework"], peckham["nursing"]) == (1, "no", "no")
     assert (rows[ALLIED]["registration_status"], rows[ALLIED]["care_home"]) == ("Deregistered", "no")
     # Nothing personal or about safeguarding reaches the list.
-    text = json.dumps(everything(view))
+    text = json.dumps(contents(view, CmsList))
     for secret in ("Bayliss", "Osei", "Unexplained injury", "Night staffing", "no harm"):
         assert secret not in text
 
@@ -204,10 +194,10 @@ def test_catching_up_in_small_pages_between_commands_equals_a_rebuild(ledger):
     for part in scenario():
         apply(ledger, part)
         catch_up(ledger, view, page_size=3)
-    incremental = everything(view)
+    incremental = contents(view, CmsList)
     assert incremental[HOMES.name] and incremental["cms_contracts"] and incremental["cms_providers"]
     assert runner.rebuild(ledger, "cms") == {"cms": ledger.max_position()}
-    assert everything(view) == incremental
+    assert contents(view, CmsList) == incremental
     assert catch_up(ledger, view) == 0
     # The lookups are the list's own: read by default, they refuse with a reason rather than bad SQL.
     with pytest.raises(KeyError, match="lookup of hidden columns"):
