@@ -12,7 +12,7 @@ from projections.exceptions import ExceptionReports
 from projections.placements import Placements
 from projections.quality import QualityDashboards
 from projections.rag import RagTables
-from projections.tables import TableReadModel
+from projections.read_model import TableReadModel
 
 READ_MODELS: dict[str, type[TableReadModel]] = {
     model.name: model

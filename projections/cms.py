@@ -78,7 +78,6 @@ stores and export to CSV as they are.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from typing import Any
 
 from domain.contracts.contract import Contract
@@ -88,7 +87,11 @@ from domain.kernel.metadata import LedgerAggregate
 from domain.providers.location import BED_TYPES, Location
 from domain.providers.provider import Provider
 from projections import follow
-from projections.tables import INTEGER, Column, Page, Table, TableReadModel, TableView
+from projections.handlers import handles
+from projections.memo import utc
+from projections.read_model import TableReadModel
+from projections.tables import INTEGER, Column, Page, Table
+from projections.views import TableView
 
 DEMENTIA_SPECIALISM = "Dementia"
 
@@ -201,10 +204,6 @@ CONTRACTS = Table(
 PROVIDERS = Table("cms_providers", (Column("brand", hidden=True), Column("homes", hidden=True)))
 
 
-def _utc(value: datetime) -> str:
-    return value.astimezone(timezone.utc).isoformat()
-
-
 def _yes_no(value: bool | None) -> str | None:
     return None if value is None else ("yes" if value else "no")
 
@@ -305,6 +304,15 @@ def provider_key(reference: str) -> str:
 CONTRACT_EVENTS = (Contract.Awarded, Contract.HomeAdded, Contract.HomeRemoved, Contract.Terminated, Contract.Expired)
 
 
+_VACANCY_COLUMNS = tuple((f"vacancies_{bed}", bed) for bed in BED_TYPES)
+
+
+def _vacancies(counts: dict[str, int]) -> dict[str, int]:
+    values = {column: int(counts.get(bed, 0)) for column, bed in _VACANCY_COLUMNS}
+    values["vacancies_total"] = sum(values.values())
+    return values
+
+
 class CmsList(TableReadModel):
     name = "cms"
     tables = (HOMES, HOME_CARE, CONTRACTS, PROVIDERS)
@@ -315,25 +323,104 @@ class CmsList(TableReadModel):
         *CONTRACT_EVENTS,
     )
 
-    def apply(self, event: Any, page: Page) -> None:
-        kind = _kind(type(event))
-        if kind is _PROVIDER:
-            self._rebrand(event, page)
-        elif kind is _CONTRACT:
-            self._contract(event, page)
-        else:
-            self._location(event, page, kind)
-
     # ------------------------------------------------------------------ locations
 
-    def _location(self, event: Any, page: Page, kind: Any) -> None:
+    @staticmethod
+    def _home(event: Any, page: Page) -> tuple[str, dict[str, Any], dict[str, Any] | None, str]:
+        """The home's key, rows (its home-care row, if any) and the event's time, which the row now shows."""
+        key = str(event.originator_id)
+        row = page.get(HOMES.name, key) or _blank_home()
+        care = page.get(HOME_CARE.name, key)
+        at = row["last_event_at"] = utc(event.timestamp)
+        return key, row, care, at
+
+    def _change(self, event: Any, page: Page, **values: Any) -> None:
+        """The home's row with `values` changed and the time of its latest event."""
+        key, row, care, _at = self._home(event, page)
+        row.update(values)
+        self._save(page, key, row, care)
+
+    @handles(Location.Event)
+    def location_moved(self, event: Any, page: Page) -> None:
+        # Contacts (ContactAdded/Changed/Removed) are people's details: the list shows none of them.
+        self._change(event, page)
+
+    @handles(Location.Imported)
+    def imported(self, event: Location.Imported, page: Page) -> None:
+        key, row, care, _at = self._home(event, page)
+        row.update(
+            location=event.reference,
+            name=event.name,
+            **_address(event.address),
+            **_area(event.area),
+            **_registration(event.registration),
+            **_services(event.services),
+            **_rating(event.current_rating),
+            **_public_contact(event.public_contact),
+            beds=event.beds,
+            manager_absent_since=event.manager_absent_since,
+        )
+        self._move_provider(page, key, row, event.provider)
+        self._save(page, key, row, care)
+
+    @handles(Location.ProviderChanged)
+    def provider_changed(self, event: Location.ProviderChanged, page: Page) -> None:
+        key, row, care, _at = self._home(event, page)
+        self._move_provider(page, key, row, event.provider)
+        self._save(page, key, row, care)
+
+    @handles(Location.Renamed)
+    def renamed(self, event: Location.Renamed, page: Page) -> None:
+        self._change(event, page, name=event.name)
+
+    @handles(Location.AddressChanged)
+    def address_changed(self, event: Location.AddressChanged, page: Page) -> None:
+        self._change(event, page, **_address(event.address))
+
+    @handles(Location.PublicContactChanged)
+    def public_contact_changed(self, event: Location.PublicContactChanged, page: Page) -> None:
+        self._change(event, page, **_public_contact(event.public_contact))
+
+    @handles(Location.AreaChanged)
+    def area_changed(self, event: Location.AreaChanged, page: Page) -> None:
+        self._change(event, page, **_area(event.area))
+
+    @handles(Location.BedsChanged)
+    def beds_changed(self, event: Location.BedsChanged, page: Page) -> None:
+        self._change(event, page, beds=event.beds)
+
+    @handles(Location.ServicesChanged)
+    def services_changed(self, event: Location.ServicesChanged, page: Page) -> None:
+        self._change(event, page, **_services(event.services))
+
+    @handles(Location.Deregistered, Location.Reregistered, Location.RegistrationDetailsChanged)
+    def registration_changed(self, event: Any, page: Page) -> None:
+        self._change(event, page, **_registration(event.registration))
+
+    @handles(Location.RegisteredManagerChanged)
+    def manager_changed(self, event: Location.RegisteredManagerChanged, page: Page) -> None:
+        self._change(event, page, manager_changed_at=utc(event.timestamp), manager_absent_since=event.absent_since)
+
+    @handles(Location.RatingRecorded)  # and RatedInadequate
+    def rating_recorded(self, event: Location.RatingRecorded, page: Page) -> None:
+        self._change(event, page, **(_rating(event.rating) if event.current else {}))
+
+    @handles(Location.CategorySet)
+    def category_set(self, event: Location.CategorySet, page: Page) -> None:
+        self._change(event, page, category=event.category)
+
+    @handles(Location.CommissioningAreaSet)
+    def commissioning_area_set(self, event: Location.CommissioningAreaSet, page: Page) -> None:
+        self._change(event, page, commissioning_area=event.area)
+
+    @handles(Location.VacanciesReported)
+    def vacancies_reported(self, event: Location.VacanciesReported, page: Page) -> None:
         key = str(event.originator_id)
         row = page.get(HOMES.name, key)
-        care = page.get(HOME_CARE.name, key)
-        at = _utc(event.timestamp)
-        if kind is Location.VacanciesReported and row is not None and care is None and row.get("care_home") != "no":
+        if row is not None and row.get("care_home") != "no" and page.get(HOME_CARE.name, key) is None:
             # The commonest event, about a home already listed and no home-care branch: only its
             # own columns change (what `_save` would write, without the rest of the row again).
+            at = utc(event.timestamp)
             if row.get("vacancies_day") is None or event.day >= row["vacancies_day"]:
                 page.update(
                     HOMES.name,
@@ -347,82 +434,61 @@ class CmsList(TableReadModel):
             else:
                 page.update(HOMES.name, key, last_event_at=at)
             return
-        if row is None:
-            row = _blank_home()
-        row["last_event_at"] = at
-        # `kind`: the first of `_KINDS` the event is an instance of, so each test below is
-        # the isinstance it stands for.
-        if kind is Location.VacanciesReported:
-            if row.get("vacancies_day") is None or event.day >= row["vacancies_day"]:
-                row.update(_vacancies(event.counts), vacancies_day=event.day, vacancies_reported_at=at, vacancies_corrected_at=None)
-        elif kind is Location.Imported:
-            row.update(
-                location=event.reference,
-                name=event.name,
-                **_address(event.address),
-                **_area(event.area),
-                **_registration(event.registration),
-                **_services(event.services),
-                **_rating(event.current_rating),
-                **_public_contact(event.public_contact),
-                beds=event.beds,
-                manager_absent_since=event.manager_absent_since,
+        key, row, care, at = self._home(event, page)
+        if row.get("vacancies_day") is None or event.day >= row["vacancies_day"]:
+            row.update(_vacancies(event.counts), vacancies_day=event.day, vacancies_reported_at=at, vacancies_corrected_at=None)
+        self._save(page, key, row, care)
+
+    @handles(Location.VacanciesCorrected)
+    def vacancies_corrected(self, event: Location.VacanciesCorrected, page: Page) -> None:
+        key, row, care, at = self._home(event, page)
+        if event.day == row.get("vacancies_day"):
+            row.update(_vacancies(event.counts), vacancies_corrected_at=at)
+        self._save(page, key, row, care)
+
+    @handles(Location.AvailabilityReported)
+    def availability_reported(self, event: Location.AvailabilityReported, page: Page) -> None:
+        key, row, care, at = self._home(event, page)
+        care = care or {}
+        if care.get("availability_day") is None or event.day >= care["availability_day"]:
+            care.update(
+                {f"{tier}_hours": event.hours.get(tier, 0) for tier in CARE_TIERS},
+                accepting_new_packages=_yes_no(event.accepting_new_packages),
+                availability_day=event.day,
+                availability_reported_at=at,
             )
-            self._move_provider(page, key, row, event.provider)
-        elif kind is Location.ProviderChanged:
-            self._move_provider(page, key, row, event.provider)
-        elif kind is Location.Renamed:
-            row["name"] = event.name
-        elif kind is Location.AddressChanged:
-            row.update(_address(event.address))
-        elif kind is Location.PublicContactChanged:
-            row.update(_public_contact(event.public_contact))
-        elif kind is Location.AreaChanged:
-            row.update(_area(event.area))
-        elif kind is Location.BedsChanged:
-            row["beds"] = event.beds
-        elif kind is Location.ServicesChanged:
-            row.update(_services(event.services))
-        elif kind is _REGISTRATION:
-            row.update(_registration(event.registration))
-        elif kind is Location.RegisteredManagerChanged:
-            row.update(manager_changed_at=at, manager_absent_since=event.absent_since)
-        elif kind is Location.RatingRecorded:  # and RatedInadequate
-            if event.current:
-                row.update(_rating(event.rating))
-        elif kind is Location.CategorySet:
-            row["category"] = event.category
-        elif kind is Location.CommissioningAreaSet:
-            row["commissioning_area"] = event.area
-        elif kind is Location.VacanciesCorrected:
-            if event.day == row.get("vacancies_day"):
-                row.update(_vacancies(event.counts), vacancies_corrected_at=at)
-        elif kind is Location.AvailabilityReported:
-            care = care or {}
-            if care.get("availability_day") is None or event.day >= care["availability_day"]:
-                care.update(
-                    {f"{tier}_hours": event.hours.get(tier, 0) for tier in CARE_TIERS},
-                    accepting_new_packages=_yes_no(event.accepting_new_packages),
-                    availability_day=event.day,
-                    availability_reported_at=at,
-                )
-        elif kind is Location.PlacementsSuspended:
-            row.update(
-                suspended="yes",
-                suspension=event.suspension,
-                suspended_from=event.from_date,
-                suspended_until=event.to_date,
-                suspension_reason=event.reason,
-                suspension_lifted_on=None,
-            )
-        elif kind is Location.SuspensionLifted:
-            if event.suspension == row.get("suspension"):
-                row.update(suspended="no", suspension_lifted_on=event.lifted_on)
-        elif kind is Location.ConcernShared:
-            row["open_concerns"] = (row.get("open_concerns") or 0) + 1
-        elif kind is Location.ConcernResolved:
-            row["open_concerns"] = max((row.get("open_concerns") or 0) - 1, 0)
-        # Contacts (ContactAdded/Changed/Removed) are people's details: the list shows none of them.
+        self._save(page, key, row, care)
+
+    @handles(Location.PlacementsSuspended)
+    def placements_suspended(self, event: Location.PlacementsSuspended, page: Page) -> None:
+        self._change(
+            event,
+            page,
+            suspended="yes",
+            suspension=event.suspension,
+            suspended_from=event.from_date,
+            suspended_until=event.to_date,
+            suspension_reason=event.reason,
+            suspension_lifted_on=None,
+        )
+
+    @handles(Location.SuspensionLifted)
+    def suspension_lifted(self, event: Location.SuspensionLifted, page: Page) -> None:
+        key, row, care, _at = self._home(event, page)
+        if event.suspension == row.get("suspension"):
+            row.update(suspended="no", suspension_lifted_on=event.lifted_on)
+        self._save(page, key, row, care)
+
+    @handles(Location.ConcernShared)
+    def concern_shared(self, event: Location.ConcernShared, page: Page) -> None:
+        key, row, care, _at = self._home(event, page)
+        row["open_concerns"] = (row.get("open_concerns") or 0) + 1
+        self._save(page, key, row, care)
+
+    @handles(Location.ConcernResolved)
+    def concern_resolved(self, event: Location.ConcernResolved, page: Page) -> None:
+        key, row, care, _at = self._home(event, page)
+        row["open_concerns"] = max((row.get("open_concerns") or 0) - 1, 0)
         self._save(page, key, row, care)
 
     @staticmethod
@@ -453,7 +519,8 @@ class CmsList(TableReadModel):
         page.update(PROVIDERS.name, provider_key(provider), homes=json.dumps(homes))
         row.update(provider=provider, provider_brand=record.get("brand"))
 
-    def _rebrand(self, event: Any, page: Page) -> None:
+    @handles(Provider.Imported, Provider.Rebranded)
+    def branded(self, event: Any, page: Page) -> None:
         record = page.update(PROVIDERS.name, str(event.originator_id), brand=event.brand_name)
         for key in json.loads(record.get("homes") or "[]"):
             row = page.get(HOMES.name, key)
@@ -463,26 +530,36 @@ class CmsList(TableReadModel):
 
     # ------------------------------------------------------------------ contracts
 
-    def _contract(self, event: Any, page: Page) -> None:
-        contract_key = str(event.originator_id)
-        if isinstance(event, Contract.Awarded):
-            page.put(CONTRACTS.name, contract_key, {"reference": event.reference, "framework": event.framework, "homes": "[]"})
-            return
-        contract = page.get(CONTRACTS.name, contract_key)
+    @handles(Contract.Awarded)
+    def contract_awarded(self, event: Contract.Awarded, page: Page) -> None:
+        page.put(CONTRACTS.name, str(event.originator_id), {"reference": event.reference, "framework": event.framework, "homes": "[]"})
+
+    @handles(Contract.HomeAdded)
+    def home_added(self, event: Contract.HomeAdded, page: Page) -> None:
+        contract = page.get(CONTRACTS.name, str(event.originator_id))
         if contract is None:  # pragma: no cover - every contract event follows its award
             return
-        homes = json.loads(contract["homes"])
-        if isinstance(event, Contract.HomeAdded):
-            self._membership(page, event, contract, add={"framework": contract["framework"], "from": event.effective_from})
-            homes = sorted({*homes, event.location})
-        elif isinstance(event, Contract.HomeRemoved):
-            self._membership(page, event, contract, add=None, location=event.location)
-            homes = [h for h in homes if h != event.location]
-        else:  # Terminated or Expired: every home on it leaves the framework with it
-            for location in homes:
-                self._membership(page, event, contract, add=None, location=location)
-            homes = []
-        page.update(CONTRACTS.name, contract_key, homes=json.dumps(homes))
+        self._membership(page, event, contract, add={"framework": contract["framework"], "from": event.effective_from})
+        page.update(CONTRACTS.name, str(event.originator_id), homes=json.dumps(sorted({*json.loads(contract["homes"]), event.location})))
+
+    @handles(Contract.HomeRemoved)
+    def home_removed(self, event: Contract.HomeRemoved, page: Page) -> None:
+        contract = page.get(CONTRACTS.name, str(event.originator_id))
+        if contract is None:  # pragma: no cover - every contract event follows its award
+            return
+        self._membership(page, event, contract, add=None, location=event.location)
+        homes = [h for h in json.loads(contract["homes"]) if h != event.location]
+        page.update(CONTRACTS.name, str(event.originator_id), homes=json.dumps(homes))
+
+    @handles(Contract.Terminated, Contract.Expired)
+    def contract_ended(self, event: Any, page: Page) -> None:
+        contract = page.get(CONTRACTS.name, str(event.originator_id))
+        if contract is None:  # pragma: no cover - every contract event follows its award
+            return
+        # Every home on it leaves the framework with it.
+        for location in json.loads(contract["homes"]):
+            self._membership(page, event, contract, add=None, location=location)
+        page.update(CONTRACTS.name, str(event.originator_id), homes=json.dumps([]))
 
     def _membership(
         self, page: Page, event: Any, contract: dict[str, Any], *, add: dict[str, str] | None, location: str | None = None
@@ -495,57 +572,8 @@ class CmsList(TableReadModel):
             memberships.pop(contract["reference"], None)
         else:
             memberships[contract["reference"]] = add
-        row.update(_membership_columns(memberships), last_event_at=_utc(event.timestamp))
+        row.update(_membership_columns(memberships), last_event_at=utc(event.timestamp))
         self._save(page, key, row, page.get(HOME_CARE.name, key))
-
-
-_VACANCY_COLUMNS = tuple((f"vacancies_{bed}", bed) for bed in BED_TYPES)
-
-
-def _vacancies(counts: dict[str, int]) -> dict[str, int]:
-    values = {column: int(counts.get(bed, 0)) for column, bed in _VACANCY_COLUMNS}
-    values["vacancies_total"] = sum(values.values())
-    return values
-
-
-_PROVIDER = (Provider.Imported, Provider.Rebranded)
-_CONTRACT = CONTRACT_EVENTS
-_REGISTRATION = (Location.Deregistered, Location.Reregistered, Location.RegistrationDetailsChanged)
-#: what `CmsList.apply` and `_location` tell apart, in the order they ask (isinstance: the first that holds)
-_KINDS: tuple[Any, ...] = (
-    _PROVIDER,
-    _CONTRACT,
-    Location.Imported,
-    Location.ProviderChanged,
-    Location.Renamed,
-    Location.AddressChanged,
-    Location.PublicContactChanged,
-    Location.AreaChanged,
-    Location.BedsChanged,
-    Location.ServicesChanged,
-    _REGISTRATION,
-    Location.RegisteredManagerChanged,
-    Location.RatingRecorded,
-    Location.CategorySet,
-    Location.CommissioningAreaSet,
-    Location.VacanciesReported,
-    Location.VacanciesCorrected,
-    Location.AvailabilityReported,
-    Location.PlacementsSuspended,
-    Location.SuspensionLifted,
-    Location.ConcernShared,
-    Location.ConcernResolved,
-)
-_KIND_OF: dict[type, Any] = {}
-
-
-def _kind(cls: type) -> Any:
-    """The first of `_KINDS` that events of `cls` are instances of (None: none, a contact event), per class."""
-    try:
-        return _KIND_OF[cls]
-    except KeyError:
-        found = _KIND_OF[cls] = next((k for k in _KINDS if issubclass(cls, k)), None)
-        return found
 
 
 def open_view(ledger: Any) -> TableView:

@@ -16,15 +16,17 @@ and export to JSON/CSV as they are. Rows are keyed by the competition's id.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
 from domain.kernel.metadata import LedgerAggregate
 from domain.procurement.competition import Competition
 from domain.procurement.vocabulary import AWARDED, CANCELLED, EVALUATION, OPEN, OUTCOME_DECIDED, STANDSTILL
 from projections import follow
-from projections.memo import id_text
-from projections.tables import INTEGER, Column, Page, Table, TableReadModel, TableView
+from projections.handlers import handles
+from projections.memo import id_text, utc
+from projections.read_model import TableReadModel
+from projections.tables import INTEGER, Column, Page, Table
+from projections.views import TableView
 
 TABLE = Table(
     "competitions",
@@ -50,47 +52,6 @@ COLUMNS = TABLE.shown
 SEALED_UNTIL_OPENING = (Competition.TenderSubmitted, Competition.TenderWithdrawn)
 
 
-def _utc(value: datetime) -> str:
-    # Already in UTC (as the ledger stamps events), astimezone would give the same datetime back.
-    return value.isoformat() if value.tzinfo is timezone.utc else value.astimezone(timezone.utc).isoformat()
-
-
-def _values(event: Any) -> dict[str, Any]:
-    """What an event does to its row; every event moves the version and time, some more."""
-    values: dict[str, Any] = {"version": event.originator_version, "last_event_at": _utc(event.timestamp)}
-    if isinstance(event, Competition.Opened):
-        values.update(
-            reference=event.reference,
-            title=event.title,
-            authority=event.authority,
-            procedure=event.procedure,
-            standstill_regime=event.standstill_regime,
-            status=OPEN,
-            lots=len(event.lots),
-            tender_deadline=_utc(event.tender_deadline),
-        )
-    elif isinstance(event, Competition.TendersOpened):
-        values.update(status=EVALUATION, tenders=len(event.bidders))
-    elif isinstance(event, Competition.OutcomeDecided):
-        values.update(status=OUTCOME_DECIDED)
-    elif isinstance(event, Competition.OutcomeLettersIssued):
-        values.update(status=STANDSTILL)
-    elif isinstance(event, Competition.ChallengeResolved):
-        # An upheld challenge sets the decision aside: evaluation reopens.
-        if event.outcome == "upheld":
-            values.update(status=EVALUATION)
-    elif isinstance(event, Competition.AwardConcluded):
-        awarded = {lot: bidders for lot, bidders in event.awards.items() if bidders}
-        values.update(
-            status=AWARDED,
-            awarded_lots=len(awarded),
-            awarded_bidders=len({b for lot_bidders in awarded.values() for b in lot_bidders}),
-        )
-    elif isinstance(event, Competition.Cancelled):
-        values.update(status=CANCELLED)
-    return values
-
-
 def competition_events() -> list[type]:
     return [v for v in vars(Competition).values() if isinstance(v, type) and issubclass(v, LedgerAggregate.Event)]
 
@@ -98,39 +59,80 @@ def competition_events() -> list[type]:
 class CompetitionList(TableReadModel):
     name = "competitions"
     tables = (TABLE,)
-    # It does not even read the tenders: nothing it shows may depend on them.
+    # It does not even read the tenders: nothing it shows may depend on them (and the domain
+    # takes them only before the deadline, so always before the opening).
     followed = tuple(e for e in competition_events() if e not in SEALED_UNTIL_OPENING)
 
-    def apply(self, event: Any, page: Page) -> None:
-        cls = type(event)
-        plain = _PLAIN.get(cls)
-        if plain is None:
-            plain = _PLAIN[cls] = not issubclass(cls, (*SEALED_UNTIL_OPENING, *_CHANGING))
-        if not plain and isinstance(event, SEALED_UNTIL_OPENING):
-            return  # the domain takes these only before the deadline, so always before the opening
-        key = id_text(event.originator_id)
-        # Most events (scores, checks, documents, ...) move only the version and time (`_values`).
-        values = (
-            {"version": event.originator_version, "last_event_at": _utc(event.timestamp)} if plain else _values(event)
+    @handles(Competition.Opened)
+    def opened(self, event: Competition.Opened, page: Page) -> None:
+        page.put(
+            TABLE.name,
+            id_text(event.originator_id),
+            {
+                "version": None,
+                "last_event_at": utc(event.timestamp),
+                "reference": event.reference,
+                "title": event.title,
+                "authority": event.authority,
+                "procedure": event.procedure,
+                "standstill_regime": event.standstill_regime,
+                "status": OPEN,
+                "lots": len(event.lots),
+                "tender_deadline": utc(event.tender_deadline),
+            },
         )
-        row = None if isinstance(event, Competition.Opened) else page.get(TABLE.name, key)
-        opened = isinstance(event, Competition.TendersOpened) or (row is not None and row["tenders"] is not None)
-        if not opened:
-            values["version"] = None
+
+    @handles(*SEALED_UNTIL_OPENING)
+    def sealed(self, event: Any, page: Page) -> None:
+        """Not followed; should one come, it changes nothing (not even the version or time)."""
+
+    @handles(Competition.Event)
+    def moved(self, event: Any, page: Page, **values: Any) -> None:
+        """Most events (scores, checks, documents, ...) move only the version and time; the
+        handlers below change `values` too."""
+        key = id_text(event.originator_id)
+        row = page.get(TABLE.name, key)
+        opened = values.get("tenders") is not None or (row is not None and row["tenders"] is not None)
+        version = event.originator_version if opened else None
         if row is None:
-            page.put(TABLE.name, key, values)
+            page.put(TABLE.name, key, {"version": version, "last_event_at": utc(event.timestamp), **values})
         else:
             # The row with these columns changed, as put({**row, **values}) would make it.
-            page.update(TABLE.name, key, **values)
+            page.update(TABLE.name, key, version=version, last_event_at=utc(event.timestamp), **values)
+
+    @handles(Competition.TendersOpened)
+    def tenders_opened(self, event: Competition.TendersOpened, page: Page) -> None:
+        self.moved(event, page, status=EVALUATION, tenders=len(event.bidders))
+
+    @handles(Competition.OutcomeDecided)
+    def outcome_decided(self, event: Competition.OutcomeDecided, page: Page) -> None:
+        self.moved(event, page, status=OUTCOME_DECIDED)
+
+    @handles(Competition.OutcomeLettersIssued)
+    def letters_issued(self, event: Competition.OutcomeLettersIssued, page: Page) -> None:
+        self.moved(event, page, status=STANDSTILL)
+
+    @handles(Competition.ChallengeResolved)
+    def challenge_resolved(self, event: Competition.ChallengeResolved, page: Page) -> None:
+        # An upheld challenge sets the decision aside: evaluation reopens.
+        self.moved(event, page, **({"status": EVALUATION} if event.outcome == "upheld" else {}))
+
+    @handles(Competition.AwardConcluded)
+    def award_concluded(self, event: Competition.AwardConcluded, page: Page) -> None:
+        awarded = {lot: bidders for lot, bidders in event.awards.items() if bidders}
+        self.moved(
+            event,
+            page,
+            status=AWARDED,
+            awarded_lots=len(awarded),
+            awarded_bidders=len({b for lot_bidders in awarded.values() for b in lot_bidders}),
+        )
+
+    @handles(Competition.Cancelled)
+    def cancelled(self, event: Competition.Cancelled, page: Page) -> None:
+        self.moved(event, page, status=CANCELLED)
 
 
-#: the events `_values` gives more than the version and time for
-_CHANGING = (
-    Competition.Opened, Competition.TendersOpened, Competition.OutcomeDecided, Competition.OutcomeLettersIssued,
-    Competition.ChallengeResolved, Competition.AwardConcluded, Competition.Cancelled,
-)
-#: by event class: neither sealed nor one of `_CHANGING`
-_PLAIN: dict[type, bool] = {}
 def open_view(ledger: Any) -> TableView:
     """The list in the ledger's own database."""
     return follow.live_view(ledger, CompetitionList)

@@ -101,9 +101,12 @@ from projections.monitoring import (
     loads,
     percent,
     shift,
-    utc,
 )
-from projections.tables import INTEGER, REAL, Column, Page, Table, TableReadModel, TableView
+from projections.handlers import handles
+from projections.memo import utc
+from projections.read_model import TableReadModel
+from projections.tables import INTEGER, REAL, Column, Page, Table
+from projections.views import TableView
 
 PREFIX = "compliance"
 ON_TIME, LATE, MISSED, OVERDUE, DUE = "on_time", "late", "missed", "overdue", "due"
@@ -312,35 +315,53 @@ class ReturnCompliance(TableReadModel):
     index = ReturnIndex(PREFIX)
     expectations = Expectations(PREFIX, directory, templates)
     tables = (RETURNS, SUMMARY, KPIS, RUNS, *directory.tables, *templates.tables, *index.tables, *expectations.tables)
-    followed = (*directory.followed, *templates.followed, Return.Opened, Return.Submitted, Return.Missed)
 
-    def apply(self, event: Any, page: Page) -> None:
+    # Every handler ends by looking for returns the event found overdue (`_after`).
+
+    @handles(*directory.followed)
+    def directory_changed(self, event: Any, page: Page) -> None:
         self.directory.apply(event, page)
-        template_changed = self.templates.apply(event, page)
+        self._after(event, page)
+
+    @handles(*templates.followed)
+    def template_published(self, event: Any, page: Page) -> None:
+        self._after(event, page, template_changed=self.templates.apply(event, page))
+
+    @handles(Return.Opened)
+    def opened(self, event: Return.Opened, page: Page) -> None:
         self.index.apply(event, page)
-        if isinstance(event, Return.Opened):
-            self._expect(page, event.location, event.template, event.period, event.period_start, event.period_end, event.due_on, DUE, event)
-        elif isinstance(event, Return.Submitted):
-            found = self.index.get(page, event)
-            if found is not None:
-                lateness = event.lateness
-                due = date.fromisoformat(lateness["due_on"])
-                within = date.fromisoformat(lateness["submitted_on"]) <= add_months(due, WITHIN_MONTHS)
-                self._change(
-                    page,
-                    found,
-                    event,
-                    status=ON_TIME if lateness["on_time"] else LATE,
-                    due_on=lateness["due_on"],
-                    submitted_on=lateness["submitted_on"],
-                    days_late=lateness["days_late"],
-                    on_time="yes" if lateness["on_time"] else "no",
-                    within_three_months="yes" if within else "no",
-                )
-        elif isinstance(event, Return.Missed):
-            found = self.index.get(page, event)
-            if found is not None:
-                self._change(page, found, event, status=MISSED, missed_on=event.missed_on)
+        self._expect(page, event.location, event.template, event.period, event.period_start, event.period_end, event.due_on, DUE, event)
+        self._after(event, page)
+
+    @handles(Return.Submitted)
+    def submitted(self, event: Return.Submitted, page: Page) -> None:
+        found = self.index.get(page, event)
+        if found is not None:
+            lateness = event.lateness
+            due = date.fromisoformat(lateness["due_on"])
+            within = date.fromisoformat(lateness["submitted_on"]) <= add_months(due, WITHIN_MONTHS)
+            self._change(
+                page,
+                found,
+                event,
+                status=ON_TIME if lateness["on_time"] else LATE,
+                due_on=lateness["due_on"],
+                submitted_on=lateness["submitted_on"],
+                days_late=lateness["days_late"],
+                on_time="yes" if lateness["on_time"] else "no",
+                within_three_months="yes" if within else "no",
+            )
+        self._after(event, page)
+
+    @handles(Return.Missed)
+    def missed(self, event: Return.Missed, page: Page) -> None:
+        found = self.index.get(page, event)
+        if found is not None:
+            self._change(page, found, event, status=MISSED, missed_on=event.missed_on)
+        self._after(event, page)
+
+    def _after(self, event: Any, page: Page, *, template_changed: bool = False) -> None:
+        """The returns owed under contracts that are overdue once `event` has moved the ledger's day on."""
         self.expectations.after(event, page, self._overdue(event), template_changed=template_changed)
 
     # ------------------------------------------------------------------ returns

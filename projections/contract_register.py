@@ -17,14 +17,16 @@ de-escalation derive their values from the row as it stands inside the page's tr
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from typing import Any
 
 from domain.contracts.contract import AWARDED, EXPIRED, MOBILISED, SIGNED, TERMINATED, Contract
 from domain.kernel.metadata import LedgerAggregate
 from projections import follow
-from projections.memo import id_text
-from projections.tables import INTEGER, Column, Page, Table, TableReadModel, TableView
+from projections.handlers import handles
+from projections.memo import id_text, utc
+from projections.read_model import TableReadModel
+from projections.tables import INTEGER, Column, Page, Table
+from projections.views import TableView
 
 TABLE = Table(
     "contract_register",
@@ -50,64 +52,9 @@ TABLE = Table(
 COLUMNS = TABLE.shown
 
 
-def _utc(value: datetime) -> str:
-    # Already in UTC (as the ledger stamps events), astimezone would give the same datetime back.
-    return value.isoformat() if value.tzinfo is timezone.utc else value.astimezone(timezone.utc).isoformat()
-
-
 def _stage_below(stage: str, ladder: list[str]) -> str | None:
     index = ladder.index(stage) - 1
     return ladder[index] if index >= 0 else None
-
-
-def register_row(event: Any, row: dict[str, Any] | None) -> dict[str, Any]:
-    """The row after `event`, from the row before it (None before the award)."""
-    values: dict[str, Any] = dict(row or {})
-    values.update(version=event.originator_version, last_event_at=_utc(event.timestamp))
-    if isinstance(event, Contract.Awarded):
-        values.update(
-            ladder=json.dumps(list(event.ladder)),
-            reference=event.reference,
-            framework=event.framework,
-            lot=event.lot,
-            provider=event.provider,
-            status=AWARDED,
-            original_value=event.value,
-            current_value=event.value,
-            cumulative_variation=0,
-            variations=0,
-            escalation_stage=None,
-            referrals_suspended="no",
-            term_end=event.ends_on,
-        )
-    elif isinstance(event, Contract.Signed):
-        values.update(status=SIGNED)
-    elif isinstance(event, Contract.Mobilised):
-        values.update(status=MOBILISED)
-    elif isinstance(event, Contract.Varied):
-        values.update(
-            current_value=values["current_value"] + event.value_change,
-            cumulative_variation=values["cumulative_variation"] + event.value_change,
-            variations=values["variations"] + 1,
-        )
-    elif isinstance(event, Contract.Novated):
-        values.update(provider=event.to_provider)
-    elif isinstance(event, Contract.Extended):
-        values.update(term_end=event.new_end, current_value=values["current_value"] + event.value_change)
-    elif isinstance(event, Contract.ReferralsSuspended):
-        values.update(referrals_suspended="yes")
-    elif isinstance(event, Contract.ReferralsResumed):
-        values.update(referrals_suspended="no")
-    elif isinstance(event, Contract.Escalated):
-        values.update(escalation_stage=event.stage)
-    elif isinstance(event, Contract.DeEscalated):
-        values.update(escalation_stage=_stage_below(event.from_stage, json.loads(values["ladder"])))
-    elif isinstance(event, Contract.Terminated):
-        values.update(status=TERMINATED)
-    elif isinstance(event, Contract.Expired):
-        values.update(status=EXPIRED)
-    # Every other contract event (homes, plans, milestones, risks, ...) moves only the version and time.
-    return values
 
 
 def contract_events() -> list[type]:
@@ -119,32 +66,95 @@ class ContractRegister(TableReadModel):
     tables = (TABLE,)
     followed = tuple(contract_events())
 
-    def apply(self, event: Any, page: Page) -> None:
-        key = id_text(event.originator_id)
-        if _moves_only_version(type(event)):
-            # Most of a contract's events (homes, plans, milestones, risks, ...): what
-            # `register_row` gives for them is the row with these two columns changed.
-            page.update(TABLE.name, key, version=event.originator_version, last_event_at=_utc(event.timestamp))
-            return
-        before = None if isinstance(event, Contract.Awarded) else page.get(TABLE.name, key)
-        page.put(TABLE.name, key, register_row(event, before))
+    @handles(Contract.Awarded)
+    def awarded(self, event: Contract.Awarded, page: Page) -> None:
+        page.put(
+            TABLE.name,
+            id_text(event.originator_id),
+            {
+                "version": event.originator_version,
+                "last_event_at": utc(event.timestamp),
+                "ladder": json.dumps(list(event.ladder)),
+                "reference": event.reference,
+                "framework": event.framework,
+                "lot": event.lot,
+                "provider": event.provider,
+                "status": AWARDED,
+                "original_value": event.value,
+                "current_value": event.value,
+                "cumulative_variation": 0,
+                "variations": 0,
+                "escalation_stage": None,
+                "referrals_suspended": "no",
+                "term_end": event.ends_on,
+            },
+        )
 
+    @handles(Contract.Event)
+    def moved(self, event: Any, page: Page, **values: Any) -> None:
+        """Most of a contract's events (homes, plans, milestones, risks, ...) move only the
+        version and time; the handlers below change `values` too."""
+        page.update(
+            TABLE.name, id_text(event.originator_id), version=event.originator_version, last_event_at=utc(event.timestamp), **values
+        )
 
-#: the events `register_row` changes more than the version and time for
-_CHANGING = (
-    Contract.Awarded, Contract.Signed, Contract.Mobilised, Contract.Varied, Contract.Novated, Contract.Extended,
-    Contract.ReferralsSuspended, Contract.ReferralsResumed, Contract.Escalated, Contract.DeEscalated,
-    Contract.Terminated, Contract.Expired,
-)
-#: by event class: whether it moves only the version and time (see `_CHANGING`)
-_ONLY_VERSION: dict[type, bool] = {}
+    @staticmethod
+    def _row(event: Any, page: Page) -> dict[str, Any]:
+        """The contract's row as it stands inside the page's transaction."""
+        return page.get(TABLE.name, id_text(event.originator_id))  # type: ignore[return-value]  # made at the award
 
+    @handles(Contract.Signed)
+    def signed(self, event: Contract.Signed, page: Page) -> None:
+        self.moved(event, page, status=SIGNED)
 
-def _moves_only_version(cls: type) -> bool:
-    found = _ONLY_VERSION.get(cls)
-    if found is None:
-        found = _ONLY_VERSION[cls] = not issubclass(cls, _CHANGING)
-    return found
+    @handles(Contract.Mobilised)
+    def mobilised(self, event: Contract.Mobilised, page: Page) -> None:
+        self.moved(event, page, status=MOBILISED)
+
+    @handles(Contract.Varied)
+    def varied(self, event: Contract.Varied, page: Page) -> None:
+        row = self._row(event, page)
+        self.moved(
+            event,
+            page,
+            current_value=row["current_value"] + event.value_change,
+            cumulative_variation=row["cumulative_variation"] + event.value_change,
+            variations=row["variations"] + 1,
+        )
+
+    @handles(Contract.Novated)
+    def novated(self, event: Contract.Novated, page: Page) -> None:
+        self.moved(event, page, provider=event.to_provider)
+
+    @handles(Contract.Extended)
+    def extended(self, event: Contract.Extended, page: Page) -> None:
+        row = self._row(event, page)
+        self.moved(event, page, term_end=event.new_end, current_value=row["current_value"] + event.value_change)
+
+    @handles(Contract.ReferralsSuspended)
+    def referrals_suspended(self, event: Contract.ReferralsSuspended, page: Page) -> None:
+        self.moved(event, page, referrals_suspended="yes")
+
+    @handles(Contract.ReferralsResumed)
+    def referrals_resumed(self, event: Contract.ReferralsResumed, page: Page) -> None:
+        self.moved(event, page, referrals_suspended="no")
+
+    @handles(Contract.Escalated)
+    def escalated(self, event: Contract.Escalated, page: Page) -> None:
+        self.moved(event, page, escalation_stage=event.stage)
+
+    @handles(Contract.DeEscalated)
+    def de_escalated(self, event: Contract.DeEscalated, page: Page) -> None:
+        ladder = json.loads(self._row(event, page)["ladder"])
+        self.moved(event, page, escalation_stage=_stage_below(event.from_stage, ladder))
+
+    @handles(Contract.Terminated)
+    def terminated(self, event: Contract.Terminated, page: Page) -> None:
+        self.moved(event, page, status=TERMINATED)
+
+    @handles(Contract.Expired)
+    def expired(self, event: Contract.Expired, page: Page) -> None:
+        self.moved(event, page, status=EXPIRED)
 
 
 def open_view(ledger: Any) -> TableView:

@@ -66,7 +66,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -75,8 +75,10 @@ from domain.kernel.metadata import LedgerAggregate
 from domain.kernel.personal import PersonalData
 from domain.procurement.competition import Competition
 from domain.providers.location import Location
-from projections.memo import id_text
-from projections.tables import INTEGER, Column, Page, Table, TableReadModel
+from projections.handlers import handles
+from projections.memo import id_text, utc
+from projections.read_model import TableReadModel
+from projections.tables import INTEGER, Column, Page, Table
 
 EVENTS = Table(
     "event_index",
@@ -159,24 +161,6 @@ SELF = {"data_subject": "person"}
 ON_CONTRACT_NAMED = {**NAMED, **ON_CONTRACTS}
 
 
-#: `_utc` texts by time (see `_utc`)
-_UTC: dict[datetime, str] = {}
-
-
-def _utc(value: datetime) -> str:
-    """The time as ISO 8601 text in UTC. Times in UTC (as the ledger stamps events) are
-    remembered: a command's events share its time, a scenario's many commands a few, and two
-    equal UTC times give the same text. Bounded, and only a cache."""
-    if value.tzinfo is not timezone.utc:
-        return value.astimezone(timezone.utc).isoformat()
-    text = _UTC.get(value)
-    if text is None:
-        if len(_UTC) >= 10_000:
-            _UTC.clear()
-        text = _UTC[value] = value.isoformat()  # astimezone(timezone.utc) would give the same datetime back
-    return text
-
-
 #: fields every event has, which name nothing
 _BASE_FIELDS = ("originator_id", "originator_version", "timestamp", "meta")
 #: values that cannot hold personal data, skipped without a look inside
@@ -198,10 +182,7 @@ class _Shape:
         aggregate = getattr(sys.modules[cls.__module__], outer, None)
         self.kind: str = getattr(aggregate, "KIND", "") or outer.lower()
         self.name = cls.__name__
-        self.sealed = issubclass(cls, SEALED_UNTIL_OPENING)
-        self.opening = issubclass(cls, Competition.TendersOpened)
         self.provider_changed = issubclass(cls, Location.ProviderChanged)
-        self.novated = issubclass(cls, Contract.Novated)
 
 
 _SHAPES: dict[type, _Shape] = {}
@@ -301,36 +282,20 @@ def _related(text: str) -> tuple[tuple[str, str, str], ...]:
 class _Fixed(NamedTuple):
     """The subjects every event of a record concerns, deduplicated as `_entry` does: (kind, subject, relation)."""
 
-    subjects: tuple[tuple[str, str, str], ...]
-    seen: frozenset[tuple[str, str]]
+    subjects: list[tuple[str, str, str]]
+    seen: set[tuple[str, str]]
 
 
-#: `_Fixed` by (record kind, reference, related subjects as JSON text) (see `_fixed`)
-_FIXED: dict[tuple[Any, ...], _Fixed] = {}
-
-
-def _fixed(kind: str, reference: Any, text: str, related: tuple[tuple[str, str, str], ...]) -> _Fixed:
-    """The record itself then its related subjects (`related`, parsed from `text`), without
-    repeats or nulls, remembered per record.
-
-    They are the same for every event of a record until its provider changes, so they are worked
-    out once per distinct (kind, reference, related text) rather than once per event. Bounded,
-    and only a cache (same answers).
-    """
-    memo_key = (kind, reference, text)
-    found = _FIXED.get(memo_key)
-    if found is None:
-        if len(_FIXED) >= 50_000:
-            _FIXED.clear()
-        subjects: list[tuple[str, str, str]] = []
-        seen: set[tuple[str, str]] = set()
-        for subject_kind, subject, relation in ((SELF.get(kind, kind), reference, "record"), *related):
-            if subject is None or (subject_kind, subject) in seen:
-                continue
-            seen.add((subject_kind, subject))
-            subjects.append((subject_kind, subject, relation))
-        found = _FIXED[memo_key] = _Fixed(tuple(subjects), frozenset(seen))
-    return found
+def _fixed(kind: str, reference: Any, related: tuple[tuple[str, str, str], ...]) -> _Fixed:
+    """The record itself then its related subjects, without repeats or nulls."""
+    subjects: list[tuple[str, str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    for subject_kind, subject, relation in ((SELF.get(kind, kind), reference, "record"), *related):
+        if subject is None or (subject_kind, subject) in seen:
+            continue
+        seen.add((subject_kind, subject))
+        subjects.append((subject_kind, subject, relation))
+    return _Fixed(subjects, seen)
 
 
 #: page.notes key: the `event_records` rows this page's events moved (see `_moving`)
@@ -363,25 +328,42 @@ class EventIndex(TableReadModel):
     # Every stored event, whatever its topic: an index that missed a class would mislead an FOI search.
     topics = ()
 
-    def apply(self, event: Any, page: Page) -> None:
-        shape = _shape(type(event))
-        record_key = id_text(event.originator_id)
+    @handles(LedgerAggregate.Event)
+    def indexed(self, event: Any, page: Page) -> None:
+        self._index(event, page)
+
+    @handles(*SEALED_UNTIL_OPENING)
+    def held(self, event: Any, page: Page) -> None:
         # The domain takes tenders only before the deadline and opens them only after it, so
         # every sealed event arrives before its competition's TendersOpened.
-        if shape.sealed:
-            entry = self._entry(event, shape, record_key, page, counted=False)
-            held = json.loads((page.get(SEALED.name, record_key) or {}).get("held") or "[]")
-            page.put(SEALED.name, record_key, {"held": json.dumps([*held, entry], sort_keys=True)})
-            return
-        self._index(event, shape, record_key, page)
-        if shape.opening:
-            self._unseal(page, record_key)
+        record_key = id_text(event.originator_id)
+        entry = self._entry(event, _shape(type(event)), record_key, page, counted=False)
+        held = json.loads((page.get(SEALED.name, record_key) or {}).get("held") or "[]")
+        page.put(SEALED.name, record_key, {"held": json.dumps([*held, entry], sort_keys=True)})
 
-    def _index(self, event: Any, shape: _Shape, record_key: str, page: Page) -> None:
-        """`_write(page, _entry(..., counted=True))` without the entry in between (most events)."""
+    @handles(Competition.TendersOpened)
+    def opened(self, event: Competition.TendersOpened, page: Page) -> None:
+        self._index(event, page)
+        self._unseal(page, id_text(event.originator_id))
+
+    @handles(Location.ProviderChanged)
+    def provider_changed(self, event: Location.ProviderChanged, page: Page) -> None:
+        # A home's events concern its registered provider of the day.
+        self._index(event, page, provider=("provider", event.provider, "provider"))
+
+    @handles(Contract.Novated)
+    def novated(self, event: Contract.Novated, page: Page) -> None:
+        # A contract's events concern the organisation that holds it.
+        self._index(event, page, provider=("organisation", event.to_provider, "provider"))
+
+    def _index(self, event: Any, page: Page, *, provider: tuple[str, str, str] | None = None) -> None:
+        """`_write(page, _entry(..., counted=True))` without the entry in between (most events);
+        `provider`: what the record's events concern as its provider from this one on."""
+        shape = _shape(type(event))
+        record_key = id_text(event.originator_id)
         event_key = f"{record_key}|{event.originator_version}"
-        at = _utc(event.timestamp)
-        reference, related, fixed = self._record(event, shape, record_key, page, at, counted=True)
+        at = utc(event.timestamp)
+        reference, related, fixed = self._record(event, shape, record_key, page, at, counted=True, provider=provider)
         position = page.position
         name = shape.name
         kind = shape.kind
@@ -399,7 +381,7 @@ class EventIndex(TableReadModel):
                     "recorded_at": at, "kind": kind, "reference": reference, "event": name})
         named = _named(kind, event, shape)
         if named:
-            seen = set(fixed.seen)
+            seen = fixed.seen
             for subject_kind, subject, relation in named:
                 if subject is None or (subject_kind, subject) in seen:
                     continue
@@ -410,10 +392,19 @@ class EventIndex(TableReadModel):
                         "event": name})
 
     def _record(
-        self, event: Any, shape: _Shape, record_key: str, page: Page, at: str, *, counted: bool
+        self,
+        event: Any,
+        shape: _Shape,
+        record_key: str,
+        page: Page,
+        at: str,
+        *,
+        counted: bool,
+        provider: tuple[str, str, str] | None = None,
     ) -> tuple[Any, tuple[tuple[str, str, str], ...], _Fixed]:
         """The event's record moved on (unless it is held back): its reference, related subjects,
-        and the subjects every event of it concerns (the record itself, then `related`)."""
+        and the subjects every event of it concerns (the record itself, then `related`, its
+        provider replaced by `provider` if given)."""
         kind = shape.kind
         moving = _moving(page)
         record = moving.get(record_key)
@@ -427,25 +418,23 @@ class EventIndex(TableReadModel):
                 moving[record_key] = record
         text = record["related"]
         related = _related(text)
-        # Only these two events change what a record's events concern; for the rest the JSON
-        # text stays as it was (encoding the same list again gives the same text).
-        if shape.provider_changed:
-            related = (*(r for r in related if r[2] != "provider"), ("provider", event.provider, "provider"))
-            text = json.dumps(related)
-        elif shape.novated:
-            related = (*(r for r in related if r[2] != "provider"), ("organisation", event.to_provider, "provider"))
+        # Only a provider's change (ProviderChanged, Novated) changes what a record's events
+        # concern; for the rest the JSON text stays as it was (encoding the same list again
+        # gives the same text).
+        if provider is not None:
+            related = (*(r for r in related if r[2] != "provider"), provider)
             text = json.dumps(related)
         if counted:
             record["events"] += 1
             record["last_recorded_at"] = at
             record["related"] = text
         reference = record["reference"]
-        return reference, related, _fixed(kind, reference, text, related)
+        return reference, related, _fixed(kind, reference, related)
 
     def _entry(self, event: Any, shape: _Shape, record_key: str, page: Page, *, counted: bool) -> dict[str, Any]:
         """The event's index rows, and its record moved on (unless it is held back)."""
         event_key = f"{record_key}|{event.originator_version}"
-        at = _utc(event.timestamp)
+        at = utc(event.timestamp)
         kind = shape.kind
         reference, related, _fixed_subjects = self._record(event, shape, record_key, page, at, counted=counted)
 

@@ -52,8 +52,12 @@ from domain.kernel.errors import DomainError
 from domain.providers.location import Location, london_day
 from domain.monitoring.returns import Return
 from projections import follow
-from projections.monitoring import Directory, Expectations, ReturnIndex, Templates, dumps, loads, shift, utc
-from projections.tables import REAL, Column, Page, Table, TableReadModel, TableView
+from projections.handlers import handles
+from projections.memo import utc
+from projections.monitoring import Directory, Expectations, ReturnIndex, Templates, dumps, loads, shift
+from projections.read_model import TableReadModel
+from projections.tables import REAL, Column, Page, Table
+from projections.views import TableView
 
 PREFIX = "exceptions"
 MANAGER_CHANGED, SHARP_RISE, SHARP_FALL, NOT_REPORTING = "manager_changed", "sharp_rise", "sharp_fall", "not_reporting"
@@ -143,35 +147,54 @@ class ExceptionReports(TableReadModel):
     index = ReturnIndex(PREFIX)
     expectations = Expectations(PREFIX, directory, templates)
     tables = (EXCEPTIONS, HISTORY, *directory.tables, *templates.tables, *index.tables, *expectations.tables)
-    followed = (
-        *directory.followed,
-        Location.RegisteredManagerChanged,
-        *templates.followed,
-        Return.Opened,
-        Return.Submitted,
-        Return.Amended,
-        Return.Missed,
-    )
 
-    def apply(self, event: Any, page: Page) -> None:
+    # Every handler but the opening's ends by looking for returns the event found overdue (`_after`).
+
+    @handles(*directory.followed)
+    def directory_changed(self, event: Any, page: Page) -> None:
         self.directory.apply(event, page)
-        template_changed = self.templates.apply(event, page)
+        self._after(event, page)
+
+    @handles(*templates.followed)
+    def template_published(self, event: Any, page: Page) -> None:
+        self._after(event, page, template_changed=self.templates.apply(event, page))
+
+    @handles(Location.RegisteredManagerChanged)
+    def manager_changed(self, event: Location.RegisteredManagerChanged, page: Page) -> None:
+        self._manager_changed(page, event)
+        self._after(event, page)
+
+    @handles(Return.Opened)
+    def opened(self, event: Return.Opened, page: Page) -> None:
+        # A return is opened and submitted in one command: overdue returns are looked for after
+        # the submission, so one arriving late is not first reported as missing.
         self.index.apply(event, page)
-        if isinstance(event, Location.RegisteredManagerChanged):
-            self._manager_changed(page, event)
-        elif isinstance(event, (Return.Submitted, Return.Amended, Return.Missed)):
-            found = self.index.get(page, event)
-            if found is not None:
-                if isinstance(event, Return.Missed):
-                    self._not_reporting(page, event, found["location"], found["template"], found["period"], found["due_on"])
-                else:
-                    if isinstance(event, Return.Submitted):
-                        self._received(page, event, found)
-                    self._values(page, event, found)
-        if not isinstance(event, Return.Opened):
-            # A return is opened and submitted in one command: look for overdue returns after
-            # the submission, so one arriving late is not first reported as missing.
-            self.expectations.after(event, page, self._overdue(event), template_changed=template_changed)
+
+    @handles(Return.Submitted)
+    def submitted(self, event: Return.Submitted, page: Page) -> None:
+        found = self.index.get(page, event)
+        if found is not None:
+            self._received(page, event, found)
+            self._values(page, event, found)
+        self._after(event, page)
+
+    @handles(Return.Amended)
+    def amended(self, event: Return.Amended, page: Page) -> None:
+        found = self.index.get(page, event)
+        if found is not None:
+            self._values(page, event, found)
+        self._after(event, page)
+
+    @handles(Return.Missed)
+    def missed(self, event: Return.Missed, page: Page) -> None:
+        found = self.index.get(page, event)
+        if found is not None:
+            self._not_reporting(page, event, found["location"], found["template"], found["period"], found["due_on"])
+        self._after(event, page)
+
+    def _after(self, event: Any, page: Page, *, template_changed: bool = False) -> None:
+        """Not reporting: the returns owed under contracts that are overdue once `event` has moved the ledger's day on."""
+        self.expectations.after(event, page, self._overdue(event), template_changed=template_changed)
 
     # ------------------------------------------------------------------ rows
 

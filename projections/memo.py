@@ -4,12 +4,17 @@ A rebuild asks the same few questions tens of thousands of times (a record's id 
 hidden JSON column's value, a period's bounds), and the answers depend only on the question.
 A memo here is only a cache: the same question gets the same answer, it never grows past its
 bound (it is emptied whole and refilled), and an error is raised again each time, never kept.
+Each memo is kept because `benchmarks/projections.py` shows it pays.
+
+`utc`, the one way a time becomes the text the rows show, is here for every read model too;
+it is not remembered: remembering it (by the datetime, or the last one asked) measured slower.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Hashable
+from datetime import datetime, timezone
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -41,3 +46,9 @@ def parsed(text: str) -> Any:
     """A JSON text's value, parsed once per distinct text. Shared by every reader of the same
     text: never change it (copy it first, as a handler writing it back must anyway)."""
     return remembered(_PARSED, text, 20_000, json.loads, text)
+
+
+def utc(moment: datetime) -> str:
+    """The time as ISO 8601 text in UTC."""
+    # Already in UTC (as the ledger stamps events), astimezone would give the same datetime back.
+    return moment.isoformat() if moment.tzinfo is timezone.utc else moment.astimezone(timezone.utc).isoformat()

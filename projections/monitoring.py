@@ -3,7 +3,8 @@
 A read model may only read its own tables and must take everything from events, so each of
 the monitoring read models keeps its own copy of these lookups, under its own table prefix
 (e.g. `compliance_homes`, `quality_homes`). The code is shared; the rows are not. Each part
-declares its tables and the events it follows, and its `apply(event, page)` keeps them.
+declares its tables and a handler for each event it follows (`projections/handlers.py`), and
+its `apply(event, page)` keeps them.
 
 - `Directory`: who a home is. Per location (keyed by its CQC location id): its name, its
   provider (CQC provider id), the ICB/CCG and local authority CQC places it in (CQC's
@@ -40,7 +41,7 @@ from __future__ import annotations
 import calendar
 import json
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from typing import Any
 
 from domain.contracts.contract import Contract
@@ -49,6 +50,7 @@ from domain.kernel.errors import DomainError
 from domain.providers.location import Location, london_day
 from domain.monitoring.returns import Return, ReturnTemplate
 from domain.monitoring.periods import due_on, period_bounds, shift_period
+from projections.handlers import Handlers, handles
 from projections.memo import remembered
 from projections.tables import INTEGER, Column, Page, Table
 
@@ -56,10 +58,6 @@ NEVER = "9999-12-31"
 
 
 # ------------------------------------------------------------------ small helpers
-
-
-def utc(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat()
 
 
 def financial_year(day: date) -> str:
@@ -174,30 +172,8 @@ def percent(numerator: int, denominator: int) -> float | None:
 
 # ------------------------------------------------------------------ Directory
 
-_LOCATION_CHANGES = (
-    Location.Renamed,
-    Location.ProviderChanged,
-    Location.AreaChanged,
-    Location.BedsChanged,
-    Location.CategorySet,
-    Location.CommissioningAreaSet,
-)
-
-
-class Directory:
+class Directory(Handlers):
     """Homes, the contracts holding them and the frameworks' monitoring regimes (see module doc)."""
-
-    followed: tuple[type, ...] = (
-        Location.Imported,
-        *_LOCATION_CHANGES,
-        Framework.Established,
-        Contract.Awarded,
-        Contract.HomeAdded,
-        Contract.HomeRemoved,
-        Contract.Extended,
-        Contract.Terminated,
-        Contract.Expired,
-    )
 
     def __init__(self, prefix: str) -> None:
         self.homes = f"{prefix}_homes"
@@ -226,66 +202,87 @@ class Directory:
             Table(self.location_ids, (Column("location"),)),
         )
 
-    def apply(self, event: Any, page: Page) -> None:
-        if not isinstance(event, self.followed):  # a return's event, say: nothing below is about it
+    @handles(Location.Imported)
+    def imported(self, event: Location.Imported, page: Page) -> None:
+        page.put(self.location_ids, str(event.originator_id), {"location": event.reference})
+        page.update(self.homes, event.reference, name=event.name, provider=event.provider, beds=event.beds, **self._area(event.area))
+
+    def _home_changed(self, event: Any, page: Page, **values: Any) -> None:
+        location = self._location(page, event)
+        if location is not None:
+            page.update(self.homes, location, **values)
+
+    @handles(Location.Renamed)
+    def renamed(self, event: Location.Renamed, page: Page) -> None:
+        self._home_changed(event, page, name=event.name)
+
+    @handles(Location.ProviderChanged)
+    def provider_changed(self, event: Location.ProviderChanged, page: Page) -> None:
+        self._home_changed(event, page, provider=event.provider)
+
+    @handles(Location.AreaChanged)
+    def area_changed(self, event: Location.AreaChanged, page: Page) -> None:
+        self._home_changed(event, page, **self._area(event.area))
+
+    @handles(Location.BedsChanged)
+    def beds_changed(self, event: Location.BedsChanged, page: Page) -> None:
+        self._home_changed(event, page, beds=event.beds)
+
+    @handles(Location.CategorySet)
+    def category_set(self, event: Location.CategorySet, page: Page) -> None:
+        self._home_changed(event, page, category=event.category)
+
+    @handles(Location.CommissioningAreaSet)
+    def commissioning_area_set(self, event: Location.CommissioningAreaSet, page: Page) -> None:
+        self._home_changed(event, page, directorate=event.area)
+
+    @handles(Framework.Established)
+    def framework_established(self, event: Framework.Established, page: Page) -> None:
+        page.put(self.frameworks, event.reference, {"templates": dumps(list(event.monitoring.get("returns") or []))})
+
+    @handles(Contract.Awarded)
+    def contract_awarded(self, event: Contract.Awarded, page: Page) -> None:
+        page.put(
+            self.contracts,
+            str(event.originator_id),
+            {"reference": event.reference, "framework": event.framework, "ends_on": event.ends_on},
+        )
+
+    @handles(Contract.Extended)
+    def contract_extended(self, event: Contract.Extended, page: Page) -> None:
+        page.update(self.contracts, str(event.originator_id), ends_on=event.new_end)
+
+    @handles(Contract.Terminated)
+    def contract_terminated(self, event: Contract.Terminated, page: Page) -> None:
+        page.update(self.contracts, str(event.originator_id), ended_on=event.effective_on)
+
+    @handles(Contract.Expired)
+    def contract_expired(self, event: Contract.Expired, page: Page) -> None:
+        page.update(self.contracts, str(event.originator_id), ended_on=event.ended_on)
+
+    @handles(Contract.HomeAdded)
+    def home_added(self, event: Contract.HomeAdded, page: Page) -> None:
+        cid = str(event.originator_id)
+        contract = page.get(self.contracts, cid)
+        if contract is None:
             return
-        if isinstance(event, Location.Imported):
-            page.put(self.location_ids, str(event.originator_id), {"location": event.reference})
-            page.update(
-                self.homes,
-                event.reference,
-                name=event.name,
-                provider=event.provider,
-                beds=event.beds,
-                **self._area(event.area),
-            )
-        elif isinstance(event, _LOCATION_CHANGES):
-            location = self._location(page, event)
-            if location is None:
-                return
-            if isinstance(event, Location.Renamed):
-                page.update(self.homes, location, name=event.name)
-            elif isinstance(event, Location.ProviderChanged):
-                page.update(self.homes, location, provider=event.provider)
-            elif isinstance(event, Location.AreaChanged):
-                page.update(self.homes, location, **self._area(event.area))
-            elif isinstance(event, Location.BedsChanged):
-                page.update(self.homes, location, beds=event.beds)
-            elif isinstance(event, Location.CategorySet):
-                page.update(self.homes, location, category=event.category)
-            elif isinstance(event, Location.CommissioningAreaSet):
-                page.update(self.homes, location, directorate=event.area)
-        elif isinstance(event, Framework.Established):
-            page.put(self.frameworks, event.reference, {"templates": dumps(list(event.monitoring.get("returns") or []))})
-        elif isinstance(event, Contract.Awarded):
-            page.put(
-                self.contracts,
-                str(event.originator_id),
-                {"reference": event.reference, "framework": event.framework, "ends_on": event.ends_on},
-            )
-        elif isinstance(event, Contract.Extended):
-            page.update(self.contracts, str(event.originator_id), ends_on=event.new_end)
-        elif isinstance(event, Contract.Terminated):
-            page.update(self.contracts, str(event.originator_id), ended_on=event.effective_on)
-        elif isinstance(event, Contract.Expired):
-            page.update(self.contracts, str(event.originator_id), ended_on=event.ended_on)
-        elif isinstance(event, (Contract.HomeAdded, Contract.HomeRemoved)):
-            contract = page.get(self.contracts, str(event.originator_id))
-            if contract is None:
-                return
-            home = page.get(self.homes, event.location) or {}
-            held = loads(home.get("contracts"), {})
-            cid = str(event.originator_id)
-            if isinstance(event, Contract.HomeAdded):
-                held[cid] = {
-                    "reference": contract["reference"],
-                    "framework": contract["framework"],
-                    "from": event.effective_from,
-                    "removed": None,
-                }
-            elif cid in held:
-                held[cid]["removed"] = event.effective_from
-            page.update(self.homes, event.location, contracts=dumps(held))
+        held = self._held(page, event.location)
+        held[cid] = {"reference": contract["reference"], "framework": contract["framework"], "from": event.effective_from, "removed": None}
+        page.update(self.homes, event.location, contracts=dumps(held))
+
+    @handles(Contract.HomeRemoved)
+    def home_removed(self, event: Contract.HomeRemoved, page: Page) -> None:
+        cid = str(event.originator_id)
+        if page.get(self.contracts, cid) is None:
+            return
+        held = self._held(page, event.location)
+        if cid in held:
+            held[cid]["removed"] = event.effective_from
+        page.update(self.homes, event.location, contracts=dumps(held))
+
+    def _held(self, page: Page, location: str) -> dict[str, dict[str, Any]]:
+        """The contracts that have held the home, by contract id (a copy, to change and write back)."""
+        return loads((page.get(self.homes, location) or {}).get("contracts"), {})
 
     @staticmethod
     def _area(area: dict[str, Any]) -> dict[str, Any]:
@@ -330,19 +327,16 @@ class Directory:
 # ------------------------------------------------------------------ Templates
 
 
-class Templates:
+class Templates(Handlers):
     """Each return template's published definitions: every version, and the latest."""
-
-    followed: tuple[type, ...] = (ReturnTemplate.Published, ReturnTemplate.VersionPublished)
 
     def __init__(self, prefix: str) -> None:
         self.table = f"{prefix}_templates"
         self.tables = (Table(self.table, (Column("version", INTEGER), Column("definition"))),)
 
-    def apply(self, event: Any, page: Page) -> bool:
+    @handles(ReturnTemplate.Published, ReturnTemplate.VersionPublished)
+    def published(self, event: Any, page: Page) -> bool:
         """Keep the definition; True when it is a template's newest version."""
-        if not isinstance(event, (ReturnTemplate.Published, ReturnTemplate.VersionPublished)):
-            return False
         definition = event.definition
         row = {"version": definition["version"], "definition": dumps(definition)}
         page.put(self.table, f"{definition['template']}|v{definition['version']}", row)
@@ -361,10 +355,8 @@ class Templates:
 # ------------------------------------------------------------------ ReturnIndex
 
 
-class ReturnIndex:
+class ReturnIndex(Handlers):
     """Each return's location, template, version, period and days, by the return's id."""
-
-    followed: tuple[type, ...] = (Return.Opened,)
 
     def __init__(self, prefix: str) -> None:
         self.table = f"{prefix}_returns"
@@ -379,21 +371,21 @@ class ReturnIndex:
         )
         self.tables = (Table(self.table, columns),)
 
-    def apply(self, event: Any, page: Page) -> None:
-        if isinstance(event, Return.Opened):
-            page.put(
-                self.table,
-                str(event.originator_id),
-                {
-                    "location": event.location,
-                    "template": event.template,
-                    "template_version": event.template_version,
-                    "period": event.period,
-                    "period_start": event.period_start,
-                    "period_end": event.period_end,
-                    "due_on": event.due_on,
-                },
-            )
+    @handles(Return.Opened)
+    def opened(self, event: Return.Opened, page: Page) -> None:
+        page.put(
+            self.table,
+            str(event.originator_id),
+            {
+                "location": event.location,
+                "template": event.template,
+                "template_version": event.template_version,
+                "period": event.period,
+                "period_start": event.period_start,
+                "period_end": event.period_end,
+                "due_on": event.due_on,
+            },
+        )
 
     def get(self, page: Page, event: Any) -> dict[str, Any] | None:
         return page.get(self.table, str(event.originator_id))

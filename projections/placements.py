@@ -71,8 +71,10 @@ from domain.providers.location import Location
 from domain.monitoring.placement_returns import PlacementReturn
 from domain.monitoring.periods import month_bounds
 from projections import follow
-from projections.memo import parsed
-from projections.tables import INTEGER, Column, Page, Table, TableReadModel, TableView
+from projections.handlers import handles
+from projections.read_model import TableReadModel
+from projections.tables import INTEGER, Column, Page, Table
+from projections.views import TableView
 
 USAGE = Table(
     "placement_usage",
@@ -140,8 +142,6 @@ CONTRACTS = Table("placement_contracts", (Column("framework", hidden=True), Colu
 #: from inclusive, to exclusive (null: still on)
 SPELLS = Table("placement_framework_spells", (Column("spells", hidden=True),))
 
-CONTRACT_EVENTS = (Contract.Awarded, Contract.HomeAdded, Contract.HomeRemoved, Contract.Terminated, Contract.Expired)
-
 
 def rate_on(schedules: dict[str, dict[str, int]], day: str, bed_type: str) -> int | None:
     """The framework's weekly price for `bed_type` on `day`: the latest schedule effective by then."""
@@ -180,11 +180,6 @@ def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-#: parsed hidden JSON columns by their text, for reading only (see `_parsed`)
-
-
-
-
 #: row keys of frameworks and homes by (kind, reference) (see `_id_key`)
 _ID_KEYS: dict[tuple[type, str], str] = {}
 
@@ -202,54 +197,64 @@ def _id_key(aggregate: Any, reference: str) -> str:
 class Placements(TableReadModel):
     name = "placements"
     tables = (USAGE, RATE_EXCEPTIONS, NON_FRAMEWORK, PRICES, HOMES, CONTRACTS, SPELLS)
-    followed = (
-        PlacementReturn.Submitted,
-        Framework.PricesSet,
-        Location.Imported,
-        Location.Renamed,
-        *CONTRACT_EVENTS,
-    )
 
-    def apply(self, event: Any, page: Page) -> None:
-        if isinstance(event, PlacementReturn.Submitted):
-            self._placement_return(event, page)
-        elif isinstance(event, Framework.PricesSet):
-            row = page.get(PRICES.name, str(event.originator_id)) or {}
-            schedules = json.loads(row.get("schedules") or "{}")
-            schedules[event.effective_from] = dict(event.rates)
-            page.put(PRICES.name, str(event.originator_id), {"schedules": _json(schedules)})
-        elif isinstance(event, (Location.Imported, Location.Renamed)):
-            page.put(HOMES.name, str(event.originator_id), {"name": event.name})
-        else:
-            self._contract(event, page)
+    @handles(Framework.PricesSet)
+    def prices_set(self, event: Framework.PricesSet, page: Page) -> None:
+        row = page.get(PRICES.name, str(event.originator_id)) or {}
+        schedules = json.loads(row.get("schedules") or "{}")
+        schedules[event.effective_from] = dict(event.rates)
+        page.put(PRICES.name, str(event.originator_id), {"schedules": _json(schedules)})
+
+    @handles(Location.Imported, Location.Renamed)
+    def named(self, event: Any, page: Page) -> None:
+        page.put(HOMES.name, str(event.originator_id), {"name": event.name})
 
     # ------------------------------------------------------------ framework spells
 
-    def _contract(self, event: Any, page: Page) -> None:
+    @handles(Contract.Awarded)
+    def contract_awarded(self, event: Contract.Awarded, page: Page) -> None:
+        page.put(CONTRACTS.name, str(event.originator_id), {"framework": event.framework, "homes": "[]"})
+
+    @handles(Contract.HomeAdded)
+    def home_added(self, event: Contract.HomeAdded, page: Page) -> None:
         key = str(event.originator_id)
-        if isinstance(event, Contract.Awarded):
-            page.put(CONTRACTS.name, key, {"framework": event.framework, "homes": "[]"})
-            return
         contract = page.get(CONTRACTS.name, key)
         if contract is None:  # pragma: no cover - every contract event follows its award
             return
-        framework, homes = contract["framework"], json.loads(contract["homes"])
-        reference = key  # spells name the contract by its ledger id: the events after the award carry no reference
-        if isinstance(event, Contract.HomeAdded):
-            spells = self._spells(page, framework, event.location)
-            spells.append({"contract": reference, "from": event.effective_from, "to": None})
-            self._keep_spells(page, framework, event.location, spells)
-            homes = sorted({*homes, event.location})
-        elif isinstance(event, Contract.HomeRemoved):
-            self._close(page, framework, event.location, reference, event.effective_from)
-            homes = [h for h in homes if h != event.location]
-        else:
-            # A terminated contract ends on its effective day; an expired one ran to the end of its last day.
-            ends = event.effective_on if isinstance(event, Contract.Terminated) else _next_day(event.ended_on)
-            for location in homes:
-                self._close(page, framework, location, reference, ends)
-            homes = []
-        page.update(CONTRACTS.name, key, homes=_json(homes))
+        framework = contract["framework"]
+        spells = self._spells(page, framework, event.location)
+        # A spell names the contract by its ledger id: the events after the award carry no reference.
+        spells.append({"contract": key, "from": event.effective_from, "to": None})
+        self._keep_spells(page, framework, event.location, spells)
+        page.update(CONTRACTS.name, key, homes=_json(sorted({*json.loads(contract["homes"]), event.location})))
+
+    @handles(Contract.HomeRemoved)
+    def home_removed(self, event: Contract.HomeRemoved, page: Page) -> None:
+        key = str(event.originator_id)
+        contract = page.get(CONTRACTS.name, key)
+        if contract is None:  # pragma: no cover - every contract event follows its award
+            return
+        self._close(page, contract["framework"], event.location, key, event.effective_from)
+        page.update(CONTRACTS.name, key, homes=_json([h for h in json.loads(contract["homes"]) if h != event.location]))
+
+    @handles(Contract.Terminated)
+    def terminated(self, event: Contract.Terminated, page: Page) -> None:
+        # A terminated contract ends on its effective day.
+        self._ended(event, page, event.effective_on)
+
+    @handles(Contract.Expired)
+    def expired(self, event: Contract.Expired, page: Page) -> None:
+        # An expired one ran to the end of its last day.
+        self._ended(event, page, _next_day(event.ended_on))
+
+    def _ended(self, event: Any, page: Page, ends: str) -> None:
+        key = str(event.originator_id)
+        contract = page.get(CONTRACTS.name, key)
+        if contract is None:  # pragma: no cover - every contract event follows its award
+            return
+        for location in json.loads(contract["homes"]):
+            self._close(page, contract["framework"], location, key, ends)
+        page.update(CONTRACTS.name, key, homes=_json([]))
 
     @staticmethod
     def _spells(page: Page, framework: str, location: str) -> list[dict[str, Any]]:
@@ -269,12 +274,12 @@ class Placements(TableReadModel):
 
     # ------------------------------------------------------------ placement returns
 
-    def _placement_return(self, event: Any, page: Page) -> None:
-        # Read only here: the schedules and spells as parsed once per distinct text.
+    @handles(PlacementReturn.Submitted)
+    def placement_return(self, event: PlacementReturn.Submitted, page: Page) -> None:
         prices = page.get(PRICES.name, _id_key(Framework, event.framework))
-        schedules = parsed(prices["schedules"]) if prices else {}
+        schedules = json.loads(prices["schedules"]) if prices else {}
         spelled = page.get(SPELLS.name, f"{event.framework}|{event.location}")
-        spells = parsed(spelled["spells"]) if spelled else []
+        spells = json.loads(spelled["spells"]) if spelled else []
         named = page.get(HOMES.name, _id_key(Location, event.location))
         home = named["name"] if named else None
         first, last = month_bounds(event.period)

@@ -60,8 +60,12 @@ from typing import Any
 
 from domain.monitoring.returns import Return
 from projections import follow
-from projections.monitoring import Directory, ReturnIndex, Templates, dumps, loads, shared, utc
-from projections.tables import INTEGER, REAL, Column, Page, Table, TableReadModel, TableView
+from projections.handlers import handles
+from projections.memo import utc
+from projections.monitoring import Directory, ReturnIndex, Templates, dumps, loads, shared
+from projections.read_model import TableReadModel
+from projections.tables import INTEGER, REAL, Column, Page, Table
+from projections.views import TableView
 
 PREFIX = "quality"
 SERIES_TYPES = ("count", "percent")
@@ -165,16 +169,24 @@ class QualityDashboards(TableReadModel):
     templates = Templates(PREFIX)
     index = ReturnIndex(PREFIX)
     tables = (SERIES, AREAS, RECEIVED, *directory.tables, *templates.tables, *index.tables)
-    followed = (*directory.followed, *templates.followed, Return.Opened, Return.Submitted, Return.Amended)
 
-    def apply(self, event: Any, page: Page) -> None:
+    @handles(*directory.followed)
+    def directory_changed(self, event: Any, page: Page) -> None:
         self.directory.apply(event, page)
+
+    @handles(*templates.followed)
+    def template_published(self, event: Any, page: Page) -> None:
         self.templates.apply(event, page)
+
+    @handles(Return.Opened)
+    def opened(self, event: Return.Opened, page: Page) -> None:
         self.index.apply(event, page)
-        if isinstance(event, (Return.Submitted, Return.Amended)):
-            found = self.index.get(page, event)
-            if found is not None:
-                self._values(page, event, found)
+
+    @handles(Return.Submitted, Return.Amended)
+    def values_returned(self, event: Any, page: Page) -> None:
+        found = self.index.get(page, event)
+        if found is not None:
+            self._values(page, event, found)
 
     def _values(self, page: Page, event: Any, found: dict[str, Any]) -> None:
         rid = str(event.originator_id)

@@ -46,7 +46,10 @@ from domain.providers.location import Location
 from domain.monitoring.quality_visits import QualityVisit
 from projections import follow
 from projections.monitoring import dumps, financial_year, loads
-from projections.tables import INTEGER, REAL, Column, Page, Table, TableReadModel, TableView
+from projections.handlers import handles
+from projections.read_model import TableReadModel
+from projections.tables import INTEGER, REAL, Column, Page, Table
+from projections.views import TableView
 
 RAG = ("red", "amber", "green")
 CODES = {
@@ -138,30 +141,37 @@ def table_row(category: str, year: str, outcomes: dict[str, str], before: dict[s
 class RagTables(TableReadModel):
     name = "rag"
     tables = (TABLE, VISITS, HOMES, SCHEDULED, LOCATION_IDS)
-    followed = (Location.Imported, Location.Renamed, Location.CategorySet, QualityVisit.Scheduled, QualityVisit.Concluded)
 
-    def apply(self, event: Any, page: Page) -> None:
-        if isinstance(event, Location.Imported):
-            page.put(LOCATION_IDS.name, str(event.originator_id), {"location": event.reference})
-            page.update(HOMES.name, event.reference, name=event.name)
-        elif isinstance(event, (Location.Renamed, Location.CategorySet)):
-            found = page.get(LOCATION_IDS.name, str(event.originator_id))
-            if found is None:
-                return
-            if isinstance(event, Location.Renamed):
-                page.update(HOMES.name, found["location"], name=event.name)
-            else:
-                page.update(HOMES.name, found["location"], category=event.category)
-        elif isinstance(event, QualityVisit.Scheduled):
-            page.put(
-                SCHEDULED.name,
-                str(event.originator_id),
-                {"reference": event.reference, "location": event.location, "category": event.category, "visit_date": event.visit_date},
-            )
-        elif isinstance(event, QualityVisit.Concluded):
-            visit = page.get(SCHEDULED.name, str(event.originator_id))
-            if visit is not None:
-                self._concluded(page, event, visit)
+    @handles(Location.Imported)
+    def imported(self, event: Location.Imported, page: Page) -> None:
+        page.put(LOCATION_IDS.name, str(event.originator_id), {"location": event.reference})
+        page.update(HOMES.name, event.reference, name=event.name)
+
+    @handles(Location.Renamed)
+    def renamed(self, event: Location.Renamed, page: Page) -> None:
+        found = page.get(LOCATION_IDS.name, str(event.originator_id))
+        if found is not None:
+            page.update(HOMES.name, found["location"], name=event.name)
+
+    @handles(Location.CategorySet)
+    def category_set(self, event: Location.CategorySet, page: Page) -> None:
+        found = page.get(LOCATION_IDS.name, str(event.originator_id))
+        if found is not None:
+            page.update(HOMES.name, found["location"], category=event.category)
+
+    @handles(QualityVisit.Scheduled)
+    def scheduled(self, event: QualityVisit.Scheduled, page: Page) -> None:
+        page.put(
+            SCHEDULED.name,
+            str(event.originator_id),
+            {"reference": event.reference, "location": event.location, "category": event.category, "visit_date": event.visit_date},
+        )
+
+    @handles(QualityVisit.Concluded)
+    def concluded(self, event: QualityVisit.Concluded, page: Page) -> None:
+        visit = page.get(SCHEDULED.name, str(event.originator_id))
+        if visit is not None:
+            self._concluded(page, event, visit)
 
     def _concluded(self, page: Page, event: Any, visit: dict[str, Any]) -> None:
         location = visit["location"]

@@ -45,7 +45,8 @@ from psycopg.sql import SQL, Identifier
 from audit.log import Sql, SqlStore
 from projections import follow
 from projections.catalogue import READ_MODELS, read_model
-from projections.tables import Table, TableReadModel
+from projections.read_model import TableReadModel
+from projections.tables import Table
 
 log = structlog.get_logger("aqp.projections")
 

@@ -19,6 +19,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from london_returns import CARE_HOME_RETURN
+from scenario_lines import add, write
+
 TEMPLATES = Path(__file__).resolve().parents[1] / "domain" / "monitoring" / "templates"
 TEMPLATE = "london-aqp-care-home-monthly"
 FRAMEWORK = "AQP-CH-LONDON-2026"
@@ -36,24 +39,12 @@ BIRCH_HOME = {"id": "u-birch-manager", "org": BIRCH, "role": "provider"}
 RATES_2025 = {"nursing": 95_000, "nursing_dementia": 100_000, "residential": 80_000, "residential_dementia": 85_000}
 RATES_2026 = {"nursing": 99_750, "nursing_dementia": 105_000, "residential": 84_000, "residential_dementia": 89_250}
 
-APRIL = {
-    "residents": 58, "admissions_status": "open",
-    "pressure_ulcers_total": 3, "pu_grade3_acquired": 1, "pu_grade3_on_admission": 1, "pu_grade4_acquired": 0,
-    "pu_grade4_on_admission": 1, "pu_ungradable_acquired": 0, "pu_ungradable_on_admission": 0,
-    "outbreaks_total": 1, "outbreaks_mrsa": 0, "outbreaks_c_difficile": 0, "outbreaks_norovirus": 1,
-    "outbreaks_respiratory": 0, "outbreaks_other": 0, "residents_infected": 9,
-    "serious_incidents_cqc": 1, "falls": 14, "residents_who_fell": 9, "hospital_admissions": 4, "ambulance_callouts": 6,
-    "complaints_received": 2, "complaints_upheld": 1, "compliments": 5, "safeguarding_alerts": 1,
-    "staff_total": 84, "nurses": 14, "care_staff": 52, "other_staff": 18, "agency_hours_percent": 7.5,
-    "starters": 3, "leavers": 2, "vacancies": 4, "turnover_percent": 21.4, "registered_manager_in_post": True,
-}
+APRIL = CARE_HOME_RETURN  # Aster House's April, every metric answered
 APRIL_COMMENTS = {
     "outbreaks_norovirus": "Norovirus outbreak declared 14 April with the UKHSA team; closed to admissions for 6 days.",
     "falls": "One resident fell four times; referred to the falls clinic.",
 }
 MAY = {**APRIL, "residents": 60, "falls": 9, "residents_who_fell": 7, "outbreaks_total": 0, "outbreaks_norovirus": 0, "residents_infected": 0}
-
-from scenario_lines import add, write
 
 
 

@@ -4,6 +4,10 @@ PostgreSQL comes from AQP_TEST_DATABASE_URL (default postgresql://postgres@127.0
 each test gets a schema of its own, dropped afterwards, so order never matters. Outside CI an
 unreachable PostgreSQL skips those tests with one loud line in the summary; with CI=true it
 fails them.
+
+Hypothesis runs every property test with one profile, "aqp", registered here: no deadline
+and no health check for slow data, so a slower or busier machine runs the same examples
+instead of failing them (a test that wants more or fewer examples says so itself).
 """
 
 from __future__ import annotations
@@ -17,11 +21,16 @@ from functools import cache
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, settings
 
 from api.logging import configure_logging
 from domain.application import Ledger, redact_url
 
 configure_logging(fmt="json", level="warning")
+
+# On the profile Hypothesis chose for the run ("ci" under CI: derandomized, no example database).
+settings.register_profile("aqp", settings.default, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("aqp")
 
 PG_URL = os.environ.get("AQP_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")

@@ -31,6 +31,7 @@ from api.http.tables import today
 from api.scenario import apply_lines
 from tests.e2e.http_server import ROOT, Server
 from tests.integration import monitoring_story as story
+from tests.unit.test_cqc_records import shipped_records
 
 TODAY = today()
 NOW = datetime.now(timezone.utc)
@@ -38,7 +39,6 @@ ASTER, BIRCH, CEDAR = story.ASTER, story.BIRCH, story.CEDAR
 ASTER_PROVIDER = story.HOMES[ASTER][1]
 PRIMROSE, REGENT, KENTISH, LUCERNE = "1-7000000001", "1-7000000002", "1-7000000003", "1-125856395"
 ESCALATED = "NCC-RES-2026/CITY/meadowview-care"
-CQC_EXAMPLES = ROOT.parent / "shared" / "cqc" / "location_examples.json"
 
 SYNC = {"id": "cqc-sync", "org": "NEL-CSU", "role": "system"}
 COMMISSIONER = {"id": "u-ncl-lead", "org": "ICB-NCL", "role": "commissioner"}
@@ -77,7 +77,7 @@ def build(server: Server) -> None:
     apply(ledger, [text for text in nottingham if text.strip() and json.loads(text)["at"] < "2026-11-01"])
     story.build(ledger)
 
-    lucerne = next(e["record"] for e in json.loads(CQC_EXAMPLES.read_text())["examples"] if e["record"]["locationId"] == LUCERNE)
+    lucerne = shipped_records()[LUCERNE]
     now = NOW.replace(microsecond=0)
     ten_days_ago = now - timedelta(days=10)
     contract = f"{story.FRAMEWORK}/{ASTER_PROVIDER}"

@@ -54,7 +54,7 @@ schema = schemathesis.openapi.from_dict(DOCUMENT)
 
 
 @schema.parametrize()
-@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=30, suppress_health_check=list(HealthCheck))
 def test_the_api_never_fails_and_always_answers_as_its_schema_says(case, live):
     token = live.token("admin", "NEL-CSU", "schemathesis")
     case.call_and_validate(base_url=live.base_url, headers={"Authorization": f"Bearer {token}"}, checks=CHECKS)

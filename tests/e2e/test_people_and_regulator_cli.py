@@ -8,9 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.shared import shared_file
+
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "london-aqp-care-homes-2026.jsonl"
-CQC_RECORDS = ROOT.parent / "shared" / "cqc" / "location_examples.json"
 
 
 def aqp(*args: str, env: dict) -> subprocess.CompletedProcess[str]:
@@ -41,12 +42,12 @@ def test_erasing_an_evaluator_shows_erased_everywhere_and_the_ledger_still_verif
 
 
 def test_importing_the_regulators_records_twice_records_nothing_the_second_time(database_url):
-    assert CQC_RECORDS.is_file(), f"the shared CQC fixtures are missing: {CQC_RECORDS}"
+    records = shared_file("cqc", "location_examples.json")
     env = {**os.environ, "AQP_DATABASE_URL": database_url, "AQP_LOG_FORMAT": "json"}
-    first = aqp("cqc", "import", str(CQC_RECORDS), env=env)
+    first = aqp("cqc", "import", str(records), env=env)
     assert first.returncode == 0, first.stderr
     assert [json.loads(line)["outcome"] for line in first.stdout.splitlines()] == ["recorded", "recorded"]
-    second = aqp("cqc", "import", str(CQC_RECORDS), env=env)
+    second = aqp("cqc", "import", str(records), env=env)
     assert [json.loads(line)["outcome"] for line in second.stdout.splitlines()] == ["unchanged", "unchanged"]
     shown = aqp("show", "location", "1-125856395", env=env)
     assert shown.returncode == 0, shown.stderr

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from projections.catalogue import READ_MODELS
-from projections.evaluation import MATRIX
+from projections.evaluation_tables import MATRIX
 from tests.e2e.test_cli import AQP, ROOT
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"

@@ -1,4 +1,5 @@
-"""What the tests of the read-model machinery share: fresh ledgers per example, full table contents."""
+"""What the read-model tests share: fresh ledgers per example, scenario lines applied, full
+table contents, a page that dies half way."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlparse
 
+from api.scenario import apply_lines
 from domain.application import Ledger
 from projections import follow
 from projections.catalogue import READ_MODELS
@@ -34,18 +36,47 @@ def fresh_ledger(database_url: str) -> Iterator[Ledger]:
             ledger.close()
 
 
+def apply(ledger: Ledger, lines: list[str]) -> None:
+    """Apply scenario lines; every line must do what it expects (the lines that did not are the failure)."""
+    outcomes = list(apply_lines(ledger, lines))
+    assert [(o.line, o.result) for o in outcomes if not o.met] == []
+
+
+@contextmanager
+def dying_half_way(view: Any) -> Iterator[list[dict[str, Any]]]:
+    """Each page the view writes writes its rows, then the process dies (RuntimeError) before
+    the commit; yields the rows written, so a test can see they were written and rolled back."""
+    written: list[dict[str, Any]] = []
+    write = view._write
+
+    def write_then_fail(cursor: Any, table: Any, upserts: Any, deletes: Any) -> None:
+        write(cursor, table, upserts, deletes)
+        written.extend(upserts)
+        raise RuntimeError("the projection process died half way through the page")
+
+    view._write = write_then_fail
+    try:
+        yield written
+    finally:
+        del view._write
+
+
 def contents(view: Any, model: Any) -> dict[str, list[dict[str, Any]]]:
     """Every table of a read model, every column (hidden ones too), in key order."""
     return {t.name: view.select(t.name, columns=("key", *t.names), order_by=("key",)) for t in model.tables}
 
 
+def live_contents(ledger: Ledger, model: Any) -> dict[str, list[dict[str, Any]]]:
+    """`contents` of the read model's live tables."""
+    return contents(follow.live_view(ledger, model), model)
+
+
 def live_state(ledger: Ledger) -> dict[str, tuple[int, dict[str, list[dict[str, Any]]]]]:
     """Each catalogued read model's position and contents, as the live tables hold them."""
-    state = {}
-    for name, model in READ_MODELS.items():
-        view = follow.live_view(ledger, model)
-        state[name] = (view.max_tracking_id(ledger.name) or 0, contents(view, model))
-    return state
+    return {
+        name: (follow.live_view(ledger, model).max_tracking_id(ledger.name) or 0, live_contents(ledger, model))
+        for name, model in READ_MODELS.items()
+    }
 
 
 def rebuilt_state(ledger: Ledger, page_size: int | None = None) -> dict[str, tuple[int, dict[str, list[dict[str, Any]]]]]:

@@ -39,6 +39,7 @@ from domain.monitoring.commands import (
     SubmitReturn,
 )
 from domain.monitoring.templates import shipped_template
+from scenarios.london_returns import CARE_HOME_RETURN
 
 UTC = timezone.utc
 TEMPLATE = "london-aqp-care-home-monthly"
@@ -65,17 +66,8 @@ NOTTINGHAM_HOMES = {
     YEW: ("Yew Tree", "mental_health"),
 }
 
-BASE = {
-    "residents": 50, "admissions_status": "open",
-    "pressure_ulcers_total": 2, "pu_grade3_acquired": 1, "pu_grade3_on_admission": 1, "pu_grade4_acquired": 0,
-    "pu_grade4_on_admission": 0, "pu_ungradable_acquired": 0, "pu_ungradable_on_admission": 0,
-    "outbreaks_total": 0, "outbreaks_mrsa": 0, "outbreaks_c_difficile": 0, "outbreaks_norovirus": 0,
-    "outbreaks_respiratory": 0, "outbreaks_other": 0, "residents_infected": 0,
-    "serious_incidents_cqc": 0, "falls": 10, "residents_who_fell": 6, "hospital_admissions": 3, "ambulance_callouts": 4,
-    "complaints_received": 1, "complaints_upheld": 0, "compliments": 3, "safeguarding_alerts": 1,
-    "staff_total": 70, "nurses": 12, "care_staff": 45, "other_staff": 13, "agency_hours_percent": 6.0,
-    "starters": 2, "leavers": 2, "vacancies": 3, "turnover_percent": 20.0, "registered_manager_in_post": True,
-}
+#: every home's return, month after month, but for the figures a story changes
+BASE = CARE_HOME_RETURN
 ASTER_FALLS = {"2026-04": 10, "2026-05": 12, "2026-06": 14, "2026-07": 18, "2026-08": 12, "2026-09": 6}
 #: the 10th working day after each month (what the domain computes; asserted by the tests)
 DUE = {"2026-04": "2026-05-15", "2026-05": "2026-06-12", "2026-06": "2026-07-14", "2026-07": "2026-08-14", "2026-08": "2026-09-14"}

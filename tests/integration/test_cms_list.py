@@ -13,12 +13,10 @@ from __future__ import annotations
 import copy
 import json
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from api.scenario import apply_lines
 from audit.replay import replay_projection
 from domain.application import Ledger
 from domain.contracts.contract import EXPIRED, TERMINATED, Contract
@@ -27,9 +25,10 @@ from domain.providers.location import Location
 from domain.providers.views import location_state
 from projections import follow, runner
 from projections.cms import HOME_CARE, HOMES, CmsList, catch_up, open_view, postcode_district
+from tests.integration.machinery import apply, contents
+from tests.unit.test_cqc_records import shipped_records
 
 UTC = timezone.utc
-CQC_EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "cqc" / "location_examples.json"
 LUCERNE, ALLIED, PECKHAM, RIVERSIDE = "1-125856395", "1-134558905", "1-555000002", "1-555000001"
 CQC_SYNC = {"id": "cqc-sync", "org": "NEL-CSU", "role": "system"}
 COMMISSIONER = {"id": "u-sel-commissioner", "org": "ICB-SEL", "role": "commissioner"}
@@ -39,11 +38,6 @@ LEAD = {"id": "u-procurement", "org": "SEL-CSU", "role": "procurement_lead"}
 
 def provider(location: str) -> dict[str, str]:
     return {"id": f"manager-{location}", "org": location, "role": "provider"}
-
-
-def real_records() -> dict[str, dict[str, Any]]:
-    examples = json.loads(CQC_EXAMPLES.read_text())["examples"]
-    return {e["record"]["locationId"]: e["record"] for e in examples}
 
 
 def made_up(location: str, name: str, **fields: Any) -> dict[str, Any]:
@@ -59,7 +53,7 @@ def line(at: str, actor: dict[str, str], command: dict[str, Any]) -> str:
 
 def scenario() -> list[list[str]]:
     """The commands in four parts (so catch-up can be interleaved with them)."""
-    records = real_records()
+    records = shipped_records()
     lucerne_later = copy.deepcopy(records[LUCERNE])
     lucerne_later["regulatedActivities"][0]["contacts"] = [
         {"personGivenName": "Amara", "personFamilyName": "Osei", "personRoles": ["Registered Manager"]}
@@ -118,11 +112,6 @@ def scenario() -> list[list[str]]:
     return [imports, settings, daily, later]
 
 
-def apply(ledger: Ledger, lines: list[str]) -> None:
-    outcomes = list(apply_lines(ledger, lines))
-    assert [(o.line, o.result) for o in outcomes if not o.met] == []
-
-
 def expected_home(ledger: Ledger, reference: str) -> dict[str, Any]:
     """What the domain's own state says the row should show."""
     state = location_state(ledger.aggregate(Location, reference))
@@ -158,11 +147,6 @@ def expected_home(ledger: Ledger, reference: str) -> dict[str, Any]:
     }
 
 
-def everything(view: Any) -> dict[str, list[dict[str, Any]]]:
-    """Every table, hidden columns and keys included."""
-    return {t.name: view.select(t.name, columns=("key", *t.names)) for t in CmsList.tables}
-
-
 @pytest.fixture
 def cms_ledger(ledger: Ledger) -> Ledger:
     for part in scenario():
@@ -191,7 +175,7 @@ def test_the_list_shows_each_home_as_the_domain_has_it(cms_ledger):
     assert (peckham["open_concerns"], peckham["on_framework"], peckham["nursing"]) == (1, "no", "no")
     assert (rows[ALLIED]["registration_status"], rows[ALLIED]["care_home"]) == ("Deregistered", "no")
     # Nothing personal or about safeguarding reaches the list.
-    text = json.dumps(everything(view))
+    text = json.dumps(contents(view, CmsList))
     for secret in ("Bayliss", "Osei", "Unexplained injury", "Night staffing", "no harm"):
         assert secret not in text
 
@@ -211,10 +195,10 @@ def test_catching_up_in_small_pages_between_commands_equals_a_rebuild(ledger):
     for part in scenario():
         apply(ledger, part)
         catch_up(ledger, view, page_size=3)
-    incremental = everything(view)
+    incremental = contents(view, CmsList)
     assert incremental[HOMES.name] and incremental["cms_contracts"] and incremental["cms_providers"]
     assert runner.rebuild(ledger, "cms") == {"cms": ledger.max_position()}
-    assert everything(view) == incremental
+    assert contents(view, CmsList) == incremental
     assert catch_up(ledger, view) == 0
     # The lookups are the list's own: read by default, they refuse with a reason rather than bad SQL.
     with pytest.raises(KeyError, match="lookup of hidden columns"):

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import IntegrityError, Tracking
 
-from api.scenario import apply_lines
 from domain.procurement import commands as c
 from domain.kernel import data_subjects
 from domain.application import Ledger
@@ -21,6 +20,7 @@ from projections.competitions import (
     competition_list,
     open_view,
 )
+from tests.integration.machinery import apply, dying_half_way
 
 SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "london-aqp-care-homes-2026.jsonl"
 LEAD = Actor(id="lead", org="CSU", role="procurement_lead")
@@ -28,8 +28,7 @@ UTC = timezone.utc
 
 
 def apply_example(ledger: Ledger, lines: list[str] | None = None) -> None:
-    outcomes = list(apply_lines(ledger, lines if lines is not None else SCENARIO.read_text().splitlines()))
-    assert [o.line for o in outcomes if not o.met] == []
+    apply(ledger, lines if lines is not None else SCENARIO.read_text().splitlines())
 
 
 def open_competition(ledger: Ledger, reference: str) -> None:
@@ -150,22 +149,12 @@ def test_a_failure_half_way_through_a_page_leaves_neither_rows_nor_position_move
     open_competition(ledger, "AQP-B")
     cancel(ledger, "AQP-A")
 
-    written: list[Any] = []
-    write = view._write
-
-    def write_then_fail(cursor: Any, table: Any, upserts: Any, deletes: Any) -> None:
-        write(cursor, table, upserts, deletes)
-        written.extend(upserts)
-        raise RuntimeError("the projection process died half way through the page")
-
-    view._write = write_then_fail  # type: ignore[method-assign]
-    with pytest.raises(RuntimeError):
+    with dying_half_way(view) as written, pytest.raises(RuntimeError):
         catch_up(ledger, view)
     assert sorted(r["reference"] for r in written) == ["AQP-A", "AQP-B"]  # rows written inside the transaction...
     assert view.rows() == rows_before  # ...and rolled back with it
     assert view.max_tracking_id(ledger.name) == position_before
 
-    del view._write
     assert catch_up(ledger, view) == 2
     assert [(r["reference"], r["status"]) for r in view.rows()] == [("AQP-A", "cancelled"), ("AQP-B", "open")]
 

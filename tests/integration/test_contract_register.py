@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from eventsourcing.utils import get_topic
 
-from api.scenario import apply_lines
 from audit.replay import replay_projection
 from domain.application import Ledger
 from domain.contracts.contract import Contract
@@ -21,14 +20,14 @@ from projections.contract_register import (
     contract_register,
     open_view,
 )
+from tests.integration.machinery import apply, dying_half_way
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 UTC = timezone.utc
 
 
 def apply_scenario(ledger: Ledger, name: str) -> None:
-    outcomes = list(apply_lines(ledger, (SCENARIOS / name).read_text().splitlines()))
-    assert [o.line for o in outcomes if not o.met] == []
+    apply(ledger, (SCENARIOS / name).read_text().splitlines())
 
 
 def notifications(ledger: Ledger, topics: Any) -> list[Any]:
@@ -110,21 +109,11 @@ def test_catching_up_twice_changes_nothing(scenario_ledger):
 def test_a_failure_half_way_through_a_page_leaves_neither_rows_nor_position_moved(scenario_ledger):
     ledger = scenario_ledger
     view = open_view(ledger)
-    written: list[Any] = []
-    write = view._write
-
-    def write_then_fail(cursor: Any, table: Any, upserts: Any, deletes: Any) -> None:
-        write(cursor, table, upserts, deletes)
-        written.extend(upserts)
-        raise RuntimeError("the projection process died half way through the page")
-
-    view._write = write_then_fail  # type: ignore[method-assign]
-    with pytest.raises(RuntimeError):
+    with dying_half_way(view) as written, pytest.raises(RuntimeError):
         catch_up(ledger, view, page_size=1000)
     assert len(written) > 1  # rows were written inside the transaction, then rolled back
     assert view.rows() == [] and (view.max_tracking_id(ledger.name) or 0) == 0
 
-    del view._write
     assert catch_up(ledger, view) == contract_events(ledger)
     assert view.rows() == expected_rows(ledger)
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import pytest
 from eventsourcing.utils import get_topic
 
-from api.scenario import apply_lines
 from audit.replay import replay_projection
 from domain.application import Ledger
 from domain.kernel.errors import NotFound
@@ -17,24 +15,15 @@ from domain.procurement.competition import Competition
 from domain.procurement.views import competition_state
 from projections import follow, runner
 from projections.evaluation import EvaluationTrail
+from tests.integration.machinery import apply, live_contents
 
 SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "london-aqp-care-homes-2026.jsonl"
 UTC = timezone.utc
 REFERENCE = "AQP-CH-2026"
 
 
-def apply(ledger: Ledger, lines: list[str]) -> None:
-    outcomes = list(apply_lines(ledger, lines))
-    assert [o.line for o in outcomes if not o.met] == []
-
-
 def lines() -> list[str]:
     return SCENARIO.read_text().splitlines()
-
-
-def all_rows(ledger: Ledger) -> dict[str, list[dict[str, Any]]]:
-    view = follow.live_view(ledger, EvaluationTrail)
-    return {t.name: view.select(t.name, columns=("key", *t.names)) for t in EvaluationTrail.tables}
 
 
 def catch_up(ledger: Ledger, page_size: int | None = None) -> int:
@@ -109,10 +98,10 @@ def test_incremental_catch_up_equals_a_rebuild(ledger):
         start = end
         catch_up(ledger, page_size=7)
         catch_up(ledger, page_size=7)  # nothing new: changes nothing
-    caught_up = all_rows(ledger)
+    caught_up = live_contents(ledger, EvaluationTrail)
     assert caught_up["evaluation_scores"]
     assert runner.rebuild(ledger, "evaluation") == {"evaluation": ledger.max_position()}
-    assert all_rows(ledger) == caught_up
+    assert live_contents(ledger, EvaluationTrail) == caught_up
 
 
 def test_replaying_the_trail_as_of_a_past_time(procured):

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from api.scenario import apply_lines
 from audit.replay import replay_projection
 from domain.application import Ledger
 from projections import follow, runner
 from projections.event_index import EventIndex
+from tests.integration.machinery import apply, live_contents
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 UTC = timezone.utc
@@ -21,11 +21,6 @@ FILES = ("monthly-returns.jsonl", "novation-after-sale.jsonl", "london-aqp-care-
 
 def script() -> list[str]:
     return [line for name in FILES for line in (SCENARIOS / name).read_text().splitlines()]
-
-
-def apply(ledger: Ledger, lines: list[str]) -> None:
-    outcomes = list(apply_lines(ledger, lines))
-    assert [o.line for o in outcomes if not o.met] == []
 
 
 def stored(ledger: Ledger) -> list[tuple[int, Any]]:
@@ -41,11 +36,6 @@ def view(ledger: Ledger) -> Any:
 
 def catch_up(ledger: Ledger, page_size: int | None = None) -> int:
     return follow.catch_up(ledger, EventIndex(view(ledger)), page_size=page_size)
-
-
-def all_rows(ledger: Ledger) -> dict[str, list[dict[str, Any]]]:
-    v = view(ledger)
-    return {t.name: v.select(t.name, columns=("key", *t.names)) for t in EventIndex.tables}
 
 
 @pytest.fixture
@@ -104,10 +94,10 @@ def test_incremental_catch_up_equals_a_rebuild(ledger):
         apply(ledger, part)
         catch_up(ledger, page_size=13)
         assert catch_up(ledger, page_size=13) == 0
-    caught_up = all_rows(ledger)
+    caught_up = live_contents(ledger, EventIndex)
     assert len(caught_up["event_index"]) == ledger.max_position()
     assert runner.rebuild(ledger, "event_index", page_size=64) == {"event_index": ledger.max_position()}
-    assert all_rows(ledger) == caught_up
+    assert live_contents(ledger, EventIndex) == caught_up
 
 
 def test_replaying_the_index_as_of_a_past_time(busy):

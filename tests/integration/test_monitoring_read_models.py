@@ -19,6 +19,7 @@ from projections import follow, runner
 from projections.catalogue import READ_MODELS
 from projections.monitoring import financial_year
 from tests.integration import monitoring_story as story
+from tests.integration.machinery import live_contents
 
 UTC = timezone.utc
 MONITORING = ("compliance", "quality", "exceptions", "rag")
@@ -39,12 +40,6 @@ def returns(ledger: Ledger) -> list[dict[str, Any]]:
 
 def view(ledger: Ledger, name: str) -> Any:
     return follow.live_view(ledger, READ_MODELS[name])
-
-
-def everything(ledger: Ledger, name: str) -> dict[str, list[dict[str, Any]]]:
-    """Every table of a read model, hidden columns and lookups included."""
-    v = view(ledger, name)
-    return {t.name: v.select(t.name, columns=("key", *t.names)) for t in READ_MODELS[name].tables}
 
 
 @pytest.fixture
@@ -149,12 +144,12 @@ def test_catching_up_between_commands_in_small_pages_equals_a_rebuild_from_zero(
         story.build(ledger, since=since, until=cut)
         runner.catch_up_all(ledger, page_size=7)
         since = cut
-    incremental = {name: everything(ledger, name) for name in MONITORING}
+    incremental = {name: live_contents(ledger, READ_MODELS[name]) for name in MONITORING}
     assert incremental["compliance"]["return_compliance"] and incremental["rag"]["rag_table"]
     positions = runner.rebuild(ledger, list(MONITORING), page_size=50)
     assert positions == {name: ledger.max_position() for name in MONITORING}
     for name in MONITORING:
-        assert everything(ledger, name) == incremental[name], name
+        assert live_contents(ledger, READ_MODELS[name]) == incremental[name], name
 
 
 def test_replaying_as_of_a_past_time_shows_the_past(story_ledger):

@@ -8,7 +8,8 @@ import pytest
 from eventsourcing.persistence import IntegrityError, Tracking
 
 from projections import follow
-from projections.tables import INTEGER, Column, MemoryPage, Page, Table, TableReadModel
+from projections.read_model import TableReadModel
+from projections.tables import INTEGER, Column, MemoryPage, Page, Table
 
 LINES = Table("page_lines", (Column("label"), Column("n", INTEGER)), order_by=("n",))
 TOTALS = Table("page_totals", (Column("total", INTEGER),))

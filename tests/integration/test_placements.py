@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from eventsourcing.utils import get_topic
 
-from api.scenario import apply_lines
 from audit.replay import replay_projection
 from domain.application import Ledger
 from domain.monitoring.placement_returns import PlacementReturn
@@ -24,6 +23,7 @@ from domain.monitoring.periods import month_bounds
 from domain.monitoring.views import placement_return_state
 from projections import follow, runner
 from projections.placements import NON_FRAMEWORK, RATE_EXCEPTIONS, USAGE, Placements, catch_up, open_view
+from tests.integration.machinery import apply, contents
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 UTC = timezone.utc
@@ -61,19 +61,10 @@ def scenario() -> list[list[str]]:
     return [lines[: prices + 1] + contract, lines[prices + 1 :], birch_may]
 
 
-def apply(ledger: Ledger, lines: list[str]) -> None:
-    outcomes = list(apply_lines(ledger, lines))
-    assert [o.line for o in outcomes if not o.met] == []
-
-
 def placement_returns(ledger: Ledger) -> list[dict[str, Any]]:
     notifications = ledger.notification_log.select(start=0, limit=1000, topics=[get_topic(PlacementReturn.Submitted)])
     references = [ledger.mapper.to_domain_event(n).reference for n in notifications]
     return [placement_return_state(ledger.aggregate(PlacementReturn, r)) for r in references]
-
-
-def everything(view: Any) -> dict[str, list[dict[str, Any]]]:
-    return {t.name: view.select(t.name, columns=("key", *t.names)) for t in Placements.tables}
 
 
 @pytest.fixture
@@ -129,10 +120,10 @@ def test_catching_up_in_small_pages_between_commands_equals_a_rebuild(ledger):
     for part in scenario():
         apply(ledger, part)
         catch_up(ledger, view, page_size=2)
-    incremental = everything(view)
+    incremental = contents(view, Placements)
     assert incremental[USAGE.name] and incremental["placement_prices"] and incremental["placement_framework_spells"]
     assert runner.rebuild(ledger, "placements") == {"placements": ledger.max_position()}
-    assert everything(view) == incremental
+    assert contents(view, Placements) == incremental
     assert catch_up(ledger, view) == 0
 
 

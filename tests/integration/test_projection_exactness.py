@@ -18,15 +18,11 @@ from hypothesis import HealthCheck, given, note, settings
 from audit.replay import replay_projection
 from projections import follow, runner
 from projections.catalogue import READ_MODELS
-from projections.tables import TableView
+from projections.views import TableView
 from tests.integration.machinery import fresh_ledger, live_state, rebuilt_state
 from tests.integration.random_history import CatchUp, History, steps
 
-PROFILE = settings(
-    max_examples=50,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+PROFILE = settings(max_examples=50, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
 @PROFILE

@@ -20,7 +20,8 @@ from api.tokens import Principal
 from projections import follow
 from projections.cms import HOMES as CMS_HOMES
 from projections.cms import CmsList
-from projections.tables import INTEGER, Column, Table, TableReadModel
+from projections.read_model import TableReadModel
+from projections.tables import INTEGER, Column, Table
 
 pytestmark = pytest.mark.storage
 

@@ -7,7 +7,8 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 
 from projections import follow
-from projections.tables import INTEGER, Column, Page, Table, TableReadModel
+from projections.read_model import TableReadModel
+from projections.tables import INTEGER, Column, Page, Table
 
 SAMPLES = Table("select_samples", (Column("label"), Column("n", INTEGER), Column("secret", hidden=True)), order_by=("label",))
 

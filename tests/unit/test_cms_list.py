@@ -13,7 +13,7 @@ from domain.providers.location import Location
 from domain.providers.provider import Provider
 from domain.providers.views import location_state
 from projections.cms import HOME_CARE, HOMES, CmsList, location_key, postcode_district
-from projections.tables import Replayed
+from projections.read_model import Replayed
 from tests.unit.story import as_
 from tests.unit.test_contract_rules import AT, MANAGER, contract, framework
 from tests.unit.test_home_care_availability import BRANCH

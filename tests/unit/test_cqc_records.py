@@ -1,15 +1,13 @@
 """Reading CQC API location records, and what a record changes (pure: no store, no clock).
 
-The two real records ship in ../shared/cqc/location_examples.json; tests that need them fail
-with a clear message if that directory is missing.
+The two real records ship in the shared fixtures, cqc/location_examples.json (tests/shared.py
+finds them); tests that need them fail with a clear message if they are missing.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -25,22 +23,14 @@ from domain.providers.cqc import (
     parse_location,
     rating_key,
 )
+from tests.shared import shared_file
 
-SHARED = Path(os.environ.get("AQP_SHARED_DIR", Path(__file__).resolve().parents[2].parent / "shared"))
-EXAMPLES = SHARED / "cqc" / "location_examples.json"
 CARE_HOME, AGENCY = "1-125856395", "1-134558905"
 
 
 def shipped_records() -> dict[str, dict[str, Any]]:
     """The shipped CQC records by location id (a fresh copy each time)."""
-    if not EXAMPLES.is_file():
-        pytest.fail(
-            f"The CQC fixtures are missing: {EXAMPLES} does not exist. They ship in the shared "
-            "directory beside the project (../shared/cqc/location_examples.json); set AQP_SHARED_DIR "
-            "to the shared directory if it lives elsewhere.",
-            pytrace=False,
-        )
-    examples = json.loads(EXAMPLES.read_text(encoding="utf-8"))["examples"]
+    examples = json.loads(shared_file("cqc", "location_examples.json").read_text(encoding="utf-8"))["examples"]
     return {e["record"]["locationId"]: copy.deepcopy(e["record"]) for e in examples}
 
 
@@ -224,7 +214,7 @@ READ_FIELDS = [
 ]  # fmt: skip
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400)
 @given(key=st.sampled_from(READ_FIELDS), value=JSON)
 def test_any_value_in_any_field_is_either_read_or_refused_naming_that_field(key, value):
     try:

@@ -8,7 +8,7 @@ from typing import Any
 from domain.procurement.competition import Competition
 from domain.procurement.outcome import compute_outcome
 from projections.evaluation import EvaluationTrail, evaluation_events
-from projections.tables import Replayed
+from projections.read_model import Replayed
 from tests.unit import story
 from domain.kernel.metadata import Actor
 from domain.kernel.personal import PersonalData

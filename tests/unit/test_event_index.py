@@ -8,7 +8,7 @@ from typing import Any
 from domain.kernel.metadata import Actor, LedgerAggregate
 from domain.kernel.personal import PersonalData
 from projections.event_index import EventIndex, named_subjects
-from projections.tables import Replayed
+from projections.read_model import Replayed
 from tests.unit import story
 from tests.unit.story import as_
 from tests.unit.test_contract_rules import AT, MANAGER, contract

@@ -1,8 +1,9 @@
 """The Merkle tree core against the published RFC 6962/9162 vectors, the transparency-dev
 probe corpus, and a naive reference written straight from the RFC text.
 
-The vectors and probes live in /work/shared/merkle; if they are missing these tests fail
-rather than skip, because without them nothing ties our hashes to anyone else's.
+The vectors and probes live in the shared fixtures' merkle/ (tests/shared.py finds them); if
+they are missing these tests fail rather than skip, because without them nothing ties our
+hashes to anyone else's.
 The subtreeinclusion/subtreeconsistency probes are not used: they test proofs about a
 subtree [start, end) of a larger tree, an API we do not have.
 """
@@ -29,18 +30,16 @@ from audit.verifier.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+from tests.shared import missing as shared_missing
+from tests.shared import shared_path
 
-SHARED = Path("/work/shared/merkle")
+SHARED = shared_path("merkle")
 VECTORS_FILE = SHARED / "vectors.json"
 PROBES = SHARED / "probes"
 
 
 def missing(path: Path) -> NoReturn:
-    pytest.fail(
-        f"{path} is missing: these tests need the published RFC 9162 vectors and probes in {SHARED} "
-        "(see its README.md); they fail rather than skip so the check is never silently lost",
-        pytrace=False,
-    )
+    shared_missing(path, f"these tests need the published RFC 9162 vectors and probes in {SHARED}")
 
 
 def load(path: Path) -> Any:

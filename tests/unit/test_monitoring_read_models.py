@@ -28,7 +28,7 @@ from projections.exceptions import RULES, SHARP_FALL, SHARP_RISE, ExceptionRepor
 from projections.monitoring import add_months, financial_year, period_of
 from projections.quality import QualityDashboards, rate
 from projections.rag import RagTables, table_row
-from projections.tables import Replayed
+from projections.read_model import Replayed
 from tests.unit.story import as_
 
 UTC = timezone.utc

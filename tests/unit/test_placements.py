@@ -20,7 +20,7 @@ from projections.placements import (
     on_framework,
     rate_on,
 )
-from projections.tables import Replayed
+from projections.read_model import Replayed
 from tests.unit.story import as_
 
 UTC = timezone.utc

@@ -21,6 +21,7 @@ from domain.monitoring.templates import (
 )
 from domain.monitoring.periods import due_on, period_bounds
 from domain.monitoring.views import return_state, return_template_state
+from scenarios.london_returns import CARE_HOME_RETURN
 from tests.unit import test_kpis as _kpi_tests
 from tests.unit.story import as_
 
@@ -35,17 +36,7 @@ def at(day: date, hour: int = 10) -> datetime:
 
 # ------------------------------------------------------------ realistic returns
 
-CARE_HOME = {
-    "residents": 58, "admissions_status": "open",
-    "pressure_ulcers_total": 3, "pu_grade3_acquired": 1, "pu_grade3_on_admission": 1, "pu_grade4_acquired": 0,
-    "pu_grade4_on_admission": 1, "pu_ungradable_acquired": 0, "pu_ungradable_on_admission": 0,
-    "outbreaks_total": 1, "outbreaks_mrsa": 0, "outbreaks_c_difficile": 0, "outbreaks_norovirus": 1,
-    "outbreaks_respiratory": 0, "outbreaks_other": 0, "residents_infected": 9,
-    "serious_incidents_cqc": 1, "falls": 14, "residents_who_fell": 9, "hospital_admissions": 4, "ambulance_callouts": 6,
-    "complaints_received": 2, "complaints_upheld": 1, "compliments": 5, "safeguarding_alerts": 1,
-    "staff_total": 84, "nurses": 14, "care_staff": 52, "other_staff": 18, "agency_hours_percent": 7.5,
-    "starters": 3, "leavers": 2, "vacancies": 4, "turnover_percent": 21.4, "registered_manager_in_post": True,
-}
+CARE_HOME = CARE_HOME_RETURN
 HOME_CARE = {
     "service_users": 112, "tier_1": 60, "tier_2": 38, "tier_3": 11, "registered_nursing": 3, "hours_delivered": 9_840,
     "missed_visits": 2, "late_visits": 31, "pressure_ulcers": 2, "pu_acquired": 0, "pu_on_start": 2, "infections": 1,

@@ -1,0 +1,369 @@
+"""A table read model's storage on one store: its pages' transactions, its rows read back.
+
+`TableView` is a view (`projections/follow.py`'s `ReadModelView`) of a read model's tables
+(`projections/tables.py`), one subclass per store and read model (`TableReadModel` makes
+them): it creates the tables, runs each `Page` in one transaction with the tracking
+position (see `page`), can hold a rebuild's rows in memory (`build_in_memory`), and reads
+rows back with SQL conditions and an order (`select`, `count`), the same on both stores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import cached_property
+from typing import Any, ClassVar
+
+from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from psycopg.sql import SQL
+
+from projections.follow import ReadModelView, SQLiteTrackingTable
+from projections.tables import TEXT, InMemory, Page, Table
+
+
+class TableView(ReadModelView):
+    """A table read model's storage on one store; subclasses are made per read model."""
+
+    tables: ClassVar[tuple[Table, ...]]
+    postgres: ClassVar[bool]
+
+    def qualified(self, table: str) -> str:
+        if self.postgres:
+            return f'"{self.datastore.schema}"."{table}"'
+        return table
+
+    def _sql(self, statement: str) -> str:
+        return statement.replace("?", "%s") if self.postgres else statement
+
+    def _text_order(self, column: str, table: Table, direction: str = "") -> str:
+        types = {c.name: c.type for c in table.columns}
+        text = column == "key" or types.get(column) == TEXT
+        collate = ' COLLATE "C"' if (self.postgres and text) else ""
+        # NULLS FIRST follows the direction (PostgreSQL's syntax): nulls before the values either way, as SQLite orders them
+        # ascending; descending, SQLite puts them last, and so does PostgreSQL told NULLS LAST.
+        nulls = (" NULLS LAST" if direction else " NULLS FIRST") if self.postgres else ""
+        return f"{column}{collate}{direction}{nulls}"
+
+    #: whether the tables get their secondary indexes (`Table.indexes`); the key is always indexed
+    secondary_indexes: bool = True
+
+    def _table_statements(self) -> list[str]:
+        return [
+            s
+            for t in self.tables
+            for s in t.create_statements(self.qualified(t.name), postgres=self.postgres, indexes=self.secondary_indexes)
+        ]
+
+    #: at most this many rows are held by a build in memory (see `build_in_memory`); beyond,
+    #: they go to the view's tables and the build goes on there
+    IN_MEMORY_AT_MOST = 1_000_000
+    _memory: InMemory | None = None
+
+    def build_in_memory(self) -> None:
+        """From now on, pages change rows held in memory, not the tables: a rebuild's build.
+
+        For a view nobody else reads or writes, whose tables are empty now (a rebuild's scratch
+        view). A page then reads rows from memory and writes nothing to the database: no
+        transaction, no statements, no commit per page, which were most of a rebuild's cost
+        beside the handlers themselves. Its position moves in memory with the rows, under the
+        same compare-and-set as in a table, and a page that fails changes nothing. The rows
+        go to the live tables at once when the rebuild swaps them in (`final_rows`). Past
+        `IN_MEMORY_AT_MOST` rows they are written to the view's own tables (one transaction,
+        with the position) and the build carries on there, so a huge rebuild costs time, not
+        memory.
+        """
+        with self.datastore.transaction(commit=False) as cursor:
+            for table in self.tables:
+                cursor.execute(f"SELECT 1 FROM {self.qualified(table.name)} LIMIT 1")
+                if cursor.fetchone() is not None:
+                    raise ValueError(f"{table.name} is not empty: only a view of empty tables can be built in memory")
+        self._memory = InMemory(self.tables)
+
+    @property
+    def in_memory(self) -> bool:
+        return self._memory is not None
+
+    def final_rows(self, table: Table) -> Iterator[tuple[Any, ...]]:
+        """Every row of `table` as (key, *columns) tuples in key order: what a swap copies out."""
+        memory = self._memory
+        if memory is not None:
+            # Keys are unique, so the tuples sort by their keys alone (in code point order,
+            # which is byte order in UTF-8, as the tables order text).
+            yield from sorted([*map(table.values, memory.rows[table.name].values()), *memory.inserted[table.name]])
+            return
+        with self.datastore.transaction(commit=False) as cursor:
+            columns = ", ".join(("key", *table.names))
+            # The library's SQLite cursor does not fetch in batches; the one it wraps does.
+            rows = getattr(cursor, "sqlite_cursor", cursor)
+            rows.execute(f"SELECT {columns} FROM {self.qualified(table.name)} ORDER BY {self._text_order('key', table)}")
+            while batch := rows.fetchmany(5000):
+                for row in batch:
+                    yield tuple(row.values()) if isinstance(row, dict) else tuple(row)  # PostgreSQL's rows are dicts
+
+    @contextmanager
+    def page(self, tracking: Tracking, cursor: Any = None, *, start: int | None = None) -> Iterator[Page]:
+        """A page in a transaction of its own, or, given `cursor`, inside the caller's (which
+        commits it: several read models writing one page together).
+
+        With `start` (the position the page's events follow), the position moves only if it
+        still stands at `start`: a compare-and-set, so two followers racing over overlapping
+        pages cannot both apply the events between (without it, a page reaching further than
+        another process's would still be accepted, and apply the overlap twice)."""
+        memory = self._memory
+        if memory is not None:
+            if cursor is not None:
+                raise ValueError("a view built in memory writes nothing in another's transaction")
+            if start is not None and start != memory.position:
+                raise IntegrityError(f"{self.tracking_table_name}: the position is {memory.position}, not {start}")
+            rows = memory.rows
+            page = Page({t.name: t for t in self.tables}, lambda table, key: rows[table.name].get(key))
+            yield page
+            memory.keep(page.written(), tracking.notification_id)
+            if memory.count > self.IN_MEMORY_AT_MOST:
+                self._spill(tracking)
+            return
+        if cursor is not None:
+            with self._page_on(cursor, tracking, start) as page:
+                yield page
+            return
+        with self.datastore.transaction(commit=True) as own:
+            with self._page_on(own, tracking, start) as page:
+                yield page
+
+    def _spill(self, tracking: Tracking) -> None:
+        """Write the rows held in memory to the tables, with the position, and build there from now on."""
+        memory = self._memory
+        assert memory is not None
+        with self.datastore.transaction(commit=True) as cursor:
+            self._insert_tracking(cursor, tracking)
+            for table in self.tables:
+                rows = list(self.final_rows(table))
+                if rows:
+                    cursor.executemany(self._statements[table.name][2], rows)
+        self._memory = None
+
+    @contextmanager
+    def _page_on(self, cursor: Any, tracking: Tracking, start: int | None) -> Iterator[Page]:
+        # The position first: if another process got there before us, nothing is written.
+        if start is None:
+            self._insert_tracking(cursor, tracking)
+        else:
+            self._advance(cursor, tracking, start)
+
+        def fetch(table: Table, key: str) -> dict[str, Any] | None:
+            cursor.execute(self._selects[table.name], (key,))
+            found = cursor.fetchone()
+            return None if found is None else {n: found[n] for n in ("key", *table.names)}
+
+        page = Page({t.name: t for t in self.tables}, fetch)
+        yield page
+        for table, upserts, deletes, inserts in page.written():
+            self._write(cursor, table, upserts, deletes)
+            if inserts:
+                cursor.executemany(self._statements[table.name][2], inserts)
+
+    def _advance(self, cursor: Any, tracking: Tracking, start: int) -> None:
+        """Move the position from `start` to the page's end, or refuse (IntegrityError) if it has moved."""
+        table = self.qualified(self.tracking_table_name)
+        cursor.execute(
+            self._sql(
+                f"INSERT INTO {table} (application_name, notification_id) VALUES (?, ?) "
+                "ON CONFLICT (application_name) DO UPDATE SET notification_id = excluded.notification_id "
+                f"WHERE {table}.notification_id = ? RETURNING notification_id"
+            ),
+            (tracking.application_name, tracking.notification_id, start),
+        )
+        if cursor.fetchone() is None:
+            raise IntegrityError(
+                f"{self.tracking_table_name}: the position is no longer {start} (another process moved it); "
+                f"page to {tracking.notification_id} refused"
+            )
+
+    @cached_property
+    def _selects(self) -> dict[str, str]:
+        return {t.name: self._sql(f"SELECT * FROM {self.qualified(t.name)} WHERE key = ?") for t in self.tables}
+
+    @cached_property
+    def _statements(self) -> dict[str, tuple[str, str, str]]:
+        """Per table: (delete, upsert, insert) statements, made once rather than per page."""
+        made = {}
+        for table in self.tables:
+            name = self.qualified(table.name)
+            insert = table.insert_statement(name)
+            assignments = ", ".join(f"{c} = excluded.{c}" for c in table.names)
+            made[table.name] = (
+                self._sql(f"DELETE FROM {name} WHERE key = ?"),
+                self._sql(f"{insert} ON CONFLICT (key) DO UPDATE SET {assignments}"),
+                self._sql(insert),
+            )
+        return made
+
+    def _write(self, cursor: Any, table: Table, upserts: list[dict[str, Any]], deletes: list[str]) -> None:
+        delete, upsert, _insert = self._statements[table.name]
+        if deletes:
+            cursor.executemany(delete, [(k,) for k in deletes])
+        if upserts:
+            cursor.executemany(upsert, list(map(table.values, upserts)))
+
+    def apply(self, changes: Sequence[Any], tracking: Tracking) -> None:  # pragma: no cover - pages instead
+        raise NotImplementedError("table read models write through page()")
+
+    def select(
+        self,
+        table: str | None = None,
+        *,
+        where: dict[str, Any] | None = None,
+        order_by: Sequence[str] | None = None,
+        descending: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+        columns: Sequence[str] | None = None,
+        any_of: Sequence[Sequence[dict[str, Any]]] = (),
+        sort: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Rows of `table` (default: the first) meeting `where` and `any_of`, in order; shown columns by default.
+
+        `where` maps columns to conditions, all of which must hold: a value (equal to it), None
+        (IS NULL), or an `(op, value)` tuple (`CONDITIONS`). `any_of` is a list of groups; each
+        group is a list of such dicts, at least one of which must hold (e.g. a provider's rows:
+        `[[{"provider": org}, {"location": org}]]`).
+
+        `sort` ("col" or "-col") orders by that column first as the HTTP API's tables do (values
+        ascending then nulls; descending: nulls, then values descending), ties in the natural
+        order; `order_by`/`descending` replace the natural order instead.
+        """
+        spec = self._table(table)
+        names = tuple(columns or spec.shown)
+        if not names:
+            # A lookup kept for the read model's own use (every column hidden) has nothing to show.
+            raise KeyError(f"{spec.name} is a lookup of hidden columns kept for the read model's own use; name the columns to read")
+        self._known(spec, names)
+        clauses, params = self._where(spec, where, any_of)
+        order = tuple(order_by or spec.order_by)
+        self._known(spec, order)
+        direction = " DESC" if descending else ""
+        ordering = ", ".join(self._text_order(c, spec, direction) for c in (*order, "key"))
+        if sort:
+            column = sort.lstrip("-")
+            self._known(spec, (column,))
+            down = " DESC" if sort.startswith("-") else ""
+            ordering = f"({column} IS NULL){down}, {self._text_order(column, spec, down)}, {ordering}"
+        statement = f"SELECT {', '.join(names)} FROM {self.qualified(spec.name)}{clauses} ORDER BY {ordering}"
+        if limit is not None:
+            statement += " LIMIT ? OFFSET ?"
+            params += [limit, offset]
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(self._sql(statement), params)
+            return [{n: r[n] for n in names} for r in cursor.fetchall()]
+
+    def count(
+        self, table: str | None = None, *, where: dict[str, Any] | None = None, any_of: Sequence[Sequence[dict[str, Any]]] = ()
+    ) -> int:
+        spec = self._table(table)
+        clauses, params = self._where(spec, where, any_of)
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(self._sql(f"SELECT COUNT(*) AS n FROM {self.qualified(spec.name)}{clauses}"), params)
+            return int(cursor.fetchone()["n"])
+
+    def rows(self, table: str | None = None) -> list[dict[str, Any]]:
+        return self.select(table)
+
+    def _table(self, table: str | None) -> Table:
+        if table is None:
+            return self.tables[0]
+        for spec in self.tables:
+            if spec.name == table:
+                return spec
+        raise KeyError(f"there is no table {table}; the tables are {', '.join(t.name for t in self.tables)}")
+
+    @staticmethod
+    def _known(spec: Table, names: Iterable[str]) -> None:
+        unknown = set(names) - {"key", *spec.names}
+        if unknown:
+            raise KeyError(f"{spec.name} has no column {', '.join(sorted(unknown))}")
+
+    def _where(
+        self, spec: Table, where: dict[str, Any] | None, any_of: Sequence[Sequence[dict[str, Any]]] = ()
+    ) -> tuple[str, list[Any]]:
+        parts, params = self._conditions(spec, where or {})
+        for group in any_of:
+            alternatives = []
+            for option in group:
+                clauses, values = self._conditions(spec, option)
+                alternatives.append("(" + (" AND ".join(clauses) or "1 = 1") + ")")
+                params += values
+            # An empty group can never hold: nothing matches.
+            parts.append("(" + " OR ".join(alternatives) + ")" if alternatives else "1 = 0")
+        return (" WHERE " + " AND ".join(parts), params) if parts else ("", [])
+
+    def _conditions(self, spec: Table, where: dict[str, Any]) -> tuple[list[str], list[Any]]:
+        self._known(spec, where)
+        types = {c.name: c.type for c in spec.columns}
+        parts: list[str] = []
+        params: list[Any] = []
+        for column, value in where.items():
+            op, operand = value if isinstance(value, tuple) else ("=", value)
+            if op not in CONDITIONS:
+                raise ValueError(f"{op!r} is not a condition; the conditions are {', '.join(CONDITIONS)}")
+            if op == "=" and operand is None or op == "is null":
+                parts.append(f"{column} IS NULL")
+            elif op == "not null":
+                parts.append(f"{column} IS NOT NULL")
+            elif op in ("in", "not in"):
+                listed = list(operand)
+                if not listed:
+                    # IN () is not SQL: nothing is in an empty list, everything (not null) is outside it.
+                    parts.append("1 = 0" if op == "in" else f"{column} IS NOT NULL")
+                    continue
+                parts.append(f"{column} {op.upper()} ({', '.join('?' for _ in listed)})")
+                params += listed
+            elif op == "contains":
+                if types.get(column, TEXT) != TEXT:
+                    raise ValueError(f"{spec.name}.{column} is not text; `contains` searches text")
+                # Case-insensitive substring (ASCII case on SQLite; LIKE's wildcards in the text are literal).
+                escaped = str(operand).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                parts.append(f"LOWER({column}) LIKE ? ESCAPE '\\'")
+                params.append(f"%{escaped.lower()}%")
+            else:
+                parts.append(f"{column} {op} ?")
+                params.append(operand)
+        return parts, params
+
+
+#: the conditions `TableView.select` takes as `(op, value)`: comparisons (a null never
+#: matches one), "is null" and "not null" (value ignored), "in"/"not in" a list, and
+#: "contains" (case-insensitive substring of a text column)
+CONDITIONS = ("=", "!=", "<", "<=", ">", ">=", "is null", "not null", "in", "not in", "contains")
+
+
+class _PositionInMemory:
+    """A view built in memory has its position there (before the library's tracking table in the MRO)."""
+
+    _memory: InMemory | None
+
+    def max_tracking_id(self, application_name: str) -> int | None:
+        if self._memory is not None:
+            return self._memory.position or None
+        return super().max_tracking_id(application_name)  # type: ignore[misc]
+
+
+class SQLiteTableView(_PositionInMemory, SQLiteTrackingTable, TableView):
+    postgres = False
+
+    def __init__(self, datastore: Any, *, secondary_indexes: bool = True, **kwargs: Any) -> None:
+        # A rebuild's scratch tables are only written, read by key and copied out whole, so
+        # they go without the indexes the live tables keep for serving (`runner.rebuild`).
+        self.secondary_indexes = secondary_indexes
+        super().__init__(datastore, **kwargs)
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(), *self._table_statements()]
+
+
+class PostgresTableView(_PositionInMemory, PostgresTrackingRecorder, TableView):
+    postgres = True
+
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        self.sql_create_statements.extend(SQL(s) for s in self._table_statements())  # type: ignore[arg-type]
