@@ -18,7 +18,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.persistence import IntegrityError, Transcoding
 
-from audit.log import SqlStore
+from audit.store import SqlStore
 from domain.kernel.personal import PersonalData
 
 

@@ -56,7 +56,7 @@ os.environ.setdefault("AQP_PROJECTIONS_FOLLOW", "no")  # the rebuild is measured
 import psycopg  # noqa: E402
 
 from api.logging import configure_logging  # noqa: E402
-from audit.log import SqlStore  # noqa: E402
+from audit.store import SqlStore  # noqa: E402
 from benchmarks.append import PG_URL, drop_schemas, stores  # noqa: E402
 from benchmarks.history import SOURCES, open_ledger  # noqa: E402
 from domain.application import Ledger  # noqa: E402

@@ -42,7 +42,7 @@ import structlog
 from eventsourcing.postgres import PostgresDatastore
 from psycopg.sql import SQL, Identifier
 
-from audit.log import Sql, SqlStore
+from audit.store import Sql, SqlStore
 from projections import follow
 from projections.catalogue import READ_MODELS, read_model
 from projections.tables import Table, TableReadModel

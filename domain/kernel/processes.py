@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from audit.log import SqlStore
+from audit.store import SqlStore
 
 
 class ProcessPosition:
