@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import os
 import pstats
 import sys
 import tempfile
@@ -50,8 +49,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-os.environ.setdefault("AQP_PROJECTIONS_FOLLOW", "no")  # the rebuild is measured, not the follower
 
 import psycopg  # noqa: E402
 

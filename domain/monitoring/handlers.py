@@ -32,7 +32,7 @@ from domain.monitoring.returns import (
 )
 
 if TYPE_CHECKING:
-    from domain.application import Ledger
+    from domain.kernel.dispatch import Ledger
 
 TEMPLATE_PUBLISHERS = ("commissioner", "contract_manager", "admin")
 PROVIDER = ("provider",)

@@ -18,7 +18,7 @@ from domain.monitoring.kpis import KpiSet, PerformanceRecord, parse_kpis
 from domain.kernel.metadata import Actor
 
 if TYPE_CHECKING:
-    from domain.application import Ledger
+    from domain.kernel.dispatch import Ledger
 
 PUBLISHERS = ("commissioner", "contract_manager", "admin")
 RECORDERS = ("system", "contract_manager")

@@ -30,7 +30,7 @@ from domain.monitoring.quality_visits import (
 )
 
 if TYPE_CHECKING:
-    from domain.application import Ledger
+    from domain.kernel.dispatch import Ledger
 
 VISITORS = ("commissioner", "contract_manager")
 

@@ -22,7 +22,7 @@ from domain.kernel.personal import PersonalData, personal
 from domain.providers.location import Location, Provider, require_own_location
 
 if TYPE_CHECKING:
-    from domain.application import Ledger
+    from domain.kernel.dispatch import Ledger
 
 CQC_IMPORTERS = ("system", "admin")
 PROVIDER = ("provider",)
