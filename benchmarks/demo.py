@@ -24,7 +24,7 @@ import psycopg  # noqa: E402
 from api.bootstrap import open_ledger  # noqa: E402
 from api.logging import configure_logging  # noqa: E402
 from api.settings import Settings  # noqa: E402
-from api.demo import build  # noqa: E402
+from scenarios.demo import build  # noqa: E402
 
 PG_URL = os.environ.get("AQP_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 

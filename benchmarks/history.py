@@ -13,7 +13,7 @@ A builder is a plain function `(ledger, events) -> commands sent`, chosen by nam
 - "scenarios": copies of the scenario files, procurement-heavy (every copy runs a whole
   London AQP round to award, with its evaluation), so the evaluation trail and the event
   index's sealed tenders weigh more than in life;
-- "demo": the demo builder (`api.demo.build`, London), a year of a commissioning world
+- "demo": the demo builder (`scenarios.demo.build`, London), a year of a commissioning world
   through the users' commands: mostly daily vacancy reports and monthly returns, the mix a
   running ledger sees. It builds a whole period into an empty ledger, not an event count,
   so `demo_history` picks the number of homes (and years) expected to give about the
@@ -148,7 +148,7 @@ def demo_history(ledger: Any, events: int) -> int:
     Read the actual number of events from the ledger afterwards. Read models are not caught
     up (`catch_up=False`): whoever measures them rebuilds them.
     """
-    from api.demo import build  # noqa: PLC0415 - the demo is a large import only this source needs
+    from scenarios.demo import build  # noqa: PLC0415 - the demo is a large import only this source needs
 
     homes, years = demo_size(events)
     return int(build(ledger, scale="london", seed=1, years=years, homes=homes, catch_up=False)["commands"])

@@ -12,11 +12,11 @@ import sys
 from datetime import date
 from typing import Any
 
-from api import demo
 from api.bootstrap import key_ring, redact_url
 from api.cli.common import database_url, open_ledger, settings
 from domain.application import Ledger
 from domain.contracts.contract import Framework
+from scenarios import demo
 
 #: `make run` builds two years of the London demo: about a minute and a half here, so a fresh
 #: clone is running well inside three minutes (three years take about two and a half)

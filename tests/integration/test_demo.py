@@ -13,8 +13,8 @@ from api.settings import Settings
 from audit.verify import verify
 from domain.contracts import commands as k
 from domain.kernel.metadata import Actor
-from api.demo import DemoRefused, LedgerNotEmpty, build, fingerprint
-from api.demo.builder import Sender, at
+from scenarios.demo import DemoRefused, LedgerNotEmpty, build, fingerprint
+from scenarios.demo.builder import Sender, at
 
 SMALL = {"scale": "london", "years": 1, "homes": 20}
 

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, TextIO
 
-from api.demo.world import People
+from scenarios.demo.world import People
 from uuid import UUID
 
 import msgspec

@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from api.demo.builder import DemoScale, Clocks, Progress, Sender, Timeline, add_months, at, days
-from api.demo.world import (
+from scenarios.demo.builder import DemoScale, Clocks, Progress, Sender, Timeline, add_months, at, days
+from scenarios.demo.world import (
     LONDON_ICBS,
     PUNCTUALITY,
     Home,

@@ -23,7 +23,7 @@ from typing import Any
 
 from audit.checkpoints import KeyRing
 from domain.application import Ledger
-from api.demo.builder import DemoRefused, Progress, Sender, figures, fingerprint
+from scenarios.demo.builder import DemoRefused, Progress, Sender, figures, fingerprint
 
 SCALES = ("london", "nottingham", "national")
 #: homes (locations, at national scale) in each scale's world unless told otherwise
@@ -66,15 +66,15 @@ def build(
     started = time.monotonic()
     try:
         if scale == "london":
-            from api.demo.london import LondonDemo
+            from scenarios.demo.london import LondonDemo
 
             demo: Any = LondonDemo(sender, seed=seed, years=years, homes=count, progress=progress)
         elif scale == "nottingham":
-            from api.demo.nottingham import NottinghamDemo
+            from scenarios.demo.nottingham import NottinghamDemo
 
             demo = NottinghamDemo(sender, seed=seed, years=years, homes=count, progress=progress)
         else:
-            from api.demo.national import NationalDemo
+            from scenarios.demo.national import NationalDemo
 
             demo = NationalDemo(sender, seed=seed, years=years, locations=count, progress=progress)
         demo.build()
