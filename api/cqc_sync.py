@@ -39,7 +39,7 @@ import structlog
 from msgspec import Struct
 
 from api.cqc_import import import_records
-from domain.kernel.processes import ProcessPosition
+from api.processes import ProcessPosition
 from domain.kernel.metadata import Actor
 
 DEFAULT_BASE_URL = "https://api.service.cqc.org.uk"

@@ -1,21 +1,22 @@
 """structlog set-up: JSON lines for machines, a readable console for people.
 
 Logs go to stderr so that a command's own output on stdout (JSON results) stays clean.
-The command id and actor are bound by the dispatcher into every line it writes.
+The command id and actor are bound by the dispatcher into every line it writes. The format
+and level come from the entry point (`AQP_LOG_FORMAT`, `AQP_LOG_LEVEL`: `api/settings.py`).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import sys
 
 import structlog
 
 
 def configure_logging(fmt: str | None = None, level: str | None = None) -> None:
-    fmt = fmt or os.environ.get("AQP_LOG_FORMAT") or ("console" if sys.stderr.isatty() else "json")
-    level_name = (level or os.environ.get("AQP_LOG_LEVEL") or "warning").upper()
+    """Logs as `fmt` ("json"; "console"; None: console on a terminal, else json) from `level` up (None: warning)."""
+    fmt = fmt or ("console" if sys.stderr.isatty() else "json")
+    level_name = (level or "warning").upper()
     renderer: structlog.typing.Processor
     if fmt == "json":
         renderer = structlog.processors.JSONRenderer()

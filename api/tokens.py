@@ -24,7 +24,7 @@ from typing import Any
 
 import msgspec
 
-from audit.log import SqlStore
+from audit.store import SqlStore
 from domain.kernel.metadata import ROLES, Actor
 
 TABLE = "api_tokens"

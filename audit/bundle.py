@@ -10,7 +10,7 @@ import base64
 import re
 from typing import Any
 
-from audit.checkpoints import Checkpoints
+from audit.checkpoints import DEFAULT_ORIGIN, Checkpoints
 from audit.log import AuditLog
 from audit.signing import NoteSigner
 from audit.verifier.leaf import LEAF_FORMAT, canonical_originator_id
@@ -42,7 +42,8 @@ def resolve_event(ledger: Any, log: AuditLog, event_ref: str) -> int:
     raise ProveError(f"no stored event {event_ref}")
 
 
-def prove(ledger: Any, event_ref: str, *, signer: NoteSigner | None) -> dict[str, Any]:
+def prove(ledger: Any, event_ref: str, *, signer: NoteSigner | None, origin: str = DEFAULT_ORIGIN) -> dict[str, Any]:
+    """The proof bundle of one event; if no checkpoint covers it yet, one is signed (as the log named `origin`)."""
     log = AuditLog(ledger)
     log.catch_up()
     notification_id = resolve_event(ledger, log, event_ref)
@@ -54,7 +55,7 @@ def prove(ledger: Any, event_ref: str, *, signer: NoteSigner | None) -> dict[str
     if checkpoint is None or checkpoint.tree_size <= leaf_index:
         if signer is None:
             raise ProveError("no signed checkpoint covers this event yet and no signing key is available")
-        checkpoint = checkpoints.write(signer)
+        checkpoint = checkpoints.write(signer, origin=origin)
     record = next(log.store.stored_events(after=notification_id - 1, batch=1))
     nid, oid, version, topic, state = record
     size = checkpoint.tree_size

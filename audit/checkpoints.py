@@ -4,14 +4,14 @@ A checkpoint is a C2SP tlog-checkpoint note (origin, tree size, root hash) signe
 ledger's key. Third parties keep copies (`aqp audit checkpoints --export DIR`), so once one
 is out, history up to its size can no longer be rewritten unnoticed. Before signing, the
 ledger proves the new tree extends the last signed one: it never signs two inconsistent
-checkpoints. Keys live in files (`AQP_KEY_DIR`, default var/keys): the private key with mode
-0600 (or `AQP_SIGNING_KEY_FILE`), and every verifier key ever used, one per line, so
-checkpoints signed before a rotation still verify.
+checkpoints. Keys live in files (a `KeyRing`: a directory, by default var/keys, set by
+`AQP_KEY_DIR`): the private key with mode 0600 (or a file of its own, `AQP_SIGNING_KEY_FILE`),
+and every verifier key ever used, one per line, so checkpoints signed before a rotation still
+verify. The ring also knows the log's name (`AQP_LOG_ORIGIN`), which every checkpoint states.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,10 +25,6 @@ from audit.verifier.note import VerifierKey, parse_verifier_key
 DEFAULT_ORIGIN = "aqp-ledger.local/log"
 
 
-def origin() -> str:
-    return os.environ.get("AQP_LOG_ORIGIN", DEFAULT_ORIGIN)
-
-
 class InconsistentLog(Exception):
     """The log no longer extends the last signed checkpoint: signing now would fork history."""
 
@@ -39,14 +35,14 @@ class InconsistentLog(Exception):
 @dataclass(frozen=True)
 class KeyRing:
     directory: Path
-
-    @classmethod
-    def from_env(cls) -> KeyRing:
-        return cls(Path(os.environ.get("AQP_KEY_DIR", "var/keys")))
+    #: the private key's file, if not signing.key in `directory`
+    signing_key: Path | None = None
+    #: the log's name, stated in every checkpoint signed with these keys (and a new key's default name)
+    origin: str = DEFAULT_ORIGIN
 
     @property
     def signing_key_file(self) -> Path:
-        return Path(os.environ.get("AQP_SIGNING_KEY_FILE") or self.directory / "signing.key")
+        return self.signing_key or self.directory / "signing.key"
 
     @property
     def verifier_keys_file(self) -> Path:
@@ -148,8 +144,8 @@ class Checkpoints:
             )
         return _row(rows[0]) if rows else None
 
-    def write(self, signer: NoteSigner, *, now: datetime | None = None) -> StoredCheckpoint:
-        """Sign the log as it stands (after catching up); returns the latest checkpoint."""
+    def write(self, signer: NoteSigner, *, origin: str = DEFAULT_ORIGIN, now: datetime | None = None) -> StoredCheckpoint:
+        """Sign the log as it stands (after catching up), as the log named `origin`; returns the latest checkpoint."""
         self.log.catch_up()
         size = self.log.size()
         latest = self.latest()
@@ -164,7 +160,7 @@ class Checkpoints:
         if size == 0:
             raise InconsistentLog("the ledger is empty: there is nothing to sign yet")
         root = self.log.root(size)
-        note = sign_note(checkpoint_text(origin(), size, root), [signer])
+        note = sign_note(checkpoint_text(origin, size, root), [signer])
         created = (now or datetime.now(timezone.utc)).isoformat()
         checkpoint = StoredCheckpoint(
             seq=(latest.seq + 1) if latest else 1,

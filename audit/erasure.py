@@ -4,7 +4,8 @@ The event tables are append-only and hashed into the Merkle log, so personal dat
 is only ever ciphertext under its subject's key. `erase(subject)` deletes the key; the
 ciphertext stays, every leaf and checkpoint still verifies, and the value decodes as
 "[erased]". Keys are cached in memory per process; an erasure made by another process
-takes effect here when this process restarts (the server runs erasures itself).
+takes effect here when this process restarts (the server runs erasures itself). The
+bootstrap gives a ledger its `SubjectKeys` (`api/bootstrap.py`).
 """
 
 from __future__ import annotations
@@ -12,30 +13,45 @@ from __future__ import annotations
 import base64
 import os
 from datetime import datetime, timezone
+from functools import cached_property
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.persistence import IntegrityError, Transcoding
 
-from audit.log import SqlStore
+from audit.store import SqlStore
 from domain.kernel.personal import PersonalData
 
 
 class SubjectKeys:
-    """The per-subject keys, created on first use."""
+    """The per-subject keys, created on first use, in the ledger's database.
+
+    Made while the ledger is being built, before its store exists: the table is looked for
+    (and created if need be) when a key is first asked for.
+    """
 
     def __init__(self, ledger: Any) -> None:
-        self.store = SqlStore(ledger)
-        self.table = self.store.table("personal_data_keys")
+        self.ledger = ledger
         self._cache: dict[str, bytes] = {}
-        if self.store.table_exists("personal_data_keys"):
-            return
-        with self.store.transaction(commit=True) as sql:
-            sql.execute(
-                f"CREATE TABLE IF NOT EXISTS {self.table} ("
-                f"subject TEXT PRIMARY KEY, key {self.store.blob} NOT NULL, created_at TEXT NOT NULL)"
-            )
+
+    def transcoding(self) -> PersonalDataAsCiphertext:
+        return PersonalDataAsCiphertext(self)
+
+    @cached_property
+    def store(self) -> SqlStore:
+        store = SqlStore(self.ledger)
+        if not store.table_exists("personal_data_keys"):
+            with store.transaction(commit=True) as sql:
+                sql.execute(
+                    f"CREATE TABLE IF NOT EXISTS {store.table('personal_data_keys')} ("
+                    f"subject TEXT PRIMARY KEY, key {store.blob} NOT NULL, created_at TEXT NOT NULL)"
+                )
+        return store
+
+    @property
+    def table(self) -> str:
+        return self.store.table("personal_data_keys")
 
     def key_for(self, subject: str, *, create: bool) -> bytes | None:
         key = self._cache.get(subject)
@@ -75,15 +91,8 @@ class PersonalDataAsCiphertext(Transcoding):
     type = PersonalData
     name = "personal_data_v1"
 
-    def __init__(self, keys: Any) -> None:
-        #: a SubjectKeys, or a callable returning one (the ledger's tables exist only later)
-        self._keys = keys
-
-    @property
-    def keys(self) -> SubjectKeys:
-        if callable(self._keys):
-            self._keys = self._keys()
-        return self._keys
+    def __init__(self, keys: SubjectKeys) -> None:
+        self.keys = keys
 
     def encode(self, obj: PersonalData) -> dict[str, str]:
         if obj.value is None:

@@ -3,13 +3,12 @@
 Attached to a `Ledger` as an after-save hook: once a command's events are committed, the log
 catches up (its own transaction; if it fails or the process dies, the next catch-up takes
 over from the log's position, so nothing is skipped or logged twice) and, every N events or
-T seconds, a checkpoint is signed. Settings: AQP_AUDIT_FOLLOW (yes), AQP_CHECKPOINT_EVERY_EVENTS
-(1000), AQP_CHECKPOINT_EVERY_SECONDS (3600).
+T seconds, a checkpoint is signed (`AQP_CHECKPOINT_EVERY_EVENTS`, `AQP_CHECKPOINT_EVERY_SECONDS`;
+the bootstrap attaches it unless `AQP_AUDIT_FOLLOW` is no).
 """
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timezone
 from typing import Any
 
@@ -31,19 +30,6 @@ class AuditFollower:
         #: the last checkpoint this follower knows of (False: none yet), to avoid a read per command
         self._latest: Any = None
 
-    @classmethod
-    def attach_from_env(cls, ledger: Any) -> AuditFollower | None:
-        if os.environ.get("AQP_AUDIT_FOLLOW", "yes").lower() in ("no", "false", "0"):
-            return None
-        follower = cls(
-            ledger,
-            KeyRing.from_env(),
-            every_events=int(os.environ.get("AQP_CHECKPOINT_EVERY_EVENTS", "1000")),
-            every_seconds=float(os.environ.get("AQP_CHECKPOINT_EVERY_SECONDS", "3600")),
-        )
-        ledger.after_save.append(follower)
-        return follower
-
     def __call__(self, _recordings: Any = None) -> None:
         self.log.catch_up()
         if self.ring is None or not self.ring.signing_key_file.exists():
@@ -54,6 +40,6 @@ class AuditFollower:
             self._latest = self.checkpoints.latest() or False
         latest = self._latest or None
         if checkpoint_due(latest, size, every_events=self.every_events, every_seconds=self.every_seconds, now=now):
-            checkpoint = self.checkpoints.write(self.ring.signer(), now=now)
+            checkpoint = self.checkpoints.write(self.ring.signer(), origin=self.ring.origin, now=now)
             self._latest = checkpoint
             log.info("checkpoint_signed", seq=checkpoint.seq, tree_size=checkpoint.tree_size)

@@ -8,7 +8,7 @@ production PostgreSQL also runs the application under a role without those privi
 
 Both recorders also take `in_same_transaction=write` when events are saved
 (`Ledger.save(..., in_same_transaction=write)`): `write(sql)` runs inside the transaction
-that stores the events, with an `audit.log.Sql` that takes `?` placeholders on either store.
+that stores the events, with an `audit.store.Sql` that takes `?` placeholders on either store.
 The HTTP API records an idempotency key this way, so "the events are stored" and "this key
 was used, and this was the answer" can never be true one without the other.
 """
@@ -22,7 +22,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
-from audit.log import Sql
+from audit.store import Sql
 
 
 def sql_text(name: str) -> str:

@@ -12,111 +12,20 @@ aligned subtree hash is kept (`audit_nodes`), so a proof needs O(log n) lookups.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError
-from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from audit.merkle import completed_nodes, consistency_proof, inclusion_proof, tree_root
+from audit.store import SqlStore
 from audit.verifier.leaf import leaf_bytes
 from audit.verifier.merkle import leaf_hash
-
-
-class Sql:
-    """One transaction's statements, written with `?` placeholders for both stores."""
-
-    def __init__(self, cursor: Any, *, qmark: bool) -> None:
-        self.cursor = cursor
-        self.qmark = qmark
-
-    def execute(self, sql: str, params: tuple | list = ()) -> None:
-        if self.qmark:
-            self.cursor.execute(sql, params)
-        else:
-            # Without parameters psycopg must not read "%" in DDL as a placeholder.
-            self.cursor.execute(sql.replace("?", "%s") if params else sql, params or None)
-
-    def query(self, sql: str, params: tuple | list = ()) -> list[Any]:
-        self.execute(sql, params)
-        return list(self.cursor.fetchall())
-
-
-class SqlStore:
-    """The ledger's own database, for the audit tables, on either store."""
-
-    def __init__(self, ledger: Any) -> None:
-        self.recorder = ledger.recorder
-        self.datastore = self.recorder.datastore
-        self.sqlite = isinstance(self.recorder, SQLiteApplicationRecorder)
-        self.events_table = self.recorder.events_table_name
-        self.id_column = "rowid" if self.sqlite else "notification_id"
-        self.blob = "BLOB" if self.sqlite else "BYTEA"
-
-    def table(self, name: str) -> str:
-        if self.sqlite:
-            return name
-        return f'"{self.datastore.schema}"."{name}"'
-
-    @contextmanager
-    def transaction(self, *, commit: bool) -> Iterator[Sql]:
-        with self.datastore.transaction(commit=commit) as cursor:
-            yield Sql(cursor, qmark=self.sqlite)
-
-    def create_table_once(self, name: str, columns: str) -> None:
-        """CREATE TABLE `name` (`columns`) unless it exists (checked first: a read is cheaper
-        than DDL, which on PostgreSQL takes locks)."""
-        if not self.table_exists(name):
-            with self.transaction(commit=True) as sql:
-                sql.execute(f"CREATE TABLE IF NOT EXISTS {self.table(name)} ({columns})")
-
-    def table_exists(self, name: str) -> bool:
-        with self.transaction(commit=False) as sql:
-            if self.sqlite:
-                return bool(sql.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)))
-            row = sql.query("SELECT to_regclass(?) AS t", (f'"{self.datastore.schema}"."{name}"',))[0]
-            return row["t"] is not None
-
-    def stored_events(
-        self, after: int = 0, batch: int = 5000, limit: int | None = None
-    ) -> Iterator[tuple[int, Any, int, str, bytes]]:
-        """Stored records after notification id `after` (all, or `limit`), as persisted, in order."""
-        events = self.table(self.events_table)
-        remaining = limit
-        while True:
-            if remaining is not None:
-                batch = min(batch, remaining)
-            with self.transaction(commit=False) as sql:
-                rows = sql.query(
-                    f"SELECT {self.id_column} AS nid, originator_id, originator_version, topic, state "
-                    f"FROM {events} WHERE {self.id_column} > ? ORDER BY {self.id_column} LIMIT ?",
-                    (after, batch),
-                )
-            for row in rows:
-                yield int(row["nid"]), row["originator_id"], int(row["originator_version"]), _text(row["topic"]), _bytes(row["state"])
-            if remaining is not None:
-                remaining -= len(rows)
-                if remaining <= 0:
-                    return
-            if len(rows) < batch:
-                return
-            after = int(rows[-1]["nid"])
 
 
 def _chunks(rows: list[tuple], size: int) -> Iterator[list[tuple]]:
     # Few statements per transaction, within SQLite's limit on bound parameters.
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
-
-
-def _bytes(value: Any) -> bytes:
-    # A tampered SQLite row can change a column's type (replace() on a BLOB gives TEXT):
-    # encode it rather than fail, and the leaf will show the change.
-    return value.encode("utf-8", "surrogatepass") if isinstance(value, str) else bytes(value)
-
-
-def _text(value: Any) -> str:
-    return bytes(value).decode("utf-8", "replace") if isinstance(value, (bytes, memoryview)) else str(value)
 
 
 class AuditLog:

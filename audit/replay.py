@@ -30,7 +30,7 @@ from uuid import UUID
 import msgspec
 from eventsourcing.application import AggregateNotFoundError
 
-from audit.log import SqlStore
+from audit.store import SqlStore
 from domain.kernel.data_subjects import DataSubject
 from domain.kernel.errors import NotFound, ValidationFailed
 from domain.kernel.metadata import LedgerAggregate

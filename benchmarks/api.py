@@ -34,8 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx  # noqa: E402
 import psycopg  # noqa: E402
 
-from api.cli import open_ledger  # noqa: E402
+from api.bootstrap import open_ledger  # noqa: E402
 from api.logging import configure_logging  # noqa: E402
+from api.settings import Settings  # noqa: E402
 from api.tokens import TokenStore  # noqa: E402
 from tests.e2e.http_server import serve_process, world  # noqa: E402
 
@@ -94,7 +95,7 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def measure(url: str, store: str, clients: int, seconds: float) -> None:
-    ledger = open_ledger(url)
+    ledger = open_ledger(Settings.from_env().replace(database_url=url), "cli")  # as `aqp apply` fills it
     world(ledger)
     token = TokenStore(ledger).issue(user="bench", org="NEL-CSU", role="admin").token
     # The command is a procurement lead's: an admin may not open competitions.

@@ -26,7 +26,7 @@ from eventsourcing.domain import Aggregate  # noqa: E402
 
 from api.logging import configure_logging  # noqa: E402
 from benchmarks.workload import LEAD, OPENED_AT, open_competition  # noqa: E402
-from domain.application import Ledger, store_env  # noqa: E402
+from api.bootstrap import ledger_at, store_env  # noqa: E402
 
 PG_URL = os.environ.get("AQP_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -51,7 +51,7 @@ def raw_rate(url: str, n: int) -> float:
 
 
 def ledger_rate(url: str, n: int) -> float:
-    ledger = Ledger.from_database_url(url)
+    ledger = ledger_at(url)
     try:
         start = time.perf_counter()
         for i in range(n):

@@ -25,6 +25,7 @@ from audit.log import AuditLog  # noqa: E402
 from audit.verify import verify  # noqa: E402
 from benchmarks.append import drop_schemas, stores  # noqa: E402
 from benchmarks.workload import LEAD, OPENED_AT, open_competition  # noqa: E402
+from api.bootstrap import ledger_at  # noqa: E402
 from domain.application import Ledger  # noqa: E402
 
 
@@ -62,8 +63,8 @@ def main() -> int:
             try:
                 ring = KeyRing(Path(tmp) / f"keys-{name}")
                 ring.init("aqp-ledger.bench/log")
-                plain = Ledger.from_database_url(plain_url)
-                followed = Ledger.from_database_url(followed_url)
+                plain = ledger_at(plain_url)
+                followed = ledger_at(followed_url)
                 followed.after_save.append(AuditFollower(followed, ring, every_events=500))
                 try:
                     without = open_commands(plain, args.events, "PLAIN")

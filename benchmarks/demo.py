@@ -21,14 +21,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psycopg  # noqa: E402
 
-from api.demo import build, open_demo_ledger  # noqa: E402
+from api.bootstrap import open_ledger  # noqa: E402
 from api.logging import configure_logging  # noqa: E402
+from api.settings import Settings  # noqa: E402
+from scenarios.demo import build  # noqa: E402
 
 PG_URL = os.environ.get("AQP_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def run(url: str, args: argparse.Namespace) -> dict:
-    ledger = open_demo_ledger(url)
+    ledger = open_ledger(Settings(database_url=url), "demo")
     try:
         figures = build(ledger, scale=args.scale, seed=args.seed, years=args.years, homes=args.homes)
     finally:

@@ -13,7 +13,7 @@ A builder is a plain function `(ledger, events) -> commands sent`, chosen by nam
 - "scenarios": copies of the scenario files, procurement-heavy (every copy runs a whole
   London AQP round to award, with its evaluation), so the evaluation trail and the event
   index's sealed tenders weigh more than in life;
-- "demo": the demo builder (`api.demo.build`, London), a year of a commissioning world
+- "demo": the demo builder (`scenarios.demo.build`, London), a year of a commissioning world
   through the users' commands: mostly daily vacancy reports and monthly returns, the mix a
   running ledger sees. It builds a whole period into an empty ledger, not an event count,
   so `demo_history` picks the number of homes (and years) expected to give about the
@@ -33,9 +33,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from api.processes import ProcessFollower, followers
 from api.scenario import apply_lines, describe
-from domain.contracts.award_process import ContractsFromAwards
-from domain.monitoring.performance_process import PerformanceFailures
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 #: command fields naming a competition or framework: renamed per copy (contracts are named
@@ -94,9 +93,8 @@ def apply_copy(ledger: Any, k: int, files: list[Path] | None = None) -> int:
 
 def with_processes(ledger: Any) -> Any:
     """Attach the processes the running ledger attaches (contracts follow awards), once."""
-    if not any(isinstance(h, ContractsFromAwards) for h in ledger.after_save):
-        ledger.after_save.append(ContractsFromAwards(ledger))
-        ledger.after_save.append(PerformanceFailures(ledger))
+    if not any(isinstance(h, ProcessFollower) for h in ledger.after_save):
+        ledger.after_save.extend(followers(ledger))
     return ledger
 
 
@@ -150,16 +148,14 @@ def demo_history(ledger: Any, events: int) -> int:
     Read the actual number of events from the ledger afterwards. Read models are not caught
     up (`catch_up=False`): whoever measures them rebuilds them.
     """
-    from api.demo import build  # noqa: PLC0415 - the demo is a large import only this source needs
+    from scenarios.demo import build  # noqa: PLC0415 - the demo is a large import only this source needs
 
     homes, years = demo_size(events)
     return int(build(ledger, scale="london", seed=1, years=years, homes=homes, catch_up=False)["commands"])
 
 
 def _open_demo_ledger(url: str) -> Any:
-    from api.demo import open_demo_ledger  # noqa: PLC0415
-
-    return open_demo_ledger(url)
+    return _bootstrap(url, "demo")
 
 
 demo_history.open_ledger = _open_demo_ledger  # type: ignore[attr-defined]
@@ -170,8 +166,13 @@ SOURCES: dict[str, Callable[[Any, int], int]] = {"scenarios": scenario_history, 
 
 
 def open_ledger(source: str, url: str) -> Any:
-    """A ledger on `url` opened as `source` needs it."""
-    from domain.application import Ledger  # noqa: PLC0415
+    """A ledger on `url` opened as `source` needs it (by default as the bootstrap opens one for a benchmark)."""
+    opener = getattr(SOURCES[source], "open_ledger", None)
+    return opener(url) if opener is not None else _bootstrap(url, "benchmark")
 
-    opener = getattr(SOURCES[source], "open_ledger", Ledger.from_database_url)
-    return opener(url)
+
+def _bootstrap(url: str, role: Any) -> Any:
+    from api.bootstrap import open_ledger as open_for  # noqa: PLC0415
+    from api.settings import Settings  # noqa: PLC0415
+
+    return open_for(Settings(database_url=url), role)

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import os
 import pstats
 import sys
 import tempfile
@@ -51,12 +50,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-os.environ.setdefault("AQP_PROJECTIONS_FOLLOW", "no")  # the rebuild is measured, not the follower
-
 import psycopg  # noqa: E402
 
 from api.logging import configure_logging  # noqa: E402
-from audit.log import SqlStore  # noqa: E402
+from audit.store import SqlStore  # noqa: E402
 from benchmarks.append import PG_URL, drop_schemas, stores  # noqa: E402
 from benchmarks.history import SOURCES, open_ledger  # noqa: E402
 from domain.application import Ledger  # noqa: E402

@@ -4,6 +4,10 @@ get -> decide -> save: the dispatcher loads the aggregate the command names, ope
 context (who, when, why: stamped on every event), calls one domain method and saves what it
 produced in one atomic write. A refusal (a `DomainError`) saves nothing. The same `handle`
 serves scenario files, the CLI and the HTTP API.
+
+What the ledger stands on is given to it by the bootstrap (`api/bootstrap.py`): the store
+(the library's settings, `env`), the clock that says when a command without a time happens,
+and the keys that keep personal data as ciphertext (`SubjectKeys`, in `audit/erasure.py`).
 """
 
 from __future__ import annotations
@@ -11,18 +15,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from functools import cached_property
-from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any, TypeVar
-from urllib.parse import parse_qs, unquote, urlparse
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
 
 import msgspec
 import structlog
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Transcoding
 
-from audit.erasure import PersonalDataAsCiphertext, SubjectKeys
 from domain.commands import COMMAND_TYPES
 from domain.kernel import command_types as c
 from domain.kernel.command_types import error_info
@@ -34,63 +34,19 @@ from domain.procurement.views import competition_state, competition_view
 
 log = structlog.get_logger("aqp.ledger")
 
-DEFAULT_DATABASE_URL = "sqlite:///var/ledger.db"
 TAggregate = TypeVar("TAggregate", bound=LedgerAggregate)
 
 
-def store_env(database_url: str, *, create_tables: bool = True) -> dict[str, str]:
-    """The eventsourcing library's settings for an `AQP_DATABASE_URL`.
+class SubjectKeys(Protocol):
+    """The data subjects' keys: personal data is stored only as ciphertext under its subject's key."""
 
-    `sqlite:///var/ledger.db` (relative), `sqlite:////abs/path.db`, `sqlite:///:memory:`,
-    or `postgresql://user:password@host:port/dbname?schema=name`. With `create_tables`
-    false the ledger expects the owner role to have created its tables (production's
-    application role may not create anything).
-    """
-    env = _store_env(database_url)
-    env["CREATE_TABLE"] = "yes" if create_tables else "no"
-    return env
+    def transcoding(self) -> Transcoding:
+        """How `PersonalData` is written to and read from the store."""
+        ...
 
-
-def _store_env(database_url: str) -> dict[str, str]:
-    parsed = urlparse(database_url)
-    if parsed.scheme == "sqlite":
-        path = unquote(parsed.path[1:] if parsed.path.startswith("/") else parsed.path)
-        if not path:
-            raise ValueError("AQP_DATABASE_URL: a sqlite URL needs a file path, e.g. sqlite:///var/ledger.db")
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": path,
-            "APPLICATION_RECORDER_TOPIC": "audit.immutability:ImmutableSQLiteApplicationRecorder",
-        }
-    if parsed.scheme in ("postgresql", "postgres"):
-        env = {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "POSTGRES_DBNAME": unquote(parsed.path.lstrip("/")) or "postgres",
-            "POSTGRES_HOST": parsed.hostname or "127.0.0.1",
-            "POSTGRES_PORT": str(parsed.port or 5432),
-            "POSTGRES_USER": unquote(parsed.username or "postgres"),
-            "POSTGRES_PASSWORD": unquote(parsed.password or ""),
-            "POSTGRES_CONNECT_TIMEOUT": "5",
-            "APPLICATION_RECORDER_TOPIC": "audit.immutability:ImmutablePostgresApplicationRecorder",
-        }
-        schema = parse_qs(parsed.query).get("schema")
-        if schema:
-            env["POSTGRES_SCHEMA"] = schema[0]
-        return env
-    raise ValueError(
-        f"AQP_DATABASE_URL must start with sqlite:/// or postgresql://, not {parsed.scheme or '(no scheme)'}://"
-    )
-
-
-def redact_url(database_url: str) -> str:
-    """The URL without its password, for logs and messages."""
-    parsed = urlparse(database_url)
-    if parsed.password:
-        netloc = parsed.netloc.replace(f":{parsed.password}@", ":***@")
-        return parsed._replace(netloc=netloc).geturl()
-    return database_url
+    def erase(self, subject: str) -> bool:
+        """Destroy the subject's key (their stored personal data reads as erased); True if there was one."""
+        ...
 
 
 class Ledger(Application):
@@ -100,24 +56,22 @@ class Ledger(Application):
     # Projections and the audit log read the notification log in large pages.
     log_section_size = 1000
 
-    def __init__(self, env: Any = None) -> None:
+    def __init__(
+        self, env: Any = None, *, clock: Callable[[], datetime], subject_keys: Callable[[Ledger], SubjectKeys]
+    ) -> None:
+        #: the time of a command sent without one (an aware datetime)
+        self.clock = clock
+        self._subject_keys = subject_keys
         super().__init__(env)
         #: called with the recordings after each committed command (e.g. the audit log follower)
         self.after_save: list[Callable[[list[Any]], None]] = []
 
     def register_transcodings(self, transcoder: Any) -> None:
         super().register_transcodings(transcoder)
-        # Personal data is stored only as ciphertext under its subject's key; the key table
-        # lives in the same database, which exists once the recorder does (hence lazily).
-        transcoder.register(PersonalDataAsCiphertext(lambda: self.subject_keys))
-
-    @cached_property
-    def subject_keys(self) -> SubjectKeys:
-        return SubjectKeys(self)
-
-    @classmethod
-    def from_database_url(cls, database_url: str, *, create_tables: bool = True) -> Ledger:
-        return cls(env=store_env(database_url, create_tables=create_tables))
+        # Called while the library builds the ledger, before its store exists: the keys
+        # (kept in the same database) must not be read until first used.
+        self.subject_keys = self._subject_keys(self)
+        transcoder.register(self.subject_keys.transcoding())
 
     # ------------------------------------------------------------------ commands
 
@@ -141,7 +95,7 @@ class Ledger(Application):
         """
         command_type = type(command).__struct_config__.tag
         command_id = str(uuid.uuid4())
-        now = at or datetime.now(timezone.utc)
+        now = at or self.clock()
         ctx = CommandContext(
             actor=actor,
             at=now,
@@ -168,7 +122,7 @@ class Ledger(Application):
                 # recorded a change to the same record after this command took the time but
                 # before it loaded the record. Taken again, the time is past that change.
                 log.info("command_clock_retaken")
-                ctx = msgspec.structs.replace(ctx, at=max(datetime.now(timezone.utc), ctx.at))
+                ctx = msgspec.structs.replace(ctx, at=max(self.clock(), ctx.at))
                 result = self._decide_and_save(command, actor, ctx, record_with_events)
             return result
         finally:

@@ -11,7 +11,8 @@
   models or the new ones, never half of one. Events stored during the build are picked up
   by the next catch-up, from the recorded positions.
 - `ProjectionFollower`: an after-save hook that catches every read model up after each
-  command, so a running ledger keeps them current (`attach_from_env`).
+  command, so a running ledger keeps them current (the bootstrap attaches it unless
+  `AQP_PROJECTIONS_FOLLOW` is no).
 - `follow_forever(ledger, stop)`: keep every read model current until `stop` is set, for a
   process of its own (`aqp projections run --follow`) or a thread beside the HTTP server.
   It catches up, then waits for new events: on PostgreSQL it LISTENs on the channel the
@@ -30,7 +31,6 @@
 from __future__ import annotations
 
 import gc
-import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -42,7 +42,7 @@ import structlog
 from eventsourcing.postgres import PostgresDatastore
 from psycopg.sql import SQL, Identifier
 
-from audit.log import Sql, SqlStore
+from audit.store import Sql, SqlStore
 from projections import follow
 from projections.catalogue import READ_MODELS, read_model
 from projections.read_model import TableReadModel
@@ -208,14 +208,6 @@ class ProjectionFollower:
     def __init__(self, ledger: Any) -> None:
         self.ledger = ledger
         self.projections = live_projections(ledger)
-
-    @classmethod
-    def attach_from_env(cls, ledger: Any) -> ProjectionFollower | None:
-        if os.environ.get("AQP_PROJECTIONS_FOLLOW", "yes").lower() in ("no", "false", "0"):
-            return None
-        follower = cls(ledger)
-        ledger.after_save.append(follower)
-        return follower
 
     def __call__(self, _recordings: Any = None) -> None:
         # One transaction a page for all of them: after a command, the commits are the cost.

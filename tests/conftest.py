@@ -23,8 +23,9 @@ import psycopg
 import pytest
 from hypothesis import HealthCheck, settings
 
+from api.bootstrap import ledger_at, redact_url
 from api.logging import configure_logging
-from domain.application import Ledger, redact_url
+from domain.application import Ledger
 
 configure_logging(fmt="json", level="warning")
 
@@ -94,7 +95,7 @@ def database_url(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def ledger(database_url: str) -> Iterator[Ledger]:
-    app = Ledger.from_database_url(database_url)
+    app = ledger_at(database_url)
     try:
         yield app
     finally:

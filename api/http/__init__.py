@@ -1,4 +1,4 @@
-"""The HTTP API: `create_app(ledger_url or ledger)` (see `api/http/app.py`)."""
+"""The HTTP API: `create_app(ledger)` (see `api/http/app.py`)."""
 
 from api.http.app import create_app
 

@@ -1,4 +1,4 @@
-"""The Litestar application: `create_app(ledger_url or ledger)`.
+"""The Litestar application: `create_app(ledger)`.
 
 Routes by resource live in `commands.py`, `reads.py` and `audit_routes.py`; who may use each is
 `access.ROUTE_ROLES`. Here: the health and readiness probes, the request context (request id,
@@ -30,11 +30,13 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.bootstrap import key_ring
 from api.http import audit_routes, commands, evaluation, read_models, reads
 from api.http.access import ROUTE_ROLES
 from api.http.auth import PUBLIC_PATHS, BearerTokenAuth, principal_of, requires_role
 from api.http.problems import AUTHENTICATED, EXCEPTION_HANDLERS, ProblemError, problems
 from api.http.service import THREADS, LedgerService
+from api.settings import Settings
 from domain.application import Ledger
 
 log = structlog.get_logger("aqp.http")
@@ -125,14 +127,14 @@ def request_context(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-def create_app(ledger: Ledger | str, *, openapi_title: str = "AQP Ledger API") -> Litestar:
-    """The API over a ledger (or over the ledger at a database URL, opened with its followers)."""
-    if isinstance(ledger, str):
-        from api.cli import open_ledger  # the one place that attaches the ledger's followers
-
-        service = LedgerService(open_ledger(ledger), owns_ledger=True)
-    else:
-        service = LedgerService(ledger)
+def create_app(
+    ledger: Ledger, *, settings: Settings | None = None, owns_ledger: bool = False, openapi_title: str = "AQP Ledger API"
+) -> Litestar:
+    """The API over a ledger (opened by the caller: `api/serve.py`); `owns_ledger`: closed when the app stops."""
+    settings = settings or Settings()
+    service = LedgerService(
+        ledger, owns_ledger=owns_ledger, keys=key_ring(settings), replay_max_events=settings.api_replay_max_events
+    )
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

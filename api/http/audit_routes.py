@@ -24,7 +24,6 @@ from api.http.access import ROUTE_ROLES
 from api.http.auth import principal_of, requires_role
 from api.http.problems import AUTHENTICATED, ProblemError, problems
 from audit.bundle import ProveError, prove
-from audit.checkpoints import KeyRing
 from domain.event_view import event_view
 
 
@@ -113,11 +112,11 @@ def get_proof(request: Request[Any, Any, Any], position: Annotated[int, PathPara
     service = request.app.state.service
     if position > service.ledger.max_position():
         raise ProblemError(404, "event_not_found", f"There is no stored event at position {position}.")
-    ring = KeyRing.from_env()
+    ring = service.keys
     signer = ring.signer() if ring.signing_key_file.exists() else None
     try:
         with service.write_lock:
-            bundle = prove(service.ledger, str(position), signer=signer)
+            bundle = prove(service.ledger, str(position), signer=signer, origin=ring.origin)
     except ProveError as err:
         text = str(err)
         if "not in the ledger" in text or "no stored event" in text:

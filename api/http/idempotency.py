@@ -32,7 +32,7 @@ import msgspec
 
 from api.http.problems import FieldProblem, ProblemError
 from api.tokens import Principal
-from audit.log import Sql, SqlStore
+from audit.store import Sql, SqlStore
 
 TABLE = "api_idempotency"
 HEADER = "Idempotency-Key"

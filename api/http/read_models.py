@@ -34,11 +34,11 @@ All of these are SQL conditions (comparisons of ISO dates as text), not filters 
 
 from __future__ import annotations
 
-import os
 from datetime import date, timedelta
 from typing import Any
 
 from api.http.tables import Conditions, Param, Table, row_struct, table_route
+from api.settings import current as current_settings
 from api.tokens import Principal
 from domain.providers.location import BED_TYPES
 from domain.providers.views import CONCERN_READERS
@@ -51,7 +51,7 @@ from projections.placements import Placements
 from projections.quality import QualityDashboards
 from projections.rag import RagTables
 
-STALE_AFTER_DAYS = int(os.environ.get("AQP_VACANCIES_STALE_AFTER_DAYS", "3"))
+STALE_AFTER_DAYS = current_settings().vacancies_stale_after_days
 
 
 # ------------------------------------------------------------------ scoping

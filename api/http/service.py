@@ -27,8 +27,9 @@ import msgspec
 
 from api.http.idempotency import IdempotencyStore, check_key, fingerprint, scope_of
 from api.http.problems import FieldProblem, ProblemError, from_error_info
+from api.settings import Settings
 from api.tokens import Principal, TokenStore
-from audit.checkpoints import Checkpoints
+from audit.checkpoints import Checkpoints, KeyRing
 from audit.log import AuditLog
 from domain.kernel import command_types as c
 from domain.application import Ledger
@@ -48,9 +49,20 @@ class Answer:
 
 
 class LedgerService:
-    def __init__(self, ledger: Ledger, *, owns_ledger: bool = False) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        *,
+        owns_ledger: bool = False,
+        keys: KeyRing | None = None,
+        replay_max_events: int = Settings.api_replay_max_events,
+    ) -> None:
         self.ledger = ledger
         self.owns_ledger = owns_ledger
+        #: the checkpoint signing keys (a proof bundle may need a checkpoint signed)
+        self.keys = keys or KeyRing(Settings.key_dir)
+        #: the most events replayed for one `?as_of=` read of a read model (`AQP_API_REPLAY_MAX_EVENTS`)
+        self.replay_max_events = replay_max_events
         self.tokens = TokenStore(ledger)
         self.idempotency = IdempotencyStore(ledger)
         self.write_lock = threading.Lock()

@@ -44,7 +44,6 @@ rows with that column at or before the time); None refuses as_of (422 `as_of_not
 from __future__ import annotations
 
 import inspect
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -89,10 +88,6 @@ def utc_text(moment: datetime) -> str:
         return moment.astimezone(timezone.utc).isoformat()
     except (OverflowError, ValueError):
         return (datetime.min if moment.year == 1 else datetime.max).replace(tzinfo=timezone.utc).isoformat()
-
-
-def replay_limit() -> int:
-    return int(os.environ.get("AQP_API_REPLAY_MAX_EVENTS", "20000"))
 
 
 @dataclass(frozen=True)
@@ -337,12 +332,12 @@ def read_table(service: Any, query: Query, *, as_of: datetime | None, limit: int
 @contextmanager
 def replayed(service: Any, read_model: Any, as_of: datetime) -> Iterator[Any]:
     """The read model rebuilt from the log up to `as_of` in a scratch store (bounded: see the module docstring)."""
-    events = service.ledger.max_position()
-    if events > replay_limit():
+    events, limit = service.ledger.max_position(), service.replay_max_events
+    if events > limit:
         raise _as_of_refused(
             "as_of_too_costly",
             f"Rebuilding the {read_model.name} read model as of a time means replaying up to {events} events, more than "
-            f"this server does per request ({replay_limit()}); use `aqp replay {read_model.name} --as-of ... --table ...`.",
+            f"this server does per request ({limit}); use `aqp replay {read_model.name} --as-of ... --table ...`.",
         )
     with follow.scratch_view(read_model) as view:
         follow.catch_up(service.ledger, read_model(view), as_of=as_of)

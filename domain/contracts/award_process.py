@@ -1,9 +1,10 @@
-"""Contracts follow awards: a process that reads the log and awards each contract once.
+"""Contracts follow awards: a process that awards each contract of an award once.
 
 For every `Competition.AwardConcluded` it sends `contract.award` for each lot and successful
 bidder, as the system, caused by that event. Contract references are derived from the award
 (`COMPETITION/LOT/BIDDER`), so re-running creates nothing twice even if the process died
-between awarding and recording its position. Its position is kept in `process_positions`.
+between awarding and recording its position (kept in `process_positions` by the follower,
+`api/processes.py`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from eventsourcing.utils import get_topic
 from domain.contracts.commands import AwardContract
 from domain.contracts.framework import Framework
 from domain.kernel.metadata import Actor
-from domain.kernel.processes import LogFollower
+from domain.kernel.processes import Process
 from domain.procurement.competition import Competition
 
 NAME = "contracts_from_awards"
@@ -25,7 +26,7 @@ AWARD_TOPIC = get_topic(Competition.AwardConcluded)
 log = structlog.get_logger("aqp.process")
 
 
-class ContractsFromAwards(LogFollower):
+class ContractsFromAwards(Process):
     NAME = NAME
     TOPICS = (AWARD_TOPIC,)
 

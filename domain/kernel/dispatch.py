@@ -1,10 +1,11 @@
 """The command registry: which handler applies each command, and which roles may send it.
 
 Each aggregate's module of handlers registers itself here with `@handles(...)`; the
-dispatcher (`Ledger.handle`) looks the command up. A handler gets the ledger, the command,
-the actor and the time, and returns a `Decision`: what to save, in one atomic write. Most
-commands load one aggregate and call one of its methods: `handles_loaded` registers such a
-function of the loaded aggregate, and writes the loading and saving once.
+dispatcher (`Ledger.handle`) looks the command up. A handler gets the ledger (as `Ledger`
+here: what a handler may ask of it), the command, the actor and the time, and returns a
+`Decision`: what to save, in one atomic write. Most commands load one aggregate and call
+one of its methods: `handles_loaded` registers such a function of the loaded aggregate,
+and writes the loading and saving once.
 """
 
 from __future__ import annotations
@@ -12,10 +13,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from domain.kernel import command_types as c
-from domain.kernel.metadata import Actor
+from domain.kernel.metadata import Actor, LedgerAggregate
+
+TAggregate = TypeVar("TAggregate", bound=LedgerAggregate)
+
+
+class Ledger(Protocol):
+    """The ledger as a handler sees it (`domain.application.Ledger` is one): the records to decide on.
+
+    A protocol rather than the class, which imports every handler module to register it.
+    """
+
+    repository: Any
+    subject_keys: Any
+
+    def aggregate(self, cls: type[TAggregate], reference: str, *, as_of: datetime | None = None) -> TAggregate: ...
+
+    def exists(self, cls: type[LedgerAggregate], reference: str) -> bool: ...
+
+    def competition(self, reference: str, *, as_of: datetime | None = None) -> Any: ...
 
 
 @dataclass

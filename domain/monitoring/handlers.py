@@ -49,7 +49,7 @@ from domain.monitoring.templates import parse_template
 from domain.providers.location import Location, require_own_location
 
 if TYPE_CHECKING:
-    from domain.application import Ledger
+    from domain.kernel.dispatch import Ledger
 
 TEMPLATE_PUBLISHERS = ("commissioner", "contract_manager", "admin")
 PROVIDER = ("provider",)

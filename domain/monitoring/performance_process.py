@@ -17,7 +17,7 @@ The contracts holding a location are read from the log too (`Contract.HomeAdded`
 `HomeRemoved` up to the event), so a home added to a contract after the rating fell is not
 blamed for it. Commands go through `ledger.handle` as the system, caused by the
 notification; each failure is recorded once per cause, so re-running from the start records
-nothing twice. Its position is kept in `process_positions` (see domain/award_process.py).
+nothing twice. Its position is kept in `process_positions` by the follower (`api/processes.py`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from typing import Any
 import structlog
 from eventsourcing.utils import get_topic
 
-from domain.kernel.processes import LogFollower
+from domain.kernel.processes import Process
 from domain.kernel.errors import NotFound
 from domain.monitoring.commands import RecordCriticalFailure, RecordServiceFailure
 from domain.contracts.contract import Contract
@@ -45,14 +45,12 @@ RETURN_MISSED = get_topic(Return.Missed)
 HOME_ADDED = get_topic(Contract.HomeAdded)
 HOME_REMOVED = get_topic(Contract.HomeRemoved)
 CONSECUTIVE = 3
-PAGE = 500
 log = structlog.get_logger("aqp.process")
 
 
-class PerformanceFailures(LogFollower):
+class PerformanceFailures(Process):
     NAME = NAME
     TOPICS = (RATED_INADEQUATE, RETURN_MISSED)
-    PAGE = PAGE
 
     def process(self, event: Any, topic: str, position: int) -> int:
         if topic == RATED_INADEQUATE:
@@ -64,19 +62,11 @@ class PerformanceFailures(LogFollower):
     def contracts_holding(self, location: str, position: int) -> list[str]:
         """The contracts holding `location` at `position` in the log, read from their home events."""
         holding: set[str] = set()
-        start = 0
-        while True:
-            notifications = self.ledger.recorder.select_notifications(
-                start=start, limit=PAGE, stop=position, topics=[HOME_ADDED, HOME_REMOVED], inclusive_of_start=False
-            )
-            for n in notifications:
-                event = self.ledger.mapper.to_domain_event(n)
-                if event.location == location:
-                    contract = self.ledger.repository.get(event.originator_id, version=event.originator_version).reference
-                    (holding.add if n.topic == HOME_ADDED else holding.discard)(contract)
-                start = n.id
-            if len(notifications) < PAGE:
-                return sorted(holding)
+        for _, topic, event in self.log.events((HOME_ADDED, HOME_REMOVED), stop=position):
+            if event.location == location:
+                contract = self.ledger.repository.get(event.originator_id, version=event.originator_version).reference
+                (holding.add if topic == HOME_ADDED else holding.discard)(contract)
+        return sorted(holding)
 
     def _send(self, command: Any, event: Any, position: int) -> int:
         at = event.timestamp

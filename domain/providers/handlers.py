@@ -22,7 +22,7 @@ from domain.providers.location import Location, require_own_location
 from domain.providers.provider import Provider
 
 if TYPE_CHECKING:
-    from domain.application import Ledger
+    from domain.kernel.dispatch import Ledger
 
 CQC_IMPORTERS = ("system", "admin")
 PROVIDER = ("provider",)

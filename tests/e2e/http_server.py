@@ -1,7 +1,7 @@
 """A real AQP Ledger API server for tests: uvicorn on a free loopback port, talked to over HTTP.
 
-`running_server(url)` serves `create_app(url)` (the ledger opened as `aqp serve` opens it,
-with its followers) from a thread; `serve_process(url)` runs `aqp serve` as a separate
+`running_server(url)` serves the app over the ledger opened as `aqp serve` opens it (with
+its followers, and the settings of the environment) from a thread; `serve_process(url)` runs `aqp serve` as a separate
 process, for what only a process can show (signals, several servers on one database).
 `world(url)` fills a ledger with the example scenarios: the London AQP care-home competition
 (awarded, contracts following) and the monthly returns (homes, returns, placement returns).
@@ -25,8 +25,10 @@ from typing import Any
 import httpx
 import uvicorn
 
+from api.bootstrap import open_ledger
 from api.http import create_app
 from api.scenario import apply_lines
+from api.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = [ROOT / "scenarios" / "london-aqp-care-homes-2026.jsonl", ROOT / "scenarios" / "monthly-returns.jsonl"]
@@ -63,7 +65,8 @@ class Server:
 
 @contextmanager
 def running_server(database_url: str) -> Iterator[Server]:
-    app = create_app(database_url)
+    settings = Settings.from_env().replace(database_url=database_url)
+    app = create_app(open_ledger(settings, "api"), settings=settings, owns_ledger=True)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -254,7 +254,7 @@ def test_checkpoints_and_a_proof_bundle_that_the_standalone_verifier_accepts(dat
     from audit.checkpoints import KeyRing
     from audit.verifier.__main__ import check
 
-    signer = KeyRing.from_env().init("aqp-ledger.test/log")
+    signer = KeyRing(tmp_path / "keys").init("aqp-ledger.test/log")  # where the server finds it (AQP_KEY_DIR)
     with running_server(database_url) as s:
         with s.client(**LEAD) as lead:
             position = lead.post("/commands", json=open_competition("NEL-RES-9")).json()["events"][0]["position"]

@@ -129,7 +129,7 @@ def test_what_the_contract_register_looked_like_on_31_march(served):
 
 
 def test_as_of_is_refused_with_a_reason_where_a_replay_would_cost_too_much(served, monkeypatch):
-    monkeypatch.setenv("AQP_API_REPLAY_MAX_EVENTS", "10")
+    monkeypatch.setattr(served.app.state.service, "replay_max_events", 10)  # AQP_API_REPLAY_MAX_EVENTS=10
     with served.client("auditor", "NAO") as auditor:
         refused = auditor.get("/locations", params={"as_of": "2026-03-31T23:59:59Z"})
         naive = auditor.get("/contracts", params={"as_of": "2026-03-31T23:59:59"})

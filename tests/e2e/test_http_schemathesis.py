@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from api.http import create_app
-from domain.application import Ledger
+from api.bootstrap import ledger_at
 from tests.e2e.http_server import running_server, world
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance, response_headers_conformance]
@@ -38,7 +38,7 @@ def live(tmp_path_factory):
 
 def openapi_document() -> dict:
     """The OpenAPI document as the app generates it (the live server serves the same: checked below)."""
-    ledger = Ledger.from_database_url("sqlite:///:memory:")
+    ledger = ledger_at("sqlite:///:memory:")
     try:
         # As served: through JSON (the generated document holds example values as objects).
         return msgspec.json.decode(msgspec.json.encode(create_app(ledger).openapi_schema.to_schema()))

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from api.scenario import apply_lines
+from api.bootstrap import ledger_at
 from domain.application import Ledger
 from projections import follow
 from projections.catalogue import READ_MODELS
@@ -29,7 +30,7 @@ def fresh_url(database_url: str) -> Iterator[str]:
 @contextmanager
 def fresh_ledger(database_url: str) -> Iterator[Ledger]:
     with fresh_url(database_url) as url:
-        ledger = Ledger.from_database_url(url)
+        ledger = ledger_at(url)
         try:
             yield ledger
         finally:

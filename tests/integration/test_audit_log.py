@@ -19,7 +19,7 @@ from audit.verifier.merkle import leaf_hash, verify_consistency, verify_inclusio
 from audit.verify import verify
 from eventsourcing.persistence import IntegrityError
 from domain.procurement import commands as c
-from domain.application import Ledger
+from api.bootstrap import ledger_at
 from domain.kernel.metadata import CommandContext, acting
 from tests.integration.audit_fixtures import LEAD, START, add_history, audited
 from tests.integration.store_access import raw_connection
@@ -51,7 +51,7 @@ def test_inclusion_and_consistency_proofs_from_the_stored_log_verify(ledger, tmp
 
 
 def test_leaf_index_is_not_notification_id_when_a_failed_save_leaves_a_gap(database_url, tmp_path):
-    first, second = Ledger.from_database_url(database_url), Ledger.from_database_url(database_url)
+    first, second = ledger_at(database_url), ledger_at(database_url)
     try:
         add_history(first, 2)
         stale = second.competition("AQP-0000")

@@ -11,6 +11,7 @@ from eventsourcing.persistence import IntegrityError, Tracking
 
 from domain.procurement import commands as c
 from domain.kernel import data_subjects
+from api.bootstrap import ledger_at
 from domain.application import Ledger
 from domain.kernel.metadata import Actor
 from domain.procurement.competition import Competition
@@ -125,14 +126,14 @@ def test_catching_up_twice_changes_nothing_and_pages_give_the_same_list(ledger):
 
 def test_a_new_process_catches_up_from_where_the_list_stopped(database_url):
     lines = SCENARIO.read_text().splitlines()
-    first = Ledger.from_database_url(database_url)
+    first = ledger_at(database_url)
     try:
         apply_example(first, lines[:60])
         applied_first = catch_up(first)
         apply_example(first, lines[60:])
     finally:
         first.close()
-    second = Ledger.from_database_url(database_url)
+    second = ledger_at(database_url)
     try:
         assert applied_first + catch_up(second) == competition_events(second)
         assert open_view(second).max_tracking_id(second.name) == second.max_position()
@@ -174,7 +175,7 @@ def test_two_processes_catching_up_at_once_apply_each_event_once(database_url, l
     open_competition(ledger, "AQP-A")
     open_competition(ledger, "AQP-B")
     cancel(ledger, "AQP-A")
-    other = Ledger.from_database_url(database_url)
+    other = ledger_at(database_url)
     try:
         mine, theirs = open_view(ledger), open_view(other)
         # The other process read the position (nothing yet), then this one caught up first.

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from api.scenario import apply_lines
 from domain.contracts import commands as k
-from domain.application import Ledger
+from api.bootstrap import ledger_at
+from api.processes import ProcessFollower
 from domain.contracts.award_process import ContractsFromAwards
 from domain.contracts.contract import Contract
 from domain.contracts.framework import Framework
@@ -21,8 +22,8 @@ UTC = timezone.utc
 
 
 def test_an_award_creates_one_contract_per_lot_and_bidder_once(database_url):
-    ledger = Ledger.from_database_url(database_url)
-    process = ContractsFromAwards(ledger)
+    ledger = ledger_at(database_url)
+    process = ProcessFollower(ledger, ContractsFromAwards)
     ledger.after_save.append(process)
     try:
         outcomes = list(apply_lines(ledger, SCENARIO.read_text().splitlines()))
@@ -34,7 +35,7 @@ def test_an_award_creates_one_contract_per_lot_and_bidder_once(database_url):
         contract = ledger.aggregate(Contract, expected[0])
         assert contract_state(contract)["status"] in ("awarded", "signed", "mobilised")
         # Re-running from the start creates nothing twice.
-        fresh = ContractsFromAwards(ledger)
+        fresh = ProcessFollower(ledger, ContractsFromAwards)
         fresh._record_position(0)
         assert fresh.run() == 0
         assert sorted(ledger.aggregate(Framework, "AQP-NH-LONDON").contracts) == expected

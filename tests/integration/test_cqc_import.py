@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 from api.cqc_import import import_records
 from domain.kernel import data_subjects as c
 from domain.providers import commands as pc
+from api.bootstrap import ledger_at
 from domain.application import Ledger
 from domain.providers.cqc import manager_subject
 from domain.kernel.errors import NotFound
@@ -57,7 +58,7 @@ def test_importing_the_shipped_records_creates_providers_and_locations_with_thei
 def test_importing_the_same_records_again_records_nothing_even_in_a_fresh_process(ledger, database_url):
     imported(ledger)
     position = ledger.max_position()
-    fresh = Ledger.from_database_url(database_url)  # state read back from the store, not memory
+    fresh = ledger_at(database_url)  # state read back from the store, not memory
     try:
         outcomes = import_records(fresh, list(shipped_records().values()), SYNC, NEXT_SYNC)
         assert [o.outcome for o in outcomes] == ["unchanged", "unchanged"]
@@ -156,7 +157,7 @@ def test_an_erased_registered_manager_reads_as_erased_and_a_reimport_records_not
     subject = manager_subject(CARE_HOME, "John Surel Bayliss")
     erase = c.ErasePersonalData(subject=subject, reason="Article 17 request DPO-2026-031")
     assert ledger.handle(erase, ADMIN, at=NEXT_SYNC).ok
-    fresh = Ledger.from_database_url(database_url)
+    fresh = ledger_at(database_url)
     try:
         home = fresh.aggregate(Location, CARE_HOME)
         assert location_view(home, COMMISSIONER)["registered_managers"] == ["[erased]"]

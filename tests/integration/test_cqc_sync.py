@@ -26,7 +26,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from api.cqc_sync import KEY_HEADER, CqcClient, SyncError, SyncPosition, describe, sync
-from domain.application import Ledger
+from api.bootstrap import ledger_at
 from domain.kernel.metadata import Actor
 from domain.providers.location import Location
 from tests.unit.test_cqc_records import AGENCY, CARE_HOME, shipped_records
@@ -187,7 +187,7 @@ def test_a_second_sync_over_the_same_window_records_nothing_new(ledger, cqc, cli
 
 def test_the_next_sync_without_since_starts_at_the_previous_end_even_in_a_fresh_process(ledger, database_url, cqc, client):
     sync(ledger, client, SYNC, since=SINCE, until=UNTIL)
-    fresh = Ledger.from_database_url(database_url)
+    fresh = ledger_at(database_url)
     try:
         report = sync(fresh, client, SYNC, until=LATER)
         assert (report.start, report.end) == (UNTIL, LATER)

@@ -8,18 +8,25 @@ from datetime import date
 
 import pytest
 
-from api.demo import DemoRefused, LedgerNotEmpty, build, fingerprint, open_demo_ledger
-from api.demo.builder import Sender, at
+from api.bootstrap import open_ledger
+from api.settings import Settings
 from audit.verify import verify
 from domain.contracts import commands as k
 from domain.kernel.metadata import Actor
+from scenarios.demo import DemoRefused, LedgerNotEmpty, build, fingerprint
+from scenarios.demo.builder import Sender, at
 
 SMALL = {"scale": "london", "years": 1, "homes": 20}
 
 
+def for_the_demo(url: str):
+    """The ledger as `aqp demo` opens it (the bootstrap's demo role)."""
+    return open_ledger(Settings(database_url=url), "demo")
+
+
 @pytest.fixture
 def demo_ledger(database_url):
-    ledger = open_demo_ledger(database_url)
+    ledger = for_the_demo(database_url)
     try:
         yield ledger
     finally:
@@ -50,8 +57,8 @@ def test_a_small_london_build_is_refused_nothing_and_verifies(demo_ledger):
 
 def test_the_same_seed_builds_the_same_history_on_any_store_and_another_seed_does_not(demo_ledger, tmp_path):
     build(demo_ledger, seed=5, **SMALL)
-    again = open_demo_ledger(f"sqlite:///{tmp_path}/again.db")
-    other = open_demo_ledger(f"sqlite:///{tmp_path}/other.db")
+    again = for_the_demo(f"sqlite:///{tmp_path}/again.db")
+    other = for_the_demo(f"sqlite:///{tmp_path}/other.db")
     try:
         build(again, seed=5, **SMALL)
         build(other, seed=6, **SMALL)
@@ -102,7 +109,7 @@ def test_the_national_scale_imports_its_locations_through_the_cqc_importer(demo_
 
 def test_a_moderately_sized_london_build_shows_the_kpi_lateness_pattern(sqlite_url):
     """Seed 000 s.7: about 75-80% of returns by the deadline, 95% within three months."""
-    ledger = open_demo_ledger(sqlite_url)
+    ledger = for_the_demo(sqlite_url)
     try:
         figures = build(ledger, scale="london", years=2, homes=70, seed=11)
     finally:

@@ -11,6 +11,7 @@ from audit.verify import verify
 from benchmarks.workload import LEAD, OPENED_AT, open_competition
 from domain.procurement import commands as c
 from domain.kernel import data_subjects
+from api.bootstrap import ledger_at
 from domain.application import Ledger
 from domain.kernel.metadata import Actor
 from tests.integration.store_access import events_table, raw_connection
@@ -71,7 +72,7 @@ def test_erasing_a_subject_leaves_history_verifiable_and_the_data_erased_everywh
     )
     assert erased.ok and erased.events[0].type == "DataSubject.Erased"
 
-    for reader in (ledger, Ledger.from_database_url(database_url)):  # this process, and a fresh one
+    for reader in (ledger, ledger_at(database_url)):  # this process, and a fresh one
         evaluator = reader.show_competition("AQP-PD")["evaluators"]["u-7731"]
         assert evaluator["name"] == "[erased]" and evaluator["email"] == "[erased]"
         assert evaluator["declarations"]["aster"] == {**evaluator["declarations"]["aster"], "note": "[erased]", "conflicted": True}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 from contextlib import ExitStack
 
-from api.cli import open_ledger
+from api.bootstrap import open_ledger
+from api.settings import Settings
 from tests.integration.machinery import fresh_url
 
 
@@ -18,8 +19,8 @@ def test_three_starting_together_on_a_fresh_store_all_open_it(database_url):
 
             def start(url: str = url) -> None:
                 try:
-                    open_ledger(url).close()
-                except BaseException as err:  # noqa: BLE001 - SystemExit included: open_ledger exits on failure
+                    open_ledger(Settings(database_url=url), "api").close()
+                except BaseException as err:  # noqa: BLE001 - any failure to open is one
                     failures.append(repr(err))
 
             threads = [threading.Thread(target=start) for _ in range(3)]

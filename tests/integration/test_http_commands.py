@@ -10,7 +10,7 @@ import pytest
 
 from api.http.service import LedgerService
 from domain import commands as c
-from domain.application import Ledger
+from api.bootstrap import ledger_at
 from domain.procurement.commands import OpenCompetition
 
 pytestmark = pytest.mark.storage
@@ -43,7 +43,7 @@ def run(service: LedgerService, principal, command, key: str | None = "key-1"):
 
 def test_a_retry_after_a_crash_between_storing_the_events_and_answering_returns_the_first_result(database_url):
     command = opening("CRASH-1")
-    first = LedgerService(Ledger.from_database_url(database_url))
+    first = LedgerService(ledger_at(database_url))
     principal = first.tokens.issue(user="j.okafor", org="NEL-CSU", role="procurement_lead").principal
 
     def die(_recordings):
@@ -54,7 +54,7 @@ def test_a_retry_after_a_crash_between_storing_the_events_and_answering_returns_
         run(first, principal, command)
     first.ledger.close()
 
-    restarted = LedgerService(Ledger.from_database_url(database_url))
+    restarted = LedgerService(ledger_at(database_url))
     stored = restarted.ledger.max_position()
     assert stored >= 1
     answer = run(restarted, principal, command)
@@ -67,7 +67,7 @@ def test_a_retry_after_a_crash_between_storing_the_events_and_answering_returns_
 
 def test_a_crash_before_the_commit_records_nothing_so_the_retry_runs_the_command(database_url):
     command = opening("CRASH-2")
-    first = LedgerService(Ledger.from_database_url(database_url))
+    first = LedgerService(ledger_at(database_url))
     principal = first.tokens.issue(user="j.okafor", org="NEL-CSU", role="procurement_lead").principal
 
     def die_inside_the_transaction(*_args, **_kwargs):
@@ -79,7 +79,7 @@ def test_a_crash_before_the_commit_records_nothing_so_the_retry_runs_the_command
     assert first.ledger.max_position() == 0  # the events' transaction was rolled back with the key
     first.ledger.close()
 
-    restarted = LedgerService(Ledger.from_database_url(database_url))
+    restarted = LedgerService(ledger_at(database_url))
     answer = run(restarted, principal, command)
     assert not answer.replayed and answer.status == 200 and answer.body["events"][0]["position"] >= 1
     again = run(restarted, principal, command)
@@ -89,7 +89,7 @@ def test_a_crash_before_the_commit_records_nothing_so_the_retry_runs_the_command
 
 def test_concurrent_writers_of_one_aggregate_in_two_processes_get_a_result_or_a_409_never_an_error(database_url):
     # Two services over one database stand for two server processes (each has its own lock).
-    services = [LedgerService(Ledger.from_database_url(database_url)) for _ in range(2)]
+    services = [LedgerService(ledger_at(database_url)) for _ in range(2)]
     principal = services[0].tokens.issue(user="j.okafor", org="NEL-CSU", role="procurement_lead").principal
     assert run(services[0], principal, opening("RACE-1"), key=None).status == 200
     answers: list = []

@@ -9,6 +9,7 @@ import pytest
 
 from audit.immutability import application_role_sql
 from benchmarks.workload import LEAD, OPENED_AT, open_competition
+from api.bootstrap import ledger_at
 from domain.application import Ledger
 from tests.integration.store_access import base_url, events_table, raw_connection, schema_of
 
@@ -41,7 +42,7 @@ def test_a_plain_update_or_delete_of_stored_events_fails(ledger, database_url, s
 def test_truncate_is_refused_on_postgres(postgres_url):
     # SQLite has no TRUNCATE; DELETE FROM is its equivalent and is refused above.
     database_url = postgres_url
-    ledger = Ledger.from_database_url(database_url)
+    ledger = ledger_at(database_url)
     open_competitions(ledger, 1)
     ledger.close()
     with raw_connection(database_url) as conn, pytest.raises(psycopg.Error, match="append-only"):
@@ -51,7 +52,7 @@ def test_truncate_is_refused_on_postgres(postgres_url):
 def test_sqlite_notification_ids_are_a_declared_autoincrement_rowid_so_vacuum_cannot_renumber_them(sqlite_url):
     # PostgreSQL's notification ids come from a bigserial column already.
     database_url = sqlite_url
-    ledger = Ledger.from_database_url(database_url)
+    ledger = ledger_at(database_url)
     open_competitions(ledger, 3)
     before = [n.id for n in ledger.notification_log.select(start=1, limit=10)]
     with raw_connection(database_url) as conn:
@@ -66,7 +67,7 @@ def test_sqlite_notification_ids_are_a_declared_autoincrement_rowid_so_vacuum_ca
 
 def test_the_postgres_application_role_can_append_but_never_change_even_without_the_triggers(postgres_url):
     database_url = postgres_url
-    owner = Ledger.from_database_url(database_url)  # creates the tables as the owner
+    owner = ledger_at(database_url)  # creates the tables as the owner
     owner.close()
     role = f"aqp_app_{uuid.uuid4().hex[:8]}"
     schema, table = schema_of(database_url), events_table(database_url)
@@ -76,7 +77,7 @@ def test_the_postgres_application_role_can_append_but_never_change_even_without_
         for statement in application_role_sql(schema, table, role):
             admin.execute(statement)
         app_url = base_url(database_url).replace("postgres@", f"{role}@", 1) + f"?schema={schema}"
-        app = Ledger.from_database_url(app_url, create_tables=False)
+        app = ledger_at(app_url, create_tables=False)
         try:
             open_competitions(app, 2)  # appends work through the SECURITY DEFINER lock function
         finally:

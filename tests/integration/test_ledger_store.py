@@ -12,6 +12,7 @@ from eventsourcing.persistence import IntegrityError
 from api.scenario import apply_lines
 from domain.procurement import commands as c
 from domain.kernel import command_types
+from api.bootstrap import ledger_at
 from domain.application import Ledger
 from domain.kernel.errors import DomainError
 from domain.kernel.metadata import Actor, CommandContext, acting
@@ -51,12 +52,12 @@ def publish_criteria(ledger: Ledger, reference: str = "AQP-T") -> command_types.
 
 
 def test_the_example_procurement_runs_to_award_and_reads_back_from_a_fresh_process(database_url):
-    ledger = Ledger.from_database_url(database_url)
+    ledger = ledger_at(database_url)
     outcomes = list(apply_lines(ledger, SCENARIO.read_text().splitlines()))
     assert [o.line for o in outcomes if not o.met] == []
     state = ledger.show_competition("AQP-CH-2026")
     ledger.close()
-    reopened = Ledger.from_database_url(database_url)
+    reopened = ledger_at(database_url)
     try:
         assert reopened.show_competition("AQP-CH-2026") == state
         assert state["status"] == "awarded"
@@ -137,8 +138,8 @@ def test_a_competition_can_be_replayed_as_of_any_moment(ledger):
 
 
 def test_concurrent_changes_to_one_competition_are_detected(database_url):
-    first = Ledger.from_database_url(database_url)
-    second = Ledger.from_database_url(database_url)
+    first = ledger_at(database_url)
+    second = ledger_at(database_url)
     try:
         open_competition(first)
         publish_criteria(first)
@@ -160,8 +161,8 @@ def test_concurrent_changes_to_one_competition_are_detected(database_url):
 
 
 def test_the_dispatcher_reports_a_concurrent_change_as_a_conflict_and_records_nothing(database_url):
-    ledger = Ledger.from_database_url(database_url)
-    other = Ledger.from_database_url(database_url)
+    ledger = ledger_at(database_url)
+    other = ledger_at(database_url)
     try:
         open_competition(ledger)
         publish_criteria(ledger)
@@ -183,9 +184,8 @@ def test_the_dispatcher_reports_a_concurrent_change_as_a_conflict_and_records_no
 def test_a_command_on_the_ledgers_clock_that_lost_a_race_takes_the_time_again(ledger, monkeypatch):
     """Another process changed the record after this command took the time but before it
     loaded the record: on the ledger's own clock the command takes the time again, once."""
-    from datetime import datetime as real_datetime, timedelta
+    from datetime import timedelta
 
-    import domain.application as application
     from benchmarks.workload import LEAD, OPENED_AT, open_competition
     from domain.procurement import commands as c
 
@@ -194,13 +194,7 @@ def test_a_command_on_the_ledgers_clock_that_lost_a_race_takes_the_time_again(le
     document = {"competition": "RACE-CLOCK", "title": "Specification", "sha256": "a" * 64, "size_bytes": 10}
     assert ledger.handle(c.PublishDocument(document="D1", **document), LEAD, at=raced_at).ok
     times = iter([raced_at - timedelta(milliseconds=5), raced_at + timedelta(milliseconds=5)])
-
-    class Clock(real_datetime):
-        @classmethod
-        def now(cls, tz=None):  # noqa: ARG003 - the ledger asks for UTC
-            return next(times)
-
-    monkeypatch.setattr(application, "datetime", Clock)
+    monkeypatch.setattr(ledger, "clock", lambda: next(times))  # the ledger's clock, as the bootstrap gave it
     result = ledger.handle(c.PublishDocument(document="D2", **document), LEAD)
     assert result.ok, result.error
     assert ledger.competition("RACE-CLOCK").modified_on == raced_at + timedelta(milliseconds=5)

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
+from api.bootstrap import ledger_at
 from api.cqc_import import import_records
+from api.processes import ProcessFollower
 from domain.contracts import commands as k
 from domain.application import Ledger
 from domain.monitoring.commands import PublishKpis, PublishTemplate, RecordCriticalFailure, RecordReturnMissed
@@ -71,8 +73,8 @@ def record(ledger: Ledger) -> dict:
 
 
 def test_failures_are_recorded_on_the_contract_as_they_happen_and_once(database_url):
-    ledger = Ledger.from_database_url(database_url)
-    process = PerformanceFailures(ledger)
+    ledger = ledger_at(database_url)
+    process = ProcessFollower(ledger, PerformanceFailures)
     ledger.after_save.append(process)
     try:
         set_up(ledger)
@@ -98,7 +100,7 @@ def test_failures_are_recorded_on_the_contract_as_they_happen_and_once(database_
 
         # Re-running from the start records nothing twice.
         position = ledger.max_position()
-        fresh = PerformanceFailures(ledger)
+        fresh = ProcessFollower(ledger, PerformanceFailures)
         assert fresh.position() > 0
         fresh._record_position(0)
         assert fresh.run() == 0
@@ -114,7 +116,7 @@ def test_a_process_started_late_catches_up_from_the_log_and_a_later_home_is_not_
     rated_inadequate(ledger, AGENCY)
     # The agency joins the contract after its rating fell: not a failure of this contract.
     ok(ledger, k.AddHome(contract=CONTRACT, location=AGENCY, effective_from=date(2026, 9, 1)), MANAGER, datetime(2026, 8, 22, tzinfo=UTC))
-    process = PerformanceFailures(ledger)
+    process = ProcessFollower(ledger, PerformanceFailures)
     assert process.run() == 1  # five consecutive misses: one failure; the next needs three more not yet counted
     state = record(ledger)
     assert state["critical_failures"] == {}

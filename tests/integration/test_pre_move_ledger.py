@@ -25,6 +25,7 @@ from audit.checkpoints import Checkpoints, KeyRing
 from audit.log import AuditLog
 from audit.replay import aggregate_kinds, state_as_of
 from audit.verify import verify
+from api.bootstrap import ledger_at
 from domain.application import Ledger
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "pre_move_ledger"
@@ -71,7 +72,7 @@ def as_json(value: object) -> object:
 @pytest.mark.parametrize("name", LEDGERS)
 def test_a_ledger_built_before_the_move_loads_verifies_and_shows_the_same(database_url, name, tmp_path):
     expected = json.loads((FIXTURES / f"{name}.expected.json").read_text())
-    ledger = Ledger.from_database_url(database_url)
+    ledger = ledger_at(database_url)
     try:
         events = load(ledger, name)
         log = AuditLog(ledger)

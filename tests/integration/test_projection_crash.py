@@ -27,7 +27,7 @@ from pathlib import Path
 
 from api.scenario import apply_lines, describe
 from benchmarks.history import copy_of, scenario_files, scenario_history
-from domain.application import Ledger
+from api.bootstrap import ledger_at
 from projections import runner
 from projections.catalogue import READ_MODELS
 from tests.e2e.test_cli import AQP, ROOT
@@ -87,7 +87,7 @@ def slices(lines: list[str], n: int) -> list[list[str]]:
 def test_killing_the_follower_at_random_moments_loses_nothing_and_applies_nothing_twice(database_url, tmp_path):
     started = time.monotonic()
     rng = random.Random(20260105)
-    ledger = Ledger.from_database_url(database_url)
+    ledger = ledger_at(database_url)
     process: subprocess.Popen[bytes] | None = None
     try:
         scenario_history(ledger, HISTORY_EVENTS)  # attaches the processes: contracts follow awards

@@ -30,6 +30,7 @@ from api.scenario import apply_lines
 from benchmarks.workload import LEAD, OPENED_AT, open_competition
 from domain.procurement import commands as c
 from domain.contracts import commands as k
+from api.bootstrap import ledger_at
 from domain.application import Ledger
 from domain.kernel.metadata import Actor
 from domain.providers.commands import AddLocationContact, ChangeLocationContact
@@ -241,7 +242,7 @@ def test_the_same_commands_give_the_same_rows_on_sqlite_and_postgresql(scenario,
         # Command (and so correlation) ids numbered 1, 2, ... on each store instead of random ones.
         counter = itertools.count(1)
         monkeypatch.setattr(domain.application, "uuid", types.SimpleNamespace(uuid4=lambda n=counter: uuid.UUID(int=next(n))))
-        ledger = Ledger.from_database_url(url)
+        ledger = ledger_at(url)
         try:
             for part in parts(scenario):
                 part(ledger)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from audit.log import SqlStore
+from audit.store import SqlStore
 from projections import runner
 from tests.integration.test_contract_register import apply_scenario
 

@@ -28,14 +28,15 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, TextIO
 
-from api.demo.world import People
+from scenarios.demo.world import People
 from uuid import UUID
 
 import msgspec
 from eventsourcing.utils import get_topic
 
 from api.cqc_import import import_records
-from domain.application import Ledger, store_env
+from api.processes import ProcessFollower
+from domain.application import Ledger
 from domain.contracts.award_process import ContractsFromAwards
 from domain.kernel.command_types import Command, CommandResult
 from domain.contracts.contract import Contract
@@ -49,25 +50,6 @@ from domain.monitoring.returns import Return
 from domain.kernel.metadata import Actor
 from domain.monitoring.performance_process import PerformanceFailures
 from domain.kernel.personal import PersonalData
-
-# -------------------------------------------------------------------------- the ledger
-
-
-def demo_env(database_url: str) -> dict[str, str]:
-    """The store settings for building a demo: the ordinary ones plus an aggregate cache.
-
-    A care home's daily vacancy reports make its Location a long history; without a cache
-    each report would replay it (slower and slower as the history grows). The cache hands
-    out the cached aggregate itself rather than a copy: safe here because the build stops at
-    the first refusal, which is the only time a command could leave an unsaved change on a
-    cached aggregate.
-    """
-    return {**store_env(database_url), "AGGREGATE_CACHE_MAXSIZE": "20000", "DEEPCOPY_FROM_AGGREGATE_CACHE": "n"}
-
-
-def open_demo_ledger(database_url: str) -> Ledger:
-    return Ledger(env=demo_env(database_url))
-
 
 # ---------------------------------------------------------------------------- refusals
 
@@ -106,8 +88,8 @@ class Sender:
         # The ledger's processes call `ledger.handle` themselves; route them through the
         # counter too, so a command they send that is refused stops the build like any other.
         ledger.handle = self._counted  # type: ignore[method-assign]
-        self.contracts_from_awards = ContractsFromAwards(ledger)
-        self.performance_failures = PerformanceFailures(ledger)
+        self.contracts_from_awards = ProcessFollower(ledger, ContractsFromAwards)
+        self.performance_failures = ProcessFollower(ledger, PerformanceFailures)
 
     def close(self) -> None:
         self.ledger.handle = self._handle  # type: ignore[method-assign]

@@ -10,7 +10,9 @@ through `Ledger.handle` (or the CQC importer, which sends one per record) with t
 simulated business time; the build stops at the first refused command.
 
 The read models and the Merkle log do not follow each command during the build (that
-would double its time); they catch up once at the end, from the stored events.
+would double its time); they catch up once at the end, from the stored events. The ledger is
+opened for the demo by the bootstrap (`api/bootstrap.py`, role "demo": an aggregate cache, no
+followers).
 """
 
 from __future__ import annotations
@@ -19,14 +21,15 @@ import time
 from datetime import date
 from typing import Any
 
-from api.demo.builder import DemoRefused, Progress, Sender, figures, fingerprint, open_demo_ledger
+from audit.checkpoints import KeyRing
 from domain.application import Ledger
+from scenarios.demo.builder import DemoRefused, Progress, Sender, figures, fingerprint
 
 SCALES = ("london", "nottingham", "national")
 #: homes (locations, at national scale) in each scale's world unless told otherwise
 DEFAULT_HOMES = {"london": 210, "nottingham": 83, "national": 15_000}
 
-__all__ = ["DEFAULT_HOMES", "SCALES", "DemoRefused", "LedgerNotEmpty", "Progress", "build", "figures", "fingerprint", "open_demo_ledger"]
+__all__ = ["DEFAULT_HOMES", "SCALES", "DemoRefused", "LedgerNotEmpty", "Progress", "build", "figures", "fingerprint"]
 
 
 class LedgerNotEmpty(Exception):
@@ -42,11 +45,13 @@ def build(
     homes: int | None = None,
     progress: Progress | None = None,
     catch_up: bool = True,
+    keys: KeyRing | None = None,
 ) -> dict[str, Any]:
     """Build the demo into an empty ledger; returns the headline figures (with commands/s).
 
-    Raises `DemoRefused` at the first refused command and `LedgerNotEmpty` if the ledger
-    already holds events.
+    With `catch_up` the read models and the Merkle log catch up at the end, and a checkpoint
+    is signed if `keys` hold a signing key. Raises `DemoRefused` at the first refused command
+    and `LedgerNotEmpty` if the ledger already holds events.
     """
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {', '.join(SCALES)}, not {scale!r}")
@@ -61,15 +66,15 @@ def build(
     started = time.monotonic()
     try:
         if scale == "london":
-            from api.demo.london import LondonDemo
+            from scenarios.demo.london import LondonDemo
 
             demo: Any = LondonDemo(sender, seed=seed, years=years, homes=count, progress=progress)
         elif scale == "nottingham":
-            from api.demo.nottingham import NottinghamDemo
+            from scenarios.demo.nottingham import NottinghamDemo
 
             demo = NottinghamDemo(sender, seed=seed, years=years, homes=count, progress=progress)
         else:
-            from api.demo.national import NationalDemo
+            from scenarios.demo.national import NationalDemo
 
             demo = NationalDemo(sender, seed=seed, years=years, locations=count, progress=progress)
         demo.build()
@@ -77,7 +82,7 @@ def build(
         sender.close()
     built = time.monotonic() - started
     if catch_up:
-        catch_up_followers(ledger, progress)
+        catch_up_followers(ledger, progress, keys)
     total = time.monotonic() - started
     result = figures(ledger, ends=demo.end)
     result.update(
@@ -96,9 +101,9 @@ def build(
     return result
 
 
-def catch_up_followers(ledger: Ledger, progress: Progress) -> None:
-    """The read models and the Merkle log catch up with the stored events, once; then a checkpoint."""
-    from audit.checkpoints import Checkpoints, KeyRing
+def catch_up_followers(ledger: Ledger, progress: Progress, keys: KeyRing | None = None) -> None:
+    """The read models and the Merkle log catch up with the stored events, once; then a checkpoint if `keys` can sign."""
+    from audit.checkpoints import Checkpoints
     from audit.log import AuditLog
     from projections.runner import catch_up_all
 
@@ -108,7 +113,6 @@ def catch_up_followers(ledger: Ledger, progress: Progress) -> None:
     progress.start("Merkle log")
     log = AuditLog(ledger)
     log.catch_up(progress=lambda n: progress.update(n, ledger.max_position()))
-    ring = KeyRing.from_env()
-    if ring.signing_key_file.exists():
-        Checkpoints(log).write(ring.signer())
+    if keys is not None and keys.signing_key_file.exists():
+        Checkpoints(log).write(keys.signer(), origin=keys.origin)
     progress.finish()

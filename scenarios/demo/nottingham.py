@@ -15,8 +15,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from api.demo.builder import DemoScale, Clocks, Progress, Sender, Timeline, at
-from api.demo.world import Home, Provider, cqc_record, make_homes, pick
+from scenarios.demo.builder import DemoScale, Clocks, Progress, Sender, Timeline, at
+from scenarios.demo.world import Home, Provider, cqc_record, make_homes, pick
 from domain.contracts import commands as k
 from domain.providers import commands as pc
 from domain.monitoring import commands as vc

@@ -6,7 +6,7 @@ Nottingham City, England's 42 ICBs); homes, providers and people are made up fro
 lists, so no real home or person is named. CQC-like ids follow CQC's shape (`1-` and ten
 digits for a location, nine for a provider).
 
-The world is plain data; the demo's scenarios turn it into commands (`api/demo/london.py`).
+The world is plain data; the demo's scenarios turn it into commands (`scenarios/demo/london.py`).
 """
 
 from __future__ import annotations

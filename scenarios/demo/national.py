@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from api.demo.builder import DemoScale, Progress, Sender, at, days
+from scenarios.demo.builder import DemoScale, Progress, Sender, at, days
 from domain.kernel.metadata import Actor
-from api.demo.world import ENGLAND_ICBS, RATINGS, Home, cqc_record, historic, make_homes, pick
+from scenarios.demo.world import ENGLAND_ICBS, RATINGS, Home, cqc_record, historic, make_homes, pick
 
 BATCH = 500
 

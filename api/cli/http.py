@@ -1,0 +1,72 @@
+"""The HTTP API: serving it, and its bearer tokens.
+
+    aqp serve [--host H] [--port P] [--graceful-seconds S]   the HTTP API (see api/serve.py)
+    aqp tokens issue|revoke|list                             API bearer tokens (see api/tokens.py)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from api.bootstrap import redact_url
+from api.cli.common import database_url, open_ledger, settings
+from domain.kernel.metadata import ROLES
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """`aqp serve`: the HTTP API (see api/serve.py)."""
+    from api.serve import serve  # the web framework is imported only by the verbs that serve
+
+    url = database_url(args)
+    print(f"AQP Ledger API on http://{args.host}:{args.port} over {redact_url(url)} (OpenAPI at /schema)", file=sys.stderr)
+    serve(open_ledger(args, "api"), settings(args), host=args.host, port=args.port, graceful_seconds=args.graceful_seconds)
+    return 0
+
+
+def cmd_tokens(args: argparse.Namespace) -> int:
+    """`aqp tokens issue|revoke|list`: API bearer tokens (see api/tokens.py)."""
+    from api.tokens import TokenError, TokenStore
+
+    ledger = open_ledger(args)
+    store = TokenStore(ledger)
+    try:
+        if args.action == "issue":
+            issued = store.issue(user=args.user, org=args.org, role=args.role)
+            p = issued.principal
+            print(f"issued {p.token_id} for {p.user} ({p.role}, {p.org}); the token is shown once, keep it secret:", file=sys.stderr)
+            print(issued.token)
+        elif args.action == "revoke":
+            record = store.revoke(args.token, reason=args.reason)
+            print(f"revoked {record.token_id} ({record.user}, {record.role}, {record.org}) at {record.revoked_at}")
+        else:
+            for r in store.all():
+                state = f"revoked {r.revoked_at} ({r.revoked_reason})" if r.revoked_at else "live"
+                print(f"{r.token_id}  {r.user:<20} {r.role:<17} {r.org:<16} issued {r.issued_at}  {state}")
+    except TokenError as err:
+        print(f"aqp tokens {args.action}: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def add_verbs(sub: Any, defaults: Any) -> None:
+    """The `serve` and `tokens` verbs (the HTTP API)."""
+    serve_verb = sub.add_parser("serve", help="serve the HTTP API (uvicorn)")
+    serve_verb.add_argument("--host", default=defaults.http_host, help="default 127.0.0.1")
+    serve_verb.add_argument("--port", type=int, default=defaults.http_port, help="default 8000")
+    serve_verb.add_argument("--graceful-seconds", type=float, default=30.0, help="how long in-flight requests may finish on shutdown")
+    serve_verb.set_defaults(func=cmd_serve, log_level="info")
+
+    tokens = sub.add_parser("tokens", help="API bearer tokens: issue, revoke, list")
+    tokens_sub = tokens.add_subparsers(dest="action", required=True)
+    issue = tokens_sub.add_parser("issue", help="issue a token (printed once; only its hash is kept)")
+    issue.add_argument("--user", required=True, help="the person's (or system's) id, e.g. j.okafor")
+    issue.add_argument("--org", required=True, help="their organisation, e.g. NEL-CSU, or a provider's CQC id")
+    issue.add_argument("--role", required=True, choices=ROLES, help="the role the token acts in (one per token)")
+    revoke = tokens_sub.add_parser("revoke", help="revoke a token by its id (tok_...) or the token itself")
+    revoke.add_argument("token", help="tok_... or the token")
+    revoke.add_argument("--reason", required=True, help="why, e.g. 'left the organisation'")
+    tokens_sub.add_parser("list", help="every token's id, principal and state (never the token)")
+    tokens.set_defaults(func=cmd_tokens)
+
