@@ -13,35 +13,28 @@ command, and the dispatcher refuses a role that may not send it (403).
 
 from __future__ import annotations
 
+import domain.application  # noqa: F401 - registers every command handler (and its roles)
+from domain.access import (
+    AGGREGATE_READERS,
+    ALL_ROLES,
+    FEED_READERS,
+    INDEX_READERS,
+    MONITORING_READERS,
+    NOT_EVALUATORS,
+    PROOF_READERS,
+)
 from domain.kernel import command_types as c
-
+from domain.kernel.dispatch import HANDLERS
+from domain.monitoring import commands as rc
 from domain.procurement import commands as commands_mod
 from domain.providers import commands as pc
-from domain.monitoring import commands as rc
-import domain.application  # noqa: F401 - registers every command handler (and its roles)
-from domain.kernel.dispatch import HANDLERS
-from domain.event_view import FEED_READERS
-from domain.kernel.metadata import ROLES
 
-ALL = tuple(ROLES)
+ALL = ALL_ROLES
 
 
 def command_roles(command_type: type[c.Command]) -> tuple[str, ...]:
     return HANDLERS[command_type][0]
 
-
-#: everybody but evaluators, who need the bids of their panels, not contracts or returns
-NOT_EVALUATORS = tuple(r for r in ROLES if r != "evaluator")
-
-#: who reads monitoring about homes (returns, compliance, quality, exceptions): those who
-#: commission and manage the contracts, the homes themselves (their own rows only), auditors,
-#: FOI officers, admins and the system
-MONITORING_READERS = ("commissioner", "contract_manager", "provider", "auditor", "foi_officer", "admin", "system")
-#: aggregates across homes and commissioners (areas, usage, RAG tables): not providers, whose
-#: rows would be other homes' figures
-AGGREGATE_READERS = tuple(r for r in MONITORING_READERS if r != "provider")
-#: the event index names who did what and whom it concerns: for audit and FOI
-INDEX_READERS = ("auditor", "foi_officer", "admin")
 
 ROUTE_ROLES: dict[str, tuple[str, ...]] = {
     "POST /commands": ALL,
@@ -55,12 +48,8 @@ ROUTE_ROLES: dict[str, tuple[str, ...]] = {
     "GET /contracts/{reference:path}": NOT_EVALUATORS,
     "GET /providers/{reference:str}": ALL,
     "GET /locations/{reference:str}": ALL,
-    "GET /returns/{location:str}/{template:str}/{version:int}/{period:str}": (
-        "commissioner", "contract_manager", "provider", "auditor", "foi_officer", "admin", "system"
-    ),
-    "GET /placement-returns/{location:str}/{period:str}": (
-        "commissioner", "contract_manager", "provider", "auditor", "foi_officer", "admin", "system"
-    ),
+    "GET /returns/{location:str}/{template:str}/{version:int}/{period:str}": MONITORING_READERS,
+    "GET /placement-returns/{location:str}/{period:str}": MONITORING_READERS,
     # The read models (api/http/read_models.py); each scopes further (a provider: its own homes).
     "GET /locations": ALL,
     "GET /home-care": ALL,
@@ -82,7 +71,7 @@ ROUTE_ROLES: dict[str, tuple[str, ...]] = {
     "GET /audit/index": INDEX_READERS,
     "GET /audit/subjects": INDEX_READERS,
     "GET /audit/checkpoints": ALL,
-    "GET /audit/proofs/{position:int}": ("auditor", "admin"),
+    "GET /audit/proofs/{position:int}": PROOF_READERS,
     "GET /events": FEED_READERS,
     "GET /whoami": ALL,
 }

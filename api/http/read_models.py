@@ -4,21 +4,25 @@ dashboards, exceptions, placements, RAG tables and the event index.
 Every route is a `tables.Table` read in SQL (filters, search, sort, page and count pushed into
 the read model's own query; see `api/http/tables.py`), so the CMS list at national scale
 (~15,000 homes) or the event index (one row per event) answer a page without reading the
-table. Who may use each route is `access.ROUTE_ROLES`; within it:
+table. Who may use each route is `access.ROUTE_ROLES`; within it (the policies of `domain.access`):
 
 - a provider sees only the rows of its own homes: those whose CQC location id it acts as, or,
   acting as a head office (its CQC provider id), the homes the CMS list shows under it now;
   aggregate lists (areas, usage, RAG) are not for providers at all;
 - the CMS list's `open_concerns` (a count of safeguarding concerns shared with commissioners)
-  is shown only to `CONCERN_READERS` (commissioners, contract managers, auditors, admins):
-  for everybody else it is null and sorting on it keeps the natural order;
+  is shown only to those who see concerns (`access.sees_concerns`: commissioners, contract
+  managers, auditors, admins): for everybody else it is null and sorting on it keeps the
+  natural order;
 - tenders are sealed to everyone, auditors included, until their competition's tenders are
   opened: the event index itself holds those events back until the opening
   (`projections/event_index.py`), so its routes need no condition of their own (which
   would read the competition list on every request).
 
 **The CMS list on the day asked.** The read model has no clock, so what depends on the day is
-decided here, with today's date in England (or the day of `as_of`):
+asked here, with today's date in England (or the day of `as_of`), by the rules of
+`domain.providers.vacancies` (`suspension_in_force`, `report_stale`), and said again as SQL
+conditions for the filters (`in_force`, `stale_cutoff`; `tests/integration/test_table_conditions.py`
+checks the two agree row by row):
 - `?suspended=yes|no` and the column `suspension_in_force`: a voluntary suspension is in force
   when it is recorded and not lifted (`suspended` "yes"), has started (suspended_from <= the
   day) and has not lapsed (no suspended_until, or the day <= suspended_until);
@@ -35,12 +39,14 @@ All of these are SQL conditions (comparisons of ISO dates as text), not filters 
 from __future__ import annotations
 
 import os
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from api.http.tables import Conditions, Param, Table, row_struct, table_route
 from api.tokens import Principal
-from domain.providers.location import BED_TYPES, CONCERN_READERS
+from domain import access
+from domain.providers import vacancies
+from domain.providers.location import BED_TYPES
 from projections import cms, compliance, event_index, exceptions, placements, quality, rag
 from projections.cms import CmsList
 from projections.compliance import ReturnCompliance
@@ -64,14 +70,14 @@ def own_locations(service: Any, principal: Principal) -> list[str]:
 
 def provider_homes(service: Any, principal: Principal) -> Conditions | None:
     """Rows about the provider's own homes (other roles: every row)."""
-    if principal.role != "provider":
+    if not access.sees_only_its_own(principal.actor()):
         return None
     return Conditions({"location": ("in", own_locations(service, principal))})
 
 
 def provider_scopes(service: Any, principal: Principal) -> Conditions | None:
     """Summary rows for the provider itself or its homes (scope home/provider), for a provider."""
-    if principal.role != "provider":
+    if not access.sees_only_its_own(principal.actor()):
         return None
     return Conditions({"scope": ("in", ["home", "provider"]), "scope_id": ("in", own_locations(service, principal))})
 
@@ -105,24 +111,20 @@ def not_in_force(day: date) -> Conditions:
 
 
 def stale_cutoff(day: date) -> str:
-    return (day - timedelta(days=STALE_AFTER_DAYS)).isoformat()
+    return vacancies.stale_before(day, STALE_AFTER_DAYS)
 
 
 def on_the_day(_principal: Principal, row: dict[str, Any], day: date) -> dict[str, Any]:
-    """The CMS row's columns that depend on the day asked about (see the module docstring)."""
-    iso = day.isoformat()
-    suspended = (
-        row.get("suspended") == "yes"
-        and row.get("suspended_from") is not None
-        and row["suspended_from"] <= iso
-        and (row.get("suspended_until") is None or iso <= row["suspended_until"])
+    """The CMS row's columns that depend on the day asked about (the rules of `domain.providers.vacancies`)."""
+    suspended = vacancies.suspension_in_force(
+        day, first_day=row.get("suspended_from"), last_day=row.get("suspended_until"), lifted=row.get("suspended") != "yes"
     )
-    age = (day - date.fromisoformat(row["vacancies_day"])).days if row.get("vacancies_day") else None
+    reported = row.get("vacancies_day")
     return {
         **row,
         "suspension_in_force": "yes" if suspended else "no",
-        "vacancy_report_age_days": age,
-        "vacancies_stale": None if age is None else ("yes" if age > STALE_AFTER_DAYS else "no"),
+        "vacancy_report_age_days": vacancies.report_age_days(reported, day) if reported else None,
+        "vacancies_stale": None if not reported else ("yes" if vacancies.report_stale(reported, day, STALE_AFTER_DAYS) else "no"),
     }
 
 
@@ -160,7 +162,7 @@ LOCATIONS = sql_table(
     search=("name", "location", "postcode", "town", "provider_brand", "local_authority"),
     params=CMS_PARAMS,
     sql_scope=provider_homes,
-    restricted={"open_concerns": CONCERN_READERS},
+    restricted={"open_concerns": access.sees_concerns},
     shape=on_the_day,
 )
 HOME_CARE = sql_table(
@@ -170,7 +172,7 @@ HOME_CARE = sql_table(
     search=("name", "location", "provider_brand", "local_authority"),
     params=(CMS_PARAMS[1], CMS_PARAMS[2]),
     sql_scope=provider_homes,
-    restricted={"open_concerns": CONCERN_READERS},
+    restricted={"open_concerns": access.sees_concerns},
 )
 
 # ------------------------------------------------------------------ returns, KPIs, quality, exceptions

@@ -28,6 +28,7 @@ from api.http.auth import principal_of, requires_role
 from api.http.problems import AUTHENTICATED, FieldProblem, ProblemError, not_found, problems
 from api.http.tables import Table, day_of, table_route, today
 from api.tokens import Principal
+from domain import access
 from domain.contracts.contract import Contract, Framework, contract_state, framework_state
 from domain.kernel.errors import DomainError
 from domain.kernel.metadata import LedgerAggregate
@@ -68,11 +69,11 @@ def load(request: Request[Any, Any, Any], cls: type[LedgerAggregate], reference:
 
 
 def _acts_for(principal: Principal, *orgs: str) -> bool:
-    return principal.role != "provider" or principal.org in orgs
+    return access.may_deal_with(principal.actor(), *orgs)
 
 
 def _location_ok(request: Request[Any, Any, Any], principal: Principal, location: FromPath[str]) -> bool:
-    if principal.role != "provider":
+    if not access.sees_only_its_own(principal.actor()):
         return True
     try:
         home = request.app.state.service.ledger.aggregate(Location, location)

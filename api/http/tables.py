@@ -25,9 +25,10 @@ the search, the sort, the page and the count into its SQL (`TableView.select`/`c
 
 **Scoping and restricted columns.** `scope(principal, row)` (Python) or `sql_scope(service,
 principal)` (SQL) drops the rows a principal may not see: they are not counted either, so
-nothing leaks. `restricted` names columns only some roles may see (the CMS list's count of
-open safeguarding concerns): for the others the column is null, and sorting on it keeps the
-natural order, so not even the order gives it away.
+nothing leaks. `restricted` names columns only some viewers may see, each with its policy
+from `domain.access` (the CMS list's count of open safeguarding concerns: `sees_concerns`):
+for the others the column is null, and sorting on it keeps the natural order, so not even
+the order gives it away.
 
 **Computed columns.** `shape(principal, row, today)` adds what depends on the day the question
 is asked (the read models have no clock: a rebuild must give the same rows), e.g. whether a
@@ -62,6 +63,7 @@ from api.http.auth import principal_of, requires_role
 from api.http.problems import AUTHENTICATED, FieldProblem, ProblemError, problems
 from api.tokens import Principal
 from audit.replay import rows_as_csv
+from domain.kernel.metadata import Actor
 from projections import follow
 from projections.tables import INTEGER, REAL
 
@@ -148,8 +150,8 @@ class Table:
     params: tuple[Param, ...] = ()
     #: conditions limiting a principal to its rows, given the service (None: every row); SQL tables
     sql_scope: Callable[[Any, Principal], Conditions | None] | None = None
-    #: columns shown only to some roles: column -> roles
-    restricted: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: columns shown only to some viewers: column -> the policy saying who (`domain.access`)
+    restricted: dict[str, Callable[[Actor], bool]] = field(default_factory=dict)
     #: (principal, row, today) -> row with the computed columns (those of `row` the table lacks)
     shape: Callable[[Principal, dict[str, Any], date], dict[str, Any]] | None = None
     #: how to answer as_of: "replay", "column:<name>" or None (refused)
@@ -185,7 +187,8 @@ def _sort_key(column: str) -> Callable[[dict[str, Any]], tuple[int, Any]]:
 
 
 def _hidden_from(table: Table, principal: Principal) -> set[str]:
-    return {c for c, roles in table.restricted.items() if principal.role not in roles}
+    viewer = principal.actor()
+    return {c for c, may_see in table.restricted.items() if not may_see(viewer)}
 
 
 def select(
