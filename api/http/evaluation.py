@@ -1,4 +1,4 @@
-"""`GET /competitions/{reference}/evaluation`: a competition's evaluation trail, as you may see it.
+"""A competition's evaluation trail, as you may see it (`GET /competitions/{reference}/evaluation`).
 
 The trail is the evaluation read model's tables for one competition (projections/evaluation.py):
 the round, the standings per lot and bidder, the score matrix, every individual score, the
@@ -24,21 +24,14 @@ With `as_of` the read model is rebuilt from the log up to that time (bounded as 
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
-from litestar import Request, get
-from litestar.params import FromPath, QueryParameter
 
-from api.http.access import ROUTE_ROLES
-from api.http.auth import principal_of, requires_role
-from api.http.problems import AUTHENTICATED, not_found, problems
-from api.http.tables import aware, replayed, row_struct
+from api.http.tables import row_struct
 from api.tokens import Principal
 from domain import access
 from projections import evaluation as ev
-from projections.evaluation import EvaluationTrail
 
 RoundRow = row_struct("EvaluationRoundRow", ev.ROUNDS)
 PARTS = {
@@ -98,41 +91,3 @@ def trail(view: Any, reference: str, principal: Principal) -> dict[str, Any] | N
     for part in ("moderations", "compliance", "finances", "clarifications"):
         answer[part] = seen(part)
     return answer
-
-
-@get(
-    "/competitions/{reference:str}/evaluation",
-    sync_to_thread=True,
-    guards=[requires_role(*ROUTE_ROLES["GET /competitions/{reference:str}/evaluation"])],
-    responses=problems(*AUTHENTICATED, 404),
-    summary="A competition's evaluation trail, as you may see it",
-    description=(
-        "Scores with their evaluators and justifications, moderations beside the original scores, declarations, compliance "
-        "and financial checks, clarifications, the score matrix and the standings per lot, checked against the decided "
-        "outcome (projections/evaluation.py). Procurement leads, auditors and admins see all; an evaluator only a "
-        "competition on whose panels they sit, never a bidder they declared a conflict with, and others' scores only once "
-        "moderated; anybody else gets 404."
-    ),
-    tags=["reads"],
-)
-def get_evaluation(
-    request: Request[Any, Any, Any],
-    reference: FromPath[str],
-    as_of: Annotated[datetime | None, QueryParameter(description="the trail as it stood at this time (ISO 8601 with a zone)")] = None,
-) -> Trail:  # type: ignore[valid-type]
-    principal = principal_of(request)
-    service = request.app.state.service
-    moment = aware(as_of)
-    if not access.may_ask_for_evaluation(principal.actor()):
-        raise not_found(f"evaluation trail for competition {reference}")
-    if moment is None:
-        found = trail(service.view(EvaluationTrail), reference, principal)
-    else:
-        with replayed(service, EvaluationTrail, moment) as view:
-            found = trail(view, reference, principal)
-    if found is None:
-        raise not_found(f"evaluation trail for competition {reference}")
-    return msgspec.convert(found, Trail)
-
-
-ROUTES = [get_evaluation]

@@ -1,8 +1,9 @@
 """Read-model tables over HTTP: paginated, sortable, filterable, CSV on request, and `as_of`.
 
-One helper, `table_route(path, table, ...)`, turns a read model's table into a list route;
-adding a read model to the API is a `Table` (its row shape and where its rows are) and one
-call. The route takes:
+One helper, `table_route(path, table, roles=..., ...)`, turns a read model's table into a list
+route; adding a read model to the API is a `Table` (its row shape and where its rows are)
+and one call in its resource's Controller, with the roles that may use it (a group of
+`domain.access`). The route takes:
 
     ?<column>=value      equality filter, for each of the table's `filters`
     ?<param>=value       the table's own parameters (`Param`: e.g. ?suspended=yes, decided today)
@@ -58,7 +59,6 @@ from litestar import Request, Response, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import QueryParameter
 
-from api.http.access import ROUTE_ROLES
 from api.http.auth import principal_of, requires_role
 from api.http.problems import AUTHENTICATED, FieldProblem, ProblemError, problems
 from api.tokens import Principal
@@ -376,13 +376,13 @@ def _parameter(name: str, annotation: Any, default: Any = None) -> inspect.Param
     return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
 
 
-def table_route(path: str, table: Table, *, summary: str, description: str) -> HTTPRouteHandler:
-    """A GET route listing `table` (see the module docstring); roles from `ROUTE_ROLES`."""
+def table_route(path: str, table: Table, *, roles: tuple[str, ...], summary: str, description: str) -> HTTPRouteHandler:
+    """A GET route listing `table` (see the module docstring) for `roles`, declared in a resource's Controller."""
     page = page_type(table.row)
     sortable = tuple(table.sortable) + tuple(f"-{c}" for c in table.sortable)
     SortBy = Literal[sortable]  # type: ignore[valid-type]
 
-    def list_rows(request: Request[Any, Any, Any], **params: Any) -> Response[Any]:
+    def list_rows(controller: Any, request: Request[Any, Any, Any], **params: Any) -> Response[Any]:
         service = request.app.state.service
         query = Query(
             table=table,
@@ -406,6 +406,8 @@ def table_route(path: str, table: Table, *, summary: str, description: str) -> H
         return Response(page(items=[table.row(**r) for r in rows], total=total, offset=offset, limit=limit, next_offset=following))
 
     parameters = [
+        # The Controller binds itself as the first argument, as to any method.
+        inspect.Parameter("controller", inspect.Parameter.POSITIONAL_OR_KEYWORD),
         inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
         _parameter("sort", Annotated[SortBy | None, QueryParameter(description="a column to sort by; prefix - for descending")]),
         _parameter("limit", Annotated[int, QueryParameter(ge=1, le=500, description="rows per page (JSON only)")], 50),
@@ -427,12 +429,12 @@ def table_route(path: str, table: Table, *, summary: str, description: str) -> H
         parameters.append(_parameter(_kwarg(param.name), Annotated[kind | None, QueryParameter(
             **_alias(param.name), description=param.description, **extra)]))
     list_rows.__signature__ = inspect.Signature(parameters, return_annotation=Response[page])  # type: ignore[attr-defined]
-    list_rows.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": Response[page]}
+    list_rows.__annotations__ = {p.name: p.annotation for p in parameters if p.name != "controller"} | {"return": Response[page]}
     list_rows.__name__ = list_rows.__qualname__ = f"list_{table.row.__name__.lower()}s"
     return get(
         path,
         sync_to_thread=True,
-        guards=[requires_role(*ROUTE_ROLES[f"GET {path}"])],
+        guards=[requires_role(*roles)],
         summary=summary,
         description=description + "\n\nAnswers `text/csv` (the whole filtered, sorted table) when asked with `Accept: text/csv`.",
         responses=problems(*AUTHENTICATED),
