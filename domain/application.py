@@ -29,7 +29,8 @@ from domain.kernel.command_types import error_info
 from domain.kernel.dispatch import HANDLERS
 from domain.kernel.errors import DomainError, NotFound
 from domain.kernel.metadata import Actor, CommandContext, LedgerAggregate, acting
-from domain.procurement.competition import Competition, require_role
+from domain.access import require_role
+from domain.procurement.competition import Competition
 from domain.procurement.views import competition_state, competition_view
 
 log = structlog.get_logger("aqp.ledger")

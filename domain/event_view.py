@@ -1,21 +1,23 @@
-"""What a viewer may see of one stored event: the events feed's redaction, by role.
+"""What a viewer may see of one stored event: the events feed's redaction.
 
 The feed (the notification log, for other systems following the ledger) shows each event's
-position, type, aggregate, version and time to every role allowed to follow it; what the
-event says, and who did it, is withheld where the records themselves are withheld from that
-viewer (`competition_view`, `location_view`), so the feed cannot be used to read around them:
+position, type, aggregate, version and time to every role allowed to follow it
+(`access.FEED_READERS`); what the event says, and who did it, is withheld where the records
+themselves are withheld from that viewer, so the feed cannot be used to read around them.
+Here: which events carry what (a sealed tender, the evaluation's working, a clarification's
+asker, a concern, personal data); who may read each is `domain.access`
+(`withheld_from_feed`, `sees_personal_data`):
 
 - tender submissions and withdrawals are sealed to everybody until the competition's tenders
   are opened, auditors and admins included, and so is who made them (the actor is the
   bidder); `tenders_opened(competition_id)` answers from the competition as it stands now;
 - the evaluation's working (evaluators, conflict declarations, compliance checks, individual
-  and moderated scores, financial assessments, guarantees, evaluation clarifications) only
-  to procurement leads, auditors and admins;
-- who asked a clarification question, and its wording, only to procurement leads, auditors
-  and admins (others learn from the answer, published to all with the asker anonymised);
-- concerns shared about a home only to `CONCERN_READERS`;
-- personal data (names, e-mails, notes) only to `PERSONAL_DATA_READERS`; others get
-  "[withheld]" in its place (erased data reads "[erased]" for everybody).
+  and moderated scores, financial assessments, guarantees, evaluation clarifications), and
+  who asked a clarification question and its wording, only to the evaluation's readers
+  (others learn from the answer, published to all with the asker anonymised);
+- concerns shared about a home only to the concerns' readers;
+- personal data (names, e-mails, notes) only to its readers; others get "[withheld]" in its
+  place (erased data reads "[erased]" for everybody).
 
 Pure: the caller loads the event and says whether the tenders are opened.
 """
@@ -29,15 +31,12 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from domain import access
 from domain.kernel.metadata import Actor
 from domain.kernel.personal import PersonalData
 from domain.procurement.competition import Competition
-from domain.providers.views import CONCERN_READERS, PERSONAL_DATA_READERS, WITHHELD
+from domain.providers.views import WITHHELD
 from domain.providers.location import Location
-
-#: the roles that may follow the feed at all: not providers (who see only their own
-#: organisation's records) and not evaluators (who see only the bids of their panels)
-FEED_READERS = ("procurement_lead", "contract_manager", "commissioner", "auditor", "foi_officer", "admin", "system")
 
 SEALED_UNTIL_OPENED = (Competition.TenderSubmitted, Competition.TenderWithdrawn)
 EVALUATION_WORKING = (
@@ -53,7 +52,6 @@ EVALUATION_WORKING = (
     Competition.EvaluationClarificationIssued,
     Competition.EvaluationClarificationAnswered,
 )
-EVALUATION_READERS = ("procurement_lead", "auditor", "admin")
 CONCERNS = (Location.ConcernShared, Location.ConcernResolved)
 
 _ENVELOPE = {"originator_id", "originator_version", "timestamp", "meta"}
@@ -85,24 +83,29 @@ def plain(value: Any, *, personal: bool) -> Any:
     return value
 
 
+def carries(event: Any) -> str | None:
+    """What of the event not every viewer may read (`access.SEALED_TENDER`, ...), or None."""
+    if isinstance(event, SEALED_UNTIL_OPENED):
+        return access.SEALED_TENDER
+    if isinstance(event, EVALUATION_WORKING):
+        return access.EVALUATION_WORKING
+    if isinstance(event, Competition.ClarificationAsked):
+        return access.CLARIFICATION_ASKER
+    if isinstance(event, CONCERNS):
+        return access.CONCERN
+    return None
+
+
 def withheld_because(event: Any, viewer: Actor, tenders_opened: Callable[[UUID], bool]) -> str | None:
     """Why this viewer may not read what the event says (None: they may)."""
-    if isinstance(event, SEALED_UNTIL_OPENED) and not tenders_opened(event.originator_id):
-        return "sealed_until_tenders_opened"
-    if isinstance(event, EVALUATION_WORKING) and viewer.role not in EVALUATION_READERS:
-        return "evaluation_working"
-    if isinstance(event, Competition.ClarificationAsked) and viewer.role not in EVALUATION_READERS:
-        return "asker_anonymised"
-    if isinstance(event, CONCERNS) and viewer.role not in CONCERN_READERS:
-        return "concern_restricted"
-    return None
+    return access.withheld_from_feed(carries(event), viewer, tenders_opened=lambda: tenders_opened(event.originator_id))
 
 
 def event_view(event: Any, viewer: Actor, *, tenders_opened: Callable[[UUID], bool]) -> dict[str, Any]:
     """One event as `viewer` may see it (see the module's docstring for the rules)."""
     meta = getattr(event, "meta", {}) or {}
     reason = withheld_because(event, viewer, tenders_opened)
-    personal = viewer.role in PERSONAL_DATA_READERS
+    personal = access.sees_personal_data(viewer)
     data = None
     if reason is None:
         data = {k: plain(v, personal=personal) for k, v in vars(event).items() if k not in _ENVELOPE}

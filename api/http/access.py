@@ -1,88 +1,46 @@
-"""The authorisation matrix: which roles may use each route (one row per route).
+"""The authorisation matrix: which roles may use each route, read off the routes themselves.
 
-Route guards take their roles from here, and the table-driven test walks every route of the
-app against every role, so a route cannot be added without a row, and the matrix cannot say
-one thing while the guards do another. Within a route, data scoping narrows further what a
-role sees (a provider only its own organisation's records; an evaluator only the bids of
-the panels they sit on); what a principal may not see is answered 404, as if absent.
-
-A command route's roles are the dispatcher's (`domain.dispatch.HANDLERS`), so the HTTP layer
-and the domain cannot disagree about who may send what; `POST /commands` takes every
-command, and the dispatcher refuses a role that may not send it (403).
+Each route is declared once, in its resource's Controller, with a guard naming who may use it
+(`auth.requires_role(*group)`, a group of `domain.access`, or `auth.requires_roles_to_send`
+for a command route: the dispatcher's roles, so the HTTP layer and the domain cannot
+disagree about who may send what; `POST /commands` takes every command, and the dispatcher
+refuses a role that may not send it, 403). `ROUTE_ROLES` is every route ("GET /path", as the
+router writes the path) with the roles its guards let through, and the table-driven test
+walks every route of the app against every role, so the matrix cannot say one thing while
+the guards do another. Within a route, data scoping narrows further what a role sees (the
+policies of `domain.access`: a provider only its own organisation's records; an evaluator
+only the bids of the panels they sit on); what a principal may not see is answered 404, as
+if absent. The public routes (health, readiness, the OpenAPI document) have no guard.
 """
 
 from __future__ import annotations
 
-from domain.kernel import command_types as c
+from collections.abc import Iterable
+from typing import Any
 
-from domain.procurement import commands as commands_mod
-from domain.providers import commands as pc
-from domain.monitoring import commands as rc
-import domain.application  # noqa: F401 - registers every command handler (and its roles)
-from domain.kernel.dispatch import HANDLERS
-from domain.event_view import FEED_READERS
-from domain.kernel.metadata import ROLES
+from litestar import Router
+from litestar.routes import HTTPRoute
 
-ALL = tuple(ROLES)
+from api.http.app import CONTROLLERS
 
 
-def command_roles(command_type: type[c.Command]) -> tuple[str, ...]:
-    return HANDLERS[command_type][0]
+def route_roles(controllers: Iterable[Any]) -> dict[str, tuple[str, ...]]:
+    """Every guarded route of `controllers` ("METHOD /path") -> the roles that may use it."""
+    matrix: dict[str, tuple[str, ...]] = {}
+    for route in Router(path="/", route_handlers=list(controllers)).routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            # The guards of the route and of the layers above it (its controller's), as Litestar applies them.
+            guards = [guard for layer in handler.ownership_layers for guard in (layer.guards or ())]
+            groups = [guard.roles for guard in guards if hasattr(guard, "roles")]
+            if not groups:
+                continue
+            # Every guard must let the role through.
+            roles = tuple(r for r in groups[0] if all(r in g for g in groups[1:]))
+            for method in sorted(handler.http_methods - {"HEAD", "OPTIONS"}):
+                matrix[f"{method} {route.path}"] = roles
+    return matrix
 
 
-#: everybody but evaluators, who need the bids of their panels, not contracts or returns
-NOT_EVALUATORS = tuple(r for r in ROLES if r != "evaluator")
-
-#: who reads monitoring about homes (returns, compliance, quality, exceptions): those who
-#: commission and manage the contracts, the homes themselves (their own rows only), auditors,
-#: FOI officers, admins and the system
-MONITORING_READERS = ("commissioner", "contract_manager", "provider", "auditor", "foi_officer", "admin", "system")
-#: aggregates across homes and commissioners (areas, usage, RAG tables): not providers, whose
-#: rows would be other homes' figures
-AGGREGATE_READERS = tuple(r for r in MONITORING_READERS if r != "provider")
-#: the event index names who did what and whom it concerns: for audit and FOI
-INDEX_READERS = ("auditor", "foi_officer", "admin")
-
-ROUTE_ROLES: dict[str, tuple[str, ...]] = {
-    "POST /commands": ALL,
-    "POST /locations/{location:str}/vacancies": command_roles(pc.ReportVacancies),
-    "POST /returns": command_roles(rc.SubmitReturn),
-    "POST /competitions/{reference:str}/tenders": command_roles(commands_mod.SubmitTender),
-    "GET /competitions": ALL,
-    "GET /competitions/{reference:str}": ALL,
-    "GET /frameworks/{reference:str}": ALL,
-    "GET /contracts": NOT_EVALUATORS,
-    "GET /contracts/{reference:path}": NOT_EVALUATORS,
-    "GET /providers/{reference:str}": ALL,
-    "GET /locations/{reference:str}": ALL,
-    "GET /returns/{location:str}/{template:str}/{version:int}/{period:str}": (
-        "commissioner", "contract_manager", "provider", "auditor", "foi_officer", "admin", "system"
-    ),
-    "GET /placement-returns/{location:str}/{period:str}": (
-        "commissioner", "contract_manager", "provider", "auditor", "foi_officer", "admin", "system"
-    ),
-    # The read models (api/http/read_models.py); each scopes further (a provider: its own homes).
-    "GET /locations": ALL,
-    "GET /home-care": ALL,
-    "GET /returns/compliance": MONITORING_READERS,
-    "GET /returns/compliance/summary": MONITORING_READERS,
-    "GET /returns/missed-runs": MONITORING_READERS,
-    "GET /kpis": MONITORING_READERS,
-    "GET /dashboards/quality": MONITORING_READERS,
-    "GET /dashboards/quality/areas": AGGREGATE_READERS,
-    "GET /exceptions": MONITORING_READERS,
-    "GET /placements/usage": AGGREGATE_READERS,
-    "GET /placements/rate-exceptions": MONITORING_READERS,
-    "GET /placements/non-framework-homes": AGGREGATE_READERS,
-    "GET /rag": AGGREGATE_READERS,
-    "GET /rag/visits": MONITORING_READERS,
-    # Every role passes the guard; who is not on the trail's readers (or on a panel of the
-    # competition, for an evaluator) is answered 404, as if there were no such competition.
-    "GET /competitions/{reference:str}/evaluation": ALL,
-    "GET /audit/index": INDEX_READERS,
-    "GET /audit/subjects": INDEX_READERS,
-    "GET /audit/checkpoints": ALL,
-    "GET /audit/proofs/{position:int}": ("auditor", "admin"),
-    "GET /events": FEED_READERS,
-    "GET /whoami": ALL,
-}
+ROUTE_ROLES: dict[str, tuple[str, ...]] = route_roles(CONTROLLERS)

@@ -1,7 +1,9 @@
 """The Litestar application: `create_app(ledger)`.
 
-Routes by resource live in `commands.py`, `reads.py` and `audit_routes.py`; who may use each is
-`access.ROUTE_ROLES`. Here: the health and readiness probes, the request context (request id,
+The routes are one Controller per resource (`CONTROLLERS`), each writing its paths once with
+the guards saying who may use them (groups of `domain.access`); the authorisation matrix is
+read off them (`access.ROUTE_ROLES`). Here: the service's own routes (the health and
+readiness probes, who a token acts for), the request context (request id,
 structured access log), authentication, problem details for every error, the OpenAPI
 document at `/schema` (`/schema/openapi.json`), and the lifespan (the ledger is closed only
 after in-flight requests have finished: uvicorn drains them on SIGTERM/SIGINT first).
@@ -23,7 +25,7 @@ from typing import Any
 import anyio
 import msgspec
 import structlog
-from litestar import Litestar, Request, get
+from litestar import Controller, Litestar, Request, get
 from litestar.datastructures import MutableScopeHeaders
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -31,12 +33,24 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.bootstrap import key_ring
-from api.http import audit_routes, commands, evaluation, read_models, reads
-from api.http.access import ROUTE_ROLES
+from api.http.audit_routes import AuditController, EventsController
 from api.http.auth import PUBLIC_PATHS, BearerTokenAuth, principal_of, requires_role
+from api.http.commands import CommandsController
+from api.http.competitions import CompetitionsController
+from api.http.contracts import ContractsController, FrameworksController
+from api.http.homes import HomeCareController, LocationsController, ProvidersController
 from api.http.problems import AUTHENTICATED, EXCEPTION_HANDLERS, ProblemError, problems
+from api.http.read_models import (
+    ExceptionsController,
+    KpisController,
+    PlacementsController,
+    QualityDashboardsController,
+    RagController,
+)
+from api.http.returns import PlacementReturnsController, ReturnsController
 from api.http.service import THREADS, LedgerService
 from api.settings import Settings
+from domain.access import ALL_ROLES
 from domain.application import Ledger
 
 log = structlog.get_logger("aqp.http")
@@ -62,29 +76,53 @@ class WhoAmI(msgspec.Struct):
     token_id: str
 
 
-@get("/health", exclude_from_auth=True, security=[{}], summary="Liveness", tags=["service"])
-async def health() -> Health:
-    """The process is up and answering (it does not touch the database)."""
-    return Health(status="ok")
+class ServiceController(Controller):
+    """The service itself: whether it is up and ready, and who a token acts for."""
+
+    path = "/"
+    tags = ["service"]
+
+    @get("/health", exclude_from_auth=True, security=[{}], summary="Liveness")
+    async def health(self) -> Health:
+        """The process is up and answering (it does not touch the database)."""
+        return Health(status="ok")
+
+    @get("/ready", exclude_from_auth=True, security=[{}], summary="Readiness", sync_to_thread=True, responses=problems(503))
+    def ready(self, request: Request[Any, Any, Any]) -> Readiness:
+        """The ledger's database answers: ready to serve."""
+        try:
+            position = request.app.state.service.ledger.max_position()
+        except Exception as err:  # noqa: BLE001 - any database failure means "not ready", said as a problem
+            log.warning("not_ready", error=type(err).__name__)
+            raise ProblemError(503, "not_ready", "The ledger's database cannot be reached.") from None
+        return Readiness(status="ready", position=position)
+
+    @get("/whoami", guards=[requires_role(*ALL_ROLES)], responses=problems(*AUTHENTICATED), summary="Who this token acts for")
+    async def whoami(self, request: Request[Any, Any, Any]) -> WhoAmI:
+        p = principal_of(request)
+        return WhoAmI(user=p.user, org=p.org, role=p.role, token_id=p.token_id)
 
 
-@get("/ready", exclude_from_auth=True, security=[{}], summary="Readiness", tags=["service"], sync_to_thread=True,
-     responses=problems(503))
-def ready(request: Request[Any, Any, Any]) -> Readiness:
-    """The ledger's database answers: ready to serve."""
-    try:
-        position = request.app.state.service.ledger.max_position()
-    except Exception as err:  # noqa: BLE001 - any database failure means "not ready", said as a problem
-        log.warning("not_ready", error=type(err).__name__)
-        raise ProblemError(503, "not_ready", "The ledger's database cannot be reached.") from None
-    return Readiness(status="ready", position=position)
-
-
-@get("/whoami", guards=[requires_role(*ROUTE_ROLES["GET /whoami"])], responses=problems(*AUTHENTICATED),
-     summary="Who this token acts for", tags=["service"])
-async def whoami(request: Request[Any, Any, Any]) -> WhoAmI:
-    p = principal_of(request)
-    return WhoAmI(user=p.user, org=p.org, role=p.role, token_id=p.token_id)
+#: every route of the API, by resource
+CONTROLLERS: list[type[Controller]] = [
+    ServiceController,
+    CommandsController,
+    CompetitionsController,
+    FrameworksController,
+    ContractsController,
+    ProvidersController,
+    LocationsController,
+    HomeCareController,
+    ReturnsController,
+    PlacementReturnsController,
+    KpisController,
+    QualityDashboardsController,
+    ExceptionsController,
+    PlacementsController,
+    RagController,
+    AuditController,
+    EventsController,
+]
 
 
 def request_context(app: ASGIApp) -> ASGIApp:
@@ -149,7 +187,7 @@ def create_app(
             log.info("api_stopped")
 
     app = Litestar(
-        route_handlers=[health, ready, whoami, *commands.ROUTES, *reads.ROUTES, *evaluation.ROUTES, *read_models.ROUTES, *audit_routes.ROUTES],
+        route_handlers=CONTROLLERS,
         middleware=[DefineMiddleware(BearerTokenAuth, exclude=PUBLIC_PATHS)],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],

@@ -1,4 +1,4 @@
-"""Audit over HTTP: signed checkpoints, proof bundles, and the events feed.
+"""Audit over HTTP: signed checkpoints, proof bundles, the event index, and the events feed.
 
 - `GET /audit/checkpoints`: every signed checkpoint (C2SP signed notes), oldest first, for
   anyone to keep and witness: they say nothing but the log's size and root.
@@ -7,6 +7,9 @@
   checkable with `python -m audit.verifier` and the public key alone. The record is the
   event's raw bytes, unredacted, so only auditors and admins may have it. Proving may catch
   the Merkle log up and sign a checkpoint, so it runs under the service's write lock.
+- `GET /audit/index`, `GET /audit/subjects`: the event index (read model) by actor, record and
+  request, and by subject: who did what and whom it concerns, so for auditors, FOI officers
+  and admins (`access.INDEX_READERS`);
 - `GET /events?after=N&limit=M`: the notification log, cursor-paginated by position (the
   notification id), each event redacted for the viewer by `domain.event_view`; other
   systems follow the ledger by asking again with `after` = the last position they saw.
@@ -17,13 +20,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, get
+from litestar import Controller, Request, get
 from litestar.params import PathParameter, QueryParameter
 
-from api.http.access import ROUTE_ROLES
 from api.http.auth import principal_of, requires_role
 from api.http.problems import AUTHENTICATED, ProblemError, problems
+from api.http.read_models import EVENT_SUBJECTS, EVENTS_INDEX
+from api.http.tables import table_route
 from audit.bundle import ProveError, prove
+from domain import access
 from domain.event_view import event_view
 
 
@@ -89,68 +94,80 @@ class EventFeed(msgspec.Struct):
     last_position: int
 
 
-def _guards(route: str) -> list[Any]:
-    return [requires_role(*ROUTE_ROLES[route])]
+class AuditController(Controller):
+    path = "/audit"
+
+    @get("/checkpoints", sync_to_thread=True, guards=[requires_role(*access.ALL_ROLES)], responses=problems(*AUTHENTICATED),
+         summary="Signed checkpoints", description="Every signed checkpoint of the Merkle log, oldest first.", tags=["audit"])
+    def list_checkpoints(self, request: Request[Any, Any, Any]) -> CheckpointList:
+        stored = request.app.state.service.checkpoints().all()
+        items = [
+            Checkpoint(seq=c.seq, tree_size=c.tree_size, root_hash=c.root_hash.hex(), key_id=c.key_id, created_at=c.created_at, note=c.note)
+            for c in stored
+        ]
+        return CheckpointList(items=items, total=len(items))
+
+    @get("/proofs/{position:int}", sync_to_thread=True, guards=[requires_role(*access.PROOF_READERS)],
+         responses=problems(*AUTHENTICATED, 404, 409), summary="A proof bundle for one event",
+         description="The stored record at this position, its RFC 9162 inclusion proof and a signed checkpoint covering it.",
+         tags=["audit"])
+    def get_proof(self, request: Request[Any, Any, Any], position: Annotated[int, PathParameter(ge=1, le=2**62)]) -> ProofBundle:
+        service = request.app.state.service
+        if position > service.ledger.max_position():
+            raise ProblemError(404, "event_not_found", f"There is no stored event at position {position}.")
+        ring = service.keys
+        signer = ring.signer() if ring.signing_key_file.exists() else None
+        try:
+            with service.write_lock:
+                bundle = prove(service.ledger, str(position), signer=signer, origin=ring.origin)
+        except ProveError as err:
+            text = str(err)
+            if "not in the ledger" in text or "no stored event" in text:
+                raise ProblemError(404, "event_not_found", f"There is no stored event at position {position}.") from None
+            raise ProblemError(409, "no_checkpoint", f"No proof can be given yet: {text}.") from None
+        return msgspec.convert(bundle, ProofBundle)
+
+    list_index = table_route(
+        "/index", EVENTS_INDEX, roles=access.INDEX_READERS, summary="The event index: every stored event, by actor, record and request",
+        description="One row per stored event (projections/event_index.py): notification id (the Merkle leaf index + 1), time, record, "
+        "event type, actor, command, correlation and causation ids. Filter ?actor= for what an account did; as_of keeps the "
+        "events recorded by then. Who tendered stays sealed to everyone until the opening.",
+    )
+    list_subjects = table_route(
+        "/subjects", EVENT_SUBJECTS, roles=access.INDEX_READERS,
+        summary="The event index by subject: every event concerning a record, organisation or person",
+        description="One row per event and subject it concerns (?subject=1-101, ?subject_kind=person, ...), with the relation. People "
+        "appear by their subject id only. Who tendered stays sealed to everyone until the opening.",
+    )
 
 
-@get("/audit/checkpoints", sync_to_thread=True, guards=_guards("GET /audit/checkpoints"), responses=problems(*AUTHENTICATED),
-     summary="Signed checkpoints", description="Every signed checkpoint of the Merkle log, oldest first.", tags=["audit"])
-def list_checkpoints(request: Request[Any, Any, Any]) -> CheckpointList:
-    stored = request.app.state.service.checkpoints().all()
-    items = [
-        Checkpoint(seq=c.seq, tree_size=c.tree_size, root_hash=c.root_hash.hex(), key_id=c.key_id, created_at=c.created_at, note=c.note)
-        for c in stored
-    ]
-    return CheckpointList(items=items, total=len(items))
+class EventsController(Controller):
+    path = "/events"
 
+    @get(sync_to_thread=True, guards=[requires_role(*access.FEED_READERS)], responses=problems(*AUTHENTICATED),
+         summary="The events feed",
+         description="Stored events in ledger order after a position, redacted for your role (sealed tenders, the "
+         "evaluation's working, concerns and personal data are withheld from those who may not see them).",
+         tags=["audit"])
+    def events_feed(
+        self,
+        request: Request[Any, Any, Any],
+        after: Annotated[int, QueryParameter(ge=0, le=2**62, description="the last position already seen (0: from the start)")] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000, description="events per page")] = 100,
+    ) -> EventFeed:
+        ledger = request.app.state.service.ledger
+        viewer = principal_of(request).actor()
+        last = ledger.max_position()
+        notifications = ledger.recorder.select_notifications(start=after, limit=limit, stop=last, inclusive_of_start=False)
+        opened: dict[Any, bool] = {}
 
-@get("/audit/proofs/{position:int}", sync_to_thread=True, guards=_guards("GET /audit/proofs/{position:int}"),
-     responses=problems(*AUTHENTICATED, 404, 409), summary="A proof bundle for one event",
-     description="The stored record at this position, its RFC 9162 inclusion proof and a signed checkpoint covering it.",
-     tags=["audit"])
-def get_proof(request: Request[Any, Any, Any], position: Annotated[int, PathParameter(ge=1, le=2**62)]) -> ProofBundle:
-    service = request.app.state.service
-    if position > service.ledger.max_position():
-        raise ProblemError(404, "event_not_found", f"There is no stored event at position {position}.")
-    ring = service.keys
-    signer = ring.signer() if ring.signing_key_file.exists() else None
-    try:
-        with service.write_lock:
-            bundle = prove(service.ledger, str(position), signer=signer, origin=ring.origin)
-    except ProveError as err:
-        text = str(err)
-        if "not in the ledger" in text or "no stored event" in text:
-            raise ProblemError(404, "event_not_found", f"There is no stored event at position {position}.") from None
-        raise ProblemError(409, "no_checkpoint", f"No proof can be given yet: {text}.") from None
-    return msgspec.convert(bundle, ProofBundle)
+        def tenders_opened(competition_id: Any) -> bool:
+            if competition_id not in opened:
+                opened[competition_id] = ledger.repository.get(competition_id).opened_at is not None
+            return opened[competition_id]
 
-
-@get("/events", sync_to_thread=True, guards=_guards("GET /events"), responses=problems(*AUTHENTICATED),
-     summary="The events feed",
-     description="Stored events in ledger order after a position, redacted for your role (sealed tenders, the "
-     "evaluation's working, concerns and personal data are withheld from those who may not see them).",
-     tags=["audit"])
-def events_feed(
-    request: Request[Any, Any, Any],
-    after: Annotated[int, QueryParameter(ge=0, le=2**62, description="the last position already seen (0: from the start)")] = 0,
-    limit: Annotated[int, QueryParameter(ge=1, le=1000, description="events per page")] = 100,
-) -> EventFeed:
-    ledger = request.app.state.service.ledger
-    viewer = principal_of(request).actor()
-    last = ledger.max_position()
-    notifications = ledger.recorder.select_notifications(start=after, limit=limit, stop=last, inclusive_of_start=False)
-    opened: dict[Any, bool] = {}
-
-    def tenders_opened(competition_id: Any) -> bool:
-        if competition_id not in opened:
-            opened[competition_id] = ledger.repository.get(competition_id).opened_at is not None
-        return opened[competition_id]
-
-    items = []
-    for n in notifications:
-        event = ledger.mapper.to_domain_event(n)
-        items.append(FeedEvent(position=n.id, **event_view(event, viewer, tenders_opened=tenders_opened)))
-    return EventFeed(items=items, next_after=items[-1].position if items else after, last_position=last)
-
-
-ROUTES = [list_checkpoints, get_proof, events_feed]
+        items = []
+        for n in notifications:
+            event = ledger.mapper.to_domain_event(n)
+            items.append(FeedEvent(position=n.id, **event_view(event, viewer, tenders_opened=tenders_opened)))
+        return EventFeed(items=items, next_after=items[-1].position if items else after, last_position=last)

@@ -8,9 +8,11 @@ client address, never the token (a revoked token is named by its public id).
 
 The principal is bound into every log line of the request (`user`, `org`, `role`), becomes
 the `Actor` of every command the request sends (so into every event's metadata), and is what
-the data scoping of each read looks at. Guards are plain functions, `requires_*`, taking the
-roles from `ROUTE_ROLES` (the authorisation matrix, one row per route, that the table-driven
-test checks route by route and role by role).
+the data scoping of each read looks at. Guards are plain functions, `requires_*`, given the
+roles of a route where the route is declared (a group of `domain.access`, or the roles that
+may send a command); each keeps its roles, so the authorisation matrix is read off the
+routes (`access.ROUTE_ROLES`) and the table-driven test checks it route by route and role
+by role.
 """
 
 from __future__ import annotations
@@ -25,12 +27,13 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
+import domain.application  # noqa: F401 - registers every command handler (and its roles)
 from api.tokens import Principal
-from domain.kernel.metadata import ROLES
+from domain.kernel.command_types import Command
+from domain.kernel.dispatch import HANDLERS
 
 log = structlog.get_logger("aqp.http.auth")
 
-ALL_ROLES: tuple[str, ...] = tuple(ROLES)
 PUBLIC_PATHS = ["^/health$", "^/ready$", "^/schema"]
 
 
@@ -68,8 +71,11 @@ def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     return connection.user  # type: ignore[no-any-return]
 
 
-def requires_role(*roles: str) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
-    """A guard letting through only the given roles (403 for the others)."""
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+
+
+def requires_role(*roles: str) -> Guard:
+    """A guard letting through only the given roles (403 for the others); `guard.roles` says which."""
     allowed = tuple(roles)
 
     def requires_one_of_roles(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
@@ -79,4 +85,10 @@ def requires_role(*roles: str) -> Callable[[ASGIConnection[Any, Any, Any, Any], 
                 f"A {principal.role.replace('_', ' ')} may not use this; it needs one of: {', '.join(allowed)}."
             )
 
+    requires_one_of_roles.roles = allowed  # type: ignore[attr-defined]
     return requires_one_of_roles
+
+
+def requires_roles_to_send(command_type: type[Command]) -> Guard:
+    """A guard letting through the roles the dispatcher lets send `command_type`, so the two cannot disagree."""
+    return requires_role(*HANDLERS[command_type][0])

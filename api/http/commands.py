@@ -1,18 +1,23 @@
-"""Commands over HTTP: `POST /commands` (the whole tagged union) and resource-shaped routes.
+"""Commands over HTTP: `POST /commands` (the whole tagged union), and what the resources'
+command routes share.
 
 `POST /commands` takes any command of `domain.commands.AnyCommand`, exactly as scenario files
 and the CLI do (`{"type": "score.record", ...}`). Where a route reads better, a resource-shaped
-one builds the same command from the path and a body without the `type` tag:
+one, declared with its resource's Controller (`command_route`), builds the same command from
+the path and a body without the `type` tag (`body_of`, `command_from`):
 
-    POST /locations/{location}/vacancies     location.report_vacancies
-    POST /returns                            return.submit
-    POST /competitions/{reference}/tenders   tender.submit
+    POST /locations/{location}/vacancies     location.report_vacancies   (api/http/homes.py)
+    POST /returns                            return.submit               (api/http/returns.py)
+    POST /competitions/{reference}/tenders   tender.submit               (api/http/competitions.py)
 
-All of them go through `LedgerService.run`: the principal is the actor, the request id the
-correlation and causation id of every event, an `Idempotency-Key` makes a retry return the
-first answer. A command the domain refuses is a problem (422 validation, 409 conflict, 404 not
-found, 403 forbidden) carrying the domain error's code and fields; a success is 200 with the
-`CommandResult` (events recorded, with their positions in the notification log).
+Each is guarded by the roles the dispatcher lets send its command (`requires_roles_to_send`);
+`POST /commands` lets every role through, and the dispatcher refuses a role that may not send
+the command (403). All of them go through `LedgerService.run`: the principal is the actor, the
+request id the correlation and causation id of every event, an `Idempotency-Key` makes a retry
+return the first answer. A command the domain refuses is a problem (422 validation, 409
+conflict, 404 not found, 403 forbidden) carrying the domain error's code and fields; a
+success is 200 with the `CommandResult` (events recorded, with their positions in the
+notification log).
 """
 
 from __future__ import annotations
@@ -20,18 +25,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, post
-from litestar.params import FromPath, HeaderParameter, JSONBody
+from litestar import Controller, Request, Response, post
+from litestar.params import HeaderParameter, JSONBody
 
-from api.http.access import ROUTE_ROLES
-from api.http.auth import principal_of, requires_role
+from api.http.auth import principal_of, requires_role, requires_roles_to_send
 from api.http.problems import PROBLEM_JSON, FieldProblem, ProblemError, problems
 from api.http.service import Answer
 from domain import commands as c
-from domain.providers import commands as pc
-from domain.monitoring import commands as rc
+from domain.access import ALL_ROLES
 from domain.kernel.command_types import Command, CommandResult
-from domain.procurement.commands import SubmitTender
 
 IdempotencyKey = Annotated[
     str | None,
@@ -88,69 +90,23 @@ def run(request: Request[Any, Any, Any], command: Command, key: str | None) -> R
     return respond(answer)
 
 
-@post(
-    "/commands",
-    sync_to_thread=True,
-    status_code=200,
-    guards=[requires_role(*ROUTE_ROLES["POST /commands"])],
-    responses=COMMAND_PROBLEMS,
-    summary="Send a command",
-    description="Any command of the ledger's command union, tagged by `type` (e.g. `score.record`).",
-    tags=["commands"],
-)
-def send_command(request: Request[Any, Any, Any], data: JSONBody[c.AnyCommand], idempotency_key: IdempotencyKey = None) -> Response[CommandResult]:  # type: ignore[valid-type]
-    return run(request, data, idempotency_key)
+def command_route(path: str, command_type: type[Command], summary: str, description: str) -> Any:
+    """A resource-shaped `POST` sending one command, for the roles that may send it."""
+    return post(path, sync_to_thread=True, status_code=200, guards=[requires_roles_to_send(command_type)],
+                responses=COMMAND_PROBLEMS, summary=summary, description=description, tags=["commands"])
 
 
-VacancyReport = body_of(pc.ReportVacancies, "VacancyReport", without=("location",))
-ReturnSubmission = body_of(rc.SubmitReturn, "ReturnSubmission", without=())
-TenderSubmission = body_of(SubmitTender, "TenderSubmission", without=("competition",))
+class CommandsController(Controller):
+    path = "/commands"
 
-
-@post(
-    "/locations/{location:str}/vacancies",
-    sync_to_thread=True,
-    status_code=200,
-    guards=[requires_role(*ROUTE_ROLES["POST /locations/{location:str}/vacancies"])],
-    responses=COMMAND_PROBLEMS,
-    summary="Report a home's vacancies for a day",
-    description="The command `location.report_vacancies` for the home in the path; a repeated report records nothing.",
-    tags=["commands"],
-)
-def report_vacancies(
-    request: Request[Any, Any, Any], location: FromPath[str], data: JSONBody[VacancyReport], idempotency_key: IdempotencyKey = None  # type: ignore[valid-type]
-) -> Response[CommandResult]:
-    return run(request, command_from(pc.ReportVacancies, data, location=location), idempotency_key)
-
-
-@post(
-    "/returns",
-    sync_to_thread=True,
-    status_code=200,
-    guards=[requires_role(*ROUTE_ROLES["POST /returns"])],
-    responses=COMMAND_PROBLEMS,
-    summary="Submit a monitoring return",
-    description="The command `return.submit`: every failure of the template's rules is reported at once, field by field.",
-    tags=["commands"],
-)
-def submit_return(request: Request[Any, Any, Any], data: JSONBody[ReturnSubmission], idempotency_key: IdempotencyKey = None) -> Response[CommandResult]:  # type: ignore[valid-type]
-    return run(request, command_from(rc.SubmitReturn, data), idempotency_key)
-
-
-@post(
-    "/competitions/{reference:str}/tenders",
-    sync_to_thread=True,
-    status_code=200,
-    guards=[requires_role(*ROUTE_ROLES["POST /competitions/{reference:str}/tenders"])],
-    responses=COMMAND_PROBLEMS,
-    summary="Submit a sealed tender",
-    description="The command `tender.submit` for the competition in the path, as the principal's organisation.",
-    tags=["commands"],
-)
-def submit_tender(
-    request: Request[Any, Any, Any], reference: FromPath[str], data: JSONBody[TenderSubmission], idempotency_key: IdempotencyKey = None  # type: ignore[valid-type]
-) -> Response[CommandResult]:
-    return run(request, command_from(SubmitTender, data, competition=reference), idempotency_key)
-
-
-ROUTES = [send_command, report_vacancies, submit_return, submit_tender]
+    @post(
+        sync_to_thread=True,
+        status_code=200,
+        guards=[requires_role(*ALL_ROLES)],
+        responses=COMMAND_PROBLEMS,
+        summary="Send a command",
+        description="Any command of the ledger's command union, tagged by `type` (e.g. `score.record`).",
+        tags=["commands"],
+    )
+    def send_command(self, request: Request[Any, Any, Any], data: JSONBody[c.AnyCommand], idempotency_key: IdempotencyKey = None) -> Response[CommandResult]:  # type: ignore[valid-type]
+        return run(request, data, idempotency_key)

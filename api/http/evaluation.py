@@ -1,10 +1,11 @@
-"""`GET /competitions/{reference}/evaluation`: a competition's evaluation trail, as you may see it.
+"""A competition's evaluation trail, as you may see it (`GET /competitions/{reference}/evaluation`).
 
 The trail is the evaluation read model's tables for one competition (projections/evaluation.py):
 the round, the standings per lot and bidder, the score matrix, every individual score, the
 moderations, the evaluators and their declarations, the compliance checks, the financial
-assessments and the clarifications with bidders. Who sees what, as `competition_view` decides
-for the record itself:
+assessments and the clarifications with bidders. Who sees what, by the policies of
+`domain.access` (`reads_evaluation`, `panel_seat`), as `competition_view` decides for the
+record itself:
 
 - procurement leads, auditors and admins see all of it;
 - an evaluator sees the trail only of a competition on whose panels they sit (appointed with
@@ -23,21 +24,14 @@ With `as_of` the read model is rebuilt from the log up to that time (bounded as 
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
-from litestar import Request, get
-from litestar.params import FromPath, QueryParameter
 
-from api.http.access import ROUTE_ROLES
-from api.http.auth import principal_of, requires_role
-from api.http.problems import AUTHENTICATED, not_found, problems
-from api.http.tables import aware, replayed, row_struct
+from api.http.tables import row_struct
 from api.tokens import Principal
-from domain.event_view import EVALUATION_READERS
+from domain import access
 from projections import evaluation as ev
-from projections.evaluation import EvaluationTrail
 
 RoundRow = row_struct("EvaluationRoundRow", ev.ROUNDS)
 PARTS = {
@@ -65,66 +59,35 @@ def trail(view: Any, reference: str, principal: Principal) -> dict[str, Any] | N
     rounds = view.select(ev.ROUNDS.name, where={"competition": reference})
     if not rounds:
         return None
+    viewer = principal.actor()
     where: dict[str, Any] = {"competition": reference}
-    if principal.role in EVALUATION_READERS:
+    if access.reads_evaluation(viewer):
         return {"competition": reference, "round": rounds[0], **{p: view.select(s.name, where=where) for p, s in PARTS.items()}}
-    if principal.role != "evaluator":
-        return None
-    me = view.select(ev.EVALUATORS.name, where={"competition": reference, "evaluator": principal.user, "organisation": principal.org})
-    if not me:
-        return None  # on no panel of this competition
-    mine = view.select(ev.DECLARATIONS.name, where={"competition": reference, "evaluator": principal.user})
-    conflicted = [d["bidder"] for d in mine if d["conflicted"] == "yes"]
-    clean = {**where, "bidder": ("not in", conflicted)}
-    answer: dict[str, Any] = {"competition": reference, "round": rounds[0]}
-    answer["scores"] = view.select(
-        ev.SCORES.name, where=clean, any_of=(({"evaluator": principal.user}, {"moderated": "yes"}),)
+    appointed = view.select(ev.EVALUATORS.name, where={"competition": reference, "evaluator": principal.user, "organisation": principal.org})
+    mine = view.select(ev.DECLARATIONS.name, where={"competition": reference, "evaluator": principal.user}) if appointed else []
+    seat = access.panel_seat(
+        viewer,
+        appointed_with=appointed[0]["organisation"] if appointed else None,
+        conflicts=(d["bidder"] for d in mine if d["conflicted"] == "yes"),
     )
-    answer["matrix"] = [
-        cell if cell["state"] == "moderated" else {**cell, **dict.fromkeys(UNMODERATED_FIGURES)}
-        for cell in view.select(ev.MATRIX.name, where=clean)
+    if seat is None:
+        return None  # not an evaluator, or on no panel of this competition
+
+    def seen(part: str) -> list[dict[str, Any]]:
+        return [row for row in view.select(PARTS[part].name, where=where) if seat.sees_bidder(row["bidder"])]
+
+    answer: dict[str, Any] = {"competition": reference, "round": rounds[0]}
+    answer["scores"] = [
+        s for s in seen("scores") if seat.sees_score(bidder=s["bidder"], evaluator=s["evaluator"], moderated=s["moderated"] == "yes")
     ]
-    answer["standings"] = [{**s, "weighted_score": None} for s in view.select(ev.STANDINGS.name, where=clean)]
-    answer["declarations"] = [d for d in mine if d["bidder"] not in conflicted]
+    answer["matrix"] = [
+        cell if seat.sees_figures(moderated=cell["state"] == "moderated") else {**cell, **dict.fromkeys(UNMODERATED_FIGURES)}
+        for cell in seen("matrix")
+    ]
+    # No running weighted score (the decided one, once decided: the round's outcome).
+    answer["standings"] = [{**s, "weighted_score": None} for s in seen("standings")]
+    answer["declarations"] = [d for d in mine if seat.sees_bidder(d["bidder"])]
     answer["evaluators"] = view.select(ev.EVALUATORS.name, where=where)
     for part in ("moderations", "compliance", "finances", "clarifications"):
-        answer[part] = view.select(PARTS[part].name, where=clean)
+        answer[part] = seen(part)
     return answer
-
-
-@get(
-    "/competitions/{reference:str}/evaluation",
-    sync_to_thread=True,
-    guards=[requires_role(*ROUTE_ROLES["GET /competitions/{reference:str}/evaluation"])],
-    responses=problems(*AUTHENTICATED, 404),
-    summary="A competition's evaluation trail, as you may see it",
-    description=(
-        "Scores with their evaluators and justifications, moderations beside the original scores, declarations, compliance "
-        "and financial checks, clarifications, the score matrix and the standings per lot, checked against the decided "
-        "outcome (projections/evaluation.py). Procurement leads, auditors and admins see all; an evaluator only a "
-        "competition on whose panels they sit, never a bidder they declared a conflict with, and others' scores only once "
-        "moderated; anybody else gets 404."
-    ),
-    tags=["reads"],
-)
-def get_evaluation(
-    request: Request[Any, Any, Any],
-    reference: FromPath[str],
-    as_of: Annotated[datetime | None, QueryParameter(description="the trail as it stood at this time (ISO 8601 with a zone)")] = None,
-) -> Trail:  # type: ignore[valid-type]
-    principal = principal_of(request)
-    service = request.app.state.service
-    moment = aware(as_of)
-    if principal.role not in (*EVALUATION_READERS, "evaluator"):
-        raise not_found(f"evaluation trail for competition {reference}")
-    if moment is None:
-        found = trail(service.view(EvaluationTrail), reference, principal)
-    else:
-        with replayed(service, EvaluationTrail, moment) as view:
-            found = trail(view, reference, principal)
-    if found is None:
-        raise not_found(f"evaluation trail for competition {reference}")
-    return msgspec.convert(found, Trail)
-
-
-ROUTES = [get_evaluation]

@@ -1,24 +1,32 @@
 """The read models as lists (issue 7): the CMS list, returns and compliance, KPIs, quality
 dashboards, exceptions, placements, RAG tables and the event index.
 
-Every route is a `tables.Table` read in SQL (filters, search, sort, page and count pushed into
+Each list is a `tables.Table` read in SQL (filters, search, sort, page and count pushed into
 the read model's own query; see `api/http/tables.py`), so the CMS list at national scale
 (~15,000 homes) or the event index (one row per event) answer a page without reading the
-table. Who may use each route is `access.ROUTE_ROLES`; within it:
+table. Its route is declared with its resource's Controller, with the roles that may use it
+(a group of `domain.access`): here those of KPIs, quality dashboards, exceptions,
+placements and RAG tables; the CMS list's and home-care's in `homes.py`, return
+compliance's in `returns.py`, the event index's in `audit_routes.py`. Within a route (the
+policies of `domain.access`):
 
 - a provider sees only the rows of its own homes: those whose CQC location id it acts as, or,
   acting as a head office (its CQC provider id), the homes the CMS list shows under it now;
   aggregate lists (areas, usage, RAG) are not for providers at all;
 - the CMS list's `open_concerns` (a count of safeguarding concerns shared with commissioners)
-  is shown only to `CONCERN_READERS` (commissioners, contract managers, auditors, admins):
-  for everybody else it is null and sorting on it keeps the natural order;
+  is shown only to those who see concerns (`access.sees_concerns`: commissioners, contract
+  managers, auditors, admins): for everybody else it is null and sorting on it keeps the
+  natural order;
 - tenders are sealed to everyone, auditors included, until their competition's tenders are
   opened: the event index itself holds those events back until the opening
   (`projections/event_index.py`), so its routes need no condition of their own (which
   would read the competition list on every request).
 
 **The CMS list on the day asked.** The read model has no clock, so what depends on the day is
-decided here, with today's date in England (or the day of `as_of`):
+asked here, with today's date in England (or the day of `as_of`), by the rules of
+`domain.providers.vacancies` (`suspension_in_force`, `report_stale`), and said again as SQL
+conditions for the filters (`in_force`, `stale_cutoff`; `tests/integration/test_table_conditions.py`
+checks the two agree row by row):
 - `?suspended=yes|no` and the column `suspension_in_force`: a voluntary suspension is in force
   when it is recorded and not lifted (`suspended` "yes"), has started (suspended_from <= the
   day) and has not lapsed (no suspended_until, or the day <= suspended_until);
@@ -34,14 +42,17 @@ All of these are SQL conditions (comparisons of ISO dates as text), not filters 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
+from litestar import Controller
+
 from api.http.tables import Conditions, Param, Table, row_struct, table_route
-from api.settings import current as current_settings
 from api.tokens import Principal
+from api.settings import current as current_settings
+from domain import access
+from domain.providers import vacancies
 from domain.providers.location import BED_TYPES
-from domain.providers.views import CONCERN_READERS
 from projections import cms, compliance, event_index, exceptions, placements, quality, rag
 from projections.cms import CmsList
 from projections.compliance import ReturnCompliance
@@ -65,14 +76,14 @@ def own_locations(service: Any, principal: Principal) -> list[str]:
 
 def provider_homes(service: Any, principal: Principal) -> Conditions | None:
     """Rows about the provider's own homes (other roles: every row)."""
-    if principal.role != "provider":
+    if not access.sees_only_its_own(principal.actor()):
         return None
     return Conditions({"location": ("in", own_locations(service, principal))})
 
 
 def provider_scopes(service: Any, principal: Principal) -> Conditions | None:
     """Summary rows for the provider itself or its homes (scope home/provider), for a provider."""
-    if principal.role != "provider":
+    if not access.sees_only_its_own(principal.actor()):
         return None
     return Conditions({"scope": ("in", ["home", "provider"]), "scope_id": ("in", own_locations(service, principal))})
 
@@ -106,24 +117,20 @@ def not_in_force(day: date) -> Conditions:
 
 
 def stale_cutoff(day: date) -> str:
-    return (day - timedelta(days=STALE_AFTER_DAYS)).isoformat()
+    return vacancies.stale_before(day, STALE_AFTER_DAYS)
 
 
 def on_the_day(_principal: Principal, row: dict[str, Any], day: date) -> dict[str, Any]:
-    """The CMS row's columns that depend on the day asked about (see the module docstring)."""
-    iso = day.isoformat()
-    suspended = (
-        row.get("suspended") == "yes"
-        and row.get("suspended_from") is not None
-        and row["suspended_from"] <= iso
-        and (row.get("suspended_until") is None or iso <= row["suspended_until"])
+    """The CMS row's columns that depend on the day asked about (the rules of `domain.providers.vacancies`)."""
+    suspended = vacancies.suspension_in_force(
+        day, first_day=row.get("suspended_from"), last_day=row.get("suspended_until"), lifted=row.get("suspended") != "yes"
     )
-    age = (day - date.fromisoformat(row["vacancies_day"])).days if row.get("vacancies_day") else None
+    reported = row.get("vacancies_day")
     return {
         **row,
         "suspension_in_force": "yes" if suspended else "no",
-        "vacancy_report_age_days": age,
-        "vacancies_stale": None if age is None else ("yes" if age > STALE_AFTER_DAYS else "no"),
+        "vacancy_report_age_days": vacancies.report_age_days(reported, day) if reported else None,
+        "vacancies_stale": None if not reported else ("yes" if vacancies.report_stale(reported, day, STALE_AFTER_DAYS) else "no"),
     }
 
 
@@ -161,7 +168,7 @@ LOCATIONS = sql_table(
     search=("name", "location", "postcode", "town", "provider_brand", "local_authority"),
     params=CMS_PARAMS,
     sql_scope=provider_homes,
-    restricted={"open_concerns": CONCERN_READERS},
+    restricted={"open_concerns": access.sees_concerns},
     shape=on_the_day,
 )
 HOME_CARE = sql_table(
@@ -171,7 +178,7 @@ HOME_CARE = sql_table(
     search=("name", "location", "provider_brand", "local_authority"),
     params=(CMS_PARAMS[1], CMS_PARAMS[2]),
     sql_scope=provider_homes,
-    restricted={"open_concerns": CONCERN_READERS},
+    restricted={"open_concerns": access.sees_concerns},
 )
 
 # ------------------------------------------------------------------ returns, KPIs, quality, exceptions
@@ -275,88 +282,76 @@ EVENT_SUBJECTS = sql_table(
     as_of=INDEX_AS_OF,
 )
 
-TABLES: dict[str, tuple[Table, str, str]] = {
-    "/locations": (
-        LOCATIONS, "The CMS list: every CQC location with its vacancies, suspension and framework membership",
-        "One row per care home or home-care branch (projections/cms.py). Filters: CQC and commissioning facts by equality; "
-        "?name (contains), ?directorate, ?rating, ?vacancies=<bed type>, ?suspended=yes|no (in force on the day asked: today "
-        f"in England, or as_of's day), ?stale=yes|no (the vacancy report more than {STALE_AFTER_DAYS} days old). Computed on "
-        "the day asked: suspension_in_force, vacancy_report_age_days, vacancies_stale. open_concerns (a count of safeguarding "
-        "concerns) only for commissioners, contract managers, auditors and admins. A provider sees its own homes only.",
-    ),
-    "/home-care": (
-        HOME_CARE, "Home-care availability",
-        "One row per home-care branch: hours of care a week it can take on, by tier, as last reported (projections/cms.py). "
-        "`suspended` is \"yes\" from a suspension's recording until it is lifted. A provider sees its own branches only.",
-    ),
-    "/returns/compliance": (
-        RETURN_COMPLIANCE, "Return compliance: every expected return and whether it came in time",
-        "One row per home, template and period expected (projections/compliance.py): on_time, late, missed, overdue. "
-        "A provider sees its own homes only.",
-    ),
-    "/returns/compliance/summary": (
-        COMPLIANCE_SUMMARY, "Return compliance counted per home, provider, ICB/CCG, area, directorate and framework",
-        "Expected, received, on time, within three months, per period and year to date. A provider sees its own and its homes' rows.",
-    ),
-    "/returns/missed-runs": (
-        MISSED_RUNS, "Consecutive periods not returned in time, per home and template",
-        "service_failure is \"yes\" from three in a row (seed 003 s.3.6). A provider sees its own homes only.",
-    ),
-    "/kpis": (
-        KPIS, "Return KPIs against their targets, by scope",
-        "Every compliance summary row against every KPI (returns by deadline >= 75%, within three months > 95%, Cheshire East's "
+
+# ------------------------------------------------------------------ the routes of the monitoring read models
+# (the CMS list and home-care are the homes' (api/http/homes.py), return compliance the returns'
+# (api/http/returns.py), the event index the audit's (api/http/audit_routes.py))
+
+
+class KpisController(Controller):
+    path = "/kpis"
+
+    list_kpis = table_route(
+        "/", KPIS, roles=access.MONITORING_READERS, summary="Return KPIs against their targets, by scope",
+        description="Every compliance summary row against every KPI (returns by deadline >= 75%, within three months > 95%, Cheshire East's "
         "timeliness >= 95%): value, target, outcome (met | breached), margin. Filter by scope (home, provider, icb, "
         "local_authority, directorate, framework, all) and scope_id. A provider sees its own and its homes' rows.",
-    ),
-    "/dashboards/quality": (
-        QUALITY_SERIES, "Quality dashboards per home: every metric of every return over time",
-        "One row per home, template, metric and period (projections/quality.py), with the rate per 1,000 registered bed-days "
+    )
+
+
+class QualityDashboardsController(Controller):
+    path = "/dashboards/quality"
+
+    list_quality = table_route(
+        "/", QUALITY_SERIES, roles=access.MONITORING_READERS, summary="Quality dashboards per home: every metric of every return over time",
+        description="One row per home, template, metric and period (projections/quality.py), with the rate per 1,000 registered bed-days "
         "where the metric counts events. Aggregates per ICB/CCG, directorate, framework and overall: /dashboards/quality/areas. "
         "A provider sees its own homes only.",
-    ),
-    "/dashboards/quality/areas": (
-        QUALITY_AREAS, "Quality dashboards per ICB/CCG, directorate, framework and overall",
-        "One row per level (icb | directorate | framework | all), area, metric and period: homes reporting, total, mean, "
+    )
+    list_quality_areas = table_route(
+        "/areas", QUALITY_AREAS, roles=access.AGGREGATE_READERS, summary="Quality dashboards per ICB/CCG, directorate, framework and overall",
+        description="One row per level (icb | directorate | framework | all), area, metric and period: homes reporting, total, mean, "
         "bed-days and rate per 1,000 bed-days.",
-    ),
-    "/exceptions": (
-        EXCEPTIONS, "Exception reports: manager changes, sharp rises and falls, homes not reporting",
-        "One row per exception (projections/exceptions.py), open or cleared. A provider sees its own homes only.",
-    ),
-    "/placements/usage": (
-        PLACEMENT_USAGE, "Framework usage by commissioner and month",
-        "Placements started, ended, active and open at month end; weekly and month spend in pence (projections/placements.py).",
-    ),
-    "/placements/rate-exceptions": (
-        RATE_EXCEPTIONS, "Placements paid a rate other than the framework's",
-        "One row per placement and month whose weekly rate differs from the framework's price for its bed type on its pricing "
-        "day; home_on_framework \"no\" rows are spot purchases. A provider sees its own homes only.",
-    ),
-    "/placements/non-framework-homes": (
-        NON_FRAMEWORK_HOMES, "Homes off the framework charging the framework's rate",
-        "Seed 000 s.3.4: homes to invite onto the framework.",
-    ),
-    "/rag": (
-        RAG_TABLE, "RAG tables: quality-visit outcomes by category of home and year",
-        "Red, amber and green counts per category and financial year, with the change over homes visited in both years "
-        "(projections/rag.py, seed 004).",
-    ),
-    "/rag/visits": (
-        RAG_VISITS, "Concluded quality visits, one row each",
-        "The visit's RAG outcome, percent and indicators below standard; counted \"yes\" for the visit giving the home's "
-        "outcome for the year. A provider sees its own homes only.",
-    ),
-    "/audit/index": (
-        EVENTS_INDEX, "The event index: every stored event, by actor, record and request",
-        "One row per stored event (projections/event_index.py): notification id (the Merkle leaf index + 1), time, record, "
-        "event type, actor, command, correlation and causation ids. Filter ?actor= for what an account did; as_of keeps the "
-        "events recorded by then. Who tendered stays sealed to everyone until the opening.",
-    ),
-    "/audit/subjects": (
-        EVENT_SUBJECTS, "The event index by subject: every event concerning a record, organisation or person",
-        "One row per event and subject it concerns (?subject=1-101, ?subject_kind=person, ...), with the relation. People "
-        "appear by their subject id only. Who tendered stays sealed to everyone until the opening.",
-    ),
-}
+    )
 
-ROUTES = [table_route(path, table, summary=summary, description=description) for path, (table, summary, description) in TABLES.items()]
+
+class ExceptionsController(Controller):
+    path = "/exceptions"
+
+    list_exceptions = table_route(
+        "/", EXCEPTIONS, roles=access.MONITORING_READERS, summary="Exception reports: manager changes, sharp rises and falls, homes not reporting",
+        description="One row per exception (projections/exceptions.py), open or cleared. A provider sees its own homes only.",
+    )
+
+
+class PlacementsController(Controller):
+    path = "/placements"
+
+    list_usage = table_route(
+        "/usage", PLACEMENT_USAGE, roles=access.AGGREGATE_READERS, summary="Framework usage by commissioner and month",
+        description="Placements started, ended, active and open at month end; weekly and month spend in pence (projections/placements.py).",
+    )
+    list_rate_exceptions = table_route(
+        "/rate-exceptions", RATE_EXCEPTIONS, roles=access.MONITORING_READERS, summary="Placements paid a rate other than the framework's",
+        description="One row per placement and month whose weekly rate differs from the framework's price for its bed type on its pricing "
+        "day; home_on_framework \"no\" rows are spot purchases. A provider sees its own homes only.",
+    )
+    list_non_framework_homes = table_route(
+        "/non-framework-homes", NON_FRAMEWORK_HOMES, roles=access.AGGREGATE_READERS, summary="Homes off the framework charging the framework's rate",
+        description="Seed 000 s.3.4: homes to invite onto the framework.",
+    )
+
+
+class RagController(Controller):
+    path = "/rag"
+
+    list_rag = table_route(
+        "/", RAG_TABLE, roles=access.AGGREGATE_READERS, summary="RAG tables: quality-visit outcomes by category of home and year",
+        description="Red, amber and green counts per category and financial year, with the change over homes visited in both years "
+        "(projections/rag.py, seed 004).",
+    )
+    list_visits = table_route(
+        "/visits", RAG_VISITS, roles=access.MONITORING_READERS, summary="Concluded quality visits, one row each",
+        description="The visit's RAG outcome, percent and indicators below standard; counted \"yes\" for the visit giving the home's "
+        "outcome for the year. A provider sees its own homes only.",
+    )

@@ -1,8 +1,9 @@
 """Read-model tables over HTTP: paginated, sortable, filterable, CSV on request, and `as_of`.
 
-One helper, `table_route(path, table, ...)`, turns a read model's table into a list route;
-adding a read model to the API is a `Table` (its row shape and where its rows are) and one
-call. The route takes:
+One helper, `table_route(path, table, roles=..., ...)`, turns a read model's table into a list
+route; adding a read model to the API is a `Table` (its row shape and where its rows are)
+and one call in its resource's Controller, with the roles that may use it (a group of
+`domain.access`). The route takes:
 
     ?<column>=value      equality filter, for each of the table's `filters`
     ?<param>=value       the table's own parameters (`Param`: e.g. ?suspended=yes, decided today)
@@ -25,9 +26,10 @@ the search, the sort, the page and the count into its SQL (`TableView.select`/`c
 
 **Scoping and restricted columns.** `scope(principal, row)` (Python) or `sql_scope(service,
 principal)` (SQL) drops the rows a principal may not see: they are not counted either, so
-nothing leaks. `restricted` names columns only some roles may see (the CMS list's count of
-open safeguarding concerns): for the others the column is null, and sorting on it keeps the
-natural order, so not even the order gives it away.
+nothing leaks. `restricted` names columns only some viewers may see, each with its policy
+from `domain.access` (the CMS list's count of open safeguarding concerns: `sees_concerns`):
+for the others the column is null, and sorting on it keeps the natural order, so not even
+the order gives it away.
 
 **Computed columns.** `shape(principal, row, today)` adds what depends on the day the question
 is asked (the read models have no clock: a rebuild must give the same rows), e.g. whether a
@@ -56,11 +58,11 @@ from litestar import Request, Response, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import QueryParameter
 
-from api.http.access import ROUTE_ROLES
 from api.http.auth import principal_of, requires_role
 from api.http.problems import AUTHENTICATED, FieldProblem, ProblemError, problems
 from api.tokens import Principal
 from audit.replay import rows_as_csv
+from domain.kernel.metadata import Actor
 from projections import follow
 from projections.tables import INTEGER, REAL
 
@@ -143,8 +145,8 @@ class Table:
     params: tuple[Param, ...] = ()
     #: conditions limiting a principal to its rows, given the service (None: every row); SQL tables
     sql_scope: Callable[[Any, Principal], Conditions | None] | None = None
-    #: columns shown only to some roles: column -> roles
-    restricted: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: columns shown only to some viewers: column -> the policy saying who (`domain.access`)
+    restricted: dict[str, Callable[[Actor], bool]] = field(default_factory=dict)
     #: (principal, row, today) -> row with the computed columns (those of `row` the table lacks)
     shape: Callable[[Principal, dict[str, Any], date], dict[str, Any]] | None = None
     #: how to answer as_of: "replay", "column:<name>" or None (refused)
@@ -180,7 +182,8 @@ def _sort_key(column: str) -> Callable[[dict[str, Any]], tuple[int, Any]]:
 
 
 def _hidden_from(table: Table, principal: Principal) -> set[str]:
-    return {c for c, roles in table.restricted.items() if principal.role not in roles}
+    viewer = principal.actor()
+    return {c for c, may_see in table.restricted.items() if not may_see(viewer)}
 
 
 def select(
@@ -368,13 +371,13 @@ def _parameter(name: str, annotation: Any, default: Any = None) -> inspect.Param
     return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
 
 
-def table_route(path: str, table: Table, *, summary: str, description: str) -> HTTPRouteHandler:
-    """A GET route listing `table` (see the module docstring); roles from `ROUTE_ROLES`."""
+def table_route(path: str, table: Table, *, roles: tuple[str, ...], summary: str, description: str) -> HTTPRouteHandler:
+    """A GET route listing `table` (see the module docstring) for `roles`, declared in a resource's Controller."""
     page = page_type(table.row)
     sortable = tuple(table.sortable) + tuple(f"-{c}" for c in table.sortable)
     SortBy = Literal[sortable]  # type: ignore[valid-type]
 
-    def list_rows(request: Request[Any, Any, Any], **params: Any) -> Response[Any]:
+    def list_rows(controller: Any, request: Request[Any, Any, Any], **params: Any) -> Response[Any]:
         service = request.app.state.service
         query = Query(
             table=table,
@@ -398,6 +401,8 @@ def table_route(path: str, table: Table, *, summary: str, description: str) -> H
         return Response(page(items=[table.row(**r) for r in rows], total=total, offset=offset, limit=limit, next_offset=following))
 
     parameters = [
+        # The Controller binds itself as the first argument, as to any method.
+        inspect.Parameter("controller", inspect.Parameter.POSITIONAL_OR_KEYWORD),
         inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
         _parameter("sort", Annotated[SortBy | None, QueryParameter(description="a column to sort by; prefix - for descending")]),
         _parameter("limit", Annotated[int, QueryParameter(ge=1, le=500, description="rows per page (JSON only)")], 50),
@@ -419,12 +424,12 @@ def table_route(path: str, table: Table, *, summary: str, description: str) -> H
         parameters.append(_parameter(_kwarg(param.name), Annotated[kind | None, QueryParameter(
             **_alias(param.name), description=param.description, **extra)]))
     list_rows.__signature__ = inspect.Signature(parameters, return_annotation=Response[page])  # type: ignore[attr-defined]
-    list_rows.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": Response[page]}
+    list_rows.__annotations__ = {p.name: p.annotation for p in parameters if p.name != "controller"} | {"return": Response[page]}
     list_rows.__name__ = list_rows.__qualname__ = f"list_{table.row.__name__.lower()}s"
     return get(
         path,
         sync_to_thread=True,
-        guards=[requires_role(*ROUTE_ROLES[f"GET {path}"])],
+        guards=[requires_role(*roles)],
         summary=summary,
         description=description + "\n\nAnswers `text/csv` (the whole filtered, sorted table) when asked with `Accept: text/csv`.",
         responses=problems(*AUTHENTICATED),

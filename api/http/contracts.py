@@ -1,0 +1,101 @@
+"""Frameworks and contracts over HTTP.
+
+    GET /frameworks/{reference}   a framework: lots, commissioners, term, prices, ladder, monitoring
+    GET /contracts                the contract register (read model); a provider its own contracts
+    GET /contracts/{reference}    a contract now or as of a time, with its framework's rates on the day
+
+Contracts are not for evaluators (`access.NOT_EVALUATORS`), and a provider sees only the
+contracts it holds (`access.may_deal_with`): another's is answered 404, as if absent.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request
+from litestar.params import FromPath
+
+from api.http.auth import principal_of
+from api.http.problems import not_found
+from api.http.reads import AsOf, find, load, read
+from api.http.tables import Table, day_of, table_route, today
+from domain import access
+from domain.contracts.contract import Contract, Framework
+from domain.contracts.views import contract_state, framework_state
+from projections.contract_register import ContractRegister
+
+
+class ContractRow(msgspec.Struct):
+    reference: str
+    framework: str
+    lot: str
+    provider: str
+    status: str
+    original_value: int
+    current_value: int
+    cumulative_variation: int
+    variations: int
+    escalation_stage: str | None
+    referrals_suspended: str
+    term_end: str | None
+    last_event_at: str
+    version: int
+
+
+CONTRACTS = Table(
+    row=ContractRow,
+    read_model=ContractRegister,
+    filters=("framework", "lot", "provider", "status", "escalation_stage", "referrals_suspended"),
+    search=("reference", "provider", "framework"),
+    # A provider sees only the contracts it holds.
+    scope=lambda principal, row: access.may_deal_with(principal.actor(), row["provider"]),
+)
+
+
+class FrameworksController(Controller):
+    path = "/frameworks"
+
+    @read("/{reference:str}", access.ALL_ROLES, "A framework", "Lots, commissioners, term, price schedules, escalation ladder, monitoring.")
+    def get_framework(self, request: Request[Any, Any, Any], reference: FromPath[str], as_of: AsOf = None) -> dict[str, Any]:
+        return framework_state(load(request, Framework, reference, as_of))
+
+
+class ContractsController(Controller):
+    path = "/contracts"
+
+    list_contracts = table_route(
+        "/", CONTRACTS, roles=access.NOT_EVALUATORS, summary="The contract register",
+        description="One row per contract (the contract register read model); values in pence. A provider sees its own contracts only. "
+        "With as_of, the register as it stood then (rebuilt from the log: e.g. as_of=2026-03-31T23:59:59Z for 31 March).",
+    )
+
+    @read("/{reference:path}", access.NOT_EVALUATORS, "A contract, now or as of a time",
+          "The contract's state (values in pence), its escalation stage (`escalation.stage`) and `rates`: its framework's price "
+          "schedule in force on the day (today, or as_of's day). A provider sees only the contracts it holds.")
+    def get_contract(self, request: Request[Any, Any, Any], reference: FromPath[Path], as_of: AsOf = None) -> dict[str, Any]:
+        # Contract references hold slashes (COMPETITION/LOT/PROVIDER), so the path takes the rest.
+        reference = str(reference).lstrip("/")
+        contract = load(request, Contract, reference, as_of)
+        if not access.may_deal_with(principal_of(request).actor(), contract.provider, *contract.homes):
+            raise not_found(f"contract {reference}")
+        return {**contract_state(contract), "rates": _rates(request, contract.framework, as_of)}
+
+
+def _rates(request: Request[Any, Any, Any], framework: str, as_of: datetime | None) -> dict[str, Any] | None:
+    """The framework's price schedule in force on the day (today in England, or as_of's day): what the contract pays.
+
+    Rates are the framework's (`framework.set_prices`), the same for every contract under it:
+    pence a week per bed type for care homes, pence an hour per care tier for home care.
+    """
+    record = find(request, Framework, framework, as_of=as_of)
+    if record is None:
+        return None
+    day = (day_of(as_of) if as_of else today()).isoformat()
+    effective = max((d for d in record.price_schedules if d <= day), default=None)
+    if effective is None:
+        return None
+    unit = {"care_homes": "pence_per_week", "home_care": "pence_per_hour"}.get(record.kind)
+    return {"framework": framework, "on": day, "effective_from": effective, "unit": unit, "rates": dict(record.price_schedules[effective])}

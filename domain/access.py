@@ -1,0 +1,241 @@
+"""Who may do and see what: the role groups, the command check and every read policy.
+
+This is the one place the ledger decides it; the handlers name the group that may send each
+command, the views and the HTTP API ask the policies below, and the HTTP route matrix is
+built from the same groups. The policy, in words:
+
+**Sending commands.** Every command names the group of roles that may send it, and the
+dispatcher refuses anyone else (`require_role`, `not_permitted`: 403 over HTTP).
+- Procurement leads run a competition: open it, publish its criteria, documents and notices,
+  answer clarification questions, open the tenders, appoint and train evaluators, moderate
+  scores, record guarantees, issue evaluation clarifications, decide the outcome, issue the
+  letters, record and resolve challenges, conclude the award or cancel. With evaluators they
+  record compliance checks; with commissioners they establish frameworks.
+- Providers, as bidders, ask clarification questions, submit and withdraw tenders and answer
+  evaluation clarifications; as homes (the home itself or its head office, and only for a
+  home it runs) they report vacancies and home-care availability, suspend and lift
+  placements, submit and amend returns and placement returns.
+- Evaluators declare their conflicts of interest, score tenders and assess finances.
+- Commissioners and contract managers commission: framework prices, signing, mobilising,
+  homes, variations, novations, extensions, referrals, escalation, action plans,
+  termination, milestones and payments of contracts; a home's category, commissioning area
+  and concerns; reviews of returns; quality visits.
+- On a contract a provider (only its own contract) or a contract manager submits
+  deliverables and highlight reports and notifies a change of control; commissioners,
+  contract managers and providers keep its risks.
+- The system (the award and expiry processes), contract managers and procurement leads award
+  and expire contracts; the system and contract managers record missed returns and
+  performance failures; the system and admins import CQC data; providers, contract managers
+  and admins keep a home's contacts; commissioners, contract managers and admins publish
+  return templates and KPI sets; admins erase personal data.
+
+**Seeing records.** What a principal may not see is absent to them (404 over HTTP).
+- A provider sees only its own organisation's records: the contracts it holds, itself as a
+  provider, the homes it runs (as the home, or as their head office) and their returns and
+  rows in the read models (`may_deal_with`); lists that aggregate across homes are not for
+  providers at all (`AGGREGATE_READERS`).
+- Tenders are sealed until the competition's tenders are opened: before, the authority sees
+  only how many arrived and a bidder only its own (`tenders_sealed_to`, `sees_tender_of`);
+  in the events feed they, and who sent them, are sealed to everybody, auditors included.
+- The evaluation's working (evaluators, declarations, compliance, individual and moderated
+  scores, finances, guarantees, evaluation clarifications) and who asked a clarification
+  question are for procurement leads, auditors and admins (`reads_evaluation`). Bidders see
+  their own questions, others' only as published with the answer; commissioners, contract
+  managers and the rest see the decision, not the working.
+- An evaluator sees the evaluation only of a competition on whose panels they sit, appointed
+  with their organisation, and then never a bidder they declared a conflict with, others'
+  individual scores only once moderated, no running totals (`panel_seat`, `PanelSeat`).
+- Concerns shared about a home are for commissioners, contract managers, auditors and admins
+  (`sees_concerns`); the personal data of a home's people (contacts, registered managers)
+  for those who deal with the home, auditors and admins (`sees_personal_data`).
+- The events feed is for everybody but providers and evaluators (`FEED_READERS`), each
+  event redacted by the rules above (`withheld_from_feed`); the event index, naming who did
+  what and whom it concerns, for auditors, FOI officers and admins; proof bundles (raw
+  stored records) for auditors and admins.
+
+Pure: nothing here reads a store or a clock; the callers give the facts (the viewer, the
+organisations a record is of, whether the tenders are opened).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from domain.kernel.errors import NotPermitted
+from domain.kernel.metadata import ROLES, Actor
+
+# ---------------------------------------------------------------------------- who sends commands
+
+PROCUREMENT_LEAD = ("procurement_lead",)
+PROVIDER = ("provider",)
+EVALUATOR = ("evaluator",)
+ADMIN = ("admin",)
+#: compliance checks: the lead, or an evaluator on the compliance panel
+LEAD_OR_EVALUATOR = ("procurement_lead", "evaluator")
+FRAMEWORK_ESTABLISHERS = ("commissioner", "procurement_lead")
+#: those who commission and manage contracts, homes and visits
+COMMISSIONING = ("commissioner", "contract_manager")
+#: the award and expiry processes (the system), or a person doing it by hand
+CONTRACT_AWARDERS = ("system", "contract_manager", "procurement_lead")
+#: the provider reports on its own contract; the contract manager may record on its behalf
+PROVIDER_OR_MANAGER = ("provider", "contract_manager")
+RISK_KEEPERS = ("commissioner", "contract_manager", "provider")
+#: the daily CQC sync (the system) and admins
+CQC_IMPORTERS = ("system", "admin")
+#: the CMS team manages providers' changes of contact details (seed 000 s.6.1.3)
+CONTACT_KEEPERS = ("provider", "contract_manager", "admin")
+#: return templates and KPI sets
+PUBLISHERS = ("commissioner", "contract_manager", "admin")
+#: the scheduler and the performance process (the system), or a contract manager
+RECORDERS = ("system", "contract_manager")
+
+# ---------------------------------------------------------------------------- who reads what
+
+ALL_ROLES: tuple[str, ...] = tuple(ROLES)
+#: everybody but evaluators, who need the bids of their panels, not contracts or returns
+NOT_EVALUATORS = tuple(r for r in ROLES if r != "evaluator")
+#: monitoring about homes (returns, compliance, quality, exceptions): those who commission
+#: and manage the contracts, the homes themselves (their own rows only), auditors, FOI
+#: officers, admins and the system
+MONITORING_READERS = ("commissioner", "contract_manager", "provider", "auditor", "foi_officer", "admin", "system")
+#: aggregates across homes and commissioners (areas, usage, RAG tables): not providers, whose
+#: rows would be other homes' figures
+AGGREGATE_READERS = tuple(r for r in MONITORING_READERS if r != "provider")
+#: the event index names who did what and whom it concerns: for audit and FOI
+INDEX_READERS = ("auditor", "foi_officer", "admin")
+#: a proof bundle holds the event's stored bytes, unredacted
+PROOF_READERS = ("auditor", "admin")
+#: the events feed: not providers (who see only their own organisation's records) and not
+#: evaluators (who see only the bids of their panels)
+FEED_READERS = ("procurement_lead", "contract_manager", "commissioner", "auditor", "foi_officer", "admin", "system")
+#: the whole evaluation, its working and who asked what
+EVALUATION_READERS = ("procurement_lead", "auditor", "admin")
+#: concerns shared with commissioners about a home
+CONCERN_READERS = ("commissioner", "contract_manager", "auditor", "admin")
+#: the personal data of a home's people (contacts, registered managers): those who deal with
+#: the home (its commissioners and contract managers, the provider itself, limited to its own
+#: homes by `may_deal_with`), the auditors and the admins; not evaluators, procurement
+#: leads, FOI officers (who extract redacted records) or other systems
+PERSONAL_DATA_READERS = ("commissioner", "contract_manager", "provider", "auditor", "admin")
+
+
+# ---------------------------------------------------------------------------- the command check
+
+
+def require_role(actor: Actor, allowed: tuple[str, ...], action: str) -> None:
+    """Refuse (`not_permitted`) an actor whose role is not one of `allowed`."""
+    if actor.role not in allowed:
+        raise NotPermitted(
+            f"A {actor.role.replace('_', ' ')} may not {action}; this needs one of: {', '.join(allowed)}.",
+            code="not_permitted",
+        )
+
+
+# ---------------------------------------------------------------------------- own organisation
+
+
+def sees_only_its_own(viewer: Actor) -> bool:
+    """A provider deals only with its own organisation's records (every other role: all of them)."""
+    return viewer.role == "provider"
+
+
+def may_deal_with(actor: Actor, *orgs: str) -> bool:
+    """Whether `actor` may see, or act on, a record of any of `orgs` (a provider: only its own)."""
+    return not sees_only_its_own(actor) or actor.org in orgs
+
+
+# ---------------------------------------------------------------------------- procurement
+
+
+def reads_evaluation(viewer: Actor) -> bool:
+    """Procurement leads, auditors and admins see the whole evaluation and who asked what."""
+    return viewer.role in EVALUATION_READERS
+
+
+def may_ask_for_evaluation(viewer: Actor) -> bool:
+    """Who may ask for an evaluation trail at all (an evaluator then only of their panels')."""
+    return reads_evaluation(viewer) or viewer.role == "evaluator"
+
+
+def sees_asker(viewer: Actor, asked_by: str) -> bool:
+    """Who asked a clarification question: the evaluation's readers, and the bidder who asked it."""
+    return reads_evaluation(viewer) or asked_by == viewer.org
+
+
+def tenders_sealed_to(viewer: Actor, *, opened: bool) -> bool:
+    """Before the opening the authority knows only how many tenders arrived (a bidder sees its own)."""
+    return not opened and not sees_only_its_own(viewer)
+
+
+def sees_tender_of(viewer: Actor, bidder: str) -> bool:
+    """A bidder sees only its own tender and what concerns it (letters, challenges, clarifications)."""
+    return may_deal_with(viewer, bidder)
+
+
+@dataclass(frozen=True)
+class PanelSeat:
+    """An evaluator on a competition's panels, and the bidders they declared a conflict with."""
+
+    evaluator: str
+    conflicted: frozenset[str]
+
+    def sees_bidder(self, bidder: str) -> bool:
+        """Nothing of a bidder they declared a conflict with reaches them."""
+        return bidder not in self.conflicted
+
+    def sees_score(self, *, bidder: str, evaluator: str, moderated: bool) -> bool:
+        """Their own individual scores; others' only once the panel has moderated the criterion."""
+        return self.sees_bidder(bidder) and (evaluator == self.evaluator or moderated)
+
+    def sees_figures(self, *, moderated: bool) -> bool:
+        """A cell's spread and agreed score, beside their own score, would tell the others': only once moderated."""
+        return moderated
+
+
+def panel_seat(viewer: Actor, *, appointed_with: str | None, conflicts: Iterable[str]) -> PanelSeat | None:
+    """The viewer's seat on the panels, or None: not an evaluator, or not appointed with this organisation.
+
+    `appointed_with` is the organisation the viewer was appointed with (None: not appointed);
+    `conflicts` the bidders they declared a conflict with.
+    """
+    if viewer.role != "evaluator" or appointed_with is None or appointed_with != viewer.org:
+        return None
+    return PanelSeat(evaluator=viewer.id, conflicted=frozenset(conflicts))
+
+
+# ---------------------------------------------------------------------------- homes and people
+
+
+def sees_concerns(viewer: Actor) -> bool:
+    return viewer.role in CONCERN_READERS
+
+
+def sees_personal_data(viewer: Actor) -> bool:
+    return viewer.role in PERSONAL_DATA_READERS
+
+
+# ---------------------------------------------------------------------------- the events feed
+
+#: what an event may carry that not every viewer may read (`domain.event_view` says which
+#: events carry what); the values are the feed's `withheld` reasons
+SEALED_TENDER = "sealed_until_tenders_opened"
+EVALUATION_WORKING = "evaluation_working"
+CLARIFICATION_ASKER = "asker_anonymised"
+CONCERN = "concern_restricted"
+
+
+def withheld_from_feed(carries: str | None, viewer: Actor, *, tenders_opened: Callable[[], bool]) -> str | None:
+    """Why `viewer` may not read an event carrying `carries` (None: they may).
+
+    Sealed tenders to everybody until the opening (`tenders_opened` is asked only then); the
+    evaluation's working and clarification askers to all but the evaluation's readers;
+    concerns to all but their readers.
+    """
+    if carries == SEALED_TENDER:
+        return None if tenders_opened() else SEALED_TENDER
+    if carries in (EVALUATION_WORKING, CLARIFICATION_ASKER):
+        return None if reads_evaluation(viewer) else carries
+    if carries == CONCERN:
+        return None if sees_concerns(viewer) else CONCERN
+    return None
