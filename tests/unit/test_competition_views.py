@@ -7,7 +7,6 @@ from datetime import datetime, timezone
 import pytest
 
 from domain.kernel.metadata import Actor, current_context
-from domain.procurement.competition import Competition
 from domain.procurement.views import competition_view
 from tests.unit.story import EVALUATING, LEAD, MENSAH, PATEL, as_, compliant, evaluating, in_standstill, opened, score, scored, sha, tendered
 
