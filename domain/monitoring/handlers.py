@@ -52,7 +52,6 @@ from domain.providers.location import Location, require_own_location
 if TYPE_CHECKING:
     from domain.kernel.dispatch import Ledger
 
-
 def _find(ledger: Ledger, cls: type[LedgerAggregate], reference: str) -> Any | None:
     try:
         return ledger.aggregate(cls, reference)

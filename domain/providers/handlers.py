@@ -25,7 +25,6 @@ from domain.providers.provider import Provider
 if TYPE_CHECKING:
     from domain.kernel.dispatch import Ledger
 
-
 def _find(ledger: Ledger, cls: type[LedgerAggregate], reference: str) -> Any | None:
     try:
         return ledger.aggregate(cls, reference)
