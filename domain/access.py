@@ -153,9 +153,14 @@ def reads_evaluation(viewer: Actor) -> bool:
     return viewer.role in EVALUATION_READERS
 
 
+def evaluates(viewer: Actor) -> bool:
+    """An evaluator sees the evaluation of the panels they sit on only (`panel_seat`)."""
+    return viewer.role == "evaluator"
+
+
 def may_ask_for_evaluation(viewer: Actor) -> bool:
     """Who may ask for an evaluation trail at all (an evaluator then only of their panels')."""
-    return reads_evaluation(viewer) or viewer.role == "evaluator"
+    return reads_evaluation(viewer) or evaluates(viewer)
 
 
 def sees_asker(viewer: Actor, asked_by: str) -> bool:
@@ -199,7 +204,7 @@ def panel_seat(viewer: Actor, *, appointed_with: str | None, conflicts: Iterable
     `appointed_with` is the organisation the viewer was appointed with (None: not appointed);
     `conflicts` the bidders they declared a conflict with.
     """
-    if viewer.role != "evaluator" or appointed_with is None or appointed_with != viewer.org:
+    if not evaluates(viewer) or appointed_with is None or appointed_with != viewer.org:
         return None
     return PanelSeat(evaluator=viewer.id, conflicted=frozenset(conflicts))
 

@@ -18,19 +18,17 @@ import msgspec
 from domain.contracts import commands as k
 from domain.contracts.contract import Contract
 from domain.contracts.framework import Framework
+from domain import access
+from domain.access import COMMISSIONING, CONTRACT_AWARDERS, FRAMEWORK_ESTABLISHERS, PROVIDER_OR_MANAGER, RISK_KEEPERS
 from domain.kernel.dispatch import Decide, Decision, handles, handles_loaded
 from domain.kernel.errors import AlreadyExists, NotPermitted
 from domain.kernel.metadata import Actor
 
-COMMISSIONING = ("commissioner", "contract_manager")
-SYSTEM = ("system", "contract_manager", "procurement_lead")
-#: the provider reports on its own contract; the contract manager may record on its behalf
-PROVIDER_OR_MANAGER = ("provider", "contract_manager")
 #: an annual price review relies on the contract's own price review clause, ground by regime
 PRICE_REVIEW_GROUNDS = {"pcr2015": "pcr2015_reg72_1_a", "pa2023": "pa2023_sch8_1", "psr2024": "psr2024_reg13_1_a"}
 
 
-@handles(k.EstablishFramework, ("commissioner", "procurement_lead"), "establish a framework")
+@handles(k.EstablishFramework, FRAMEWORK_ESTABLISHERS, "establish a framework")
 def establish_framework(ledger: Any, cmd: k.EstablishFramework, actor: Actor, now: datetime) -> Decision:
     if ledger.exists(Framework, cmd.framework):
         raise AlreadyExists(f"Framework {cmd.framework} already exists.", code="framework_exists")
@@ -81,7 +79,7 @@ def _uplift(old: dict[str, int], new: dict[str, int]) -> Decimal:
     return sum((Decimal(new[r]) / Decimal(old[r]) - 1 for r in shared), Decimal(0)) / len(shared)
 
 
-@handles(k.AwardContract, SYSTEM, "award a contract")
+@handles(k.AwardContract, CONTRACT_AWARDERS, "award a contract")
 def award_contract(ledger: Any, cmd: k.AwardContract, actor: Actor, now: datetime) -> Decision:
     if ledger.exists(Contract, cmd.contract):
         raise AlreadyExists(f"Contract {cmd.contract} already exists.", code="contract_exists")
@@ -102,7 +100,7 @@ def award_contract(ledger: Any, cmd: k.AwardContract, actor: Actor, now: datetim
 
 def check_own_contract(actor: Actor, contract: Contract, action: str) -> None:
     """A provider acts only on the contracts it holds (after a novation, the new provider does)."""
-    if actor.role == "provider" and actor.org != contract.provider:
+    if not access.may_deal_with(actor, contract.provider):
         raise NotPermitted(
             f"{actor.org} may not {action} on contract {contract.reference}, which {contract.provider} holds.",
             code="not_your_contract",
@@ -151,7 +149,7 @@ def vary_contract(contract: Contract, cmd: k.VaryContract, actor: Actor, now: da
     )
 
 
-@on_contract(k.NotifyChangeOfControl, ("contract_manager", "provider"), "notify a change of control")
+@on_contract(k.NotifyChangeOfControl, PROVIDER_OR_MANAGER, "notify a change of control")
 def notify_change_of_control(contract: Contract, cmd: k.NotifyChangeOfControl, actor: Actor, now: datetime) -> None:
     contract.notify_change_of_control(new_controller=cmd.new_controller, notified_on=cmd.notified_on)
 
@@ -218,7 +216,7 @@ def terminate_contract(contract: Contract, cmd: k.TerminateContract, actor: Acto
     contract.terminate(reason_kind=cmd.reason_kind, effective_on=cmd.effective_on, reason=cmd.reason)
 
 
-@on_contract(k.ExpireContract, SYSTEM, "expire a contract")
+@on_contract(k.ExpireContract, CONTRACT_AWARDERS, "expire a contract")
 def expire_contract(contract: Contract, cmd: k.ExpireContract, actor: Actor, now: datetime) -> None:
     contract.expire(today=cmd.today)
 
@@ -266,7 +264,7 @@ def record_payment(contract: Contract, cmd: k.RecordPayment, actor: Actor, now: 
     contract.record_payment(payment=cmd.payment, milestone=cmd.milestone, amount=cmd.amount, paid_on=cmd.paid_on)
 
 
-@on_contract(k.RaiseRisk, (*COMMISSIONING, "provider"), "raise a risk")
+@on_contract(k.RaiseRisk, RISK_KEEPERS, "raise a risk")
 def raise_risk(contract: Contract, cmd: k.RaiseRisk, actor: Actor, now: datetime) -> None:
     contract.raise_risk(
         risk=cmd.risk,
@@ -279,7 +277,7 @@ def raise_risk(contract: Contract, cmd: k.RaiseRisk, actor: Actor, now: datetime
     )
 
 
-@on_contract(k.UpdateRisk, (*COMMISSIONING, "provider"), "update a risk")
+@on_contract(k.UpdateRisk, RISK_KEEPERS, "update a risk")
 def update_risk(contract: Contract, cmd: k.UpdateRisk, actor: Actor, now: datetime) -> None:
     contract.update_risk(
         risk=cmd.risk,
@@ -292,6 +290,6 @@ def update_risk(contract: Contract, cmd: k.UpdateRisk, actor: Actor, now: dateti
     )
 
 
-@on_contract(k.CloseRisk, (*COMMISSIONING, "provider"), "close a risk")
+@on_contract(k.CloseRisk, RISK_KEEPERS, "close a risk")
 def close_risk(contract: Contract, cmd: k.CloseRisk, actor: Actor, now: datetime) -> None:
     contract.close_risk(risk=cmd.risk, closed_on=cmd.closed_on, reason=cmd.reason)

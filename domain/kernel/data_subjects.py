@@ -12,6 +12,7 @@ from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
 
+from domain.access import ADMIN
 from domain.kernel.command_types import Command, Reference
 from domain.kernel.dispatch import Decision, handles
 from domain.kernel.metadata import Actor
@@ -65,7 +66,7 @@ class ErasePersonalData(Command, tag="personal_data.erase"):
     subject: Reference
 
 
-@handles(ErasePersonalData, ("admin",), "erase personal data")
+@handles(ErasePersonalData, ADMIN, "erase personal data")
 def _erase_personal_data(ledger: Any, cmd: ErasePersonalData, actor: Actor, now: datetime) -> Decision:
     try:
         subject = ledger.repository.get(DataSubject.id_for(cmd.subject))

@@ -27,6 +27,7 @@ import msgspec
 
 from domain.contracts.contract import Contract
 from domain.contracts.framework import Framework
+from domain.access import COMMISSIONING, PROVIDER, PUBLISHERS, RECORDERS
 from domain.kernel.dispatch import Decision, handles
 from domain.kernel.errors import NotFound, RuleBroken, ValidationFailed
 from domain.kernel.metadata import Actor, LedgerAggregate
@@ -50,15 +51,6 @@ from domain.providers.location import Location, require_own_location
 
 if TYPE_CHECKING:
     from domain.kernel.dispatch import Ledger
-
-TEMPLATE_PUBLISHERS = ("commissioner", "contract_manager", "admin")
-PROVIDER = ("provider",)
-REVIEWERS = ("commissioner", "contract_manager")
-CHASERS = ("system", "contract_manager")
-VISITORS = ("commissioner", "contract_manager")
-PUBLISHERS = ("commissioner", "contract_manager", "admin")
-RECORDERS = ("system", "contract_manager")
-
 
 def _find(ledger: Ledger, cls: type[LedgerAggregate], reference: str) -> Any | None:
     try:
@@ -90,7 +82,7 @@ def _template_version(ledger: Ledger, template: str, version: int | None) -> tup
     return definition, tmpl.versions[str(definition["version"])]["sha256"]
 
 
-@handles(mc.PublishTemplate, TEMPLATE_PUBLISHERS, "publish a return template")
+@handles(mc.PublishTemplate, PUBLISHERS, "publish a return template")
 def _publish_template(ledger: Ledger, cmd: mc.PublishTemplate, actor: Actor, now: datetime) -> Decision:
     definition = parse_template(cmd.template)
     template, recorded = _published(ledger, ReturnTemplate, definition)
@@ -130,7 +122,7 @@ def _amend_return(ledger: Ledger, cmd: mc.AmendReturn, actor: Actor, now: dateti
     return Decision([ret], _return_value(ret, recorded))
 
 
-@handles(mc.RecordReturnMissed, CHASERS, "record a missed return")
+@handles(mc.RecordReturnMissed, RECORDERS, "record a missed return")
 def _record_return_missed(ledger: Ledger, cmd: mc.RecordReturnMissed, actor: Actor, now: datetime) -> Decision:
     ledger.aggregate(Location, cmd.location)
     definition, sha256 = _template_version(ledger, cmd.template, cmd.version)
@@ -144,7 +136,7 @@ def _record_return_missed(ledger: Ledger, cmd: mc.RecordReturnMissed, actor: Act
     return Decision([ret], _return_value(ret, recorded))
 
 
-@handles(mc.ReviewReturn, REVIEWERS, "review a return's commentary")
+@handles(mc.ReviewReturn, COMMISSIONING, "review a return's commentary")
 def _review_return(ledger: Ledger, cmd: mc.ReviewReturn, actor: Actor, now: datetime) -> Decision:
     ret = ledger.aggregate(Return, return_reference(cmd.location, cmd.template, cmd.version, cmd.period))
     recorded = ret.review(outcome=cmd.outcome, note=cmd.note, items=dict(cmd.items), reviewer=actor.org, now=now)
@@ -185,7 +177,7 @@ def _visit(ledger: Ledger, location: str, visit_date: Any) -> QualityVisit:
     return ledger.aggregate(QualityVisit, visit_reference(location, visit_date))
 
 
-@handles(mc.ScheduleQualityVisit, VISITORS, "schedule a quality visit")
+@handles(mc.ScheduleQualityVisit, COMMISSIONING, "schedule a quality visit")
 def _schedule_visit(ledger: Ledger, cmd: mc.ScheduleQualityVisit, actor: Actor, now: datetime) -> Decision:
     location = ledger.aggregate(Location, cmd.location)
     framework = parse_visit_framework(shipped_visit_framework(cmd.framework))
@@ -216,14 +208,14 @@ def _schedule_visit(ledger: Ledger, cmd: mc.ScheduleQualityVisit, actor: Actor, 
     return Decision([visit], {"quality_visit": reference, "recorded": True})
 
 
-@handles(mc.ScoreQualityVisit, VISITORS, "score a quality visit")
+@handles(mc.ScoreQualityVisit, COMMISSIONING, "score a quality visit")
 def _score_visit(ledger: Ledger, cmd: mc.ScoreQualityVisit, actor: Actor, now: datetime) -> Decision:
     visit = _visit(ledger, cmd.location, cmd.visit_date)
     recorded = visit.score(scores=[msgspec.to_builtins(s) for s in cmd.scores], now=now)
     return Decision([visit], {"quality_visit": visit.reference, "recorded": recorded, "unscored": len(visit.unscored())})
 
 
-@handles(mc.ConcludeQualityVisit, VISITORS, "conclude a quality visit")
+@handles(mc.ConcludeQualityVisit, COMMISSIONING, "conclude a quality visit")
 def _conclude_visit(ledger: Ledger, cmd: mc.ConcludeQualityVisit, actor: Actor, now: datetime) -> Decision:
     visit = _visit(ledger, cmd.location, cmd.visit_date)
     recorded = visit.conclude(now=now)
@@ -231,7 +223,7 @@ def _conclude_visit(ledger: Ledger, cmd: mc.ConcludeQualityVisit, actor: Actor, 
     return Decision([visit], {"quality_visit": visit.reference, "recorded": recorded, "rag": visit.outcome["rag"]})
 
 
-@handles(mc.AgreeVisitActionPlan, VISITORS, "agree a quality visit's action plan")
+@handles(mc.AgreeVisitActionPlan, COMMISSIONING, "agree a quality visit's action plan")
 def _agree_action_plan(ledger: Ledger, cmd: mc.AgreeVisitActionPlan, actor: Actor, now: datetime) -> Decision:
     visit = _visit(ledger, cmd.location, cmd.visit_date)
     actions = [msgspec.to_builtins(a) for a in cmd.actions]

@@ -29,7 +29,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from domain.kernel.errors import NotPermitted, RuleBroken, ValidationFailed
+from domain import access
+from domain.kernel.errors import RuleBroken, ValidationFailed
 from domain.kernel.metadata import Actor, LedgerAggregate
 from domain.kernel.personal import PersonalData
 from domain.kernel.topics import stored_as
@@ -660,7 +661,7 @@ class Competition(LedgerAggregate):
         if check not in COMPLIANCE_CHECKS:
             raise _invalid("check", "unknown_check", f"Check must be one of {', '.join(COMPLIANCE_CHECKS)}.")
         self._check_live_bidder(bidder)
-        if actor.role == "evaluator":
+        if access.evaluates(actor):
             self._check_may_evaluate(actor.id, actor.org, bidder, "compliance")
         if not passed and not note.strip():
             raise _invalid("note", "note_required", "A failed compliance check needs a note saying why.")
@@ -1187,11 +1188,3 @@ class Competition(LedgerAggregate):
         def apply(self, c: Competition) -> None:
             c.cancellation = {"cancelled_at": self.timestamp.isoformat(), "previous_status": self.previous_status}
             c.status = CANCELLED
-
-
-def require_role(actor: Actor, allowed: tuple[str, ...], action: str) -> None:
-    if actor.role not in allowed:
-        raise NotPermitted(
-            f"A {actor.role.replace('_', ' ')} may not {action}; this needs one of: {', '.join(allowed)}.",
-            code="not_permitted",
-        )

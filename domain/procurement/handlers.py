@@ -12,16 +12,13 @@ from typing import Any
 
 import msgspec
 
+from domain.access import EVALUATOR, LEAD_OR_EVALUATOR, PROCUREMENT_LEAD, PROVIDER
 from domain.kernel.dispatch import Decide, Decision, handles, handles_loaded
 from domain.kernel.errors import AlreadyExists
 from domain.kernel.metadata import Actor
 from domain.kernel.personal import personal
 from domain.procurement import commands as c
 from domain.procurement.competition import Competition
-
-LEAD = ("procurement_lead",)
-PROVIDER = ("provider",)
-EVALUATOR = ("evaluator",)
 
 
 def _competition(ledger: Any, cmd: Any) -> Competition:
@@ -33,7 +30,7 @@ def on_competition(command_type: type[c.Command], roles: tuple[str, ...], action
     return handles_loaded(command_type, roles, action, load=_competition)
 
 
-@handles(c.OpenCompetition, LEAD, "open a competition")
+@handles(c.OpenCompetition, PROCUREMENT_LEAD, "open a competition")
 def open_competition(ledger: Any, cmd: c.OpenCompetition, actor: Actor, now: datetime) -> Decision:
     if ledger.exists(Competition, cmd.competition):
         raise AlreadyExists(f"Competition {cmd.competition} already exists.", code="competition_exists")
@@ -56,7 +53,7 @@ def open_competition(ledger: Any, cmd: c.OpenCompetition, actor: Actor, now: dat
     return Decision([competition])
 
 
-@on_competition(c.PublishCriteria, LEAD, "publish evaluation criteria")
+@on_competition(c.PublishCriteria, PROCUREMENT_LEAD, "publish evaluation criteria")
 def publish_criteria(competition: Competition, cmd: c.PublishCriteria, actor: Actor, now: datetime) -> None:
     competition.publish_criteria(
         criteria=[msgspec.to_builtins(cr) for cr in cmd.criteria],
@@ -67,14 +64,14 @@ def publish_criteria(competition: Competition, cmd: c.PublishCriteria, actor: Ac
     )
 
 
-@on_competition(c.PublishDocument, LEAD, "publish tender documents")
+@on_competition(c.PublishDocument, PROCUREMENT_LEAD, "publish tender documents")
 def publish_document(competition: Competition, cmd: c.PublishDocument, actor: Actor, now: datetime) -> None:
     competition.publish_document(
         document=cmd.document, title=cmd.title, sha256=cmd.sha256, size_bytes=cmd.size_bytes, now=now
     )
 
 
-@on_competition(c.PublishNotice, LEAD, "publish notices")
+@on_competition(c.PublishNotice, PROCUREMENT_LEAD, "publish notices")
 def publish_notice(competition: Competition, cmd: c.PublishNotice, actor: Actor, now: datetime) -> None:
     competition.publish_notice(
         notice_type=cmd.notice_type, notice_reference=cmd.notice_reference, published_on=cmd.published_on
@@ -86,7 +83,7 @@ def ask_clarification(competition: Competition, cmd: c.AskClarification, actor: 
     return {"clarification": competition.ask_clarification(bidder=actor.org, question=cmd.question, now=now)}
 
 
-@on_competition(c.AnswerClarification, LEAD, "answer clarification questions")
+@on_competition(c.AnswerClarification, PROCUREMENT_LEAD, "answer clarification questions")
 def answer_clarification(competition: Competition, cmd: c.AnswerClarification, actor: Actor, now: datetime) -> None:
     competition.answer_clarification(
         clarification=cmd.clarification, published_question=cmd.published_question, answer=cmd.answer, now=now
@@ -106,12 +103,12 @@ def withdraw_tender(competition: Competition, cmd: c.WithdrawTender, actor: Acto
     competition.withdraw_tender(bidder=actor.org, now=now)
 
 
-@on_competition(c.OpenTenders, LEAD, "open tenders")
+@on_competition(c.OpenTenders, PROCUREMENT_LEAD, "open tenders")
 def open_tenders(competition: Competition, cmd: c.OpenTenders, actor: Actor, now: datetime) -> None:
     competition.open_tenders(now=now)
 
 
-@on_competition(c.AppointEvaluator, LEAD, "appoint evaluators")
+@on_competition(c.AppointEvaluator, PROCUREMENT_LEAD, "appoint evaluators")
 def appoint_evaluator(competition: Competition, cmd: c.AppointEvaluator, actor: Actor, now: datetime) -> None:
     competition.appoint_evaluator(
         evaluator=cmd.evaluator,
@@ -122,7 +119,7 @@ def appoint_evaluator(competition: Competition, cmd: c.AppointEvaluator, actor: 
     )
 
 
-@on_competition(c.RecordTraining, LEAD, "record evaluator training")
+@on_competition(c.RecordTraining, PROCUREMENT_LEAD, "record evaluator training")
 def record_training(competition: Competition, cmd: c.RecordTraining, actor: Actor, now: datetime) -> None:
     competition.record_training(evaluator=cmd.evaluator)
 
@@ -135,7 +132,7 @@ def declare_conflicts(competition: Competition, cmd: c.DeclareConflicts, actor: 
     )
 
 
-@on_competition(c.RecordCompliance, ("procurement_lead", "evaluator"), "record compliance checks")
+@on_competition(c.RecordCompliance, LEAD_OR_EVALUATOR, "record compliance checks")
 def record_compliance(competition: Competition, cmd: c.RecordCompliance, actor: Actor, now: datetime) -> None:
     competition.record_compliance(actor=actor, bidder=cmd.bidder, check=cmd.check, passed=cmd.passed, note=cmd.note)
 
@@ -153,7 +150,7 @@ def record_score(competition: Competition, cmd: c.RecordScore, actor: Actor, now
     )
 
 
-@on_competition(c.ModerateScore, LEAD, "moderate scores")
+@on_competition(c.ModerateScore, PROCUREMENT_LEAD, "moderate scores")
 def moderate_score(competition: Competition, cmd: c.ModerateScore, actor: Actor, now: datetime) -> None:
     competition.moderate_score(
         moderator=actor.id,
@@ -184,19 +181,19 @@ def assess_finances(competition: Competition, cmd: c.AssessFinances, actor: Acto
     )
 
 
-@on_competition(c.OfferGuarantee, LEAD, "record a parent company guarantee offer")
+@on_competition(c.OfferGuarantee, PROCUREMENT_LEAD, "record a parent company guarantee offer")
 def offer_guarantee(competition: Competition, cmd: c.OfferGuarantee, actor: Actor, now: datetime) -> None:
     competition.offer_guarantee(
         bidder=cmd.bidder, guarantor=cmd.guarantor, guarantor_company_number=cmd.guarantor_company_number
     )
 
 
-@on_competition(c.ExecuteGuarantee, LEAD, "record an executed parent company guarantee")
+@on_competition(c.ExecuteGuarantee, PROCUREMENT_LEAD, "record an executed parent company guarantee")
 def execute_guarantee(competition: Competition, cmd: c.ExecuteGuarantee, actor: Actor, now: datetime) -> None:
     competition.execute_guarantee(bidder=cmd.bidder, document_sha256=cmd.document_sha256)
 
 
-@on_competition(c.IssueEvaluationClarification, LEAD, "issue clarifications to bidders")
+@on_competition(c.IssueEvaluationClarification, PROCUREMENT_LEAD, "issue clarifications to bidders")
 def issue_evaluation_clarification(
     competition: Competition, cmd: c.IssueEvaluationClarification, actor: Actor, now: datetime
 ) -> dict[str, Any]:
@@ -212,31 +209,31 @@ def respond_to_evaluation_clarification(
     )
 
 
-@on_competition(c.DecideOutcome, LEAD, "decide the outcome")
+@on_competition(c.DecideOutcome, PROCUREMENT_LEAD, "decide the outcome")
 def decide_outcome(competition: Competition, cmd: c.DecideOutcome, actor: Actor, now: datetime) -> None:
     competition.decide_outcome()
 
 
-@on_competition(c.IssueOutcomeLetters, LEAD, "issue outcome letters")
+@on_competition(c.IssueOutcomeLetters, PROCUREMENT_LEAD, "issue outcome letters")
 def issue_outcome_letters(competition: Competition, cmd: c.IssueOutcomeLetters, actor: Actor, now: datetime) -> None:
     competition.issue_outcome_letters(relative_advantages=dict(cmd.relative_advantages), now=now)
 
 
-@on_competition(c.ReceiveChallenge, LEAD, "record a challenge")
+@on_competition(c.ReceiveChallenge, PROCUREMENT_LEAD, "record a challenge")
 def receive_challenge(competition: Competition, cmd: c.ReceiveChallenge, actor: Actor, now: datetime) -> dict[str, Any]:
     return {"challenge": competition.receive_challenge(bidder=cmd.bidder, kind=cmd.kind, grounds=cmd.grounds)}
 
 
-@on_competition(c.ResolveChallenge, LEAD, "resolve a challenge")
+@on_competition(c.ResolveChallenge, PROCUREMENT_LEAD, "resolve a challenge")
 def resolve_challenge(competition: Competition, cmd: c.ResolveChallenge, actor: Actor, now: datetime) -> None:
     competition.resolve_challenge(challenge=cmd.challenge, outcome=cmd.outcome, decision=cmd.decision, now=now)
 
 
-@on_competition(c.ConcludeAward, LEAD, "conclude an award")
+@on_competition(c.ConcludeAward, PROCUREMENT_LEAD, "conclude an award")
 def conclude_award(competition: Competition, cmd: c.ConcludeAward, actor: Actor, now: datetime) -> None:
     competition.conclude_award(now=now)
 
 
-@on_competition(c.CancelCompetition, LEAD, "cancel a competition")
+@on_competition(c.CancelCompetition, PROCUREMENT_LEAD, "cancel a competition")
 def cancel_competition(competition: Competition, cmd: c.CancelCompetition, actor: Actor, now: datetime) -> None:
     competition.cancel(reason=cmd.reason)

@@ -11,6 +11,7 @@ import copy
 from datetime import datetime
 from typing import Any
 
+from domain import access
 from domain.kernel.metadata import Actor
 from domain.kernel.personal import PersonalData, shown
 from domain.procurement.competition import Competition
@@ -78,7 +79,7 @@ SEALED_BEFORE_OPENING = ("content_sha256", "size_bytes")
 
 
 def competition_view(c: Competition, viewer: Actor) -> dict[str, Any]:
-    """What `viewer` may see of the competition.
+    """What `viewer` may see of the competition, by the policies of `domain.access`.
 
     - auditors, procurement leads and admins see everything once the tenders are opened;
       before opening nobody sees who tendered beyond a count (sealed bids);
@@ -88,33 +89,37 @@ def competition_view(c: Competition, viewer: Actor) -> dict[str, Any]:
       of this competition sees none of the bids or the evaluation.
     """
     state = competition_state(c)
-    role = viewer.role
     for record in state["clarifications"].values():
-        if role not in ("procurement_lead", "auditor", "admin"):
+        if not access.sees_asker(viewer, record["asked_by"]):
             # Published to all bidders with the asker anonymised.
-            if record["asked_by"] != viewer.org:
-                record["asked_by"] = "(anonymised)"
-                # Others see only the question as published with the answer, never its wording.
-                record["question"] = record["published_question"]
-    if c.opened_at is None and role != "provider":
+            record["asked_by"] = "(anonymised)"
+            # Others see only the question as published with the answer, never its wording.
+            record["question"] = record["published_question"]
+    if access.tenders_sealed_to(viewer, opened=c.opened_at is not None):
         # Sealed: before the deadline the authority knows only how many tenders arrived.
         state["tenders"] = {"sealed": True, "count": sum(1 for t in c.tenders.values() if t["status"] == "submitted")}
-    if role == "provider":
-        state["tenders"] = {b: t for b, t in state["tenders"].items() if b == viewer.org}
+    if access.sees_only_its_own(viewer):
+        # A bidder: its own tender, letter, challenges and clarifications.
+        state["tenders"] = {b: t for b, t in state["tenders"].items() if access.sees_tender_of(viewer, b)}
         hidden = {"evaluators", "compliance", "scores", "moderations", "financial", "guarantees"}
         for key in hidden:
             state[key] = None
         state["evaluation_clarifications"] = {
-            k: v for k, v in state["evaluation_clarifications"].items() if v["bidder"] == viewer.org
+            k: v for k, v in state["evaluation_clarifications"].items() if access.sees_tender_of(viewer, v["bidder"])
         }
         if state["letters"]:
-            state["letters"]["letters"] = [l for l in state["letters"]["letters"] if l["bidder"] == viewer.org]
-        state["challenges"] = {k: v for k, v in state["challenges"].items() if v["bidder"] == viewer.org}
+            state["letters"]["letters"] = [l for l in state["letters"]["letters"] if access.sees_tender_of(viewer, l["bidder"])]
+        state["challenges"] = {k: v for k, v in state["challenges"].items() if access.sees_tender_of(viewer, v["bidder"])}
         if state["outcome"] and c.letters is None:
             state["outcome"] = None  # a bidder learns the outcome from its letter
-    elif role == "evaluator":
+    elif access.evaluates(viewer):
         me = c.evaluators.get(viewer.id)
-        if me is None or me["org"] != viewer.org:
+        seat = access.panel_seat(
+            viewer,
+            appointed_with=me["org"] if me else None,
+            conflicts=(b for b, d in me["declarations"].items() if d["conflicted"]) if me else (),
+        )
+        if seat is None:
             # Not on any panel of this competition: the decision, never the bids or the working.
             for key in ("evaluators", "compliance", "scores", "moderations", "financial", "guarantees",
                         "evaluation_clarifications", "challenges"):
@@ -122,25 +127,24 @@ def competition_view(c: Competition, viewer: Actor) -> dict[str, Any]:
             if not state["tenders"].get("sealed"):
                 state["tenders"] = None
             return state
-        conflicted = {b for b, d in me["declarations"].items() if d["conflicted"]}
         moderated = set(c.moderations)
         state["scores"] = [
             s
             for s in state["scores"]
-            if s["bidder"] not in conflicted and (s["evaluator"] == viewer.id or (s["bidder"], s["criterion"]) in moderated)
+            if seat.sees_score(bidder=s["bidder"], evaluator=s["evaluator"], moderated=(s["bidder"], s["criterion"]) in moderated)
         ]
-        state["moderations"] = [m for m in state["moderations"] if m["bidder"] not in conflicted]
+        state["moderations"] = [m for m in state["moderations"] if seat.sees_bidder(m["bidder"])]
         if isinstance(state["tenders"], dict) and not state["tenders"].get("sealed"):
-            state["tenders"] = {b: t for b, t in state["tenders"].items() if b not in conflicted}
+            state["tenders"] = {b: t for b, t in state["tenders"].items() if seat.sees_bidder(b)}
         # Nothing of a conflicted bidder's bid reaches them, whichever part of the record holds it.
         for key in ("financial", "compliance", "guarantees"):
-            state[key] = {b: f for b, f in state[key].items() if b not in conflicted}
+            state[key] = {b: f for b, f in state[key].items() if seat.sees_bidder(b)}
         state["evaluation_clarifications"] = {
-            k: v for k, v in state["evaluation_clarifications"].items() if v["bidder"] not in conflicted
+            k: v for k, v in state["evaluation_clarifications"].items() if seat.sees_bidder(v["bidder"])
         }
         state["evaluators"] = {viewer.id: state["evaluators"].get(viewer.id)}
         state["challenges"] = None
-    elif role not in ("procurement_lead", "auditor", "admin"):
+    elif not access.reads_evaluation(viewer):
         # Commissioners, contract managers and others see the decision, not the working.
         for key in ("evaluators", "scores", "moderations", "financial", "guarantees", "evaluation_clarifications"):
             state[key] = None

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.providers import commands as pc
 from domain.providers.cqc import parse_location
+from domain.access import COMMISSIONING, CONTACT_KEEPERS, CQC_IMPORTERS, PROVIDER
 from domain.kernel.dispatch import Decision, handles
 from domain.kernel.errors import NotFound
 from domain.kernel.metadata import Actor, LedgerAggregate
@@ -23,12 +24,6 @@ from domain.providers.provider import Provider
 
 if TYPE_CHECKING:
     from domain.kernel.dispatch import Ledger
-
-CQC_IMPORTERS = ("system", "admin")
-PROVIDER = ("provider",)
-COMMISSIONING = ("commissioner", "contract_manager")
-CONTACT_KEEPERS = ("provider", "contract_manager", "admin")
-
 
 def _find(ledger: Ledger, cls: type[LedgerAggregate], reference: str) -> Any | None:
     try:

@@ -39,11 +39,13 @@ from domain.providers.cqc import (
     rating_key,
     rating_order,
 )
+from domain import access
 from domain.kernel.errors import NotPermitted, RuleBroken, ValidationFailed
 from domain.contracts.framework import CARE_TIERS
 from domain.kernel.metadata import Actor, LedgerAggregate
 from domain.kernel.personal import PersonalData
 from domain.kernel.topics import stored_as
+from domain.providers.vacancies import suspension_in_force
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -576,9 +578,9 @@ class Location(LedgerAggregate):
     def suspended_on(self, day: date) -> bool:
         iso = day.isoformat()
         return any(
-            s["from_date"] <= iso
-            and (s["to_date"] is None or iso <= s["to_date"])
-            and (s["lifted_on"] is None or iso < s["lifted_on"])
+            suspension_in_force(
+                day, first_day=s["from_date"], last_day=s["to_date"], lifted=s["lifted_on"] is not None and s["lifted_on"] <= iso
+            )
             for s in self.suspensions
         )
 
@@ -723,13 +725,13 @@ def _same_contact(existing: dict[str, Any], details: dict[str, Any]) -> bool:
 # ------------------------------------------------------------------------- who may act
 
 
-def acts_for(location: Location, actor: Actor) -> bool:
+def organisations_of(location: Location) -> tuple[str, str]:
     """A provider acts for a home as the home itself (its CQC location id) or its head office (provider id)."""
-    return actor.org in (location.reference, location.provider)
+    return (location.reference, location.provider)
 
 
 def require_own_location(location: Location, actor: Actor, action: str) -> None:
-    if actor.role == "provider" and not acts_for(location, actor):
+    if not access.may_deal_with(actor, *organisations_of(location)):
         raise NotPermitted(
             f"{actor.org} may not {action} for {location.name} ({location.reference}), which it does not run.",
             code="not_your_location",

@@ -2,8 +2,8 @@
 
 `provider_state` and `location_state` are the full state (what an auditor sees, and what
 `aqp show` prints); `location_view` is what one viewer may see of a location: a provider
-only its own homes (`may_view`), concerns only for `CONCERN_READERS`, and the people's
-personal data only for `PERSONAL_DATA_READERS`.
+only its own homes (`may_view`), concerns and the people's personal data only to their
+readers: the policies of `domain.access` (`may_deal_with`, `sees_concerns`, `sees_personal_data`).
 """
 
 from __future__ import annotations
@@ -12,19 +12,13 @@ import copy
 from datetime import date
 from typing import Any
 
+from domain import access
 from domain.kernel.errors import NotPermitted
 from domain.kernel.metadata import Actor
 from domain.kernel.personal import shown
-from domain.providers.location import Location, acts_for
+from domain.providers.location import Location, organisations_of
 from domain.providers.provider import Provider
 
-#: who sees concerns shared with commissioners
-CONCERN_READERS = ("commissioner", "contract_manager", "auditor", "admin")
-#: who sees the personal data of a home's people (contacts, registered managers): those who
-#: deal with the home (its commissioners and contract managers, the provider itself: `may_view`
-#: limits a provider to its own homes), the auditors and the admins; not evaluators,
-#: procurement leads, FOI officers (who extract redacted records) or other systems.
-PERSONAL_DATA_READERS = ("commissioner", "contract_manager", "provider", "auditor", "admin")
 WITHHELD = "[withheld]"
 
 
@@ -74,11 +68,11 @@ def location_state(loc: Location, *, today: date | None = None) -> dict[str, Any
 
 def may_view(loc: Location, viewer: Actor) -> bool:
     """A provider sees only the homes it runs (a head office all of them); other roles see every home."""
-    return viewer.role != "provider" or acts_for(loc, viewer)
+    return access.may_deal_with(viewer, *organisations_of(loc))
 
 
 def location_view(loc: Location, viewer: Actor, *, today: date | None = None) -> dict[str, Any]:
-    """What `viewer` may see of the location: concerns only for commissioning roles and auditors."""
+    """What `viewer` may see of the location: concerns and personal data only to their readers (`domain.access`)."""
     if not may_view(loc, viewer):
         raise NotPermitted(
             f"{viewer.org} does not run {loc.reference}; a provider sees only its own homes.",
@@ -86,9 +80,9 @@ def location_view(loc: Location, viewer: Actor, *, today: date | None = None) ->
             location=loc.reference,
         )
     state = location_state(loc, today=today)
-    if viewer.role not in CONCERN_READERS:
+    if not access.sees_concerns(viewer):
         state["concerns"] = None
-    if viewer.role not in PERSONAL_DATA_READERS:
+    if not access.sees_personal_data(viewer):
         # The contacts' names, e-mails and phones, and the registered manager's name, are
         # for those who deal with the home; others learn that there are contacts, and in which roles.
         state["contacts"] = {cid: {**c, "name": WITHHELD, "email": None, "phone": None} for cid, c in state["contacts"].items()}

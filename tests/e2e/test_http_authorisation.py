@@ -94,6 +94,7 @@ def populated(database_url):
 
 def test_every_route_has_a_row_in_the_matrix_and_a_request_in_this_table(populated):
     routes = app_routes(populated.app) - PUBLIC
+    # The matrix is read off the controllers' guards: a route without a guard naming its roles has no row.
     assert routes == set(ROUTE_ROLES), "the matrix and the app's routes differ"
     assert routes == set(REQUESTS), "a route has no request in this test's table"
 

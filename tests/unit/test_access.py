@@ -76,3 +76,12 @@ def test_a_vacancy_report_is_stale_when_more_than_the_days_allowed_old():
     monday = date(2026, 6, 15)
     assert report_age_days("2026-06-12", monday) == 3 and not report_stale("2026-06-12", monday, 3)  # Friday's, on Monday
     assert report_stale("2026-06-11", monday, 3) and stale_before(monday, 3) == "2026-06-12"
+
+
+def test_every_command_is_sent_by_a_group_of_the_access_module_itself():
+    import domain.application  # noqa: F401 - registers every command handler (and its roles)
+    from domain.kernel.dispatch import HANDLERS
+
+    groups = [v for v in vars(access).values() if isinstance(v, tuple) and v and all(r in ROLES for r in v)]
+    strays = {command.__name__: roles for command, (roles, _, _) in HANDLERS.items() if not any(roles is g for g in groups)}
+    assert not strays, "role groups written outside domain/access.py"
