@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from domain.kernel import command_types as c
+from domain.kernel.errors import NotFound
 from domain.kernel.metadata import Actor, LedgerAggregate
 
 TAggregate = TypeVar("TAggregate", bound=LedgerAggregate)
@@ -35,6 +36,14 @@ class Ledger(Protocol):
     def exists(self, cls: type[LedgerAggregate], reference: str) -> bool: ...
 
     def competition(self, reference: str, *, as_of: datetime | None = None) -> Any: ...
+
+
+def find(ledger: Ledger, cls: type[TAggregate], reference: str) -> TAggregate | None:
+    """The record, or None where there is none yet (a first submission, a first import)."""
+    try:
+        return ledger.aggregate(cls, reference)
+    except NotFound:
+        return None
 
 
 @dataclass

@@ -28,9 +28,9 @@ import msgspec
 from domain.contracts.contract import Contract
 from domain.contracts.framework import Framework
 from domain.access import COMMISSIONING, PROVIDER, PUBLISHERS, RECORDERS
-from domain.kernel.dispatch import Decision, handles
+from domain.kernel.dispatch import Decision, find, handles
 from domain.kernel.errors import NotFound, RuleBroken, ValidationFailed
-from domain.kernel.metadata import Actor, LedgerAggregate
+from domain.kernel.metadata import Actor
 from domain.kernel.versioned import VersionedDefinition
 from domain.monitoring import commands as mc
 from domain.monitoring.failures import PerformanceRecord
@@ -52,16 +52,9 @@ from domain.providers.location import Location, require_own_location
 if TYPE_CHECKING:
     from domain.kernel.dispatch import Ledger
 
-def _find(ledger: Ledger, cls: type[LedgerAggregate], reference: str) -> Any | None:
-    try:
-        return ledger.aggregate(cls, reference)
-    except NotFound:
-        return None
-
-
 def _published(ledger: Ledger, cls: type[VersionedDefinition], definition: dict[str, Any]) -> tuple[Any, bool]:
     """The template or KPI set with `definition` published; False when that version was already."""
-    existing = _find(ledger, cls, definition[cls.REFERENCE_KEY])
+    existing = find(ledger, cls, definition[cls.REFERENCE_KEY])
     if existing is None:
         return cls.publish_first(definition), True
     return existing, existing.publish(definition)
@@ -97,7 +90,7 @@ def _return_value(ret: Return, recorded: bool) -> dict[str, Any]:
 def _submit_return(ledger: Ledger, cmd: mc.SubmitReturn, actor: Actor, now: datetime) -> Decision:
     _own_location(ledger, cmd.location, actor, "submit a return")
     definition, sha256 = _template_version(ledger, cmd.template, cmd.version)
-    existing = _find(ledger, Return, return_reference(cmd.location, cmd.template, definition["version"], cmd.period))
+    existing = find(ledger, Return, return_reference(cmd.location, cmd.template, definition["version"], cmd.period))
     content = {"values": dict(cmd.values), "comments": dict(cmd.comments), "answers": dict(cmd.answers)}
     if existing is None:
         ret = Return.submit_new(location=cmd.location, definition=definition, sha256=sha256, period=cmd.period, now=now, **content)
@@ -113,7 +106,7 @@ def _amend_return(ledger: Ledger, cmd: mc.AmendReturn, actor: Actor, now: dateti
     _own_location(ledger, cmd.location, actor, "amend a return")
     definition, _ = _template_version(ledger, cmd.template, cmd.version)
     reference = return_reference(cmd.location, cmd.template, definition["version"], cmd.period)
-    ret = _find(ledger, Return, reference)
+    ret = find(ledger, Return, reference)
     if ret is None:
         raise RuleBroken(f"No return {reference} has been submitted; submit it first.", code="return_not_submitted")
     recorded = ret.amend(
@@ -126,7 +119,7 @@ def _amend_return(ledger: Ledger, cmd: mc.AmendReturn, actor: Actor, now: dateti
 def _record_return_missed(ledger: Ledger, cmd: mc.RecordReturnMissed, actor: Actor, now: datetime) -> Decision:
     ledger.aggregate(Location, cmd.location)
     definition, sha256 = _template_version(ledger, cmd.template, cmd.version)
-    existing = _find(ledger, Return, return_reference(cmd.location, cmd.template, definition["version"], cmd.period))
+    existing = find(ledger, Return, return_reference(cmd.location, cmd.template, definition["version"], cmd.period))
     if existing is None:
         ret = Return.missed(location=cmd.location, definition=definition, sha256=sha256, period=cmd.period, now=now)
         recorded = True
@@ -148,7 +141,7 @@ def _submit_placement_return(ledger: Ledger, cmd: mc.SubmitPlacementReturn, acto
     _own_location(ledger, cmd.location, actor, "submit a placement return")
     placements = [msgspec.to_builtins(p) for p in cmd.placements]
     reference = placement_return_reference(cmd.location, cmd.period)
-    existing = _find(ledger, PlacementReturn, reference)
+    existing = find(ledger, PlacementReturn, reference)
     if existing is not None:
         if existing.same_as(placements):
             return Decision([existing], {"placement_return": reference, "recorded": False})
@@ -157,7 +150,7 @@ def _submit_placement_return(ledger: Ledger, cmd: mc.SubmitPlacementReturn, acto
             code="placement_return_exists",
         )
     framework = ledger.aggregate(Framework, cmd.framework)
-    previous = _find(ledger, PlacementReturn, placement_return_reference(cmd.location, previous_month(cmd.period)))
+    previous = find(ledger, PlacementReturn, placement_return_reference(cmd.location, previous_month(cmd.period)))
     ret = PlacementReturn.submit_new(
         location=cmd.location,
         framework=cmd.framework,
@@ -191,7 +184,7 @@ def _schedule_visit(ledger: Ledger, cmd: mc.ScheduleQualityVisit, actor: Actor, 
                 field="contract",
             )
     reference = visit_reference(cmd.location, cmd.visit_date)
-    existing = _find(ledger, QualityVisit, reference)
+    existing = find(ledger, QualityVisit, reference)
     if existing is not None:
         if existing.same_schedule(visitors=list(cmd.visitors), framework=framework, contract=cmd.contract):
             return Decision([existing], {"quality_visit": reference, "recorded": False})

@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING, Any
 from domain.providers import commands as pc
 from domain.providers.cqc import parse_location
 from domain.access import COMMISSIONING, CONTACT_KEEPERS, CQC_IMPORTERS, PROVIDER
-from domain.kernel.dispatch import Decision, handles
-from domain.kernel.errors import NotFound
-from domain.kernel.metadata import Actor, LedgerAggregate
+from domain.kernel.dispatch import Decision, find, handles
+from domain.kernel.metadata import Actor
 from domain.kernel.personal import PersonalData, personal
 from domain.providers.location import Location, require_own_location
 from domain.providers.provider import Provider
@@ -25,23 +24,16 @@ from domain.providers.provider import Provider
 if TYPE_CHECKING:
     from domain.kernel.dispatch import Ledger
 
-def _find(ledger: Ledger, cls: type[LedgerAggregate], reference: str) -> Any | None:
-    try:
-        return ledger.aggregate(cls, reference)
-    except NotFound:
-        return None
-
-
 @handles(pc.ImportCqcLocation, CQC_IMPORTERS, "import CQC data")
 def _import_cqc(ledger: Ledger, cmd: pc.ImportCqcLocation, actor: Actor, now: datetime) -> Decision:
     record = parse_location(cmd.record)
-    location = _find(ledger, Location, record.location_id)
+    location = find(ledger, Location, record.location_id)
     previous_provider = location.provider if location is not None else None
     if location is None:
         location = Location.import_cqc(record)
     else:
         location.sync_cqc(record)
-    provider = _find(ledger, Provider, record.provider_id)
+    provider = find(ledger, Provider, record.provider_id)
     if provider is None:
         provider = Provider.import_cqc(
             reference=record.provider_id, brand_id=record.brand_id, brand_name=record.brand_name, location=record.location_id
@@ -50,7 +42,7 @@ def _import_cqc(ledger: Ledger, cmd: pc.ImportCqcLocation, actor: Actor, now: da
         provider.sync_cqc(brand_id=record.brand_id, brand_name=record.brand_name, location=record.location_id)
     aggregates = [location, provider]
     if previous_provider and previous_provider != record.provider_id:
-        former = _find(ledger, Provider, previous_provider)
+        former = find(ledger, Provider, previous_provider)
         if former is not None:
             former.release_location(location=record.location_id, to_provider=record.provider_id)
             aggregates.append(former)
