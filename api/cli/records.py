@@ -21,7 +21,7 @@ from api.bootstrap import redact_url
 from api.cli.common import database_url, open_ledger, parse_instant, parse_viewer, refusal_said
 from api.scenario import apply_lines, describe
 from audit.replay import READ_MODELS, aggregate_kinds, describe_diff, diff, replay_projection, rows_as_csv, rows_as_json, state_as_of
-from domain.contracts.contract import Framework
+from domain.contracts.framework import Framework
 from domain.kernel.errors import DomainError
 
 EXAMPLE_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "london-aqp-care-homes-2026.jsonl"

@@ -15,7 +15,7 @@ from typing import Any
 from api.bootstrap import key_ring, redact_url
 from api.cli.common import database_url, open_ledger, settings
 from domain.application import Ledger
-from domain.contracts.contract import Framework
+from domain.contracts.framework import Framework
 from scenarios import demo
 
 #: `make run` builds two years of the London demo: about a minute and a half here, so a fresh

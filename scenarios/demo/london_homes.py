@@ -15,7 +15,7 @@ from typing import Any
 from domain.contracts import commands as k
 from domain.kernel.metadata import Actor
 from domain.monitoring import commands as rc
-from domain.monitoring.returns import due_on
+from domain.monitoring.periods import due_on
 from domain.providers import commands as pc
 from scenarios.demo.builder import add_months, at
 from scenarios.demo.world import PUNCTUALITY, Home, Person, historic, pick
