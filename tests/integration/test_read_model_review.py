@@ -52,7 +52,9 @@ SECRETS = (
     # registered managers, from CQC (the monitoring story's and the CMS scenario's)
     "Lovelace", "Grace Okafor", "Osei",
     # a home's contact
-    "Winifred", "Quaile", "w.quaile@example.org", "7946",
+    "Winifred", "Quaile", "w.quaile@example.org",
+    # her phone numbers, whole: a random correlation id (hex) may contain four digits of one
+    "020 7946 0999", "020 7946 0777",
     # an evaluator and their conflict-of-interest note
     "Imogen", "Thackeray", "imogen.thackeray@example.nhs.uk", "Bartholomew",
     # concerns shared with commissioners and their outcome (safeguarding information)
