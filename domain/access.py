@@ -244,3 +244,63 @@ def withheld_from_feed(carries: str | None, viewer: Actor, *, tenders_opened: Ca
     if carries == CONCERN:
         return None if sees_concerns(viewer) else CONCERN
     return None
+
+
+# ---------------------------------------------------------------------------- competitions and their authority
+#
+# A competition belongs to its authority (the organisation whose procurement lead opened it)
+# and to the organisations the authority names as acting for (a CSU running the London round
+# for the five London ICBs names them; it may change them later, each change with a reason).
+# For everybody bound to an organisation's part in a competition, a competition of anybody
+# else is absent: not listed, not readable (record, evaluation trail, as of any time), and
+# every command on it refused as an unknown reference is, recording nothing. In an
+# append-only ledger a wrongful cancellation by another authority could never be undone.
+#
+# - Procurement leads run it: only the authority's and the named organisations' leads. Only
+#   the authority names or changes who it acts for (`may_name_acting_for`).
+# - Commissioners and contract managers: only of the authority and the named organisations.
+#   The seeds have the CSU work for its own CCGs/ICBs ("weekly update reports to CCGs", the
+#   contract award and mobilisation for them, seed 000 s.5.3 and 5.5): what commissioners see
+#   of a round (who tendered, every bidder's letter with its scores, the challenges) is
+#   commercially sensitive (FOI Act s.43) and is shared with the organisations it acts for,
+#   not with every commissioner in England.
+# - Evaluators: of the authority or a named organisation, or seated on one of its panels with
+#   their own organisation (the authority may appoint an outside evaluator; seed 000 s.5.4
+#   nominates them from CCG directorates across London). Their seat then limits what they
+#   see (`panel_seat`).
+# - Providers are bidders: any provider may read a competition's public notices, ask and
+#   tender; what they see of it is their own (`sees_tender_of`), as before.
+# - Auditors, FOI officers, admins and the system (the award and expiry processes, the
+#   scheduler) are the ledger's oversight and its own processes: not scoped by organisation.
+#
+# Who is named is decided on the record as it stands now, also for a read as of a past time:
+# an organisation the authority no longer names no longer sees the round's history, and one
+# named since sees all of it.
+
+#: the roles whose part in a competition is their organisation's: they see and act on it only
+#: as its authority or an organisation it names (an evaluator also from a seat on its panels)
+COMPETITION_PARTIES = ("procurement_lead", "commissioner", "contract_manager", "evaluator")
+#: the ledger's oversight and its own processes: every competition, whoever runs it
+OVERSIGHT = ("auditor", "foi_officer", "admin", "system")
+
+
+def party_to_competition(actor: Actor, *, authority: str, acting_for: Iterable[str], appointed_with: str | None = None) -> bool:
+    """The authority itself, an organisation it names, or an evaluator seated on its panels with their organisation."""
+    if actor.org == authority or actor.org in set(acting_for):
+        return True
+    return evaluates(actor) and appointed_with is not None and appointed_with == actor.org
+
+
+def sees_competition(viewer: Actor, *, authority: str, acting_for: Iterable[str], appointed_with: str | None = None) -> bool:
+    """Whether the competition is there at all for `viewer` (else it is absent: 404, no command on it).
+
+    `appointed_with` is the organisation the viewer was appointed with as an evaluator (None: not appointed).
+    """
+    if viewer.role not in COMPETITION_PARTIES:
+        return True  # a bidder, as any provider may be; or the oversight
+    return party_to_competition(viewer, authority=authority, acting_for=acting_for, appointed_with=appointed_with)
+
+
+def may_name_acting_for(actor: Actor, *, authority: str) -> bool:
+    """Only the authority says whom it acts for: a named organisation may not add others, nor drop the authority."""
+    return actor.org == authority

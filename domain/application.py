@@ -27,11 +27,11 @@ from domain.commands import COMMAND_TYPES
 from domain.kernel import command_types as c
 from domain.kernel.command_types import error_info
 from domain.kernel.dispatch import HANDLERS
-from domain.kernel.errors import DomainError, NotFound
+from domain.kernel.errors import DomainError, no_such
 from domain.kernel.metadata import Actor, CommandContext, LedgerAggregate, acting
 from domain.access import require_role
 from domain.procurement.competition import Competition
-from domain.procurement.views import competition_state, competition_view
+from domain.procurement.views import competition_state, seen_by
 
 log = structlog.get_logger("aqp.ledger")
 
@@ -205,8 +205,7 @@ class Ledger(Application):
                 raise AggregateNotFoundError(aggregate_id)
             return self.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
-            when = f" as of {as_of.isoformat()}" if as_of else ""
-            raise NotFound(f"There is no {cls.KIND.replace('_', ' ')} {reference}{when}.", code=f"{cls.KIND}_not_found") from None
+            raise no_such(cls.KIND, reference, when=f" as of {as_of.isoformat()}" if as_of else "") from None
 
     def exists(self, cls: type[LedgerAggregate], reference: str) -> bool:
         try:
@@ -224,7 +223,9 @@ class Ledger(Application):
         competition = self.competition(reference, as_of=as_of)
         if viewer is None:
             return competition_state(competition)
-        return competition_view(competition, viewer)
+        if as_of is None:
+            return seen_by(competition, viewer)
+        return seen_by(competition, viewer, now=self.competition(reference), when=f" as of {as_of.isoformat()}")
 
     def max_position(self) -> int:
         return self.recorder.max_notification_id() or 0

@@ -1,7 +1,11 @@
 """The competition list: one row per competition, for people scanning what is going on.
 
-    reference, title, authority, procedure, standstill_regime, status, lots, tender_deadline,
-    tenders, awarded_lots, awarded_bidders, last_event_at, version
+    reference, title, authority, acting_for, procedure, standstill_regime, status, lots,
+    tender_deadline, tenders, awarded_lots, awarded_bidders, last_event_at, version
+
+`acting_for` is the organisations the authority runs the competition for, as it names them
+now, separated by single spaces (references hold none), in order; null when it names none.
+With `authority` it says whose the competition is (`domain.access.sees_competition`).
 
 `tenders` is the number of live tenders once they are opened and null before: tenders are
 sealed, and this list never learns how many arrived, nor when. A tender submitted or
@@ -34,6 +38,7 @@ TABLE = Table(
         Column("reference"),
         Column("title"),
         Column("authority"),
+        Column("acting_for"),
         Column("procedure"),
         Column("standstill_regime"),
         Column("status"),
@@ -50,6 +55,15 @@ TABLE = Table(
 COLUMNS = TABLE.shown
 #: what would say who tendered, how many did and when, before the opening
 SEALED_UNTIL_OPENING = (Competition.TenderSubmitted, Competition.TenderWithdrawn)
+
+
+def acting_for_text(named: list[str] | None) -> str | None:
+    return " ".join(sorted(named)) if named else None
+
+
+def acting_for_of(row: dict[str, Any]) -> list[str]:
+    """The organisations a row's competition is run for (`acting_for_text` read back)."""
+    return (row.get("acting_for") or "").split()
 
 
 def competition_events() -> list[type]:
@@ -74,6 +88,7 @@ class CompetitionList(TableReadModel):
                 "reference": event.reference,
                 "title": event.title,
                 "authority": event.authority,
+                "acting_for": acting_for_text(getattr(event, "acting_for", None)),
                 "procedure": event.procedure,
                 "standstill_regime": event.standstill_regime,
                 "status": OPEN,
@@ -81,6 +96,10 @@ class CompetitionList(TableReadModel):
                 "tender_deadline": utc(event.tender_deadline),
             },
         )
+
+    @handles(Competition.ActingForChanged)
+    def acting_for_changed(self, event: Competition.ActingForChanged, page: Page) -> None:
+        self.moved(event, page, acting_for=acting_for_text(event.acting_for))
 
     @handles(*SEALED_UNTIL_OPENING)
     def sealed(self, event: Any, page: Page) -> None:

@@ -20,6 +20,7 @@ REF = "AQP-CH-2026"
 FRAMEWORK = "AQP-NH-LONDON"
 COMMISSIONER = {"id": "u-ncl-commissioning-lead", "org": "ICB-NCL", "role": "commissioner"}
 LEAD = {"id": "j.okafor", "org": "NEL-CSU", "role": "procurement_lead"}
+LONDON_ICBS = ("ICB-NCL", "ICB-NEL", "ICB-NWL", "ICB-SEL", "ICB-SWL")
 TECHNICAL = [
     {"id": "dr.a.patel", "org": "ICB-NCL", "role": "evaluator"},
     {"id": "s.mensah", "org": "ICB-NEL", "role": "evaluator"},
@@ -95,7 +96,7 @@ def main() -> None:
         "type": "framework.establish", "framework": FRAMEWORK,
         "title": "London Any Qualified Provider framework: nursing homes (NHS Continuing Healthcare)",
         "kind": "care_homes", "lots": [{"id": lot["id"], "name": lot["name"]} for lot in LOTS],
-        "commissioners": [{"org": org, "kind": "icb"} for org in ("ICB-NCL", "ICB-NEL", "ICB-NWL", "ICB-SEL", "ICB-SWL")],
+        "commissioners": [{"org": org, "kind": "icb"} for org in LONDON_ICBS],
         "starts_on": "2026-04-01", "ends_on": "2030-03-31", "regime": "pcr2015", "escalation_ladder": "nottingham",
         "max_extension_months": 24,
     }})
@@ -113,6 +114,8 @@ def main() -> None:
         "procedure": "light_touch", "standstill_regime": "pcr2015", "lots": LOTS,
         "clarification_deadline": "2026-02-06T17:00:00Z", "tender_deadline": "2026-02-20T12:00:00Z",
         "moderation_spread": 1, "framework": FRAMEWORK,
+        # NEL-CSU runs the round for the five London ICBs (seed 000): theirs to see and run too.
+        "acting_for": list(LONDON_ICBS),
     })
     add("2026-01-05T09:05:00Z", LEAD, {
         "type": "criteria.publish", "criteria": CRITERIA, "quality_threshold": 60,

@@ -4,10 +4,18 @@
     GET  /competitions/{reference}              the record through the domain's `competition_view`
     GET  /competitions/{reference}/evaluation   the evaluation trail (`api/http/evaluation.py`)
     POST /competitions/{reference}/tenders      the command `tender.submit`, as the principal's organisation
+
+A competition belongs to its authority and the organisations it names (`access.sees_competition`):
+to another organisation's leads, commissioners, contract managers and unseated evaluators it
+is absent from all three reads, as an unknown reference is. Who it is there for is decided on
+the record as it stands now, also for `as_of`: the record itself for the record, the
+competition list's row (`authority`, `acting_for`) and the evaluation read model's seats for
+the list and the trail.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -21,12 +29,14 @@ from api.http.evaluation import Trail, trail
 from api.http.problems import AUTHENTICATED, not_found, problems
 from api.http.reads import AsOf, load, read
 from api.http.tables import Table, aware, replayed, table_route
+from api.tokens import Principal
 from domain import access
 from domain.kernel.command_types import CommandResult
 from domain.procurement.commands import SubmitTender
 from domain.procurement.competition import Competition
-from domain.procurement.views import competition_view
-from projections.competitions import CompetitionList
+from domain.procurement.views import competition_view, there_for
+from projections import evaluation_tables as ev
+from projections.competitions import CompetitionList, acting_for_of
 from projections.evaluation import EvaluationTrail
 
 
@@ -34,6 +44,8 @@ class CompetitionRow(msgspec.Struct):
     reference: str
     title: str
     authority: str
+    #: the organisations the authority runs it for, separated by spaces; null: none named
+    acting_for: str | None
     procedure: str
     standstill_regime: str
     status: str
@@ -47,11 +59,36 @@ class CompetitionRow(msgspec.Struct):
     version: int
 
 
+def competitions_there_for(service: Any, principal: Principal) -> Callable[[dict[str, Any]], bool]:
+    """The test of a competition list row: is that competition there for `principal` (`access.sees_competition`)?
+
+    Decided on the competitions as they stand now (the live list, even for a row as of a past
+    time) and, for an evaluator, their seats on the panels (the evaluation read model).
+    """
+    viewer = principal.actor()
+    if viewer.role not in access.COMPETITION_PARTIES:
+        return lambda row: True
+    now = {row["reference"]: row for row in service.view(CompetitionList).rows()}
+    seats: dict[str, str] = {}
+    if access.evaluates(viewer):
+        appointed = service.view(EvaluationTrail).select(ev.EVALUATORS.name, where={"evaluator": principal.user})
+        seats = {a["competition"]: a["organisation"] for a in appointed}
+
+    def there(row: dict[str, Any]) -> bool:
+        current = now.get(row["reference"], row)
+        return access.sees_competition(
+            viewer, authority=current["authority"], acting_for=acting_for_of(current), appointed_with=seats.get(row["reference"])
+        )
+
+    return there
+
+
 COMPETITIONS = Table(
     row=CompetitionRow,
     read_model=CompetitionList,
     filters=("status", "authority", "procedure", "standstill_regime"),
-    search=("reference", "title", "authority"),
+    search=("reference", "title", "authority", "acting_for"),
+    scope_with=competitions_there_for,
 )
 TenderSubmission = body_of(SubmitTender, "TenderSubmission", without=("competition",))
 
@@ -62,15 +99,21 @@ class CompetitionsController(Controller):
     list_competitions = table_route(
         "/", COMPETITIONS, roles=access.ALL_ROLES, summary="The competition list",
         description="One row per competition (the competition list read model). Tender counts stay null until tenders are opened. "
+        "A procurement lead, commissioner, contract manager or evaluator sees only the competitions of its organisation "
+        "and those run for it (`acting_for`; an evaluator also those on whose panels they sit). "
         "With as_of, the list as it stood then (rebuilt from the log).",
     )
 
     @read("/{reference:str}", access.ALL_ROLES, "A competition as you may see it",
           "Sealed tenders, conflicts of interest and scores before moderation are withheld as the domain's "
-          "`competition_view` decides for your role and organisation.")
+          "`competition_view` decides for your role and organisation; another authority's competition is not there for "
+          "its leads, commissioners, contract managers and evaluators (404).")
     def get_competition(self, request: Request[Any, Any, Any], reference: FromPath[str], as_of: AsOf = None) -> dict[str, Any]:
         competition = load(request, Competition, reference, as_of)
-        return competition_view(competition, principal_of(request).actor())
+        viewer = principal_of(request).actor()
+        if not there_for(competition if as_of is None else load(request, Competition, reference, None), viewer):
+            raise not_found(f"competition {reference}")
+        return competition_view(competition, viewer)
 
     # Every role passes the guard; who may not see the trail (not its readers, nor an evaluator
     # on a panel of the competition) is answered 404, as if there were no such competition.
@@ -83,9 +126,9 @@ class CompetitionsController(Controller):
         description=(
             "Scores with their evaluators and justifications, moderations beside the original scores, declarations, compliance "
             "and financial checks, clarifications, the score matrix and the standings per lot, checked against the decided "
-            "outcome (projections/evaluation.py). Procurement leads, auditors and admins see all; an evaluator only a "
-            "competition on whose panels they sit, never a bidder they declared a conflict with, and others' scores only once "
-            "moderated; anybody else gets 404."
+            "outcome (projections/evaluation.py). Procurement leads of the authority and the organisations it names, auditors "
+            "and admins see all; an evaluator only a competition on whose panels they sit, never a bidder they declared a "
+            "conflict with, and others' scores only once moderated; anybody else gets 404."
         ),
         tags=["reads"],
     )
@@ -99,6 +142,9 @@ class CompetitionsController(Controller):
         service = request.app.state.service
         moment = aware(as_of)
         if not access.may_ask_for_evaluation(principal.actor()):
+            raise not_found(f"evaluation trail for competition {reference}")
+        listed = service.view(CompetitionList).select(where={"reference": reference})
+        if not listed or not competitions_there_for(service, principal)(listed[0]):
             raise not_found(f"evaluation trail for competition {reference}")
         if moment is None:
             found = trail(service.view(EvaluationTrail), reference, principal)

@@ -24,8 +24,8 @@ the search, the sort, the page and the count into its SQL (`TableView.select`/`c
 `where`/`any_of` conditions), and so does its scoping (`sql_scope`: e.g. a provider's rows are
 `location IN (its homes)`). The answer is the same either way (the e2e tests compare them).
 
-**Scoping and restricted columns.** `scope(principal, row)` (Python) or `sql_scope(service,
-principal)` (SQL) drops the rows a principal may not see: they are not counted either, so
+**Scoping and restricted columns.** `scope(principal, row)` or `scope_with(service, principal)`
+(Python) or `sql_scope(service, principal)` (SQL) drops the rows a principal may not see: they are not counted either, so
 nothing leaks. `restricted` names columns only some viewers may see, each with its policy
 from `domain.access` (the CMS list's count of open safeguarding concerns: `sees_concerns`):
 for the others the column is null, and sorting on it keeps the natural order, so not even
@@ -136,6 +136,9 @@ class Table:
     search: tuple[str, ...] = ()
     #: rows this principal may see (None: every row); Python tables only
     scope: Callable[[Principal, dict[str, Any]], bool] | None = None
+    #: as `scope`, for a policy that needs facts from other read models: given the service and
+    #: the principal, once per request, the test of a row; Python tables only
+    scope_with: Callable[[Any, Principal], Callable[[dict[str, Any]], bool]] | None = None
     #: the read model and its table (default: its first) the rows come from
     read_model: Any = None
     table: str | None = None
@@ -303,6 +306,8 @@ class Query:
                                 limit=limit, offset=offset, columns=table.stored()) if total else []
         else:
             every = view.rows(table.table) if view is not None else table.rows(service)  # type: ignore[misc]
+            if table.scope_with is not None:
+                every = list(filter(table.scope_with(service, self.principal), every))
             chosen = select(table, every, self.principal, filters=self.filters, q=self.q, sort=self.sort)
             total = len(chosen)
             found = chosen if limit is None else chosen[offset : offset + limit]

@@ -20,9 +20,11 @@ from domain.contracts.contract import Contract
 from domain.contracts.framework import Framework
 from domain import access
 from domain.access import COMMISSIONING, CONTRACT_AWARDERS, FRAMEWORK_ESTABLISHERS, PROVIDER_OR_MANAGER, RISK_KEEPERS
-from domain.kernel.dispatch import Decide, Decision, handles, handles_loaded
+from domain.kernel.dispatch import Decide, Decision, find, handles, handles_loaded
 from domain.kernel.errors import AlreadyExists, NotPermitted
 from domain.kernel.metadata import Actor
+from domain.procurement.competition import Competition
+from domain.procurement.handlers import check_party
 
 #: an annual price review relies on the contract's own price review clause, ground by regime
 PRICE_REVIEW_GROUNDS = {"pcr2015": "pcr2015_reg72_1_a", "pa2023": "pa2023_sch8_1", "psr2024": "psr2024_reg13_1_a"}
@@ -81,6 +83,7 @@ def _uplift(old: dict[str, int], new: dict[str, int]) -> Decimal:
 
 @handles(k.AwardContract, CONTRACT_AWARDERS, "award a contract")
 def award_contract(ledger: Any, cmd: k.AwardContract, actor: Actor, now: datetime) -> Decision:
+    _check_party_to_competition(ledger, cmd.competition, actor)
     if ledger.exists(Contract, cmd.contract):
         raise AlreadyExists(f"Contract {cmd.contract} already exists.", code="contract_exists")
     framework = ledger.aggregate(Framework, cmd.framework)
@@ -96,6 +99,17 @@ def award_contract(ledger: Any, cmd: k.AwardContract, actor: Actor, now: datetim
     )
     framework.register_contract(reference=cmd.contract)
     return Decision([contract, framework])
+
+
+def _check_party_to_competition(ledger: Any, reference: str, actor: Actor) -> None:
+    """A contract awarded by hand off a competition the ledger holds: only by its own parties (the
+    award process, as the system, is not scoped). One the ledger does not hold may be named, as an
+    award made outside it (an accreditation) is."""
+    if actor.role not in access.COMPETITION_PARTIES:
+        return
+    competition = find(ledger, Competition, reference)
+    if competition is not None:
+        check_party(competition, actor, "award a contract")
 
 
 def check_own_contract(actor: Actor, contract: Contract, action: str) -> None:

@@ -57,6 +57,14 @@ class NotFound(DomainError):
     kind = "not_found"
 
 
+def no_such(kind: str, reference: str, *, when: str = "") -> NotFound:
+    """A record that is not there, or not there for the one asking: the same words, so neither tells the other apart.
+
+    `kind` is the aggregate's KIND ("competition"); `when` e.g. " as of 2026-03-01T12:00:00+00:00".
+    """
+    return NotFound(f"There is no {kind.replace('_', ' ')} {reference}{when}.", code=f"{kind}_not_found")
+
+
 class AlreadyExists(DomainError):
     code = "already_exists"
     kind = "conflict"

@@ -58,6 +58,9 @@ class Accounts(Struct, forbid_unknown_fields=True):
 
 # ------------------------------------------------------------------ competition
 
+#: organisations, each once (more than England's 42 ICBs and a CSU's councils besides would be a mistake)
+ActingFor = Annotated[list[Reference], Meta(max_length=100)]
+
 
 class OpenCompetition(Command, tag="competition.open"):
     competition: Reference
@@ -70,6 +73,15 @@ class OpenCompetition(Command, tag="competition.open"):
     moderation_spread: Annotated[int, Meta(ge=0)] = 1
     #: the framework the awarded contracts are called off (contracts follow the award)
     framework: Reference | None = None
+    #: the organisations the authority runs it for (a CSU's ICBs), each once: theirs to see and run too
+    acting_for: ActingFor = []
+
+
+class SetActingFor(Command, tag="competition.set_acting_for"):
+    """The authority names the organisations it runs the competition for, in place of those named before (a reason is required)."""
+
+    competition: Reference
+    acting_for: ActingFor
 
 
 class PublishCriteria(Command, tag="criteria.publish"):
@@ -257,4 +269,5 @@ PROCUREMENT_COMMANDS = (
     ResolveChallenge,
     ConcludeAward,
     CancelCompetition,
+    SetActingFor,
 )

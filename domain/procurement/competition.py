@@ -66,6 +66,16 @@ def _invalid(field: str, code: str, message: str) -> ValidationFailed:
     return ValidationFailed(message, code=code, field=field)
 
 
+def _check_acting_for(named: list[str], authority: str) -> list[str]:
+    """The organisations an authority acts for, each once and never itself, in a stable order."""
+    repeated = sorted({o for o in named if named.count(o) > 1})
+    if repeated:
+        raise _invalid("acting_for", "duplicate_organisation", f"Name each organisation once; repeated: {', '.join(repeated)}.")
+    if authority in named:
+        raise _invalid("acting_for", "authority_named", f"{authority} runs the competition; name only the organisations it acts for.")
+    return sorted(named)
+
+
 def _words(text: str) -> str:
     """Lower-case words separated by single spaces, so "Laurel-Bank care" matches "laurel-bank-care"."""
     return " " + " ".join(re.findall(r"[a-z0-9]+", text.lower())) + " "
@@ -81,6 +91,8 @@ class Competition(LedgerAggregate):
         self.reference = ""
         self.title = ""
         self.authority = ""
+        #: the organisations the authority acts for (a CSU's ICBs): the competition is theirs too
+        self.acting_for: list[str] = []
         self.procedure = ""
         self.standstill_regime = ""
         self.status = OPEN
@@ -131,7 +143,9 @@ class Competition(LedgerAggregate):
         moderation_spread: int,
         now: datetime,
         framework: str | None = None,
+        acting_for: list[str] | None = None,
     ) -> Competition:
+        acting_for = _check_acting_for(list(acting_for or ()), authority)
         if procedure not in PROCEDURES:
             raise _invalid("procedure", "unknown_procedure", f"Procedure must be one of {', '.join(PROCEDURES)}.")
         if standstill_regime not in STANDSTILL_REGIMES:
@@ -168,6 +182,7 @@ class Competition(LedgerAggregate):
             tender_deadline=tender_deadline,
             moderation_spread=moderation_spread,
             framework=framework,
+            acting_for=acting_for or None,
         )
 
     class Opened(LedgerAggregate.Created):
@@ -181,9 +196,12 @@ class Competition(LedgerAggregate):
         tender_deadline: datetime
         moderation_spread: int
         framework: str | None = None
+        #: None: the authority named nobody (and every competition opened before it could)
+        acting_for: list | None = None
 
         def apply(self, c: Competition) -> None:
             c.framework = self.framework
+            c.acting_for = list(getattr(self, "acting_for", None) or ())
             c.reference = self.reference
             c.title = self.title
             c.authority = self.authority
@@ -193,6 +211,22 @@ class Competition(LedgerAggregate):
             c.clarification_deadline = self.clarification_deadline
             c.tender_deadline = self.tender_deadline
             c.moderation_spread = self.moderation_spread
+
+    def set_acting_for(self, *, acting_for: list[str], reason: str | None) -> None:
+        """The authority names (again) the organisations it acts for; who is dropped no longer sees the round."""
+        named = _check_acting_for(list(acting_for), self.authority)
+        if named == self.acting_for:
+            return  # already so: a retry records nothing
+        if not reason or not reason.strip():
+            raise _invalid("reason", "reason_required", "Changing the organisations a competition is run for needs a reason.")
+        self.trigger_event(self.ActingForChanged, acting_for=named, previous=list(self.acting_for))
+
+    class ActingForChanged(LedgerAggregate.Event):
+        acting_for: list
+        previous: list
+
+        def apply(self, c: Competition) -> None:
+            c.acting_for = list(self.acting_for)
 
     # ------------------------------------------------------- shared state checks
 

@@ -12,22 +12,31 @@ from typing import Any
 
 import msgspec
 
+from domain import access
 from domain.access import EVALUATOR, LEAD_OR_EVALUATOR, PROCUREMENT_LEAD, PROVIDER
 from domain.kernel.dispatch import Decide, Decision, handles, handles_loaded
-from domain.kernel.errors import AlreadyExists
+from domain.kernel.errors import AlreadyExists, NotPermitted, no_such
 from domain.kernel.metadata import Actor
 from domain.kernel.personal import personal
 from domain.procurement import commands as c
 from domain.procurement.competition import Competition
+from domain.procurement.views import there_for
 
 
 def _competition(ledger: Any, cmd: Any) -> Competition:
     return ledger.competition(cmd.competition)
 
 
+def check_party(competition: Competition, actor: Actor, action: str) -> None:
+    """Another authority's competition is absent to its leads, commissioners and evaluators: the
+    answer to an unknown reference, before any rule of the competition says anything about it."""
+    if not there_for(competition, actor):
+        raise no_such(Competition.KIND, competition.reference)
+
+
 def on_competition(command_type: type[c.Command], roles: tuple[str, ...], action: str) -> Callable[[Decide], Decide]:
-    """Register the decorated function of the command's competition: loaded, called, saved."""
-    return handles_loaded(command_type, roles, action, load=_competition)
+    """Register the decorated function of the command's competition: loaded, its parties checked, called, saved."""
+    return handles_loaded(command_type, roles, action, load=_competition, check=check_party)
 
 
 @handles(c.OpenCompetition, PROCUREMENT_LEAD, "open a competition")
@@ -49,8 +58,19 @@ def open_competition(ledger: Any, cmd: c.OpenCompetition, actor: Actor, now: dat
         moderation_spread=cmd.moderation_spread,
         now=now,
         framework=cmd.framework,
+        acting_for=list(cmd.acting_for),
     )
     return Decision([competition])
+
+
+@on_competition(c.SetActingFor, PROCUREMENT_LEAD, "change the organisations a competition is run for")
+def set_acting_for(competition: Competition, cmd: c.SetActingFor, actor: Actor, now: datetime) -> None:
+    if not access.may_name_acting_for(actor, authority=competition.authority):
+        raise NotPermitted(
+            f"{competition.authority} runs competition {competition.reference}; only it names the organisations it acts for.",
+            code="not_the_authority",
+        )
+    competition.set_acting_for(acting_for=list(cmd.acting_for), reason=cmd.reason)
 
 
 @on_competition(c.PublishCriteria, PROCUREMENT_LEAD, "publish evaluation criteria")

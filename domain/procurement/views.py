@@ -1,6 +1,8 @@
 """What the record of a competition shows: its full state, and what each viewer may see of it.
 
-`competition_state` is the auditor's view (and what `aqp show` replays); `competition_view`
+`competition_state` is the auditor's view (and what `aqp show` replays); `there_for` says
+whether the competition is there at all for a viewer (its authority's, the organisations it
+names, the bidders and the oversight: `access.sees_competition`); `competition_view`
 narrows it for the viewer: sealed tenders before opening, a provider's own tender and
 letters, an evaluator's own scores and nothing of a bidder they are conflicted with.
 """
@@ -12,9 +14,27 @@ from datetime import datetime
 from typing import Any
 
 from domain import access
+from domain.kernel.errors import no_such
 from domain.kernel.metadata import Actor
 from domain.kernel.personal import PersonalData, shown
 from domain.procurement.competition import Competition
+
+
+def there_for(c: Competition, viewer: Actor) -> bool:
+    """Whether the competition is there at all for `viewer`, by `access.sees_competition` (else: absent)."""
+    me = c.evaluators.get(viewer.id)
+    return access.sees_competition(viewer, authority=c.authority, acting_for=c.acting_for, appointed_with=me["org"] if me else None)
+
+
+def seen_by(c: Competition, viewer: Actor, *, now: Competition | None = None, when: str = "") -> dict[str, Any]:
+    """`competition_view` of `c` for `viewer`, or the unknown reference's `NotFound` when it is not there for them.
+
+    Who it is there for is decided on the record as it stands `now` (given when `c` is the record
+    as of a past time, `when` the words for that time, as `Ledger.aggregate` says them).
+    """
+    if not there_for(now or c, viewer):
+        raise no_such(Competition.KIND, c.reference, when=when)
+    return competition_view(c, viewer)
 
 
 def competition_state(c: Competition) -> dict[str, Any]:
@@ -25,6 +45,7 @@ def competition_state(c: Competition) -> dict[str, Any]:
         "version": c.version,
         "title": c.title,
         "authority": c.authority,
+        "acting_for": list(c.acting_for),
         "procedure": c.procedure,
         "framework": c.framework,
         "standstill_regime": c.standstill_regime,

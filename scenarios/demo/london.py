@@ -240,7 +240,7 @@ class LondonDemo(HomeLife, DemoScale):
             procedure="psr_competitive" if psr else "light_touch", standstill_regime="psr2024" if psr else "pcr2015",
             lots=[c.LotSpec(id=code, name=self.icbs[code].name) for code in lots],
             clarification_deadline=at(date(year, 2, 3), 17), tender_deadline=at(date(year, 2, 17), 12), moderation_spread=1,
-            framework=FRAMEWORK,
+            framework=FRAMEWORK, acting_for=[icb.org for icb in LONDON_ICBS],  # the CSU runs it for the five ICBs
         ), lead)
         on(opened, 9, c.PublishCriteria(
             competition=ref, criteria=CRITERIA, quality_threshold=60,

@@ -5,10 +5,14 @@ its followers, and the settings of the environment) from a thread; `serve_proces
 process, for what only a process can show (signals, several servers on one database).
 `world(url)` fills a ledger with the example scenarios: the London AQP care-home competition
 (awarded, contracts following) and the monthly returns (homes, returns, placement returns).
+`AUTHORITIES` says which organisation runs each competition of that world and which it names
+(acts for); `competition_copy` runs the example competition again under another reference up
+to a chosen stage, for a test that needs a round still open, or tenders not yet opened.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -32,6 +36,11 @@ from api.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = [ROOT / "scenarios" / "london-aqp-care-homes-2026.jsonl", ROOT / "scenarios" / "monthly-returns.jsonl"]
+LONDON_ICBS = ("ICB-NCL", "ICB-NEL", "ICB-NWL", "ICB-SEL", "ICB-SWL")
+#: competition -> (its authority, the organisations it names): NEL-CSU runs the London round
+#: for the five London ICBs; any other organisation's leads, commissioners, contract managers
+#: and (unseated) evaluators find no such competition
+AUTHORITIES: dict[str, tuple[str, tuple[str, ...]]] = {"AQP-CH-2026": ("NEL-CSU", LONDON_ICBS)}
 
 
 def free_port() -> int:
@@ -88,6 +97,25 @@ def world(ledger: Any) -> None:
     for path in SCENARIOS:
         unmet = [o for o in apply_lines(ledger, path.read_text(encoding="utf-8").splitlines()) if not o.met]
         assert not unmet, f"{path.name}: {unmet[:3]}"
+
+
+def competition_copy(ledger: Any, reference: str, *, before: str) -> None:
+    """The example competition (AQP-CH-2026, its authority's and bidders' lines at their own times)
+    again as `reference`, up to the first line sending a `before` command that the rules accept."""
+    example, = (p for p in SCENARIOS if p.name.startswith("london-aqp"))
+    source = "AQP-CH-2026"
+    lines = []
+    for text in example.read_text(encoding="utf-8").splitlines():
+        line = json.loads(text)
+        if line["command"].get("competition") != source:
+            continue  # the framework: there already
+        if line["command"]["type"] == before and "expect" not in line:
+            break
+        line["command"]["competition"] = reference
+        lines.append(json.dumps(line))
+    unmet = [o for o in apply_lines(ledger, lines) if not o.met]
+    assert not unmet, f"{reference}: {unmet[:3]}"
+    AUTHORITIES[reference] = AUTHORITIES[source]
 
 
 @contextmanager

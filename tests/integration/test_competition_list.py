@@ -72,6 +72,7 @@ def row_from_aggregate(ledger: Ledger, reference: str) -> dict[str, Any]:
         "reference": comp.reference,
         "title": comp.title,
         "authority": comp.authority,
+        "acting_for": " ".join(comp.acting_for) or None,
         "procedure": comp.procedure,
         "standstill_regime": comp.standstill_regime,
         "status": comp.status,

@@ -92,13 +92,28 @@ def test_a_ledger_built_before_the_move_loads_verifies_and_shows_the_same(databa
             cls = resolve_topic(first.originator_topic)
             assert cls is kinds[record["kind"]], f"{record['class']} resolves to {cls}"
             for version, state in record["states"].items():
-                shown = as_json(_state_at(ledger, cls, UUID(oid), int(version)))
+                shown = without_added(record["kind"], as_json(_state_at(ledger, cls, UUID(oid), int(version))), state)
                 assert shown == state, f"{record['kind']} {oid} at version {version} shows differently"
             latest = record["states"][str(record["version"])]
             if "reference" in latest:
-                assert as_json(state_as_of(ledger, record["kind"], latest["reference"])) == latest
+                assert without_added(record["kind"], as_json(state_as_of(ledger, record["kind"], latest["reference"])), latest) == latest
     finally:
         ledger.close()
+
+
+#: kind -> state keys added since the fixtures were built, with the empty value an old record shows
+#: (the only change allowed: a record stored before a field existed shows that field's empty default)
+ADDED_SINCE: dict[str, dict[str, object]] = {
+    "competition": {"acting_for": []},  # the organisations a competition is run for (issue 13)
+}
+
+
+def without_added(kind: str, shown: object, expected: dict) -> object:
+    """`shown` less the keys added since, where they show their empty default and the fixture lacks them."""
+    added = ADDED_SINCE.get(kind, {})
+    if not isinstance(shown, dict):
+        return shown
+    return {k: v for k, v in shown.items() if not (k in added and k not in expected and v == added[k])}
 
 
 def _state_at(ledger: Ledger, cls: type, aggregate_id: UUID, version: int) -> object:

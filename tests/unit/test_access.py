@@ -85,3 +85,46 @@ def test_every_command_is_sent_by_a_group_of_the_access_module_itself():
     groups = [v for v in vars(access).values() if isinstance(v, tuple) and v and all(r in ROLES for r in v)]
     strays = {command.__name__: roles for command, (roles, _, _) in HANDLERS.items() if not any(roles is g for g in groups)}
     assert not strays, "role groups written outside domain/access.py"
+
+
+# ---------------------------------------------------------------------------- competitions and their authority
+
+LONDON_ICBS = ("ICB-NCL", "ICB-NEL", "ICB-NWL", "ICB-SEL", "ICB-SWL")
+
+
+def _as(role: str, org: str, user: str = "u") -> Actor:
+    return Actor(id=user, org=org, role=role)
+
+
+def test_a_competition_is_there_only_for_its_authority_and_the_organisations_it_names():
+    parties = {"authority": "NEL-CSU", "acting_for": LONDON_ICBS}
+    for role in ("procurement_lead", "commissioner", "contract_manager", "evaluator"):
+        assert access.sees_competition(_as(role, "NEL-CSU"), **parties), role
+        assert access.sees_competition(_as(role, "ICB-SEL"), **parties), role
+        for other in ("SWL-CSU", "SEL-CSU", "NCC"):
+            assert not access.sees_competition(_as(role, other), **parties), (role, other)
+    # Named by nobody: the authority alone.
+    assert not access.sees_competition(_as("procurement_lead", "ICB-NCL"), authority="NEL-CSU", acting_for=())
+
+
+def test_an_evaluator_of_another_organisation_reaches_a_competition_by_a_seat_on_its_panels():
+    outsider = _as("evaluator", "SCW-CSU", "k.lee")
+    parties = {"authority": "NEL-CSU", "acting_for": LONDON_ICBS}
+    assert not access.sees_competition(outsider, **parties)
+    assert access.sees_competition(outsider, **parties, appointed_with="SCW-CSU")
+    # Appointed with another organisation than the one they act for now: no seat.
+    assert not access.sees_competition(outsider, **parties, appointed_with="ICB-NEL")
+    # A seat is an evaluator's: a lead of that organisation is not let in by it.
+    assert not access.sees_competition(_as("procurement_lead", "SCW-CSU"), **parties, appointed_with="SCW-CSU")
+
+
+def test_bidders_and_the_oversight_roles_are_not_scoped_by_the_authority():
+    parties = {"authority": "NEL-CSU", "acting_for": ()}
+    for role in ("provider", "auditor", "foi_officer", "admin", "system"):
+        assert access.sees_competition(_as(role, "anybody"), **parties), role
+    assert set(access.COMPETITION_PARTIES) | {"provider"} | set(access.OVERSIGHT) == set(ROLES)
+
+
+def test_only_the_authority_names_the_organisations_it_acts_for():
+    assert access.may_name_acting_for(_as("procurement_lead", "NEL-CSU"), authority="NEL-CSU")
+    assert not access.may_name_acting_for(_as("procurement_lead", "ICB-NEL"), authority="NEL-CSU")
