@@ -20,7 +20,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.sql import SQL
 
 from projections.follow import ReadModelView, SQLiteTrackingTable
-from projections.tables import TEXT, InMemory, Page, Table
+from projections.tables import SQL_TYPES, TEXT, InMemory, Page, Table
 
 
 @dataclass(frozen=True)
@@ -395,7 +395,29 @@ class _PositionInMemory:
         return super().max_tracking_id(application_name)  # type: ignore[misc]
 
 
-class SQLiteTableView(_PositionInMemory, SQLiteTrackingTable, TableView):
+class _AddedColumns:
+    """A column added to a read model's table after a store made the table is added to it there,
+    null in the rows already written (`aqp projections rebuild NAME` fills it), so a ledger keeps
+    following and serving across the change rather than failing on its next page."""
+
+    tables: ClassVar[tuple[Table, ...]]
+    datastore: Any
+
+    def create_table(self) -> None:
+        super().create_table()  # type: ignore[misc]
+        view: Any = self
+        with self.datastore.transaction(commit=True) as cursor:
+            for table in self.tables:
+                qualified = view.qualified(table.name)
+                cursor.execute(f"SELECT * FROM {qualified} LIMIT 0")
+                described = getattr(cursor, "sqlite_cursor", cursor).description or ()
+                present = {d[0] for d in described}
+                for column in table.columns:
+                    if column.name not in present:
+                        cursor.execute(f"ALTER TABLE {qualified} ADD COLUMN {column.name} {SQL_TYPES[column.type]}")
+
+
+class SQLiteTableView(_AddedColumns, _PositionInMemory, SQLiteTrackingTable, TableView):
     postgres = False
 
     def __init__(self, datastore: Any, *, secondary_indexes: bool = True, **kwargs: Any) -> None:
@@ -408,7 +430,7 @@ class SQLiteTableView(_PositionInMemory, SQLiteTrackingTable, TableView):
         return [*super().construct_create_table_statements(), *self._table_statements()]
 
 
-class PostgresTableView(_PositionInMemory, PostgresTrackingRecorder, TableView):
+class PostgresTableView(_AddedColumns, _PositionInMemory, PostgresTrackingRecorder, TableView):
     postgres = True
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
