@@ -76,8 +76,7 @@ class SubjectKeys:
                 self._erasures_seen = erasures
 
     def _erasures(self) -> int:
-        with self.store.transaction(commit=False) as sql:
-            rows = sql.query(f"SELECT count(*) AS n FROM {self.store.table('personal_data_erasures')}")
+        rows = self.store.query_now(f"SELECT count(*) AS n FROM {self.store.table('personal_data_erasures')}")
         return int(rows[0]["n"])
 
     def key_for(self, subject: str, *, create: bool) -> bytes | None:
