@@ -49,6 +49,10 @@ class SubjectKeys(Protocol):
         """Destroy the subject's key (their stored personal data reads as erased); True if there was one."""
         ...
 
+    def refresh(self) -> None:
+        """Forget what this process holds of subjects erased since, by any process (before a read)."""
+        ...
+
 
 class Ledger(Application):
     """AQP Ledger's event-sourced application."""
