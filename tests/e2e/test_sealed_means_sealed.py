@@ -69,13 +69,18 @@ def served(request, tmp_path_factory):
 
 
 def _open_competition(server: Any, reference: str) -> datetime:
-    """A competition of NEL-CSU's taking tenders for a month; its tender deadline."""
+    """A competition NEL-CSU runs for ICB-NEL, taking tenders for a month; its tender deadline.
+
+    ICB-NEL is named so that its commissioner and contract manager (two of the readers) are
+    parties to the round: the round is there for them, and the test asks what they see of it.
+    """
     now = datetime.now(timezone.utc)
     deadline = now + timedelta(days=30)
     with server.client("procurement_lead", "NEL-CSU", "j.okafor") as lead:
         opened = lead.post("/commands", json={
             "type": "competition.open", "competition": reference, "title": "Residential care", "procedure": "open",
             "standstill_regime": "pcr2015", "lots": [{"id": "NEL", "name": "North East London"}],
+            "acting_for": ["ICB-NEL"],
             "clarification_deadline": (now + timedelta(days=20)).isoformat(), "tender_deadline": deadline.isoformat(),
         })
         assert opened.status_code == 200, opened.text
