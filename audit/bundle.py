@@ -1,7 +1,10 @@
 """Proof bundles: one stored event, its place in the log, and a signed checkpoint covering it.
 
 `aqp audit prove REF` writes one; `python -m audit.verifier BUNDLE --key KEYFILE` checks it
-with nothing but the standard library, `cryptography` and our public key.
+with nothing but the standard library, `cryptography` and our public key. A bundle whose
+record is withheld from its reader (a sealed tender before the opening) carries the leaf's
+hash and place without the record: it proves the event is in the log, unchanged since it
+was signed, and says nothing of what it is.
 """
 
 from __future__ import annotations
@@ -10,10 +13,11 @@ import base64
 import re
 from typing import Any
 
-from audit.checkpoints import DEFAULT_ORIGIN, Checkpoints
+from audit.checkpoints import DEFAULT_ORIGIN, Checkpoints, StoredCheckpoint
 from audit.log import AuditLog
 from audit.signing import NoteSigner
-from audit.verifier.leaf import LEAF_FORMAT, canonical_originator_id
+from audit.verifier.leaf import LEAF_FORMAT, canonical_originator_id, leaf_bytes
+from audit.verifier.merkle import leaf_hash
 from domain.kernel.metadata import LedgerAggregate
 
 BUNDLE_FORMAT = "aqp-proof-bundle-v1"
@@ -43,7 +47,11 @@ def resolve_event(ledger: Any, log: AuditLog, event_ref: str) -> int:
 
 
 def prove(ledger: Any, event_ref: str, *, signer: NoteSigner | None, origin: str = DEFAULT_ORIGIN) -> dict[str, Any]:
-    """The proof bundle of one event; if no checkpoint covers it yet, one is signed (as the log named `origin`)."""
+    """The proof bundle of one event; if no checkpoint covers it yet, one is signed (as the log named `origin`).
+
+    For the operator's `aqp audit prove`, which may write: it catches the Merkle log up and
+    signs. The HTTP API reads only (`proof_of`).
+    """
     log = AuditLog(ledger)
     log.catch_up()
     notification_id = resolve_event(ledger, log, event_ref)
@@ -56,19 +64,57 @@ def prove(ledger: Any, event_ref: str, *, signer: NoteSigner | None, origin: str
         if signer is None:
             raise ProveError("no signed checkpoint covers this event yet and no signing key is available")
         checkpoint = checkpoints.write(signer, origin=origin)
-    record = next(log.store.stored_events(after=notification_id - 1, batch=1))
-    nid, oid, version, topic, state = record
+    return _bundle(log, checkpoint, leaf_index, notification_id)
+
+
+class NoSuchEvent(ProveError):
+    """No stored event at this position (a gap, or beyond the log)."""
+
+
+class NotYetProvable(ProveError):
+    """The event is stored but no signed checkpoint covers it yet (or the Merkle log has yet to take it)."""
+
+
+def proof_of(log: AuditLog, checkpoints: Checkpoints, notification_id: int, *, withheld: str | None = None) -> dict[str, Any]:
+    """The proof bundle of one event against the latest signed checkpoint: a pure read.
+
+    Nothing is written: no catching up, no signing (a read must not queue behind commands, nor
+    record anything). An event the latest checkpoint does not cover yet is `NotYetProvable`:
+    the running ledger signs every N events or T seconds, or `aqp audit checkpoint` now.
+    `withheld` (why the viewer may not read the event) keeps the record out of the bundle:
+    it holds the leaf's place and hash alone, which the verifier checks against the signed
+    root (see `audit.verifier`).
+    """
+    leaf_index = log.leaf_index_of(notification_id)
+    if leaf_index is None:
+        if notification_id <= log.position():
+            raise NoSuchEvent(f"there is no stored event at position {notification_id}")
+        raise NotYetProvable(f"the event at position {notification_id} is not in the Merkle log yet")
+    checkpoint = checkpoints.latest()
+    if checkpoint is None or checkpoint.tree_size <= leaf_index:
+        covered = f"the latest covers the first {checkpoint.tree_size} events" if checkpoint else "none is signed yet"
+        raise NotYetProvable(f"no signed checkpoint covers the event at position {notification_id} yet ({covered})")
+    return _bundle(log, checkpoint, leaf_index, notification_id, withheld=withheld)
+
+
+def _bundle(log: AuditLog, checkpoint: StoredCheckpoint, leaf_index: int, notification_id: int, *, withheld: str | None = None) -> dict[str, Any]:
+    nid, oid, version, topic, state = next(log.store.stored_events(after=notification_id - 1, batch=1))
     size = checkpoint.tree_size
+    record = {
+        "notification_id": nid,
+        "originator_id": canonical_originator_id(oid),
+        "originator_version": version,
+        "topic": topic,
+        "state": base64.b64encode(state).decode("ascii"),
+    }
     return {
         "format": BUNDLE_FORMAT,
         "leaf_format": LEAF_FORMAT,
-        "record": {
-            "notification_id": nid,
-            "originator_id": canonical_originator_id(oid),
-            "originator_version": version,
-            "topic": topic,
-            "state": base64.b64encode(state).decode("ascii"),
-        },
+        "record": record if withheld is None else None,
+        # Hashes the record with its random command id, its time to the microsecond and the
+        # tender's own content hash: it names nothing, and is in every neighbour's proof anyway.
+        "leaf_hash": base64.b64encode(leaf_hash(leaf_bytes(nid, oid, version, topic, state))).decode("ascii"),
+        "withheld": withheld,
         "leaf_index": leaf_index,
         "tree_size": size,
         "inclusion_proof": [base64.b64encode(h).decode("ascii") for h in log.inclusion_proof(leaf_index, size)],

@@ -11,10 +11,15 @@ Both recorders also take `in_same_transaction=write` when events are saved
 that stores the events, with an `audit.store.Sql` that takes `?` placeholders on either store.
 The HTTP API records an idempotency key this way, so "the events are stored" and "this key
 was used, and this was the answer" can never be true one without the other.
+
+Both call `before_read` (a list of callables, empty unless the bootstrap adds to it) before
+every read of stored events, an aggregate's or the notification log's: the data subjects'
+keys check there for erasures made by other processes (`audit.erasure.SubjectKeys.refresh`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib.resources import files
 from typing import Any
 
@@ -29,9 +34,26 @@ def sql_text(name: str) -> str:
     return files("audit").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
 
 
-class ImmutableSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+class ReadHooks:
+    """`before_read` runs before each read of stored events (see the module docstring)."""
+
+    before_read: list[Callable[[], None]]
+
+    def select_events(self, *args: Any, **kwargs: Any) -> Any:
+        for hook in self.before_read:
+            hook()
+        return super().select_events(*args, **kwargs)  # type: ignore[misc]
+
+    def select_notifications(self, *args: Any, **kwargs: Any) -> Any:
+        for hook in self.before_read:
+            hook()
+        return super().select_notifications(*args, **kwargs)  # type: ignore[misc]
+
+
+class ImmutableSQLiteApplicationRecorder(ReadHooks, SQLiteApplicationRecorder):
     def __init__(self, datastore: Any, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name)
+        self.before_read = []
         # Name the columns: the table has a fifth, the rowid, filled by SQLite.
         self.insert_events_statement = (
             f"INSERT INTO {self.events_table_name} (originator_id, originator_version, topic, state) VALUES (?,?,?,?)"
@@ -51,9 +73,10 @@ class ImmutableSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         return notification_ids
 
 
-class ImmutablePostgresApplicationRecorder(PostgresApplicationRecorder):
+class ImmutablePostgresApplicationRecorder(ReadHooks, PostgresApplicationRecorder):
     def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
+        self.before_read = []
         names = {"schema": Identifier(self.datastore.schema), "table": Identifier(self.events_table_name)}
         for name in (
             "postgres_refuse_change_function",

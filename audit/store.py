@@ -57,6 +57,15 @@ class SqlStore:
         with self.datastore.transaction(commit=commit) as cursor:
             yield Sql(cursor, qmark=self.sqlite)
 
+    def query_now(self, sql: str, params: tuple | list = ()) -> list[Any]:
+        """One read outside any transaction: on PostgreSQL a single round trip (its pooled
+        connections autocommit), where `transaction` adds a BEGIN and a ROLLBACK."""
+        if self.sqlite:
+            with self.transaction(commit=False) as statements:
+                return statements.query(sql, params)
+        with self.datastore.get_connection() as conn:
+            return Sql(conn.cursor(), qmark=False).query(sql, params)
+
     def create_table_once(self, name: str, columns: str) -> None:
         """CREATE TABLE `name` (`columns`) unless it exists (checked first: a read is cheaper
         than DDL, which on PostgreSQL takes locks)."""

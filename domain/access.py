@@ -48,10 +48,16 @@ dispatcher refuses anyone else (`require_role`, `not_permitted`: 403 over HTTP).
 - Concerns shared about a home are for commissioners, contract managers, auditors and admins
   (`sees_concerns`); the personal data of a home's people (contacts, registered managers)
   for those who deal with the home, auditors and admins (`sees_personal_data`).
-- The events feed is for everybody but providers and evaluators (`FEED_READERS`), each
-  event redacted by the rules above (`withheld_from_feed`); the event index, naming who did
-  what and whom it concerns, for auditors, FOI officers and admins; proof bundles (raw
-  stored records) for auditors and admins.
+- The events feed is for everybody but providers and evaluators (`FEED_READERS`); the event
+  index, naming who did what and whom it concerns, for auditors, FOI officers and admins;
+  proof bundles (raw stored records) for auditors and admins. Every read of events, each of
+  these, CSV and `as_of` included, redacts each event by the rules above, the same way
+  (`withheld_from_feed`, applied by `domain.event_view`): where an event's content is
+  withheld, so are who did it and every value its client chose (request ids, reason), and a
+  proof bundle keeps only the leaf's hash and place (`sees_stored_record`). A sealed tender
+  is withheld so from everybody until the opening; the evaluation's working, with who did
+  it, from all but the evaluation's readers: to FOI officers evaluators' identities are
+  personal data until a person releases them (`identifies_evaluators`).
 
 Pure: nothing here reads a store or a clock; the callers give the facts (the viewer, the
 organisations a record is of, whether the tenders are opened).
@@ -239,7 +245,9 @@ def withheld_from_feed(carries: str | None, viewer: Actor, *, tenders_opened: Ca
     """
     if carries == SEALED_TENDER:
         return None if tenders_opened() else SEALED_TENDER
-    if carries in (EVALUATION_WORKING, CLARIFICATION_ASKER):
+    if carries == EVALUATION_WORKING:
+        return None if identifies_evaluators(viewer) else carries
+    if carries == CLARIFICATION_ASKER:
         return None if reads_evaluation(viewer) else carries
     if carries == CONCERN:
         return None if sees_concerns(viewer) else CONCERN
@@ -304,3 +312,25 @@ def sees_competition(viewer: Actor, *, authority: str, acting_for: Iterable[str]
 def may_name_acting_for(actor: Actor, *, authority: str) -> bool:
     """Only the authority says whom it acts for: a named organisation may not add others, nor drop the authority."""
     return actor.org == authority
+
+# ---------------------------------------------------------------------------- sealed tenders and evaluators on every read of events
+# (the feed, the event index and its subjects, proof bundles: `domain.event_view` applies these)
+
+
+def identifies_evaluators(viewer: Actor, *, released: bool = False) -> bool:
+    """Whether `viewer` may learn who evaluated: the accounts that scored, declared, checked and
+    assessed, with the evaluation's working they did.
+
+    The evaluation's readers may. To an FOI officer evaluators' identities are personal data
+    (FOI Act s.40) until a person decides to release them: `released` is that decision, which
+    issue 15's FOI case is to record; nothing records one yet, so every caller leaves it False.
+    """
+    return reads_evaluation(viewer) or (released and viewer.role == "foi_officer")
+
+
+def sees_stored_record(withheld: str | None) -> bool:
+    """A proof bundle's record is the event's stored bytes, which cannot be redacted in part: it
+    goes only with an event nothing of which is withheld from the viewer (`withheld` is why,
+    from `domain.event_view.withheld_because`); otherwise the bundle keeps the leaf's hash and
+    place alone, which prove the event is in the log and say nothing of it."""
+    return withheld is None

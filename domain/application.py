@@ -25,7 +25,7 @@ from eventsourcing.persistence import IntegrityError, Transcoding
 
 from domain.commands import COMMAND_TYPES
 from domain.kernel import command_types as c
-from domain.kernel.command_types import error_info
+from domain.kernel.command_types import check_bounds, error_info
 from domain.kernel.dispatch import HANDLERS
 from domain.kernel.errors import DomainError, no_such
 from domain.kernel.metadata import Actor, CommandContext, LedgerAggregate, acting
@@ -47,6 +47,10 @@ class SubjectKeys(Protocol):
 
     def erase(self, subject: str) -> bool:
         """Destroy the subject's key (their stored personal data reads as erased); True if there was one."""
+        ...
+
+    def refresh(self) -> None:
+        """Forget what this process holds of subjects erased since, by any process (before a read)."""
         ...
 
 
@@ -140,6 +144,9 @@ class Ledger(Application):
         roles, action, handler = HANDLERS[type(command)]
         try:
             require_role(actor, roles, action)
+            # Sets without duplicates, dates within the century and about-now dates near `now`:
+            # the bounds a decoder cannot check, for commands from every door.
+            check_bounds(command, now)
             with acting(ctx):
                 decision = handler(self, command, actor, now)
             save_options: dict[str, Any] = {}

@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.kernel.metadata import LedgerAggregate
+from domain.event_view import SEALED_UNTIL_OPENED
 from domain.procurement.competition import Competition
 from domain.procurement.vocabulary import AWARDED, CANCELLED, EVALUATION, OPEN, OUTCOME_DECIDED, STANDSTILL
 from projections import follow
@@ -53,8 +54,8 @@ TABLE = Table(
     order_by=("reference",),
 )
 COLUMNS = TABLE.shown
-#: what would say who tendered, how many did and when, before the opening
-SEALED_UNTIL_OPENING = (Competition.TenderSubmitted, Competition.TenderWithdrawn)
+#: what would say who tendered, how many did and when, before the opening (the one list)
+SEALED_UNTIL_OPENING = SEALED_UNTIL_OPENED
 
 
 def acting_for_text(named: list[str] | None) -> str | None:

@@ -19,7 +19,8 @@ version, which are unique and never change):
 
 `event_subjects` - one row per event and subject it concerns: `subject_kind`, `subject`,
 `relation` (how it concerns it), `notification_id`, `recorded_at`, `kind`, `reference`,
-`event` (repeated so a subject's history lists without a second query). Subjects:
+`event` (repeated so a subject's history lists without a second query), and `named` (hidden:
+1 when the event's content names the subject, 0 for its record and what that belongs to). Subjects:
   - the record itself, relation "record" (a person, for a data subject's erasure);
   - the records its record belongs to, fixed when it was created: a location's registered
     provider (moving with `ProviderChanged`), a contract's provider (moving with a novation),
@@ -57,6 +58,14 @@ unseals its tenders (unopened tenders go back unopened), so those events are nev
 indexed. (The log's notification ids have gaps where rows are held; a gap says that some
 tender moved somewhere, not where or whose.)
 
+**What each reader sees** is decided when the rows are read, by the one redaction of events
+(`domain.event_view.withheld_events`, applied in SQL by the HTTP API's tables): on an event
+whose content is withheld from the reader (the evaluation's working, to an FOI officer), the
+row keeps its record, type and time while its actor and request ids read as null (filtered
+and sorted as null, so neither a filter nor the order gives them away), and the subjects named
+in its content (`named`: the evaluator, the bidder scored, a person's subject id) are absent;
+the subjects it concerns as its record's (the competition) stay.
+
 `event_records` - one row per record (aggregate): `kind`, `reference`, `events` (how many
 indexed), `first_recorded_at`, `last_recorded_at`; it also keeps (hidden) the subjects every
 event of the record concerns.
@@ -73,6 +82,7 @@ from uuid import UUID
 from domain.contracts.contract import Contract
 from domain.kernel.metadata import LedgerAggregate
 from domain.kernel.personal import PersonalData
+from domain.event_view import SEALED_UNTIL_OPENED
 from domain.procurement.competition import Competition
 from domain.providers.location import Location
 from projections.handlers import handles
@@ -110,6 +120,8 @@ SUBJECTS = Table(
         Column("kind"),
         Column("reference"),
         Column("event"),
+        # 1: named in what the event says (withheld with it: `domain.event_view`); 0: the record or what it belongs to
+        Column("named", INTEGER, hidden=True),
     ),
     order_by=("notification_id", "subject_kind", "subject"),
     indexes=(("subject", "notification_id"),),
@@ -128,11 +140,15 @@ RECORDS = Table(
     indexes=(("kind", "reference"),),
 )
 
+#: who did an event and what its client chose (`domain.event_view.WITHHELD_WITH_CONTENT`):
+#: what a reader may not see of an event whose content is withheld from them
+SAYS_WHO = ("actor", "actor_org", "actor_role", "correlation_id", "causation_id")
+
 #: a competition's rows held back until its tenders are opened (key: the competition's id):
 #: JSON [{"key", "row", "subjects"}] in log order (see "Sealed tenders" above)
 SEALED = Table("event_sealed", (Column("held", hidden=True),))
-#: the events that would say who tendered, and how many, before the opening
-SEALED_UNTIL_OPENING = (Competition.TenderSubmitted, Competition.TenderWithdrawn)
+#: the events that would say who tendered, and how many, before the opening (the one list)
+SEALED_UNTIL_OPENING = SEALED_UNTIL_OPENED
 
 #: field name -> the subject kind of the reference it holds (see ON_CONTRACTS)
 NAMED = {
@@ -378,7 +394,7 @@ class EventIndex(TableReadModel):
         for subject_kind, subject, relation in fixed.subjects:
             insert(SUBJECTS.name, f"{event_key}|{subject_kind}|{subject}",
                    {"subject_kind": subject_kind, "subject": subject, "relation": relation, "notification_id": position,
-                    "recorded_at": at, "kind": kind, "reference": reference, "event": name})
+                    "recorded_at": at, "kind": kind, "reference": reference, "event": name, "named": 0})
         named = _named(kind, event, shape)
         if named:
             seen = fixed.seen
@@ -389,7 +405,7 @@ class EventIndex(TableReadModel):
                 insert(SUBJECTS.name, f"{event_key}|{subject_kind}|{subject}",
                        {"subject_kind": subject_kind, "subject": subject, "relation": relation,
                         "notification_id": position, "recorded_at": at, "kind": kind, "reference": reference,
-                        "event": name})
+                        "event": name, "named": 1})
 
     def _record(
         self,
@@ -436,7 +452,7 @@ class EventIndex(TableReadModel):
         event_key = f"{record_key}|{event.originator_version}"
         at = utc(event.timestamp)
         kind = shape.kind
-        reference, related, _fixed_subjects = self._record(event, shape, record_key, page, at, counted=counted)
+        reference, related, fixed = self._record(event, shape, record_key, page, at, counted=counted)
 
         meta = getattr(event, "meta", None) or {}
         actor = meta.get("actor") or {}
@@ -448,13 +464,14 @@ class EventIndex(TableReadModel):
                "correlation_id": meta.get("correlation_id"), "causation_id": meta.get("causation_id")}
         subjects: list[dict[str, Any]] = []
         seen: set[tuple[str, str]] = set()
-        for subject_kind, subject, relation in ((SELF.get(kind, kind), reference, "record"), *related, *_named(kind, event, shape)):
+        named = [(*s, 0) for s in fixed.subjects] + [(*s, 1) for s in _named(kind, event, shape)]
+        for subject_kind, subject, relation, in_content in named:
             if subject is None or (subject_kind, subject) in seen:
                 continue
             seen.add((subject_kind, subject))
             subjects.append({"subject_kind": subject_kind, "subject": subject, "relation": relation,
                              "notification_id": position, "recorded_at": at, "kind": kind, "reference": reference,
-                             "event": name})
+                             "event": name, "named": in_content})
         return {"key": event_key, "row": row, "subjects": subjects}
 
     @staticmethod

@@ -36,7 +36,7 @@ from operator import itemgetter
 from typing import Any, NamedTuple
 
 TEXT, INTEGER, REAL = "text", "integer", "real"
-_SQL_TYPES = {TEXT: "TEXT", INTEGER: "BIGINT", REAL: "DOUBLE PRECISION"}
+SQL_TYPES = {TEXT: "TEXT", INTEGER: "BIGINT", REAL: "DOUBLE PRECISION"}
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,8 @@ class Table:
         if "key" in names or len(set(names)) != len(names):
             raise ValueError(f"{self.name}: column names must be unique and not 'key'")
         for column in self.columns:
-            if column.type not in _SQL_TYPES:
-                raise ValueError(f"{self.name}.{column.name}: type must be one of {sorted(_SQL_TYPES)}")
+            if column.type not in SQL_TYPES:
+                raise ValueError(f"{self.name}.{column.name}: type must be one of {sorted(SQL_TYPES)}")
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -98,7 +98,7 @@ class Table:
             raise KeyError(f"{self.name} has no column {', '.join(sorted(unknown))}")
 
     def create_statements(self, qualified: str, *, postgres: bool, indexes: bool = True) -> list[str]:
-        columns = ", ".join(f"{c.name} {_SQL_TYPES[c.type]}" for c in self.columns)
+        columns = ", ".join(f"{c.name} {SQL_TYPES[c.type]}" for c in self.columns)
         statements = [f"CREATE TABLE IF NOT EXISTS {qualified} (key TEXT PRIMARY KEY, {columns})"]
         return statements + (self.index_statements(qualified) if indexes else [])
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -19,7 +20,37 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.sql import SQL
 
 from projections.follow import ReadModelView, SQLiteTrackingTable
-from projections.tables import TEXT, InMemory, Page, Table
+from projections.tables import SQL_TYPES, TEXT, InMemory, Page, Table
+
+
+@dataclass(frozen=True)
+class Mask:
+    """Columns a reader may not see on some rows: on the rows matching any of `rows` (each a
+    dict of column -> value or tuple of values, all of which hold), `columns` read as null. They
+    are selected, filtered and sorted as null there, so neither a filter nor the order of the
+    answer gives the hidden values away (e.g. who did an event whose content is withheld)."""
+
+    columns: frozenset[str]
+    rows: tuple[dict[str, Any], ...]
+
+    def when(self) -> str:
+        """The SQL condition on the masked rows, its values written in (they are the read models' own names)."""
+        options = []
+        for option in self.rows:
+            parts = []
+            for column, value in option.items():
+                if isinstance(value, tuple):
+                    parts.append(f"{column} IN ({', '.join(map(_literal, value))})" if value else "1 = 0")
+                else:
+                    parts.append(f"{column} = {_literal(value)}")
+            options.append("(" + (" AND ".join(parts) or "1 = 1") + ")")
+        return " OR ".join(options) or "1 = 0"
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise TypeError(f"a mask compares with text or integers, not {value!r}")
+    return str(value) if isinstance(value, int) else "'" + value.replace("'", "''") + "'"
 
 
 class TableView(ReadModelView):
@@ -36,14 +67,14 @@ class TableView(ReadModelView):
     def _sql(self, statement: str) -> str:
         return statement.replace("?", "%s") if self.postgres else statement
 
-    def _text_order(self, column: str, table: Table, direction: str = "") -> str:
+    def _text_order(self, column: str, table: Table, direction: str = "", mask: Mask | None = None) -> str:
         types = {c.name: c.type for c in table.columns}
         text = column == "key" or types.get(column) == TEXT
         collate = ' COLLATE "C"' if (self.postgres and text) else ""
         # NULLS FIRST follows the direction (PostgreSQL's syntax): nulls before the values either way, as SQLite orders them
         # ascending; descending, SQLite puts them last, and so does PostgreSQL told NULLS LAST.
         nulls = (" NULLS LAST" if direction else " NULLS FIRST") if self.postgres else ""
-        return f"{column}{collate}{direction}{nulls}"
+        return f"{_read(column, mask)}{collate}{direction}{nulls}"
 
     #: whether the tables get their secondary indexes (`Table.indexes`); the key is always indexed
     secondary_indexes: bool = True
@@ -221,6 +252,7 @@ class TableView(ReadModelView):
         columns: Sequence[str] | None = None,
         any_of: Sequence[Sequence[dict[str, Any]]] = (),
         sort: str | None = None,
+        mask: Mask | None = None,
     ) -> list[dict[str, Any]]:
         """Rows of `table` (default: the first) meeting `where` and `any_of`, in order; shown columns by default.
 
@@ -231,7 +263,8 @@ class TableView(ReadModelView):
 
         `sort` ("col" or "-col") orders by that column first as the HTTP API's tables do (values
         ascending then nulls; descending: nulls, then values descending), ties in the natural
-        order; `order_by`/`descending` replace the natural order instead.
+        order; `order_by`/`descending` replace the natural order instead. `mask` hides some
+        columns on some rows (`Mask`) everywhere: in what is read, the conditions and the sort.
         """
         spec = self._table(table)
         names = tuple(columns or spec.shown)
@@ -239,17 +272,18 @@ class TableView(ReadModelView):
             # A lookup kept for the read model's own use (every column hidden) has nothing to show.
             raise KeyError(f"{spec.name} is a lookup of hidden columns kept for the read model's own use; name the columns to read")
         self._known(spec, names)
-        clauses, params = self._where(spec, where, any_of)
+        clauses, params = self._where(spec, where, any_of, mask)
         order = tuple(order_by or spec.order_by)
         self._known(spec, order)
         direction = " DESC" if descending else ""
-        ordering = ", ".join(self._text_order(c, spec, direction) for c in (*order, "key"))
+        ordering = ", ".join(self._text_order(c, spec, direction, mask) for c in (*order, "key"))
         if sort:
             column = sort.lstrip("-")
             self._known(spec, (column,))
             down = " DESC" if sort.startswith("-") else ""
-            ordering = f"({column} IS NULL){down}, {self._text_order(column, spec, down)}, {ordering}"
-        statement = f"SELECT {', '.join(names)} FROM {self.qualified(spec.name)}{clauses} ORDER BY {ordering}"
+            ordering = f"({_read(column, mask)} IS NULL){down}, {self._text_order(column, spec, down, mask)}, {ordering}"
+        read = ", ".join(n if mask is None or n not in mask.columns else f"{_read(n, mask)} AS {n}" for n in names)
+        statement = f"SELECT {read} FROM {self.qualified(spec.name)}{clauses} ORDER BY {ordering}"
         if limit is not None:
             statement += " LIMIT ? OFFSET ?"
             params += [limit, offset]
@@ -258,10 +292,15 @@ class TableView(ReadModelView):
             return [{n: r[n] for n in names} for r in cursor.fetchall()]
 
     def count(
-        self, table: str | None = None, *, where: dict[str, Any] | None = None, any_of: Sequence[Sequence[dict[str, Any]]] = ()
+        self,
+        table: str | None = None,
+        *,
+        where: dict[str, Any] | None = None,
+        any_of: Sequence[Sequence[dict[str, Any]]] = (),
+        mask: Mask | None = None,
     ) -> int:
         spec = self._table(table)
-        clauses, params = self._where(spec, where, any_of)
+        clauses, params = self._where(spec, where, any_of, mask)
         with self.datastore.transaction(commit=False) as cursor:
             cursor.execute(self._sql(f"SELECT COUNT(*) AS n FROM {self.qualified(spec.name)}{clauses}"), params)
             return int(cursor.fetchone()["n"])
@@ -284,25 +323,26 @@ class TableView(ReadModelView):
             raise KeyError(f"{spec.name} has no column {', '.join(sorted(unknown))}")
 
     def _where(
-        self, spec: Table, where: dict[str, Any] | None, any_of: Sequence[Sequence[dict[str, Any]]] = ()
+        self, spec: Table, where: dict[str, Any] | None, any_of: Sequence[Sequence[dict[str, Any]]] = (), mask: Mask | None = None
     ) -> tuple[str, list[Any]]:
-        parts, params = self._conditions(spec, where or {})
+        parts, params = self._conditions(spec, where or {}, mask)
         for group in any_of:
             alternatives = []
             for option in group:
-                clauses, values = self._conditions(spec, option)
+                clauses, values = self._conditions(spec, option, mask)
                 alternatives.append("(" + (" AND ".join(clauses) or "1 = 1") + ")")
                 params += values
             # An empty group can never hold: nothing matches.
             parts.append("(" + " OR ".join(alternatives) + ")" if alternatives else "1 = 0")
         return (" WHERE " + " AND ".join(parts), params) if parts else ("", [])
 
-    def _conditions(self, spec: Table, where: dict[str, Any]) -> tuple[list[str], list[Any]]:
+    def _conditions(self, spec: Table, where: dict[str, Any], mask: Mask | None = None) -> tuple[list[str], list[Any]]:
         self._known(spec, where)
         types = {c.name: c.type for c in spec.columns}
         parts: list[str] = []
         params: list[Any] = []
-        for column, value in where.items():
+        for name, value in where.items():
+            column = _read(name, mask)
             op, operand = value if isinstance(value, tuple) else ("=", value)
             if op not in CONDITIONS:
                 raise ValueError(f"{op!r} is not a condition; the conditions are {', '.join(CONDITIONS)}")
@@ -319,8 +359,8 @@ class TableView(ReadModelView):
                 parts.append(f"{column} {op.upper()} ({', '.join('?' for _ in listed)})")
                 params += listed
             elif op == "contains":
-                if types.get(column, TEXT) != TEXT:
-                    raise ValueError(f"{spec.name}.{column} is not text; `contains` searches text")
+                if types.get(name, TEXT) != TEXT:
+                    raise ValueError(f"{spec.name}.{name} is not text; `contains` searches text")
                 # Case-insensitive substring (ASCII case on SQLite; LIKE's wildcards in the text are literal).
                 escaped = str(operand).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
                 parts.append(f"LOWER({column}) LIKE ? ESCAPE '\\'")
@@ -329,6 +369,13 @@ class TableView(ReadModelView):
                 parts.append(f"{column} {op} ?")
                 params.append(operand)
         return parts, params
+
+
+def _read(column: str, mask: Mask | None) -> str:
+    """A column as the reader may see it: null on the rows `mask` hides it on."""
+    if mask is None or column not in mask.columns:
+        return column
+    return f"(CASE WHEN {mask.when()} THEN NULL ELSE {column} END)"
 
 
 #: the conditions `TableView.select` takes as `(op, value)`: comparisons (a null never
@@ -348,7 +395,29 @@ class _PositionInMemory:
         return super().max_tracking_id(application_name)  # type: ignore[misc]
 
 
-class SQLiteTableView(_PositionInMemory, SQLiteTrackingTable, TableView):
+class _AddedColumns:
+    """A column added to a read model's table after a store made the table is added to it there,
+    null in the rows already written (`aqp projections rebuild NAME` fills it), so a ledger keeps
+    following and serving across the change rather than failing on its next page."""
+
+    tables: ClassVar[tuple[Table, ...]]
+    datastore: Any
+
+    def create_table(self) -> None:
+        super().create_table()  # type: ignore[misc]
+        view: Any = self
+        with self.datastore.transaction(commit=True) as cursor:
+            for table in self.tables:
+                qualified = view.qualified(table.name)
+                cursor.execute(f"SELECT * FROM {qualified} LIMIT 0")
+                described = getattr(cursor, "sqlite_cursor", cursor).description or ()
+                present = {d[0] for d in described}
+                for column in table.columns:
+                    if column.name not in present:
+                        cursor.execute(f"ALTER TABLE {qualified} ADD COLUMN {column.name} {SQL_TYPES[column.type]}")
+
+
+class SQLiteTableView(_AddedColumns, _PositionInMemory, SQLiteTrackingTable, TableView):
     postgres = False
 
     def __init__(self, datastore: Any, *, secondary_indexes: bool = True, **kwargs: Any) -> None:
@@ -361,7 +430,7 @@ class SQLiteTableView(_PositionInMemory, SQLiteTrackingTable, TableView):
         return [*super().construct_create_table_statements(), *self._table_statements()]
 
 
-class PostgresTableView(_PositionInMemory, PostgresTrackingRecorder, TableView):
+class PostgresTableView(_AddedColumns, _PositionInMemory, PostgresTrackingRecorder, TableView):
     postgres = True
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:

@@ -4,7 +4,8 @@ The routes are one Controller per resource (`CONTROLLERS`), each writing its pat
 the guards saying who may use them (groups of `domain.access`); the authorisation matrix is
 read off them (`access.ROUTE_ROLES`). Here: the service's own routes (the health and
 readiness probes, who a token acts for), the request context (request id,
-structured access log), authentication, problem details for every error, the OpenAPI
+structured access log), authentication, what every request must be (`strict`: no unknown
+query parameter, no body nested too deep, none over `MAX_BODY_BYTES`), problem details for every error, the OpenAPI
 document at `/schema` (`/schema/openapi.json`), and the lifespan (the ledger is closed only
 after in-flight requests have finished: uvicorn drains them on SIGTERM/SIGINT first).
 
@@ -49,6 +50,7 @@ from api.http.read_models import (
 )
 from api.http.returns import PlacementReturnsController, ReturnsController
 from api.http.service import THREADS, LedgerService
+from api.http.strict import check_request, declared_query_parameters
 from api.settings import Settings
 from domain.access import ALL_ROLES
 from domain.application import Ledger
@@ -56,6 +58,8 @@ from domain.application import Ledger
 log = structlog.get_logger("aqp.http")
 access_log = structlog.get_logger("aqp.http.access")
 
+#: the largest request body taken (413 above it)
+MAX_BODY_BYTES = 1_048_576
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
 
@@ -82,12 +86,12 @@ class ServiceController(Controller):
     path = "/"
     tags = ["service"]
 
-    @get("/health", exclude_from_auth=True, security=[{}], summary="Liveness")
+    @get("/health", exclude_from_auth=True, security=[{}], summary="Liveness", responses=problems(400))
     async def health(self) -> Health:
         """The process is up and answering (it does not touch the database)."""
         return Health(status="ok")
 
-    @get("/ready", exclude_from_auth=True, security=[{}], summary="Readiness", sync_to_thread=True, responses=problems(503))
+    @get("/ready", exclude_from_auth=True, security=[{}], summary="Readiness", sync_to_thread=True, responses=problems(400, 503))
     def ready(self, request: Request[Any, Any, Any]) -> Readiness:
         """The ledger's database answers: ready to serve."""
         try:
@@ -190,6 +194,10 @@ def create_app(
         route_handlers=CONTROLLERS,
         middleware=[DefineMiddleware(BearerTokenAuth, exclude=PUBLIC_PATHS)],
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=check_request,
+        # The largest command a user sends (a placement return for a big home, a CQC record)
+        # is some tens of kilobytes; 20,000 characters of text escaped are 120 KB.
+        request_max_body_size=MAX_BODY_BYTES,
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
             title=openapi_title,
@@ -209,6 +217,7 @@ def create_app(
         debug=False,
     )
     app.state.service = service
+    app.state.query_parameters = declared_query_parameters(app)
     # Outside Litestar's own exception handling, so the access log sees every answer,
     # including the router's 404/405 and the authentication middleware's 401.
     app.asgi_handler = request_context(app.asgi_handler)

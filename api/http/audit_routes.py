@@ -5,8 +5,12 @@
 - `GET /audit/proofs/{position}`: the proof bundle of one stored event (`audit.bundle.prove`):
   the record exactly as stored, its inclusion proof and a signed checkpoint covering it,
   checkable with `python -m audit.verifier` and the public key alone. The record is the
-  event's raw bytes, unredacted, so only auditors and admins may have it. Proving may catch
-  the Merkle log up and sign a checkpoint, so it runs under the service's write lock.
+  event's raw bytes, which cannot be redacted in part, so only auditors and admins may have
+  it, and not while anything of the event is withheld from them (a sealed tender before the
+  opening): the bundle then holds the leaf's hash and place, proven against the signed root,
+  without the record (`access.sees_stored_record`). A pure read: proven against the latest
+  signed checkpoint, it takes no lock, catches nothing up and signs nothing (409
+  `not_yet_checkpointed` until a checkpoint covers the event).
 - `GET /audit/index`, `GET /audit/subjects`: the event index (read model) by actor, record and
   request, and by subject: who did what and whom it concerns, so for auditors, FOI officers
   and admins (`access.INDEX_READERS`);
@@ -27,9 +31,12 @@ from api.http.auth import principal_of, requires_role
 from api.http.problems import AUTHENTICATED, ProblemError, problems
 from api.http.read_models import EVENT_SUBJECTS, EVENTS_INDEX
 from api.http.tables import table_route
-from audit.bundle import ProveError, prove
+from api.settings import current as current_settings
+from audit.bundle import NoSuchEvent, NotYetProvable, proof_of
+from audit.checkpoints import Checkpoints
+from audit.log import AuditLog
 from domain import access
-from domain.event_view import event_view
+from domain.event_view import event_view, withheld_because
 
 
 class Checkpoint(msgspec.Struct):
@@ -59,7 +66,12 @@ class ProofRecord(msgspec.Struct):
 class ProofBundle(msgspec.Struct):
     format: str
     leaf_format: str
-    record: ProofRecord
+    #: the stored record; null when withheld from this reader (see `withheld`)
+    record: ProofRecord | None
+    #: the leaf's hash (base64): what the inclusion proof proves, record or not
+    leaf_hash: str
+    #: why the record is withheld: sealed_until_tenders_opened (a sealed tender before the opening)
+    withheld: str | None
     leaf_index: int
     tree_size: int
     inclusion_proof: list[str]
@@ -109,35 +121,49 @@ class AuditController(Controller):
 
     @get("/proofs/{position:int}", sync_to_thread=True, guards=[requires_role(*access.PROOF_READERS)],
          responses=problems(*AUTHENTICATED, 404, 409), summary="A proof bundle for one event",
-         description="The stored record at this position, its RFC 9162 inclusion proof and a signed checkpoint covering it.",
+         description="The stored record at this position, its RFC 9162 inclusion proof and the latest signed checkpoint, which "
+         "covers it (409 not_yet_checkpointed until one does). While anything of the event is withheld from you (a sealed "
+         "tender before the opening) the record is null and `withheld` says why: the leaf's hash is still proven.",
          tags=["audit"])
     def get_proof(self, request: Request[Any, Any, Any], position: Annotated[int, PathParameter(ge=1, le=2**62)]) -> ProofBundle:
         service = request.app.state.service
+        viewer = principal_of(request).actor()
+        absent = ProblemError(404, "event_not_found", f"There is no stored event at position {position}.")
         if position > service.ledger.max_position():
-            raise ProblemError(404, "event_not_found", f"There is no stored event at position {position}.")
-        ring = service.keys
-        signer = ring.signer() if ring.signing_key_file.exists() else None
+            raise absent
+        found = service.ledger.recorder.select_notifications(start=position, limit=1)
+        if not found or found[0].id != position:
+            raise absent
+        event = service.ledger.mapper.to_domain_event(found[0])
+        withheld = withheld_because(event, viewer, lambda competition: opened_now(service.ledger, competition))
+        log = AuditLog(service.ledger, create_tables=False)
         try:
-            with service.write_lock:
-                bundle = prove(service.ledger, str(position), signer=signer, origin=ring.origin)
-        except ProveError as err:
-            text = str(err)
-            if "not in the ledger" in text or "no stored event" in text:
-                raise ProblemError(404, "event_not_found", f"There is no stored event at position {position}.") from None
-            raise ProblemError(409, "no_checkpoint", f"No proof can be given yet: {text}.") from None
+            bundle = proof_of(log, Checkpoints(log, create_tables=False), position,
+                              withheld=None if access.sees_stored_record(withheld) else withheld)
+        except NoSuchEvent:
+            raise absent from None
+        except NotYetProvable as err:
+            settings = current_settings()
+            raise ProblemError(
+                409, "not_yet_checkpointed",
+                f"No proof can be given yet: {err}. The ledger signs a checkpoint every {settings.checkpoint_every_events} "
+                f"events or {settings.checkpoint_every_seconds:g} seconds (or now: `aqp audit checkpoint`); ask again then.",
+            ) from None
         return msgspec.convert(bundle, ProofBundle)
 
     list_index = table_route(
         "/index", EVENTS_INDEX, roles=access.INDEX_READERS, summary="The event index: every stored event, by actor, record and request",
         description="One row per stored event (projections/event_index.py): notification id (the Merkle leaf index + 1), time, record, "
         "event type, actor, command, correlation and causation ids. Filter ?actor= for what an account did; as_of keeps the "
-        "events recorded by then. Who tendered stays sealed to everyone until the opening.",
+        "events recorded by then. Who tendered stays sealed to everyone until the opening; on an event whose content is "
+        "withheld from you (as in /events: the evaluation's working, to an FOI officer) the actor and request ids are null.",
     )
     list_subjects = table_route(
         "/subjects", EVENT_SUBJECTS, roles=access.INDEX_READERS,
         summary="The event index by subject: every event concerning a record, organisation or person",
         description="One row per event and subject it concerns (?subject=1-101, ?subject_kind=person, ...), with the relation. People "
-        "appear by their subject id only. Who tendered stays sealed to everyone until the opening.",
+        "appear by their subject id only. Who tendered stays sealed to everyone until the opening; what an event whose content "
+        "is withheld from you names (an evaluator, the bidder scored) is not listed.",
     )
 
 
@@ -163,7 +189,7 @@ class EventsController(Controller):
 
         def tenders_opened(competition_id: Any) -> bool:
             if competition_id not in opened:
-                opened[competition_id] = ledger.repository.get(competition_id).opened_at is not None
+                opened[competition_id] = opened_now(ledger, competition_id)
             return opened[competition_id]
 
         items = []
@@ -171,3 +197,9 @@ class EventsController(Controller):
             event = ledger.mapper.to_domain_event(n)
             items.append(FeedEvent(position=n.id, **event_view(event, viewer, tenders_opened=tenders_opened)))
         return EventFeed(items=items, next_after=items[-1].position if items else after, last_position=last)
+
+
+def opened_now(ledger: Any, competition_id: Any) -> bool:
+    """Whether the competition's tenders are opened, as it stands now (not as of any past time:
+    once opened, what was sealed is no secret; until then, it is sealed on every path)."""
+    return ledger.repository.get(competition_id).opened_at is not None

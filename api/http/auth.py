@@ -1,9 +1,11 @@
 """Authentication (bearer tokens) and authorisation (guards by role).
 
 Every route except health, readiness and the OpenAPI document needs
-`Authorization: Bearer <token>`. The token is looked up by its SHA-256 in a worker thread
-(the store is synchronous); a missing, malformed, unknown or revoked token is a 401 problem
-with `WWW-Authenticate: Bearer`, and the failure is logged with its reason, the path and the
+`Authorization: Bearer <token>`, once (two Authorization headers are a 400: which one is
+meant?). The token is looked up by its SHA-256 in a worker thread (the store is synchronous);
+a missing, malformed, unknown or revoked token is a 401 problem with `WWW-Authenticate:
+Bearer`, the same answer for an unknown token as for a revoked one (it does not tell a token
+holder which tokens once were live); the failure is logged with its reason, the path and the
 client address, never the token (a revoked token is named by its public id).
 
 The principal is bound into every log line of the request (`user`, `org`, `role`), becomes
@@ -28,6 +30,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 import domain.application  # noqa: F401 - registers every command handler (and its roles)
+from api.http.problems import FieldProblem, ProblemError
 from api.tokens import Principal
 from domain.kernel.command_types import Command
 from domain.kernel.dispatch import HANDLERS
@@ -35,14 +38,22 @@ from domain.kernel.dispatch import HANDLERS
 log = structlog.get_logger("aqp.http.auth")
 
 PUBLIC_PATHS = ["^/health$", "^/ready$", "^/schema"]
+#: what an unknown and a revoked token are both told
+NOT_LIVE = "The token is not known or no longer valid: ask for a new one (`aqp tokens issue`)."
 
 
 class BearerTokenAuth(AbstractAuthenticationMiddleware):
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
-        header = connection.headers.get("authorization", "")
+        headers = connection.headers.getall("authorization", [])
+        client = connection.client.host if connection.client else None
+        if len(headers) > 1:
+            log.warning("authentication_failed", reason="several_authorization_headers", path=connection.url.path, client=client)
+            raise ProblemError(400, "several_authorization_headers",
+                               f"Send one Authorization header, not {len(headers)}.",
+                               [FieldProblem(field="header:Authorization", rule="once", message="sent more than once")])
+        header = headers[0] if headers else ""
         scheme, _, token = header.partition(" ")
         token = token.strip()
-        client = connection.client.host if connection.client else None
         if not header:
             self._refuse("no_token", connection, client)
         if scheme.lower() != "bearer" or not token or len(token) > 200:
@@ -61,8 +72,8 @@ class BearerTokenAuth(AbstractAuthenticationMiddleware):
         messages = {
             "no_token": "This needs a bearer token: send Authorization: Bearer <token> (see `aqp tokens issue`).",
             "malformed_authorization": "The Authorization header must be `Bearer <token>`.",
-            "unknown_token": "The token is not known.",
-            "revoked_token": "The token has been revoked.",
+            "unknown_token": NOT_LIVE,
+            "revoked_token": NOT_LIVE,
         }
         raise NotAuthorizedException(messages[reason], headers={"WWW-Authenticate": 'Bearer realm="aqp-ledger"'})
 

@@ -5,7 +5,8 @@ error's code under `PROBLEM_BASE`), `title`, `status`, `detail` (a sentence for 
 `instance` (the request path) and two extensions: `code` (the domain's stable code, the
 contract with clients) and `fields` (each invalid field with the rule it broke).
 
-Statuses: 400 a body that is not JSON at all; 401 no or a bad token; 403 a role that may not
+Statuses: 400 a body that is not JSON at all or nested too deep, a query parameter the route
+does not take, two Authorization headers; 401 no or a bad token; 403 a role that may not
 use the route or send the command; 404 nothing there, or nothing this principal may see
 (the same answer, so a sealed or scoped record's existence does not leak); 405 a method the
 route does not take; 406 a representation we cannot give; 409 a conflict with the state
@@ -41,6 +42,7 @@ TITLES = {
     405: "Method not allowed",
     406: "Not acceptable",
     409: "Conflict",
+    413: "Request too large",
     415: "Unsupported media type",
     422: "Invalid request",
     429: "Too many requests",
@@ -167,7 +169,7 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
             return problem_response(problem(400, "malformed_json", f"The body is not valid JSON: {detail}", instance=path))
         return problem_response(problem(400, "bad_request", detail, instance=path))
     code = {401: "not_authenticated", 403: "not_permitted", 405: "method_not_allowed", 406: "not_acceptable",
-            415: "unsupported_media_type", 429: "too_many_requests"}.get(status, "http_error")
+            413: "request_too_large", 415: "unsupported_media_type", 429: "too_many_requests"}.get(status, "http_error")
     if status >= 500:
         log.error("http_error", status=status, detail=str(exc.detail), path=path)
         return problem_response(problem(status, "internal_error", "Something went wrong on our side; it has been logged.", instance=path))
@@ -191,7 +193,7 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
 # ------------------------------------------------------------------ OpenAPI
 
 _DESCRIPTIONS = {
-    400: "The body is not JSON.",
+    400: "The body is not JSON or is nested too deep, a query parameter is not one the route takes, or two Authorization headers were sent.",
     401: "No token, or an unknown or revoked one.",
     403: "This role may not use this route or send this command.",
     404: "Nothing there, or nothing this principal may see.",
@@ -210,4 +212,4 @@ def problems(*statuses: int) -> dict[int, ResponseSpec]:
     }
 
 
-AUTHENTICATED = (401, 403, 406, 422)
+AUTHENTICATED = (400, 401, 403, 406, 422)

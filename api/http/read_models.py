@@ -51,6 +51,8 @@ from api.http.tables import Conditions, Param, Table, row_struct, table_route
 from api.tokens import Principal
 from api.settings import current as current_settings
 from domain import access
+from domain.event_view import withheld_events
+from domain.kernel.metadata import Actor
 from domain.providers import vacancies
 from domain.providers.location import BED_TYPES
 from projections import cms, compliance, event_index, exceptions, placements, quality, rag
@@ -58,6 +60,7 @@ from projections.cms import CmsList
 from projections.compliance import ReturnCompliance
 from projections.event_index import EventIndex
 from projections.exceptions import ExceptionReports
+from projections.views import Mask
 from projections.placements import Placements
 from projections.quality import QualityDashboards
 from projections.rag import RagTables
@@ -271,15 +274,37 @@ RAG_VISITS = sql_table(
 # ------------------------------------------------------------------ the event index
 
 INDEX_AS_OF = "column:recorded_at"
+
+
+def who_withheld(viewer: Actor) -> Mask | None:
+    """Who did the events whose content is withheld from the viewer, and their request ids: null
+    (the one redaction of events, `domain.event_view`; sealed tenders are not in the index yet)."""
+    withheld = withheld_events(viewer)
+    if not withheld:
+        return None
+    return Mask(frozenset(event_index.SAYS_WHO), tuple({"kind": kind, "event": names} for kind, names in withheld.items()))
+
+
+def subjects_seen(_service: Any, principal: Principal) -> Conditions | None:
+    """Not the subjects named in the content of an event whose content is withheld from the
+    viewer (an evaluator, the bidder scored); the record it belongs to stays."""
+    withheld = withheld_events(principal.actor())
+    if not withheld:
+        return None
+    return Conditions(any_of=tuple(
+        ({"named": 0}, {"kind": ("!=", kind)}, {"event": ("not in", list(names))}) for kind, names in withheld.items()
+    ))
+
+
 EVENTS_INDEX = sql_table(
     "IndexedEventRow", EventIndex, event_index.EVENTS,
     filters=("actor", "actor_org", "actor_role", "kind", "reference", "event", "command", "correlation_id", "causation_id"),
-    as_of=INDEX_AS_OF,
+    as_of=INDEX_AS_OF, mask=who_withheld,
 )
 EVENT_SUBJECTS = sql_table(
     "EventSubjectRow", EventIndex, event_index.SUBJECTS,
     filters=("subject", "subject_kind", "relation", "kind", "reference", "event"),
-    as_of=INDEX_AS_OF,
+    as_of=INDEX_AS_OF, sql_scope=subjects_seen,
 )
 
 

@@ -9,8 +9,8 @@ Thread safety (checked, and why there is one lock):
   after-save hooks (the Merkle log follower, whose in-memory tip and node cache are not
   guarded; the read-model follower; the processes that award contracts and record
   performance failures), and two commands loading the same aggregate would race for its
-  next version. So commands (and proof bundles, which may sign a checkpoint) take
-  `write_lock`: one at a time per process. Across processes the database decides: the
+  next version. So commands take `write_lock`: one at a time per process. Reads never do,
+  proof bundles included (proven against the latest signed checkpoint, they write nothing). Across processes the database decides: the
   second writer of an aggregate version gets an IntegrityError, which the dispatcher turns
   into a `concurrent_modification` refusal (409), never a 500.
 - worker threads are capped below the connection pool (`THREADS`, pool 5 + overflow 10), so
@@ -59,7 +59,7 @@ class LedgerService:
     ) -> None:
         self.ledger = ledger
         self.owns_ledger = owns_ledger
-        #: the checkpoint signing keys (a proof bundle may need a checkpoint signed)
+        #: the checkpoint signing keys
         self.keys = keys or KeyRing(Settings.key_dir)
         #: the most events replayed for one `?as_of=` read of a read model (`AQP_API_REPLAY_MAX_EVENTS`)
         self.replay_max_events = replay_max_events

@@ -31,6 +31,10 @@ from `domain.access` (the CMS list's count of open safeguarding concerns: `sees_
 for the others the column is null, and sorting on it keeps the natural order, so not even
 the order gives it away.
 
+**Masked cells.** `mask(viewer)` hides columns on some rows only (`projections.views.Mask`:
+the event index's actor and request ids on the events whose content is withheld from that
+viewer): read, filtered and sorted as null in the SQL, so nothing gives them away.
+
 **Computed columns.** `shape(principal, row, today)` adds what depends on the day the question
 is asked (the read models have no clock: a rebuild must give the same rows), e.g. whether a
 suspension is in force today or a vacancy report is stale. `today()` is the date in England.
@@ -65,6 +69,7 @@ from audit.replay import rows_as_csv
 from domain.kernel.metadata import Actor
 from projections import follow
 from projections.tables import INTEGER, REAL
+from projections.views import Mask
 
 ENGLAND = ZoneInfo("Europe/London")
 #: the most rows one CSV answer carries
@@ -150,6 +155,8 @@ class Table:
     sql_scope: Callable[[Any, Principal], Conditions | None] | None = None
     #: columns shown only to some viewers: column -> the policy saying who (`domain.access`)
     restricted: dict[str, Callable[[Actor], bool]] = field(default_factory=dict)
+    #: columns a viewer may not see on some rows (`projections.views.Mask`, None: all); SQL tables
+    mask: Callable[[Actor], Mask | None] | None = None
     #: (principal, row, today) -> row with the computed columns (those of `row` the table lacks)
     shape: Callable[[Principal, dict[str, Any], date], dict[str, Any]] | None = None
     #: how to answer as_of: "replay", "column:<name>" or None (refused)
@@ -299,11 +306,12 @@ class Query:
             if extra is not None:
                 conditions = conditions & extra
             sort = self.sort if self.sort and self.sort.lstrip("-") not in hidden else None
-            total = view.count(table.table, where=conditions.where, any_of=conditions.any_of)
+            mask = table.mask(self.principal.actor()) if table.mask is not None else None
+            total = view.count(table.table, where=conditions.where, any_of=conditions.any_of, mask=mask)
             if limit is None and total > CSV_LIMIT:
                 raise ProblemError(422, "too_many_rows", f"{total} rows are more than one CSV answer carries ({CSV_LIMIT}); narrow the filters.")
             found = view.select(table.table, where=conditions.where, any_of=conditions.any_of, sort=sort,
-                                limit=limit, offset=offset, columns=table.stored()) if total else []
+                                limit=limit, offset=offset, columns=table.stored(), mask=mask) if total else []
         else:
             every = view.rows(table.table) if view is not None else table.rows(service)  # type: ignore[misc]
             if table.scope_with is not None:

@@ -6,7 +6,9 @@
 2. The tree size and root are read from that signed checkpoint, never from the bundle.
 3. The record is re-encoded as a leaf (leaf.py) and its inclusion proof must lead to that root.
 
-Exit status 0 means the record is, byte for byte, the one the ledger committed to.
+Exit status 0 means the record is, byte for byte, the one the ledger committed to. A bundle
+whose record is withheld from its reader (a sealed tender before the opening) carries only the
+leaf's hash: exit 0 then means that leaf is in the signed tree, and says so.
 """
 
 from __future__ import annotations
@@ -32,6 +34,16 @@ def check(bundle: dict, key_lines: list[str]) -> str:
     text, signers = verify_note(bundle["checkpoint"], keys)
     checkpoint = parse_checkpoint(text)
     record = bundle["record"]
+    proof = [base64.b64decode(h, validate=True) for h in bundle["inclusion_proof"]]
+    signed = f"of {checkpoint.origin}, whose checkpoint of size {checkpoint.size} is signed by {', '.join(signers)}"
+    if record is None:
+        # The record is withheld from this bundle's reader: the leaf's hash alone is proven.
+        leaf = base64.b64decode(bundle["leaf_hash"], validate=True)
+        verify_inclusion(int(bundle["leaf_index"]), checkpoint.size, leaf, proof, checkpoint.root_hash)
+        return (
+            f"OK: leaf {bundle['leaf_index']} {signed}, is in the signed tree; its record is withheld until it may be "
+            f"shown ({bundle.get('withheld')}): ask for the bundle again then, and its record will give this leaf."
+        )
     leaf = leaf_hash(
         leaf_bytes(
             int(record["notification_id"]),
@@ -41,12 +53,12 @@ def check(bundle: dict, key_lines: list[str]) -> str:
             base64.b64decode(record["state"], validate=True),
         )
     )
-    proof = [base64.b64decode(h, validate=True) for h in bundle["inclusion_proof"]]
+    if bundle.get("leaf_hash") is not None and base64.b64decode(bundle["leaf_hash"], validate=True) != leaf:
+        raise ValueError("the record does not give the leaf hash the bundle states")
     verify_inclusion(int(bundle["leaf_index"]), checkpoint.size, leaf, proof, checkpoint.root_hash)
     return (
         f"OK: notification {record['notification_id']} ({record['topic']}, {record['originator_id']} "
-        f"version {record['originator_version']}) is leaf {bundle['leaf_index']} of {checkpoint.origin}, "
-        f"whose checkpoint of size {checkpoint.size} is signed by {', '.join(signers)}."
+        f"version {record['originator_version']}) is leaf {bundle['leaf_index']} {signed}."
     )
 
 

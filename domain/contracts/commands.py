@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from msgspec import Meta, Struct
 
-from domain.kernel.command_types import Command, Pence, Reference, Sha256, ShortText, Text
+from domain.kernel.command_types import (
+    MAX_LOTS,
+    Command,
+    Day,
+    Note,
+    Pence,
+    PenceChange,
+    RatePence,
+    Reference,
+    Sha256,
+    ShortText,
+    Text,
+    entries,
+    unique,
+)
+
+#: a template's or a KPI set's name (domain/monitoring/templates/, kpi_sets/)
+DefinitionRef = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+#: a bed type or a home-care tier, as a price schedule names it
+RateKind = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 
 #: delivery confidence and risk ratings on the seed's RAG scale (seed 002): Green, Amber/Green,
 #: Amber, Amber/Red, Red; the definitions are in domain/contracts/delivery.py (DELIVERY_CONFIDENCE)
@@ -26,37 +44,37 @@ class FrameworkLot(Struct, forbid_unknown_fields=True, omit_defaults=True):
 class Commissioner(Struct, forbid_unknown_fields=True):
     org: Reference
     kind: Literal["icb", "ccg", "council", "nhs_england"]
-    directorates: list[ShortText] = []
+    directorates: Annotated[list[ShortText], unique(max_length=100)] = []
 
 
 class EstablishFramework(Command, tag="framework.establish"):
     framework: Reference
     title: ShortText
     kind: Literal["care_homes", "home_care", "services"]
-    lots: Annotated[list[FrameworkLot], Meta(min_length=1)]
-    commissioners: list[Commissioner]
-    starts_on: date
-    ends_on: date
+    lots: Annotated[list[FrameworkLot], unique(min_length=1, max_length=MAX_LOTS, by="id")]
+    commissioners: Annotated[list[Commissioner], unique(max_length=200, by="org")]
+    starts_on: Day
+    ends_on: Day
     regime: Literal["pcr2015", "pa2023", "psr2024"]
     #: a shipped ladder ("nottingham", "cheshire_east") or the stages in order
-    escalation_ladder: str | list[Reference]
+    escalation_ladder: Reference | Annotated[list[Reference], unique(min_length=1, max_length=20, domain_rule="duplicate_stage")]
     max_extension_months: Annotated[int, Meta(ge=0, le=120)] = 0
     max_extension_value_percent: Annotated[int, Meta(ge=0, le=100)] | None = None
     #: which return templates and KPIs apply (defined by the returns issue)
-    monitoring: dict[str, list[str]] = {}
+    monitoring: Annotated[dict[Annotated[str, Meta(pattern=r"^[a-z_]{1,40}$")], Annotated[list[DefinitionRef], unique(max_length=50)]], entries(max_length=10)] = {}
 
 
 class SetFrameworkPrices(Command, tag="framework.set_prices"):
     """A new dated price schedule, and the annual price variation of every live contract."""
 
     framework: Reference
-    effective_from: date
+    effective_from: Day
     #: pence per week by bed type, or per hour by home-care tier
-    rates: dict[str, Annotated[int, Meta(ge=1)]]
+    rates: Annotated[dict[RateKind, RatePence], entries(min_length=1, max_length=50)]
     #: the legal ground of the contracts' variations; default: the regime's "provided for in the contract"
     #: ground (a price review clause): pcr2015_reg72_1_a, pa2023_sch8_1 or psr2024_reg13_1_a
     ground: Reference | None = None
-    rationale: str = "Annual price review under the contract's price review clause."
+    rationale: Text = "Annual price review under the contract's price review clause."
 
 
 class AwardContract(Command, tag="contract.award"):
@@ -66,77 +84,77 @@ class AwardContract(Command, tag="contract.award"):
     lot: Reference
     provider: Reference
     value: Pence
-    starts_on: date
-    ends_on: date
+    starts_on: Day
+    ends_on: Day
 
 
 class SignContract(Command, tag="contract.sign"):
     contract: Reference
-    signed_on: date
+    signed_on: Day
 
 
 class MobiliseContract(Command, tag="contract.mobilise"):
     contract: Reference
     contract_manager: ShortText
     invoicing_contact_role: ShortText
-    go_live: date
+    go_live: Day
 
 
 class AddHome(Command, tag="contract.add_home"):
     contract: Reference
     location: Reference
-    effective_from: date
+    effective_from: Day
 
 
 class RemoveHome(Command, tag="contract.remove_home"):
     contract: Reference
     location: Reference
-    effective_from: date
+    effective_from: Day
 
 
 class VaryContract(Command, tag="contract.vary"):
     contract: Reference
     kind: Literal["annual_price", "national", "scope", "other"]
     ground: Reference
-    value_change: int
-    effective_from: date
+    value_change: PenceChange
+    effective_from: Day
     rationale: Text
 
 
 class NotifyChangeOfControl(Command, tag="contract.notify_change_of_control"):
     contract: Reference
     new_controller: ShortText
-    notified_on: date
+    notified_on: Day
 
 
 class NovateContract(Command, tag="contract.novate"):
     contract: Reference
     to_provider: Reference
-    effective_from: date
+    effective_from: Day
 
 
 class ExtendContract(Command, tag="contract.extend"):
     contract: Reference
-    months: Annotated[int, Meta(ge=1)]
+    months: Annotated[int, Meta(ge=1, le=120)]
     value_change: Pence
     rationale: Text
 
 
 class SuspendReferrals(Command, tag="contract.suspend_referrals"):
     contract: Reference
-    from_date: date
+    from_date: Day
 
 
 class ResumeReferrals(Command, tag="contract.resume_referrals"):
     contract: Reference
-    from_date: date
+    from_date: Day
     phased: bool = True
 
 
 class EscalateContract(Command, tag="contract.escalate"):
     contract: Reference
     to_stage: Reference
-    due: date
+    due: Day
     serious_breach: bool = False
 
 
@@ -149,38 +167,38 @@ class PlannedAction(Struct, forbid_unknown_fields=True):
     description: ShortText
     #: a role, not a person (e.g. "registered manager")
     owner_role: ShortText
-    due: date
+    due: Day
 
 
 class OpenActionPlan(Command, tag="action_plan.open"):
     contract: Reference
     plan: Reference
-    actions: Annotated[list[PlannedAction], Meta(min_length=1)]
+    actions: Annotated[list[PlannedAction], unique(min_length=1, max_length=200, by="id", domain_rule="duplicate_action")]
 
 
 class ReviewActionPlan(Command, tag="action_plan.review"):
     contract: Reference
     plan: Reference
-    completed: list[Reference]
-    notes: str
-    reviewed_on: date
+    completed: Annotated[list[Reference], unique(max_length=200)]
+    notes: Note
+    reviewed_on: Day
 
 
 class CloseActionPlan(Command, tag="action_plan.close"):
     contract: Reference
     plan: Reference
-    closed_on: date
+    closed_on: Day
 
 
 class TerminateContract(Command, tag="contract.terminate"):
     contract: Reference
     reason_kind: Literal["home_closure", "default", "expiry", "mutual_agreement", "novation"]
-    effective_on: date
+    effective_on: Day
 
 
 class ExpireContract(Command, tag="contract.expire"):
     contract: Reference
-    today: date
+    today: Day
 
 
 # ------------------------------------------------------- service contracts (seed 002)
@@ -192,9 +210,9 @@ class AddMilestone(Command, tag="milestone.add"):
     title: ShortText
     phase: ShortText
     #: the final due date, which is the milestone's baseline
-    final_due: date
+    final_due: Day
     #: when the draft is due (None: no draft stage)
-    draft_due: date | None = None
+    draft_due: Day | None = None
     #: what the milestone pays on acceptance, in pence
     payment: Pence = 0
 
@@ -203,14 +221,14 @@ class SubmitDeliverable(Command, tag="milestone.submit"):
     contract: Reference
     milestone: Reference
     version: Literal["draft", "final"]
-    submitted_on: date
+    submitted_on: Day
     document_sha256: Sha256 | None = None
 
 
 class AcceptMilestone(Command, tag="milestone.accept"):
     contract: Reference
     milestone: Reference
-    accepted_on: date
+    accepted_on: Day
 
 
 class ReturnDeliverable(Command, tag="milestone.return"):
@@ -218,27 +236,27 @@ class ReturnDeliverable(Command, tag="milestone.return"):
 
     contract: Reference
     milestone: Reference
-    returned_on: date
+    returned_on: Day
 
 
 class HighlightItem(Struct, forbid_unknown_fields=True):
     milestone: Reference
     confidence: Confidence
     #: the forecast delivery date, if it moves (seed: "if the baseline will be missed, the new expected date")
-    forecast: date | None = None
+    forecast: Day | None = None
     #: why, for any rating below Green or a forecast after the baseline
-    rationale: str = ""
+    rationale: Note = ""
 
 
 class SubmitHighlightReport(Command, tag="highlight_report.submit"):
     contract: Reference
-    period_ending: date
+    period_ending: Day
     overall_confidence: Confidence
     #: the reason for the overall rating and the actions in place to address it
-    rationale: str = ""
+    rationale: Note = ""
     #: deliverables achieved this fortnight, planned for the next, resource deployed
-    summary: str = ""
-    items: list[HighlightItem] = []
+    summary: Note = ""
+    items: Annotated[list[HighlightItem], unique(max_length=200, by="milestone", domain_rule="duplicate_milestone")] = []
 
 
 class RecordPayment(Command, tag="payment.record"):
@@ -246,7 +264,7 @@ class RecordPayment(Command, tag="payment.record"):
     payment: Reference
     milestone: Reference
     amount: Pence
-    paid_on: date
+    paid_on: Day
 
 
 class RaiseRisk(Command, tag="risk.raise"):
@@ -257,20 +275,20 @@ class RaiseRisk(Command, tag="risk.raise"):
     likelihood: Score
     #: a role, not a person (e.g. "provider programme lead")
     owner_role: ShortText
-    raised_on: date
-    mitigation: str = ""
+    raised_on: Day
+    mitigation: Note = ""
 
 
 class UpdateRisk(Command, tag="risk.update"):
     contract: Reference
     risk: Reference
-    updated_on: date
+    updated_on: Day
     impact: Score | None = None
     likelihood: Score | None = None
     owner_role: ShortText | None = None
-    mitigation: str | None = None
+    mitigation: Note | None = None
     #: status and mitigating action progress
-    progress: str = ""
+    progress: Note = ""
 
 
 class CloseRisk(Command, tag="risk.close"):
@@ -278,7 +296,7 @@ class CloseRisk(Command, tag="risk.close"):
 
     contract: Reference
     risk: Reference
-    closed_on: date
+    closed_on: Day
 
 
 CONTRACT_COMMANDS = (

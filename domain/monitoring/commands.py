@@ -12,19 +12,38 @@ manager; each is recorded once per cause.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from msgspec import Meta, Struct
 
-from domain.kernel.command_types import Command, Reference, ShortText, Text
+from domain.kernel.command_types import (
+    PERIOD_TEXT,
+    PERIOD_YEARS,
+    Command,
+    Day,
+    JsonKey,
+    Note,
+    PlannedDay,
+    Reference,
+    ShortNote,
+    ShortText,
+    Text,
+    entries,
+    unique,
+)
 from domain.providers.commands import CqcId
 
 #: a shipped definition's name in lower case with hyphens: a return template, a visit framework
 TemplateRef = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 FrameworkRef = TemplateRef
-Period = Annotated[str, Meta(min_length=4, max_length=10, pattern=r"^[0-9]{4}-[0-9A-Q-]+$")]
-Month = Annotated[str, Meta(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+Period = Annotated[str, Meta(min_length=4, max_length=10, pattern=r"^[0-9]{4}-[0-9A-Q-]+$", extra_json_schema=PERIOD_TEXT, extra=PERIOD_YEARS)]
+Month = Annotated[str, Meta(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", extra_json_schema=PERIOD_TEXT, extra=PERIOD_YEARS)]
+#: a metric, question or indicator id of a shipped definition
+ItemId = Annotated[str, Meta(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
+#: the items of one return (London's monthly care-home return has about 60 metrics)
+MAX_ITEMS = 500
+#: a placement's weekly rate in pence: at most GBP 20,000
+WeeklyRate = Annotated[int, Meta(ge=0, le=2_000_000)]
 Evidence = Annotated[str, Meta(max_length=5_000)]
 #: what caused a failure, unique on the contract's record, e.g. cqc_inadequate:1-101:2026-02-20
 Cause = Annotated[str, Meta(min_length=1, max_length=300, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/-]*$")]
@@ -36,7 +55,7 @@ Cause = Annotated[str, Meta(min_length=1, max_length=300, pattern=r"^[A-Za-z0-9]
 class PublishTemplate(Command, tag="template.publish"):
     """Publish a version of a return template: the template's JSON (see domain/monitoring/templates/)."""
 
-    template: dict[str, Any]
+    template: Annotated[dict[JsonKey, Any], entries(max_length=50)]
 
 
 class SubmitReturn(Command, tag="return.submit"):
@@ -44,12 +63,12 @@ class SubmitReturn(Command, tag="return.submit"):
     template: TemplateRef
     period: Period
     #: the template version; None: the latest published
-    version: Annotated[int, Meta(ge=1)] | None = None
-    values: dict[str, Any] = {}
+    version: Annotated[int, Meta(ge=1, le=10_000)] | None = None
+    values: Annotated[dict[ItemId, Any], entries(max_length=MAX_ITEMS)] = {}
     #: a comment on any item, by metric id, giving context to the figure
-    comments: dict[str, str] = {}
+    comments: Annotated[dict[ItemId, Evidence], entries(max_length=MAX_ITEMS)] = {}
     #: answers to the qualitative questions asked in this period, by question id
-    answers: dict[str, str] = {}
+    answers: Annotated[dict[ItemId, Note], entries(max_length=MAX_ITEMS)] = {}
 
 
 class AmendReturn(SubmitReturn, tag="return.amend"):
@@ -62,7 +81,7 @@ class RecordReturnMissed(Command, tag="return.record_missed"):
     location: CqcId
     template: TemplateRef
     period: Period
-    version: Annotated[int, Meta(ge=1)] | None = None
+    version: Annotated[int, Meta(ge=1, le=10_000)] | None = None
 
 
 class ReviewReturn(Command, tag="return.review"):
@@ -70,12 +89,12 @@ class ReviewReturn(Command, tag="return.review"):
 
     location: CqcId
     template: TemplateRef
-    version: Annotated[int, Meta(ge=1)]
+    version: Annotated[int, Meta(ge=1, le=10_000)]
     period: Period
     outcome: Literal["accepted", "queried"]
     note: Text
     #: a note on the provider's comment on an item, by metric id
-    items: dict[str, ShortText] = {}
+    items: Annotated[dict[ItemId, ShortText], entries(max_length=MAX_ITEMS)] = {}
 
 
 # -------------------------------------------------------------------- placement returns
@@ -83,17 +102,18 @@ class ReviewReturn(Command, tag="return.review"):
 
 class Placement(Struct, forbid_unknown_fields=True, omit_defaults=True):
     #: the home's local pseudonymous reference: never an NHS number or a name
-    reference: str
+    reference: Annotated[str, Meta(min_length=1, max_length=64)]
     #: the commissioning ICB (or CCG)
     icb: Reference
-    bed_type: str
+    bed_type: Annotated[str, Meta(min_length=1, max_length=40)]
     #: pence per week
-    weekly_rate: int
-    start_date: str
-    end_date: str | None = None
-    end_reason: str | None = None
+    weekly_rate: WeeklyRate
+    #: a day (YYYY-MM-DD); the domain names a malformed one with the placement
+    start_date: Annotated[str, Meta(max_length=10)]
+    end_date: Annotated[str, Meta(max_length=10)] | None = None
+    end_reason: ShortNote | None = None
     #: why the rate differs from the framework's rate (flags the placement for review)
-    rate_explanation: str | None = None
+    rate_explanation: Evidence | None = None
 
 
 class SubmitPlacementReturn(Command, tag="placement_return.submit"):
@@ -101,7 +121,8 @@ class SubmitPlacementReturn(Command, tag="placement_return.submit"):
     #: the framework whose rates apply
     framework: Reference
     period: Month
-    placements: list[Placement]
+    #: the home's residents placed under the framework (a home has at most a few hundred beds)
+    placements: Annotated[list[Placement], unique(max_length=1_000, by="reference", domain_rule="duplicate_placement")]
 
 
 RETURN_COMMANDS = (
@@ -119,9 +140,9 @@ RETURN_COMMANDS = (
 
 class ScheduleQualityVisit(Command, tag="quality_visit.schedule"):
     location: CqcId
-    visit_date: date
+    visit_date: PlannedDay
     #: the visitors by role, e.g. "NCC quality monitoring officer", "CCG quality nurse"
-    visitors: Annotated[list[ShortText], Meta(min_length=1, max_length=10)]
+    visitors: Annotated[list[ShortText], unique(min_length=1, max_length=10, domain_rule="duplicate_role")]
     #: a shipped framework in domain/monitoring/templates/quality-visits/
     framework: FrameworkRef = "nottingham-quality-monitoring-visit"
     #: the contract the home is placed under; its escalation links the visit's action plan
@@ -129,29 +150,29 @@ class ScheduleQualityVisit(Command, tag="quality_visit.schedule"):
 
 
 class IndicatorScore(Struct, forbid_unknown_fields=True):
-    indicator: str
-    score: int
+    indicator: ItemId
+    score: Annotated[int, Meta(ge=-100, le=100)]
     #: what the visitors saw; required for any score below the top of the scale
     evidence: Evidence = ""
 
 
 class ScoreQualityVisit(Command, tag="quality_visit.score"):
     location: CqcId
-    visit_date: date
-    scores: Annotated[list[IndicatorScore], Meta(min_length=1)]
+    visit_date: Day
+    scores: Annotated[list[IndicatorScore], unique(min_length=1, max_length=MAX_ITEMS, by="indicator", domain_rule="duplicate_indicator")]
 
 
 class ConcludeQualityVisit(Command, tag="quality_visit.conclude"):
     location: CqcId
-    visit_date: date
+    visit_date: Day
 
 
 class VisitAction(Struct, forbid_unknown_fields=True):
-    indicator: str
+    indicator: ItemId
     description: ShortText
     #: a role, not a person (e.g. "registered manager")
     owner_role: ShortText
-    due: date
+    due: Day
 
 
 class AgreeVisitActionPlan(Command, tag="quality_visit.agree_action_plan"):
@@ -163,8 +184,8 @@ class AgreeVisitActionPlan(Command, tag="quality_visit.agree_action_plan"):
     """
 
     location: CqcId
-    visit_date: date
-    actions: Annotated[list[VisitAction], Meta(min_length=1)]
+    visit_date: Day
+    actions: Annotated[list[VisitAction], Meta(min_length=1, max_length=MAX_ITEMS)]
     contract_plan: Reference | None = None
 
 
@@ -182,7 +203,7 @@ VISIT_COMMANDS = (
 class PublishKpis(Command, tag="kpi.publish"):
     """Publish a version of a KPI set: the set's JSON (see domain/monitoring/kpi_sets/)."""
 
-    kpis: dict[str, Any]
+    kpis: Annotated[dict[JsonKey, Any], entries(max_length=50)]
 
 
 class RecordCriticalFailure(Command, tag="performance.record_critical_failure"):
@@ -190,7 +211,7 @@ class RecordCriticalFailure(Command, tag="performance.record_critical_failure"):
     cause: Cause
     kind: Literal["cqc_inadequate", "kpi_breach", "inaccurate_data", "other"]
     description: Text
-    occurred_on: date
+    occurred_on: Day
     location: CqcId | None = None
 
 
@@ -201,7 +222,7 @@ class RecordServiceFailure(Command, tag="performance.record_service_failure"):
     cause: Cause
     location: CqcId
     template: TemplateRef
-    periods: Annotated[list[Period], Meta(min_length=3)]
+    periods: Annotated[list[Period], unique(min_length=3, max_length=120)]
     description: Text
 
 

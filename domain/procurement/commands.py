@@ -6,12 +6,33 @@ never reaches the Competition; rules that depend on its state are the aggregate'
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from msgspec import Meta, Struct
 
-from domain.kernel.command_types import Command, Instant, Pence, Reference, Sha256, ShortText, Text
+from domain.kernel.command_types import (
+    MAX_LOTS,
+    AccountsPence,
+    Command,
+    Day,
+    Deadline,
+    Note,
+    Pence,
+    Reference,
+    Sha256,
+    ShortText,
+    SizeBytes,
+    Text,
+    entries,
+    unique,
+)
+
+#: a score on a criterion's published scale (at most 100 points: `CriterionSpec.max_score`)
+Points = Annotated[int, Meta(ge=0, le=100)]
+#: a financial ratio or margin threshold (current ratio, gearing: a few; a margin: a fraction)
+Ratio = Annotated[float, Meta(ge=-100, le=100)]
+#: bidders of one competition (London's AQP round has about 40 homes' providers)
+MAX_BIDDERS = 1_000
 
 
 class LotSpec(Struct, forbid_unknown_fields=True):
@@ -20,7 +41,7 @@ class LotSpec(Struct, forbid_unknown_fields=True):
     #: a capped price for the lot, in pence (seed 002: four lots of GBP 100k)
     value_cap_pence: Pence | None = None
     #: how many providers the lot can award; None: every qualifying provider (AQP)
-    places: Annotated[int, Meta(ge=1)] | None = None
+    places: Annotated[int, Meta(ge=1, le=10_000)] | None = None
 
 
 class CriterionSpec(Struct, forbid_unknown_fields=True):
@@ -29,31 +50,31 @@ class CriterionSpec(Struct, forbid_unknown_fields=True):
     panel: Literal["technical", "financial"]
     weight: Annotated[int, Meta(ge=1, le=100)]
     max_score: Annotated[int, Meta(ge=1, le=100)]
-    pass_mark: Annotated[int, Meta(ge=0)] | None = None
+    pass_mark: Annotated[int, Meta(ge=0, le=100)] | None = None
 
 
 class FinancialThresholds(Struct, forbid_unknown_fields=True, omit_defaults=True):
     min_credit_score: Annotated[int, Meta(ge=0, le=100)] | None = None
-    min_current_ratio: Annotated[float, Meta(ge=0)] | None = None
-    max_gearing: Annotated[float, Meta(ge=0)] | None = None
-    min_operating_margin: float | None = None
+    min_current_ratio: Annotated[float, Meta(ge=0, le=100)] | None = None
+    max_gearing: Annotated[float, Meta(ge=0, le=100)] | None = None
+    min_operating_margin: Ratio | None = None
 
 
 class ConflictDeclaration(Struct, forbid_unknown_fields=True):
     bidder: Reference
     conflicted: bool
-    note: str = ""
+    note: Note = ""
 
 
 class Accounts(Struct, forbid_unknown_fields=True):
     """Figures from the latest filed accounts, in pence."""
 
-    current_assets: Pence
-    current_liabilities: Pence
-    total_debt: Pence
-    net_assets: int
-    turnover: Pence
-    operating_profit: int
+    current_assets: Annotated[int, Meta(ge=0, le=10**14)]
+    current_liabilities: Annotated[int, Meta(ge=0, le=10**14)]
+    total_debt: Annotated[int, Meta(ge=0, le=10**14)]
+    net_assets: AccountsPence
+    turnover: Annotated[int, Meta(ge=0, le=10**14)]
+    operating_profit: AccountsPence
 
 
 # ------------------------------------------------------------------ competition
@@ -67,10 +88,10 @@ class OpenCompetition(Command, tag="competition.open"):
     title: ShortText
     procedure: Literal["open", "restricted", "competitive_flexible", "light_touch", "psr_competitive", "call_off"]
     standstill_regime: Literal["pcr2015", "pa2023", "psr2024"]
-    lots: Annotated[list[LotSpec], Meta(min_length=1)]
-    clarification_deadline: Instant
-    tender_deadline: Instant
-    moderation_spread: Annotated[int, Meta(ge=0)] = 1
+    lots: Annotated[list[LotSpec], unique(min_length=1, max_length=MAX_LOTS, by="id", domain_rule="duplicate_lot")]
+    clarification_deadline: Deadline
+    tender_deadline: Deadline
+    moderation_spread: Annotated[int, Meta(ge=0, le=100)] = 1
     #: the framework the awarded contracts are called off (contracts follow the award)
     framework: Reference | None = None
     #: the organisations the authority runs it for (a CSU's ICBs), each once: theirs to see and run too
@@ -86,7 +107,7 @@ class SetActingFor(Command, tag="competition.set_acting_for"):
 
 class PublishCriteria(Command, tag="criteria.publish"):
     competition: Reference
-    criteria: Annotated[list[CriterionSpec], Meta(min_length=1)]
+    criteria: Annotated[list[CriterionSpec], unique(min_length=1, max_length=100, by="id", domain_rule="duplicate_criterion")]
     financial_thresholds: FinancialThresholds
     quality_threshold: Annotated[int, Meta(ge=0, le=100)] | None = None
 
@@ -96,14 +117,14 @@ class PublishDocument(Command, tag="document.publish"):
     document: Reference
     title: ShortText
     sha256: Sha256
-    size_bytes: Annotated[int, Meta(ge=1)]
+    size_bytes: SizeBytes
 
 
 class PublishNotice(Command, tag="notice.publish"):
     competition: Reference
     notice_type: Literal["future_opportunity", "contract_notice", "award_notice", "contract_details_notice"]
     notice_reference: ShortText
-    published_on: date
+    published_on: Day
 
 
 class AskClarification(Command, tag="clarification.ask"):
@@ -120,9 +141,9 @@ class AnswerClarification(Command, tag="clarification.answer"):
 
 class SubmitTender(Command, tag="tender.submit"):
     competition: Reference
-    lots: Annotated[list[Reference], Meta(min_length=1)]
+    lots: Annotated[list[Reference], unique(min_length=1, max_length=MAX_LOTS)]
     content_sha256: Sha256
-    size_bytes: Annotated[int, Meta(ge=1)]
+    size_bytes: SizeBytes
 
 
 class WithdrawTender(Command, tag="tender.withdraw"):
@@ -150,7 +171,7 @@ class RecordTraining(Command, tag="evaluator.train"):
 
 class DeclareConflicts(Command, tag="conflict.declare"):
     competition: Reference
-    declarations: Annotated[list[ConflictDeclaration], Meta(min_length=1)]
+    declarations: Annotated[list[ConflictDeclaration], unique(min_length=1, max_length=MAX_BIDDERS, by="bidder", domain_rule="duplicate_bidder")]
 
 
 class RecordCompliance(Command, tag="compliance.record"):
@@ -158,23 +179,23 @@ class RecordCompliance(Command, tag="compliance.record"):
     bidder: Reference
     check: Literal["cqc_registration", "ico_registration", "insurance", "exclusion_grounds"]
     passed: bool
-    note: str = ""
+    note: Note = ""
 
 
 class RecordScore(Command, tag="score.record"):
     competition: Reference
     bidder: Reference
     criterion: Reference
-    score: int
-    justification: str
+    score: Points
+    justification: Note
 
 
 class ModerateScore(Command, tag="score.moderate"):
     competition: Reference
     bidder: Reference
     criterion: Reference
-    score: int
-    rationale: str
+    score: Points
+    rationale: Note
 
 
 class AssessFinances(Command, tag="financial.assess"):
@@ -182,7 +203,7 @@ class AssessFinances(Command, tag="financial.assess"):
     bidder: Reference
     credit_score: Annotated[int, Meta(ge=0, le=100)]
     accounts: Accounts
-    offered_prices: dict[Reference, Pence] = {}
+    offered_prices: Annotated[dict[Reference, Pence], entries(max_length=MAX_LOTS)] = {}
 
 
 class OfferGuarantee(Command, tag="guarantee.offer"):
@@ -217,7 +238,7 @@ class DecideOutcome(Command, tag="outcome.decide"):
 class IssueOutcomeLetters(Command, tag="outcome_letters.issue"):
     competition: Reference
     #: per lot: the characteristics and relative advantages of the successful tenders
-    relative_advantages: dict[Reference, str] = {}
+    relative_advantages: Annotated[dict[Reference, Note], entries(max_length=MAX_LOTS)] = {}
 
 
 class ReceiveChallenge(Command, tag="challenge.receive"):

@@ -7,12 +7,11 @@ Counts are plain integers on purpose: a negative vacancy is refused by the domai
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal
 
 from msgspec import Meta
 
-from domain.kernel.command_types import Command, Reference, ShortText, Text
+from domain.kernel.command_types import Beds, Command, Day, HoursAWeek, JsonKey, RecentDay, Reference, ShortText, Text, entries
 
 CqcId = Annotated[str, Meta(pattern=r"^1-[0-9]{1,20}$")]
 Email = Annotated[str, Meta(pattern=r"^[^@\s]+@[^@\s]+$", max_length=320)]
@@ -24,7 +23,8 @@ ConcernKind = Literal["safeguarding", "quality_of_care", "staffing", "financial"
 class ImportCqcLocation(Command, tag="location.import_cqc"):
     """One location record as the CQC API returns it; importing it again records nothing."""
 
-    record: dict[str, Any]
+    #: (CQC's location records have about 60 keys)
+    record: Annotated[dict[JsonKey, Any], entries(max_length=300)]
 
 
 class SetLocationCategory(Command, tag="location.set_category"):
@@ -60,11 +60,11 @@ class RemoveLocationContact(Command, tag="location.remove_contact"):
 class ReportVacancies(Command, tag="location.report_vacancies"):
     location: CqcId
     #: the day the vacancies are for
-    date: dt.date
-    nursing: int = 0
-    nursing_dementia: int = 0
-    residential: int = 0
-    residential_dementia: int = 0
+    date: RecentDay
+    nursing: Beds = 0
+    nursing_dementia: Beds = 0
+    residential: Beds = 0
+    residential_dementia: Beds = 0
 
 
 class CorrectVacancies(ReportVacancies, tag="location.correct_vacancies"):
@@ -75,11 +75,11 @@ class ReportAvailability(Command, tag="location.report_availability"):
     """A home-care branch's capacity for new packages: hours a week by care tier."""
 
     location: CqcId
-    date: dt.date
-    tier_1: int = 0
-    tier_2: int = 0
-    tier_3: int = 0
-    registered_nursing: int = 0
+    date: RecentDay
+    tier_1: HoursAWeek = 0
+    tier_2: HoursAWeek = 0
+    tier_3: HoursAWeek = 0
+    registered_nursing: HoursAWeek = 0
     accepting_new_packages: bool = True
 
 
@@ -87,8 +87,8 @@ class SuspendPlacements(Command, tag="location.suspend_placements"):
     """A home's voluntary suspension of placements; `reason` is required and shown on the list."""
 
     location: CqcId
-    from_date: dt.date
-    to_date: dt.date | None = None
+    from_date: Day
+    to_date: Day | None = None
 
 
 class LiftSuspension(Command, tag="location.lift_suspension"):

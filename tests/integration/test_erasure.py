@@ -88,3 +88,57 @@ def test_erasing_a_subject_leaves_history_verifiable_and_the_data_erased_everywh
 def test_only_an_admin_may_erase(ledger):
     result = ledger.handle(data_subjects.ErasePersonalData(subject="u-7731", reason="x"), LEAD, at=OPENED_AT)
     assert result.error.code == "not_permitted"
+
+
+HOME = "1-1000000001"
+
+
+def home_with_contact(ledger: Ledger) -> None:
+    from api.scenario import apply_lines  # noqa: PLC0415
+    from domain.providers import commands as pc  # noqa: PLC0415
+    from tests.e2e.http_server import ROOT  # noqa: PLC0415
+
+    imports = [line for line in (ROOT / "scenarios" / "monthly-returns.jsonl").read_text().splitlines() if '"location.import_cqc"' in line]
+    assert all(o.met for o in apply_lines(ledger, imports))
+    added = pc.AddLocationContact(location=HOME, contact="c-7", role="deputy manager", name="Grace Adeyemi", email="grace@example.org")
+    assert ledger.handle(added, ADMIN).ok
+
+
+def contact(reader: Ledger) -> dict:
+    from domain.providers.location import Location  # noqa: PLC0415
+    from domain.providers.views import location_state  # noqa: PLC0415
+
+    return location_state(reader.aggregate(Location, HOME))["contacts"]["c-7"]
+
+
+def test_an_erasure_by_another_ledger_on_the_store_shows_in_this_ones_next_read(ledger, database_url):
+    """Two processes on one store, as the API server and `aqp gdpr erase` are: the one that
+    did not erase has read the person's data (and holds their key) before the erasure."""
+    home_with_contact(ledger)
+    assert contact(ledger)["name"] == "Grace Adeyemi"
+    other = ledger_at(database_url)
+    try:
+        assert other.handle(data_subjects.ErasePersonalData(subject="c-7", reason="DPO-2026-101"), ADMIN).ok
+    finally:
+        other.close()
+    assert contact(ledger)["name"] == contact(ledger)["email"] == "[erased]"
+
+
+def test_data_recorded_after_another_ledgers_erasure_is_kept_under_a_new_key(ledger, database_url):
+    """The ledger that held the erased key must not write new data under it: no one could read it."""
+    from domain.providers import commands as pc  # noqa: PLC0415
+
+    home_with_contact(ledger)
+    assert contact(ledger)["name"] == "Grace Adeyemi"
+    other = ledger_at(database_url)
+    try:
+        assert other.handle(data_subjects.ErasePersonalData(subject="c-7", reason="DPO-2026-102"), ADMIN).ok
+        # The person comes back (a new job at the home) and their new details are recorded here.
+        changed = pc.ChangeLocationContact(location=HOME, contact="c-7", role="manager", name="Grace Adeyemi-Cole", email="g.cole@example.org")
+        assert ledger.handle(changed, ADMIN).ok
+        fresh = ledger_at(database_url)
+        for reader in (ledger, other, fresh):
+            assert contact(reader)["name"] == "Grace Adeyemi-Cole"
+        fresh.close()
+    finally:
+        other.close()
