@@ -7,7 +7,8 @@ assessments and the clarifications with bidders. Who sees what, by the policies 
 `domain.access` (`reads_evaluation`, `panel_seat`), as `competition_view` decides for the
 record itself:
 
-- procurement leads, auditors and admins see all of it;
+- procurement leads of its authority and of the organisations it names (`access.sees_competition`,
+  checked by the route), auditors and admins see all of it;
 - an evaluator sees the trail only of a competition on whose panels they sit (appointed with
   their organisation), and then: never a row about a bidder they declared a conflict with
   (their own declaration of it included); of the individual scores, their own, and others'

@@ -80,7 +80,7 @@ class Accounts(Struct, forbid_unknown_fields=True):
 # ------------------------------------------------------------------ competition
 
 #: organisations, each once (more than England's 42 ICBs and a CSU's councils besides would be a mistake)
-ActingFor = Annotated[list[Reference], Meta(max_length=100)]
+ActingFor = Annotated[list[Reference], unique(max_length=100, domain_rule="duplicate_organisation")]
 
 
 class OpenCompetition(Command, tag="competition.open"):

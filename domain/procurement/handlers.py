@@ -28,8 +28,9 @@ def _competition(ledger: Any, cmd: Any) -> Competition:
 
 
 def check_party(competition: Competition, actor: Actor, action: str) -> None:
-    """Another authority's competition is absent to its leads, commissioners and evaluators: the
-    answer to an unknown reference, before any rule of the competition says anything about it."""
+    """A competition is absent to another organisation's leads, commissioners, contract managers and
+    unseated evaluators (`access.sees_competition`): the answer to an unknown reference, given before
+    any rule of the competition can say anything about it."""
     if not there_for(competition, actor):
         raise no_such(Competition.KIND, competition.reference)
 
