@@ -43,7 +43,7 @@ IdempotencyKey = Annotated[
         description="Send the same key when retrying: the first answer is returned and nothing new is recorded.",
     ),
 ]
-COMMAND_PROBLEMS = problems(400, 401, 403, 404, 406, 409, 422)
+COMMAND_PROBLEMS = problems(400, 401, 403, 404, 406, 409, 413, 422)
 
 
 def body_of(command: type[Command], name: str, *, without: tuple[str, ...]) -> type[msgspec.Struct]:

@@ -199,6 +199,7 @@ _DESCRIPTIONS = {
     404: "Nothing there, or nothing this principal may see.",
     406: "The representation asked for in Accept is not offered.",
     409: "The request conflicts with the record's state (including a concurrent change).",
+    413: "The body is larger than the API takes (1 MiB), though each value may be within its bounds.",
     422: "The request breaks a rule about its own values; `fields` says which and why.",
     503: "The ledger's database cannot be reached.",
 }
