@@ -10,6 +10,7 @@ import pytest
 import structlog
 import structlog.testing
 
+from tests.command_bodies import competition_opening
 from tests.e2e.http_server import running_server, world
 
 pytestmark = pytest.mark.storage
@@ -17,18 +18,7 @@ pytestmark = pytest.mark.storage
 LEAD = {"role": "procurement_lead", "org": "NEL-CSU", "user": "j.okafor"}
 
 
-def open_competition(reference: str, *, days: int = 30) -> dict:
-    now = datetime.now(timezone.utc)
-    return {
-        "type": "competition.open",
-        "competition": reference,
-        "title": "Residential care, North East London",
-        "procedure": "open",
-        "standstill_regime": "pcr2015",
-        "lots": [{"id": "NEL", "name": "North East London"}],
-        "clarification_deadline": (now + timedelta(days=days - 10)).isoformat(),
-        "tender_deadline": (now + timedelta(days=days)).isoformat(),
-    }
+open_competition = competition_opening
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import structlog.testing
 
+from tests.command_bodies import competition_opening
 from tests.conftest import postgres_schema, require_postgres
 from tests.e2e.http_server import Server, running_server
 
@@ -29,18 +30,7 @@ COMPETITION = "BAD-INPUT-1"
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 
 
-def competition(reference: str, **changes: Any) -> dict[str, Any]:
-    return {
-        "type": "competition.open",
-        "competition": reference,
-        "title": "Residential care, North East London",
-        "procedure": "open",
-        "standstill_regime": "pcr2015",
-        "lots": [{"id": "NEL", "name": "North East London"}],
-        "clarification_deadline": (NOW + timedelta(days=20)).isoformat(),
-        "tender_deadline": (NOW + timedelta(days=30)).isoformat(),
-        **changes,
-    }
+competition = competition_opening
 
 
 def home_record() -> dict[str, Any]:
