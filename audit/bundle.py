@@ -18,6 +18,7 @@ from audit.log import AuditLog
 from audit.signing import NoteSigner
 from audit.verifier.leaf import LEAF_FORMAT, canonical_originator_id, leaf_bytes
 from audit.verifier.merkle import leaf_hash
+from domain import access
 from domain.kernel.metadata import LedgerAggregate
 
 BUNDLE_FORMAT = "aqp-proof-bundle-v1"
@@ -110,7 +111,7 @@ def _bundle(log: AuditLog, checkpoint: StoredCheckpoint, leaf_index: int, notifi
     return {
         "format": BUNDLE_FORMAT,
         "leaf_format": LEAF_FORMAT,
-        "record": record if withheld is None else None,
+        "record": record if access.sees_stored_record(withheld) else None,
         # Hashes the record with its random command id, its time to the microsecond and the
         # tender's own content hash: it names nothing, and is in every neighbour's proof anyway.
         "leaf_hash": base64.b64encode(leaf_hash(leaf_bytes(nid, oid, version, topic, state))).decode("ascii"),

@@ -39,14 +39,16 @@ class ReadHooks:
 
     before_read: list[Callable[[], None]]
 
-    def select_events(self, *args: Any, **kwargs: Any) -> Any:
+    def _before_read(self) -> None:
         for hook in self.before_read:
             hook()
+
+    def select_events(self, *args: Any, **kwargs: Any) -> Any:
+        self._before_read()
         return super().select_events(*args, **kwargs)  # type: ignore[misc]
 
     def select_notifications(self, *args: Any, **kwargs: Any) -> Any:
-        for hook in self.before_read:
-            hook()
+        self._before_read()
         return super().select_notifications(*args, **kwargs)  # type: ignore[misc]
 
 

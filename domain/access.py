@@ -71,6 +71,7 @@ from dataclasses import dataclass
 from domain.kernel.errors import NotPermitted
 from domain.kernel.metadata import ROLES, Actor
 
+
 # ---------------------------------------------------------------------------- who sends commands
 
 PROCUREMENT_LEAD = ("procurement_lead",)
@@ -95,6 +96,7 @@ CONTACT_KEEPERS = ("provider", "contract_manager", "admin")
 PUBLISHERS = ("commissioner", "contract_manager", "admin")
 #: the scheduler and the performance process (the system), or a contract manager
 RECORDERS = ("system", "contract_manager")
+
 
 # ---------------------------------------------------------------------------- who reads what
 
@@ -312,6 +314,7 @@ def sees_competition(viewer: Actor, *, authority: str, acting_for: Iterable[str]
 def may_name_acting_for(actor: Actor, *, authority: str) -> bool:
     """Only the authority says whom it acts for: a named organisation may not add others, nor drop the authority."""
     return actor.org == authority
+
 
 # ---------------------------------------------------------------------------- sealed tenders and evaluators on every read of events
 # (the feed, the event index and its subjects, proof bundles: `domain.event_view` applies these)

@@ -138,8 +138,7 @@ class AuditController(Controller):
         withheld = withheld_because(event, viewer, lambda competition: opened_now(service.ledger, competition))
         log = AuditLog(service.ledger, create_tables=False)
         try:
-            bundle = proof_of(log, Checkpoints(log, create_tables=False), position,
-                              withheld=None if access.sees_stored_record(withheld) else withheld)
+            bundle = proof_of(log, Checkpoints(log, create_tables=False), position, withheld=withheld)
         except NoSuchEvent:
             raise absent from None
         except NotYetProvable as err:

@@ -10,8 +10,8 @@ Thread safety (checked, and why there is one lock):
   guarded; the read-model follower; the processes that award contracts and record
   performance failures), and two commands loading the same aggregate would race for its
   next version. So commands take `write_lock`: one at a time per process. Reads never do,
-  proof bundles included (proven against the latest signed checkpoint, they write nothing). Across processes the database decides: the
-  second writer of an aggregate version gets an IntegrityError, which the dispatcher turns
+  proof bundles included (proven against the latest signed checkpoint, they write nothing).
+  Across processes the database decides: the second writer of an aggregate version gets an IntegrityError, which the dispatcher turns
   into a `concurrent_modification` refusal (409), never a 500.
 - worker threads are capped below the connection pool (`THREADS`, pool 5 + overflow 10), so
   a burst of requests queues for a thread rather than timing out waiting for a connection.

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,6 +118,19 @@ def competition_copy(ledger: Any, reference: str, *, before: str) -> None:
     AUTHORITIES[reference] = AUTHORITIES[source]
 
 
+def wait_healthy(base: str, *, alive: Callable[[], bool], timeout: float = 30, interval: float = 0.02) -> bool:
+    """Whether the server at `base` answers /health before it exits or `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while alive() and time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return True
+        except httpx.TransportError:
+            pass
+        time.sleep(interval)
+    return False
+
+
 @contextmanager
 def serve_process(database_url: str, *, env: dict[str, str] | None = None) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """`aqp serve` as its own process; yields it and its base URL; SIGTERM on exit."""
@@ -131,17 +144,9 @@ def serve_process(database_url: str, *, env: dict[str, str] | None = None) -> It
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"aqp serve did not start: {process.communicate()[1][-2000:]}")
-        time.sleep(0.1)
+    if not wait_healthy(base, alive=lambda: process.poll() is None):
+        process.kill()
+        raise RuntimeError(f"aqp serve did not start: {process.communicate()[1][-2000:]}")
     try:
         yield process, base
     finally:

@@ -35,7 +35,7 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,7 @@ from api.tokens import TokenStore
 from audit.checkpoints import KeyRing
 from projections import follow
 from projections.catalogue import READ_MODELS
-from tests.e2e.http_server import ROOT, free_port
+from tests.e2e.http_server import ROOT, free_port, wait_healthy
 from tests.integration.machinery import live_state, rebuilt_state
 
 pytestmark = pytest.mark.storage
@@ -157,17 +157,9 @@ def _serve(argv: list[str], log: str, env: dict[str, str]) -> None:
     sys.exit(main(argv))
 
 
-def wait_healthy(base: str, alive: Any, log: Path, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert alive(), f"the server exited: {log.read_text()[-2000:]}"
-        assert time.monotonic() < deadline, f"the server did not start: {log.read_text()[-2000:]}"
-        time.sleep(0.02)
+def answering(base: str, alive: Any, log: Path) -> None:
+    """The server answers /health; else the test fails with the end of its log."""
+    assert wait_healthy(base, alive=alive), f"the server did not start, or exited: {log.read_text()[-2000:]}"
 
 
 def aqp(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -226,7 +218,7 @@ def test_killing_the_server_during_a_burst_of_commands_loses_nothing_and_doubles
             server = forks.Process(target=_serve, args=(["serve", "--port", str(port)], str(log), env), daemon=True)
             restarted = time.monotonic()
             server.start()
-            wait_healthy(f"http://127.0.0.1:{port}", server.is_alive, log)
+            answering(f"http://127.0.0.1:{port}", server.is_alive, log)
             restarts.append(time.monotonic() - restarted)
             client.base = f"http://127.0.0.1:{port}"
             answered = client.answered
@@ -251,7 +243,7 @@ def test_killing_the_server_during_a_burst_of_commands_loses_nothing_and_doubles
         port, log = free_port(), tmp_path / "server-last.log"
         with log.open("w") as out:
             last = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)], cwd=ROOT, env=env, stdout=out, stderr=out, text=True)
-        wait_healthy(f"http://127.0.0.1:{port}", lambda: last.poll() is None, log)
+        answering(f"http://127.0.0.1:{port}", lambda: last.poll() is None, log)
         client.base = f"http://127.0.0.1:{port}"
         client.up.set()
         client.join(timeout=120)
