@@ -16,7 +16,8 @@ dispatcher refuses anyone else (`require_role`, `not_permitted`: 403 over HTTP).
   home it runs) they report vacancies and home-care availability, suspend and lift
   placements, submit and amend returns and placement returns.
 - Evaluators declare their conflicts of interest, score tenders and assess finances.
-- Commissioners and contract managers commission: framework prices, signing, mobilising,
+- Commissioners and contract managers commission, each only what their organisation
+  commissions (`require_commissioner`, "who commissions what" below): framework prices, signing, mobilising,
   homes, variations, novations, extensions, referrals, escalation, action plans,
   termination, milestones and payments of contracts; a home's category, commissioning area
   and concerns; reviews of returns; quality visits.
@@ -45,10 +46,13 @@ dispatcher refuses anyone else (`require_role`, `not_permitted`: 403 over HTTP).
 - An evaluator sees the evaluation only of a competition on whose panels they sit, appointed
   with their organisation, and then never a bidder they declared a conflict with, others'
   individual scores only once moderated, no running totals (`panel_seat`, `PanelSeat`).
-- Concerns shared about a home are for commissioners, contract managers, auditors and admins
-  (`sees_concerns`); the personal data of a home's people (contacts, registered managers)
-  for those who deal with the home, auditors and admins (`sees_personal_data`).
-- The events feed is for everybody but providers and evaluators (`FEED_READERS`); the event
+- Concerns shared about a home are for its own commissioners and contract managers, auditors
+  and admins (`sees_concerns_of_home`; on a list across homes, how many are open: the roles of
+  `sees_concerns`); the personal data of a home's people (contacts, registered managers) for
+  those who deal with the home (its own commissioners and contract managers, the provider),
+  auditors and admins (`sees_people_of_home`). Who commissions what: below.
+- The events feed is for everybody but providers and evaluators (`FEED_READERS`), and holds
+  nothing of a competition absent to its reader (`ANOTHER_AUTHORITYS`); the event
   index, naming who did what and whom it concerns, for auditors, FOI officers and admins;
   proof bundles (raw stored records) for auditors and admins. Every read of events, each of
   these, CSV and `as_of` included, redacts each event by the rules above, the same way
@@ -221,11 +225,66 @@ def panel_seat(viewer: Actor, *, appointed_with: str | None, conflicts: Iterable
 
 
 def sees_concerns(viewer: Actor) -> bool:
+    """Whether the viewer's role reads concerns at all: on a list across homes, how many are open."""
     return viewer.role in CONCERN_READERS
 
 
 def sees_personal_data(viewer: Actor) -> bool:
+    """Whether the viewer's role reads a home's people's personal data at all (of which home: below)."""
     return viewer.role in PERSONAL_DATA_READERS
+
+
+def sees_concerns_of_home(viewer: Actor, *, commissioners: Iterable[str]) -> bool:
+    """A concern's text: the home's own commissioners and contract managers, auditors and admins."""
+    return sees_concerns(viewer) and commissions(viewer, commissioners)
+
+
+def sees_people_of_home(viewer: Actor, *, commissioners: Iterable[str]) -> bool:
+    """A home's contacts and registered managers: its commissioners and contract managers, the
+    provider that runs it (`may_deal_with`, asked by the caller), auditors and admins."""
+    return sees_personal_data(viewer) and commissions(viewer, commissioners)
+
+
+# ---------------------------------------------------------------------------- who commissions what
+#
+# Commissioners and contract managers work for their organisation's commissioning: an ICB for
+# the homes in its boroughs and the contracts of its lot, a council for the homes in its area.
+# What the records say of who commissions what is `domain.commissioning` (a framework's
+# commissioners with their lots and areas, a contract's lot, a home's local authority and
+# commissioning area); here is what follows from it:
+#
+# - Changes only where you commission: a contract's (sign, vary, escalate, terminate, its
+#   risks, failures, ...) by its commissioners of its lot; a home's (category, commissioning
+#   area, concerns, contacts, reviews of its returns, quality visits, missed returns) by the
+#   home's commissioners; a framework's prices by its commissioners; a commissioner
+#   establishes only a framework it is one of the commissioners of. Anybody else is refused
+#   (`not_your_commission`, 403: the record itself is not secret) and nothing is recorded.
+#   A home no commissioner's area holds may be taken on by a commissioner giving it a
+#   commissioning area that is one of its own directorates (an out-of-area placement).
+# - Concern text, and the names and contact details of a home's people, only to the home's own
+#   commissioners and contract managers (with the provider itself for its people, auditors and
+#   admins): on the home's page, in the events feed and wherever else they are read.
+# - Everything else stays readable by every commissioner: contracts, homes' public facts and
+#   the pan-framework aggregates (the CMS list, dashboards, KPIs, the seeds' pan-London view).
+#
+# Procurement leads, providers, evaluators and the oversight roles are not scoped by area:
+# their scopes are the competition's authority, their own organisation, and their panels.
+
+
+def commissions(actor: Actor, commissioners: Iterable[str]) -> bool:
+    """Whether the actor may act as one of the record's commissioners (roles that do not commission are not scoped by area)."""
+    return actor.role not in COMMISSIONING or actor.org in set(commissioners)
+
+
+def require_commissioner(actor: Actor, commissioners: Iterable[str], *, record: str, action: str) -> None:
+    """Refuse (`not_your_commission`) a commissioner or contract manager of an organisation that does not commission `record`."""
+    named = sorted(set(commissioners))
+    if not commissions(actor, named):
+        by = f"it is commissioned by {', '.join(named)}" if named else "no commissioner's area holds it"
+        raise NotPermitted(
+            f"{actor.org} does not commission {record}, so may not {action}: {by}.",
+            code="not_your_commission",
+        )
 
 
 # ---------------------------------------------------------------------------- the events feed
@@ -236,14 +295,23 @@ SEALED_TENDER = "sealed_until_tenders_opened"
 EVALUATION_WORKING = "evaluation_working"
 CLARIFICATION_ASKER = "asker_anonymised"
 CONCERN = "concern_restricted"
+#: a competition absent to the viewer (`sees_competition`): nothing of it but that an event was recorded
+ANOTHER_AUTHORITYS = "another_authoritys_competition"
 
 
-def withheld_from_feed(carries: str | None, viewer: Actor, *, tenders_opened: Callable[[], bool]) -> str | None:
+def withheld_from_feed(
+    carries: str | None,
+    viewer: Actor,
+    *,
+    tenders_opened: Callable[[], bool],
+    commissioners: Callable[[], Iterable[str]] = tuple,
+) -> str | None:
     """Why `viewer` may not read an event carrying `carries` (None: they may).
 
     Sealed tenders to everybody until the opening (`tenders_opened` is asked only then); the
     evaluation's working and clarification askers to all but the evaluation's readers;
-    concerns to all but their readers.
+    concerns to all but their readers among the home's commissioners (`commissioners`, asked
+    only then; none given: nobody's, so a commissioner is refused).
     """
     if carries == SEALED_TENDER:
         return None if tenders_opened() else SEALED_TENDER
@@ -252,7 +320,7 @@ def withheld_from_feed(carries: str | None, viewer: Actor, *, tenders_opened: Ca
     if carries == CLARIFICATION_ASKER:
         return None if reads_evaluation(viewer) else carries
     if carries == CONCERN:
-        return None if sees_concerns(viewer) else CONCERN
+        return None if sees_concerns_of_home(viewer, commissioners=commissioners()) else CONCERN
     return None
 
 

@@ -24,6 +24,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Transcoding
 
 from domain.commands import COMMAND_TYPES
+from domain.commissioning import Commissioning
 from domain.kernel import command_types as c
 from domain.kernel.command_types import check_bounds, error_info
 from domain.kernel.dispatch import HANDLERS
@@ -70,6 +71,8 @@ class Ledger(Application):
         super().__init__(env)
         #: called with the recordings after each committed command (e.g. the audit log follower)
         self.after_save: list[Callable[[list[Any]], None]] = []
+        #: who commissions what, from the frameworks recorded (`domain.commissioning`)
+        self.commissioning = Commissioning(self)
 
     def register_transcodings(self, transcoder: Any) -> None:
         super().register_transcodings(transcoder)
@@ -233,6 +236,14 @@ class Ledger(Application):
         if as_of is None:
             return seen_by(competition, viewer)
         return seen_by(competition, viewer, now=self.competition(reference), when=f" as of {as_of.isoformat()}")
+
+    def commissioners_of_home(self, location: Any) -> frozenset[str]:
+        """The organisations that commission a home (a `Location`): by its local authority and commissioning area."""
+        return self.commissioning.of_home(local_authority=location.area.get("local_authority"), commissioning_area=location.commissioning_area)
+
+    def commissioners_of_contract(self, contract: Any) -> frozenset[str]:
+        """The organisations that commission a contract: its framework's commissioners of its lot."""
+        return self.commissioning.of_contract(framework=contract.framework, lot=contract.lot)
 
     def max_position(self) -> int:
         return self.recorder.max_notification_id() or 0

@@ -14,34 +14,39 @@ clarification's asker, a concern, personal data); who may read each is `domain.a
   sealed to everybody until the competition's tenders are opened, auditors and admins
   included, and so is everything that could name the bidder: the actor, the request id
   (correlation and causation: a client's own `X-Request-ID`) and the reason
-  (`WITHHELD_WITH_CONTENT`); `tenders_opened(competition_id)` answers from the competition as
-  it stands now;
+  (`WITHHELD_WITH_CONTENT`); whether they are opened is asked of the competition as it
+  stands now;
 - the evaluation's working (evaluators, conflict declarations, compliance checks, individual
   and moderated scores, financial assessments, guarantees, evaluation clarifications), and
   who asked a clarification question and its wording, only to the evaluation's readers
   (others learn from the answer, published to all with the asker anonymised): to an FOI
   officer the evaluators' identities are personal data (FOI Act s.40) until a person decides
   to release them (`access.identifies_evaluators`);
-- concerns shared about a home only to the concerns' readers;
-- personal data (names, e-mails, notes) only to its readers; others get "[withheld]" in its
-  place (erased data reads "[erased]" for everybody).
+- a competition absent to the viewer (another authority's, `access.sees_competition`): all
+  of it, with who did it;
+- concerns shared about a home only to the concerns' readers among the home's commissioners;
+- personal data (names, e-mails, notes) only to its readers (a home's people: of the home's
+  commissioners); others get "[withheld]" in its place (erased data reads "[erased]" for
+  everybody).
 
-Pure: the caller loads the event and says whether the tenders are opened.
+The redaction is pure: the caller gives the event and the facts of the records behind it
+(`RecordFacts`: whether tenders are opened, who is party to a competition, who commissions a
+home), which `LedgerFacts` answers from the ledger as it stands now.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from domain import access
 from domain.kernel.metadata import Actor
 from domain.kernel.personal import PersonalData
 from domain.procurement.competition import Competition
+from domain.procurement.views import there_for
 from domain.providers.views import WITHHELD
 from domain.providers.location import Location
 
@@ -117,9 +122,40 @@ def carries(event: Any) -> str | None:
     return None
 
 
-def withheld_because(event: Any, viewer: Actor, tenders_opened: Callable[[UUID], bool]) -> str | None:
+class RecordFacts(Protocol):
+    """What the redaction asks of the records behind an event, answered by the caller (who may
+    load them, once per record and read): `LedgerFacts` answers from the ledger as it stands now."""
+
+    def tenders_opened(self, competition_id: UUID) -> bool:
+        """Whether the competition's tenders are opened."""
+        ...
+
+    def sees_competition(self, competition_id: UUID, viewer: Actor) -> bool:
+        """Whether the competition is there at all for the viewer (`access.sees_competition`)."""
+        ...
+
+    def commissioners_of_home(self, location_id: UUID) -> frozenset[str]:
+        """The organisations that commission the home (`domain.commissioning`)."""
+        ...
+
+
+def withheld_because(event: Any, viewer: Actor, facts: RecordFacts) -> str | None:
     """Why this viewer may not read what the event says (None: they may)."""
-    return access.withheld_from_feed(carries(event), viewer, tenders_opened=lambda: tenders_opened(event.originator_id))
+    if isinstance(event, Competition.Event) and not facts.sees_competition(event.originator_id, viewer):
+        return access.ANOTHER_AUTHORITYS
+    return access.withheld_from_feed(
+        carries(event),
+        viewer,
+        tenders_opened=lambda: facts.tenders_opened(event.originator_id),
+        commissioners=lambda: facts.commissioners_of_home(event.originator_id),
+    )
+
+
+def sees_personal_data_in(event: Any, viewer: Actor, facts: RecordFacts) -> bool:
+    """A home's people's personal data only to its own commissioners (and the oversight); elsewhere by role."""
+    if isinstance(event, Location.Event):
+        return access.sees_people_of_home(viewer, commissioners=facts.commissioners_of_home(event.originator_id))
+    return access.sees_personal_data(viewer)
 
 
 def withheld_events(viewer: Actor) -> dict[str, tuple[str, ...]]:
@@ -139,11 +175,11 @@ def withheld_events(viewer: Actor) -> dict[str, tuple[str, ...]]:
     return {kind: tuple(names) for kind, names in found.items()}
 
 
-def event_view(event: Any, viewer: Actor, *, tenders_opened: Callable[[UUID], bool]) -> dict[str, Any]:
+def event_view(event: Any, viewer: Actor, facts: RecordFacts) -> dict[str, Any]:
     """One event as `viewer` may see it (see the module's docstring for the rules)."""
     meta = getattr(event, "meta", {}) or {}
-    reason = withheld_because(event, viewer, tenders_opened)
-    personal = access.sees_personal_data(viewer)
+    reason = withheld_because(event, viewer, facts)
+    personal = reason is None and sees_personal_data_in(event, viewer, facts)
     data = None
     if reason is None:
         data = {k: plain(v, personal=personal) for k, v in vars(event).items() if k not in _ENVELOPE}
@@ -163,3 +199,34 @@ def event_view(event: Any, viewer: Actor, *, tenders_opened: Callable[[UUID], bo
         "data": data,
         "withheld": reason,
     }
+
+
+class LedgerFacts:
+    """`RecordFacts` from the ledger as it stands now, each record loaded once (keep one per read).
+
+    As it stands now, not as of any past time: once tenders are opened what was sealed is no
+    secret, and who commissions a home or is party to a competition is decided on the record
+    as it is, as the records' own reads decide it."""
+
+    def __init__(self, ledger: Any) -> None:
+        self._ledger = ledger
+        self._competitions: dict[UUID, Competition] = {}
+        self._homes: dict[UUID, frozenset[str]] = {}
+
+    def _competition(self, competition_id: UUID) -> Competition:
+        if competition_id not in self._competitions:
+            self._competitions[competition_id] = self._ledger.repository.get(competition_id)
+        return self._competitions[competition_id]
+
+    def tenders_opened(self, competition_id: UUID) -> bool:
+        return self._competition(competition_id).opened_at is not None
+
+    def sees_competition(self, competition_id: UUID, viewer: Actor) -> bool:
+        if viewer.role not in access.COMPETITION_PARTIES:
+            return True
+        return there_for(self._competition(competition_id), viewer)
+
+    def commissioners_of_home(self, location_id: UUID) -> frozenset[str]:
+        if location_id not in self._homes:
+            self._homes[location_id] = self._ledger.commissioners_of_home(self._ledger.repository.get(location_id))
+        return self._homes[location_id]

@@ -62,15 +62,18 @@ def placements(period: str, rows: list[dict]) -> dict:
 
 def main() -> None:
     template = json.loads((TEMPLATES / f"{TEMPLATE}.json").read_text(encoding="utf-8"))
-    for location, provider, name in ((ASTER, ASTER_GROUP, "Aster House Nursing Home"), (BIRCH, BIRCH_GROUP, "Birch Lodge")):
+    for location, provider, name, borough in (
+        (ASTER, ASTER_GROUP, "Aster House Nursing Home", "Camden"), (BIRCH, BIRCH_GROUP, "Birch Lodge", "Islington"),
+    ):
         add("2026-03-02T06:00:00Z", CQC_SYNC, {"type": "location.import_cqc", "record": {
             "locationId": location, "providerId": provider, "name": name, "registrationStatus": "Registered",
+            "localAuthority": borough, "region": "London",
         }})
     add("2026-03-02T09:00:00Z", COMMISSIONER, {
         "type": "framework.establish", "framework": FRAMEWORK,
         "title": "London Any Qualified Provider framework: care homes (NHS Continuing Healthcare)",
         "kind": "care_homes", "lots": [{"id": "NCL", "name": "North Central London"}],
-        "commissioners": [{"org": "ICB-NCL", "kind": "icb"}], "starts_on": "2025-04-01", "ends_on": "2029-03-31",
+        "commissioners": [{"org": "ICB-NCL", "kind": "icb", "directorates": ["Camden", "Islington"]}], "starts_on": "2025-04-01", "ends_on": "2029-03-31",
         "regime": "pcr2015", "escalation_ladder": "nottingham", "monitoring": {"returns": [TEMPLATE]},
     })
     add("2026-03-02T09:05:00Z", COMMISSIONER, {"type": "framework.set_prices", "framework": FRAMEWORK, "effective_from": "2025-04-01", "rates": RATES_2025})

@@ -36,7 +36,7 @@ from audit.bundle import NoSuchEvent, NotYetProvable, proof_of
 from audit.checkpoints import Checkpoints
 from audit.log import AuditLog
 from domain import access
-from domain.event_view import event_view, withheld_because
+from domain.event_view import LedgerFacts, event_view, withheld_because
 
 
 class Checkpoint(msgspec.Struct):
@@ -135,7 +135,7 @@ class AuditController(Controller):
         if not found or found[0].id != position:
             raise absent
         event = service.ledger.mapper.to_domain_event(found[0])
-        withheld = withheld_because(event, viewer, lambda competition: opened_now(service.ledger, competition))
+        withheld = withheld_because(event, viewer, LedgerFacts(service.ledger))
         log = AuditLog(service.ledger, create_tables=False)
         try:
             bundle = proof_of(log, Checkpoints(log, create_tables=False), position, withheld=withheld)
@@ -171,8 +171,9 @@ class EventsController(Controller):
 
     @get(sync_to_thread=True, guards=[requires_role(*access.FEED_READERS)], responses=problems(*AUTHENTICATED),
          summary="The events feed",
-         description="Stored events in ledger order after a position, redacted for your role (sealed tenders, the "
-         "evaluation's working, concerns and personal data are withheld from those who may not see them).",
+         description="Stored events in ledger order after a position, redacted for you as every read is: sealed tenders "
+         "until the opening, the evaluation's working, competitions of authorities you are not party to, and the concerns "
+         "and people's personal data of homes your organisation does not commission are withheld.",
          tags=["audit"])
     def events_feed(
         self,
@@ -184,21 +185,10 @@ class EventsController(Controller):
         viewer = principal_of(request).actor()
         last = ledger.max_position()
         notifications = ledger.recorder.select_notifications(start=after, limit=limit, stop=last, inclusive_of_start=False)
-        opened: dict[Any, bool] = {}
-
-        def tenders_opened(competition_id: Any) -> bool:
-            if competition_id not in opened:
-                opened[competition_id] = opened_now(ledger, competition_id)
-            return opened[competition_id]
-
+        facts = LedgerFacts(ledger)
         items = []
         for n in notifications:
             event = ledger.mapper.to_domain_event(n)
-            items.append(FeedEvent(position=n.id, **event_view(event, viewer, tenders_opened=tenders_opened)))
+            items.append(FeedEvent(position=n.id, **event_view(event, viewer, facts)))
         return EventFeed(items=items, next_after=items[-1].position if items else after, last_position=last)
 
-
-def opened_now(ledger: Any, competition_id: Any) -> bool:
-    """Whether the competition's tenders are opened, as it stands now (not as of any past time:
-    once opened, what was sealed is no secret; until then, it is sealed on every path)."""
-    return ledger.repository.get(competition_id).opened_at is not None

@@ -59,14 +59,18 @@ class LocationsController(Controller):
     )
 
     @read("/{reference:str}", access.ALL_ROLES, "A care home or home-care branch",
-          "CQC facts, ratings, vacancies, suspensions; concerns only for commissioners, contract managers, auditors "
-          "and admins; contacts' personal data only to those who deal with the home. A provider sees only its own homes.")
+          "CQC facts, ratings, vacancies, suspensions; concerns, and the personal data of its contacts and registered "
+          "managers, only to the home's own commissioners and contract managers (by its local authority and commissioning "
+          "area), auditors and admins (the provider: its own people). A provider sees only its own homes.")
     def get_location(self, request: Request[Any, Any, Any], reference: FromPath[str], as_of: AsOf = None) -> dict[str, Any]:
         location = load(request, Location, reference, as_of)
         viewer = principal_of(request).actor()
         if not may_view(location, viewer):
             raise not_found(f"location {reference}")
-        return location_view(location, viewer, today=date.today())
+        ledger = request.app.state.service.ledger
+        # Who commissions the home is decided on the record as it stands now, also for a read as of a past time.
+        now = location if as_of is None else ledger.aggregate(Location, reference)
+        return location_view(location, viewer, commissioners=ledger.commissioners_of_home(now), today=date.today())
 
     @command_route("/{location:str}/vacancies", ReportVacancies, "Report a home's vacancies for a day",
                    "The command `location.report_vacancies` for the home in the path; a repeated report records nothing.")

@@ -42,9 +42,15 @@ class FrameworkLot(Struct, forbid_unknown_fields=True, omit_defaults=True):
 
 
 class Commissioner(Struct, forbid_unknown_fields=True):
+    """One organisation commissioning under the framework, and what it commissions (`domain.commissioning`)."""
+
     org: Reference
     kind: Literal["icb", "ccg", "council", "nhs_england"]
     directorates: Annotated[list[ShortText], unique(max_length=100)] = []
+    #: the framework's lots it commissions (none: every lot)
+    lots: Annotated[list[Reference], unique(max_length=MAX_LOTS)] = []
+    #: the local authorities whose homes it commissions, as CQC names them (none: its directorates)
+    areas: Annotated[list[ShortText], unique(max_length=400)] = []
 
 
 class EstablishFramework(Command, tag="framework.establish"):

@@ -79,6 +79,14 @@ class Framework(LedgerAggregate):
         ids = [lot["id"] for lot in lots]
         if not ids or len(set(ids)) != len(ids):
             raise ValidationFailed("A framework needs lots with distinct ids.", code="lots_invalid", field="lots")
+        for commissioner in commissioners:
+            unknown = sorted(set(commissioner.get("lots") or ()) - set(ids))
+            if unknown:
+                raise ValidationFailed(
+                    f"{commissioner['org']} is named for lots the framework does not have: {', '.join(unknown)}.",
+                    code="unknown_lot",
+                    field="commissioners",
+                )
         return cls._create(
             cls.Established,
             id=cls.id_for(reference),

@@ -17,6 +17,7 @@ import msgspec
 
 from domain.contracts import commands as k
 from domain.contracts.contract import Contract
+from domain.commissioning import require_commissions_contract
 from domain.contracts.framework import Framework
 from domain import access
 from domain.access import COMMISSIONING, CONTRACT_AWARDERS, FRAMEWORK_ESTABLISHERS, PROVIDER_OR_MANAGER, RISK_KEEPERS
@@ -34,12 +35,15 @@ PRICE_REVIEW_GROUNDS = {"pcr2015": "pcr2015_reg72_1_a", "pa2023": "pa2023_sch8_1
 def establish_framework(ledger: Any, cmd: k.EstablishFramework, actor: Actor, now: datetime) -> Decision:
     if ledger.exists(Framework, cmd.framework):
         raise AlreadyExists(f"Framework {cmd.framework} already exists.", code="framework_exists")
+    access.require_commissioner(
+        actor, [c.org for c in cmd.commissioners], record=f"framework {cmd.framework}", action="establish it"
+    )
     framework = Framework.establish(
         reference=cmd.framework,
         title=cmd.title,
         kind=cmd.kind,
         lots=[msgspec.to_builtins(lot) for lot in cmd.lots],
-        commissioners=[msgspec.to_builtins(c) for c in cmd.commissioners],
+        commissioners=[_commissioner(c) for c in cmd.commissioners],
         starts_on=cmd.starts_on,
         ends_on=cmd.ends_on,
         max_extension_months=cmd.max_extension_months,
@@ -51,10 +55,17 @@ def establish_framework(ledger: Any, cmd: k.EstablishFramework, actor: Actor, no
     return Decision([framework])
 
 
+def _commissioner(commissioner: k.Commissioner) -> dict[str, Any]:
+    """As stored: lots and areas only where named, so a framework that names none is stored as before they existed."""
+    entry = msgspec.to_builtins(commissioner)
+    return {key: value for key, value in entry.items() if value or key not in ("lots", "areas")}
+
+
 @handles(k.SetFrameworkPrices, COMMISSIONING, "set framework prices")
 def set_framework_prices(ledger: Any, cmd: k.SetFrameworkPrices, actor: Actor, now: datetime) -> Decision:
     """The new schedule and every live contract's annual price variation, in one atomic save."""
     framework = ledger.aggregate(Framework, cmd.framework)
+    access.require_commissioner(actor, ledger.commissioning.of_framework(framework.reference), record=f"framework {framework.reference}", action="set framework prices")
     previous = framework.price_schedules[max(framework.price_schedules)] if framework.price_schedules else None
     framework.set_prices(effective_from=cmd.effective_from, rates=dict(cmd.rates))
     varied = []
@@ -87,6 +98,10 @@ def award_contract(ledger: Any, cmd: k.AwardContract, actor: Actor, now: datetim
     if ledger.exists(Contract, cmd.contract):
         raise AlreadyExists(f"Contract {cmd.contract} already exists.", code="contract_exists")
     framework = ledger.aggregate(Framework, cmd.framework)
+    access.require_commissioner(
+        actor, ledger.commissioning.of_contract(framework=framework.reference, lot=cmd.lot),
+        record=f"the {cmd.lot} lot of framework {framework.reference}", action="award a contract",
+    )
     contract = Contract.award(
         reference=cmd.contract,
         framework=framework,
@@ -125,8 +140,9 @@ def _contract(ledger: Any, cmd: Any) -> Contract:
     return ledger.aggregate(Contract, cmd.contract)
 
 
-def _check_holder(contract: Contract, actor: Actor, action: str) -> None:
+def _check_holder(ledger: Any, contract: Contract, actor: Actor, action: str) -> None:
     check_own_contract(actor, contract, action)
+    require_commissions_contract(ledger, contract, actor, action)
 
 
 def on_contract(command_type: type[k.Command], roles: tuple[str, ...], action: str) -> Callable[[Decide], Decide]:
@@ -177,7 +193,7 @@ def novate_contract(contract: Contract, cmd: k.NovateContract, actor: Actor, now
 def extend_contract(ledger: Any, cmd: k.ExtendContract, actor: Actor, now: datetime) -> Decision:
     """Within the bounds of the contract's framework, which is read but not changed."""
     contract = _contract(ledger, cmd)
-    check_own_contract(actor, contract, "extend a contract")
+    _check_holder(ledger, contract, actor, "extend a contract")
     contract.extend(
         framework=ledger.aggregate(Framework, contract.framework),
         months=cmd.months,

@@ -30,12 +30,18 @@ class Ledger(Protocol):
 
     repository: Any
     subject_keys: Any
+    #: who commissions what (`domain.commissioning.Commissioning`)
+    commissioning: Any
 
     def aggregate(self, cls: type[TAggregate], reference: str, *, as_of: datetime | None = None) -> TAggregate: ...
 
     def exists(self, cls: type[LedgerAggregate], reference: str) -> bool: ...
 
     def competition(self, reference: str, *, as_of: datetime | None = None) -> Any: ...
+
+    def commissioners_of_home(self, location: Any) -> frozenset[str]: ...
+
+    def commissioners_of_contract(self, contract: Any) -> frozenset[str]: ...
 
 
 def find(ledger: Ledger, cls: type[TAggregate], reference: str) -> TAggregate | None:
@@ -75,11 +81,11 @@ def handles_one(
     *,
     load: Callable[[Any, Any], Any],
     decide: Callable[[Any, Any, Actor, datetime, Any], Any],
-    check: Callable[[Any, Actor, str], None] | None = None,
+    check: Callable[[Any, Any, Actor, str], None] | None = None,
 ) -> None:
     """Register the common shape of a handler: load one aggregate, check the actor, decide, save it.
 
-    `load(ledger, cmd)` finds the aggregate; `check(aggregate, actor, action)` refuses an actor
+    `load(ledger, cmd)` finds the aggregate; `check(ledger, aggregate, actor, action)` refuses an actor
     who may not act on it; `decide(aggregate, cmd, actor, now, ledger)` calls its method. A
     dict the method returns is handed back to the caller as the command's value.
     """
@@ -87,7 +93,7 @@ def handles_one(
     def handler(ledger: Any, cmd: Any, actor: Actor, now: datetime) -> Decision:
         aggregate = load(ledger, cmd)
         if check is not None:
-            check(aggregate, actor, action)
+            check(ledger, aggregate, actor, action)
         value = decide(aggregate, cmd, actor, now, ledger)
         return Decision([aggregate], value if isinstance(value, dict) else None)
 
@@ -104,7 +110,7 @@ def handles_loaded(
     action: str,
     *,
     load: Callable[[Any, Any], Any],
-    check: Callable[[Any, Actor, str], None] | None = None,
+    check: Callable[[Any, Any, Actor, str], None] | None = None,
 ) -> Callable[[Decide], Decide]:
     """Register the decorated function of one loaded aggregate as the handler of `command_type`.
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from domain.commissioning import require_commissions_contract, require_commissions_home
 from domain.contracts.contract import Contract
 from domain.contracts.framework import Framework
 from domain.access import COMMISSIONING, PROVIDER, PUBLISHERS, RECORDERS
@@ -61,8 +62,10 @@ def _published(ledger: Ledger, cls: type[VersionedDefinition], definition: dict[
 
 
 def _own_location(ledger: Ledger, reference: str, actor: Actor, action: str) -> Location:
+    """The named home, once a provider is shown to run it and a commissioner to commission it."""
     location = ledger.aggregate(Location, reference)
     require_own_location(location, actor, action)
+    require_commissions_home(ledger, location, actor, action)
     return location
 
 
@@ -117,7 +120,7 @@ def _amend_return(ledger: Ledger, cmd: mc.AmendReturn, actor: Actor, now: dateti
 
 @handles(mc.RecordReturnMissed, RECORDERS, "record a missed return")
 def _record_return_missed(ledger: Ledger, cmd: mc.RecordReturnMissed, actor: Actor, now: datetime) -> Decision:
-    ledger.aggregate(Location, cmd.location)
+    _own_location(ledger, cmd.location, actor, "record a missed return")
     definition, sha256 = _template_version(ledger, cmd.template, cmd.version)
     existing = find(ledger, Return, return_reference(cmd.location, cmd.template, definition["version"], cmd.period))
     if existing is None:
@@ -131,6 +134,7 @@ def _record_return_missed(ledger: Ledger, cmd: mc.RecordReturnMissed, actor: Act
 
 @handles(mc.ReviewReturn, COMMISSIONING, "review a return's commentary")
 def _review_return(ledger: Ledger, cmd: mc.ReviewReturn, actor: Actor, now: datetime) -> Decision:
+    _own_location(ledger, cmd.location, actor, "review a return's commentary")
     ret = ledger.aggregate(Return, return_reference(cmd.location, cmd.template, cmd.version, cmd.period))
     recorded = ret.review(outcome=cmd.outcome, note=cmd.note, items=dict(cmd.items), reviewer=actor.org, now=now)
     return Decision([ret], {"return": ret.reference, "recorded": recorded})
@@ -166,13 +170,16 @@ def _submit_placement_return(ledger: Ledger, cmd: mc.SubmitPlacementReturn, acto
 # ----------------------------------------------------------------------- quality visits
 
 
-def _visit(ledger: Ledger, location: str, visit_date: Any) -> QualityVisit:
-    return ledger.aggregate(QualityVisit, visit_reference(location, visit_date))
+def _visit(ledger: Ledger, location: str, visit_date: Any, actor: Actor, action: str) -> QualityVisit:
+    """The visit, once the actor is shown to commission its home."""
+    visit = ledger.aggregate(QualityVisit, visit_reference(location, visit_date))
+    _own_location(ledger, location, actor, action)
+    return visit
 
 
 @handles(mc.ScheduleQualityVisit, COMMISSIONING, "schedule a quality visit")
 def _schedule_visit(ledger: Ledger, cmd: mc.ScheduleQualityVisit, actor: Actor, now: datetime) -> Decision:
-    location = ledger.aggregate(Location, cmd.location)
+    location = _own_location(ledger, cmd.location, actor, "schedule a quality visit")
     framework = parse_visit_framework(shipped_visit_framework(cmd.framework))
     if cmd.contract is not None:
         contract = ledger.aggregate(Contract, cmd.contract)
@@ -203,14 +210,14 @@ def _schedule_visit(ledger: Ledger, cmd: mc.ScheduleQualityVisit, actor: Actor, 
 
 @handles(mc.ScoreQualityVisit, COMMISSIONING, "score a quality visit")
 def _score_visit(ledger: Ledger, cmd: mc.ScoreQualityVisit, actor: Actor, now: datetime) -> Decision:
-    visit = _visit(ledger, cmd.location, cmd.visit_date)
+    visit = _visit(ledger, cmd.location, cmd.visit_date, actor, "score a quality visit")
     recorded = visit.score(scores=[msgspec.to_builtins(s) for s in cmd.scores], now=now)
     return Decision([visit], {"quality_visit": visit.reference, "recorded": recorded, "unscored": len(visit.unscored())})
 
 
 @handles(mc.ConcludeQualityVisit, COMMISSIONING, "conclude a quality visit")
 def _conclude_visit(ledger: Ledger, cmd: mc.ConcludeQualityVisit, actor: Actor, now: datetime) -> Decision:
-    visit = _visit(ledger, cmd.location, cmd.visit_date)
+    visit = _visit(ledger, cmd.location, cmd.visit_date, actor, "conclude a quality visit")
     recorded = visit.conclude(now=now)
     assert visit.outcome is not None
     return Decision([visit], {"quality_visit": visit.reference, "recorded": recorded, "rag": visit.outcome["rag"]})
@@ -218,7 +225,7 @@ def _conclude_visit(ledger: Ledger, cmd: mc.ConcludeQualityVisit, actor: Actor, 
 
 @handles(mc.AgreeVisitActionPlan, COMMISSIONING, "agree a quality visit's action plan")
 def _agree_action_plan(ledger: Ledger, cmd: mc.AgreeVisitActionPlan, actor: Actor, now: datetime) -> Decision:
-    visit = _visit(ledger, cmd.location, cmd.visit_date)
+    visit = _visit(ledger, cmd.location, cmd.visit_date, actor, "agree a quality visit's action plan")
     actions = [msgspec.to_builtins(a) for a in cmd.actions]
     planned = visit.check_action_plan(actions)
     saved: list[Any] = [visit]
@@ -253,8 +260,9 @@ def _publish_kpis(ledger: Ledger, cmd: mc.PublishKpis, actor: Actor, now: dateti
     return Decision([kpis], {"kpis": definition["kpis"], "version": definition["version"], "recorded": recorded})
 
 
-def _performance_record(ledger: Ledger, contract: str) -> PerformanceRecord:
-    ledger.aggregate(Contract, contract)  # a failure is recorded only against a contract that exists
+def _performance_record(ledger: Ledger, contract: str, actor: Actor, action: str) -> PerformanceRecord:
+    # a failure is recorded only against a contract that exists, by its commissioners
+    require_commissions_contract(ledger, ledger.aggregate(Contract, contract), actor, action)
     try:
         return ledger.aggregate(PerformanceRecord, contract)
     except NotFound:
@@ -263,7 +271,7 @@ def _performance_record(ledger: Ledger, contract: str) -> PerformanceRecord:
 
 @handles(mc.RecordCriticalFailure, RECORDERS, "record a critical performance failure")
 def _record_critical_failure(ledger: Ledger, cmd: mc.RecordCriticalFailure, actor: Actor, now: datetime) -> Decision:
-    record = _performance_record(ledger, cmd.contract)
+    record = _performance_record(ledger, cmd.contract, actor, "record a critical performance failure")
     recorded = record.record_critical_failure(
         cause=cmd.cause, kind=cmd.kind, location=cmd.location, description=cmd.description, occurred_on=cmd.occurred_on.isoformat()
     )
@@ -272,7 +280,7 @@ def _record_critical_failure(ledger: Ledger, cmd: mc.RecordCriticalFailure, acto
 
 @handles(mc.RecordServiceFailure, RECORDERS, "record a service failure")
 def _record_service_failure(ledger: Ledger, cmd: mc.RecordServiceFailure, actor: Actor, now: datetime) -> Decision:
-    record = _performance_record(ledger, cmd.contract)
+    record = _performance_record(ledger, cmd.contract, actor, "record a service failure")
     recorded = record.record_service_failure(
         cause=cmd.cause, location=cmd.location, template=cmd.template, periods=list(cmd.periods), description=cmd.description
     )

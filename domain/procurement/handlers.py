@@ -35,9 +35,13 @@ def check_party(competition: Competition, actor: Actor, action: str) -> None:
         raise no_such(Competition.KIND, competition.reference)
 
 
+def _check_party(_ledger: Any, competition: Competition, actor: Actor, action: str) -> None:
+    check_party(competition, actor, action)
+
+
 def on_competition(command_type: type[c.Command], roles: tuple[str, ...], action: str) -> Callable[[Decide], Decide]:
     """Register the decorated function of the command's competition: loaded, its parties checked, called, saved."""
-    return handles_loaded(command_type, roles, action, load=_competition, check=check_party)
+    return handles_loaded(command_type, roles, action, load=_competition, check=_check_party)
 
 
 @handles(c.OpenCompetition, PROCUREMENT_LEAD, "open a competition")

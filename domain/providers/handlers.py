@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.providers import commands as pc
 from domain.providers.cqc import parse_location
+from domain.commissioning import require_commissions_home, require_may_place_in_area
 from domain.access import COMMISSIONING, CONTACT_KEEPERS, CQC_IMPORTERS, PROVIDER
 from domain.kernel.dispatch import Decision, find, handles
 from domain.kernel.metadata import Actor
@@ -59,9 +60,10 @@ def _import_cqc(ledger: Ledger, cmd: pc.ImportCqcLocation, actor: Actor, now: da
 
 
 def _own_location(ledger: Ledger, reference: str, actor: Actor, action: str) -> Location:
-    """The named location, once a provider is shown to run it (other roles act on any home)."""
+    """The named location, once a provider is shown to run it and a commissioner to commission it."""
     location = ledger.aggregate(Location, reference)
     require_own_location(location, actor, action)
+    require_commissions_home(ledger, location, actor, action)
     return location
 
 
@@ -93,7 +95,8 @@ def _set_category(ledger: Ledger, cmd: pc.SetLocationCategory, actor: Actor, now
 
 @handles(pc.SetCommissioningArea, COMMISSIONING, "set a home's commissioning area")
 def _set_commissioning_area(ledger: Ledger, cmd: pc.SetCommissioningArea, actor: Actor, now: datetime) -> Decision:
-    location = _own_location(ledger, cmd.location, actor, "set a home's commissioning area")
+    location = ledger.aggregate(Location, cmd.location)
+    require_may_place_in_area(ledger, location, actor, cmd.area)
     location.set_commissioning_area(area=cmd.area, reason=cmd.reason)
     return Decision([location])
 

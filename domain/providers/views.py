@@ -3,12 +3,13 @@
 `provider_state` and `location_state` are the full state (what an auditor sees, and what
 `aqp show` prints); `location_view` is what one viewer may see of a location: a provider
 only its own homes (`may_view`), concerns and the people's personal data only to their
-readers: the policies of `domain.access` (`may_deal_with`, `sees_concerns`, `sees_personal_data`).
+readers: the policies of `domain.access` (`may_deal_with`, `sees_concerns_of_home`, `sees_people_of_home`).
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -71,8 +72,10 @@ def may_view(loc: Location, viewer: Actor) -> bool:
     return access.may_deal_with(viewer, *organisations_of(loc))
 
 
-def location_view(loc: Location, viewer: Actor, *, today: date | None = None) -> dict[str, Any]:
-    """What `viewer` may see of the location: concerns and personal data only to their readers (`domain.access`)."""
+def location_view(loc: Location, viewer: Actor, *, commissioners: Iterable[str], today: date | None = None) -> dict[str, Any]:
+    """What `viewer` may see of the location: concerns and its people's personal data only to the
+    home's own commissioners and contract managers (`commissioners`: the organisations that
+    commission it), the provider for its people, auditors and admins (`domain.access`)."""
     if not may_view(loc, viewer):
         raise NotPermitted(
             f"{viewer.org} does not run {loc.reference}; a provider sees only its own homes.",
@@ -80,9 +83,9 @@ def location_view(loc: Location, viewer: Actor, *, today: date | None = None) ->
             location=loc.reference,
         )
     state = location_state(loc, today=today)
-    if not access.sees_concerns(viewer):
+    if not access.sees_concerns_of_home(viewer, commissioners=commissioners):
         state["concerns"] = None
-    if not access.sees_personal_data(viewer):
+    if not access.sees_people_of_home(viewer, commissioners=commissioners):
         # The contacts' names, e-mails and phones, and the registered manager's name, are
         # for those who deal with the home; others learn that there are contacts, and in which roles.
         state["contacts"] = {cid: {**c, "name": WITHHELD, "email": None, "phone": None} for cid, c in state["contacts"].items()}

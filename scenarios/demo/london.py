@@ -170,7 +170,8 @@ class LondonDemo(HomeLife, DemoScale):
             title="London Any Qualified Provider framework: nursing homes (NHS Continuing Healthcare)",
             kind="care_homes",
             lots=[k.FrameworkLot(id=icb.code, name=f"{icb.name} ({', '.join(b for b, _ in icb.boroughs)})") for icb in LONDON_ICBS],
-            commissioners=[k.Commissioner(org=icb.org, kind="icb", directorates=[b for b, _ in icb.boroughs]) for icb in LONDON_ICBS],
+            # Each ICB commissions its own lot and the homes in its boroughs (its directorates).
+            commissioners=[k.Commissioner(org=icb.org, kind="icb", directorates=[b for b, _ in icb.boroughs], lots=[icb.code]) for icb in LONDON_ICBS],
             starts_on=date(self.first, 4, 1), ends_on=date(self.end.year + 3, 3, 31), regime="pcr2015",
             escalation_ladder="nottingham", max_extension_months=24, monitoring={"returns": [TEMPLATE]},
         ), admin, at(day, 9, 10))

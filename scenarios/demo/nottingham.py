@@ -95,8 +95,9 @@ class NottinghamDemo(DemoScale):
             framework=FRAMEWORK, title="Nottingham City Council: residential and nursing care homes", kind="care_homes",
             lots=[k.FrameworkLot(id="CITY", name="Nottingham City")],
             commissioners=[
-                k.Commissioner(org="NCC", kind="council", directorates=["Strategy and Commissioning"]),
-                k.Commissioner(org="ICB-NN", kind="icb", directorates=["Nottingham City place"]),
+                # Both commission the city's homes: the council residential care, the ICB nursing care (seed 004).
+                k.Commissioner(org="NCC", kind="council", directorates=["Strategy and Commissioning"], areas=["Nottingham"]),
+                k.Commissioner(org="ICB-NN", kind="icb", directorates=["Nottingham City place"], areas=["Nottingham"]),
             ],
             starts_on=date(self.first, 4, 1), ends_on=date(self.end.year + 3, 3, 31), regime="pcr2015",
             escalation_ladder="nottingham", max_extension_months=12,

@@ -156,6 +156,11 @@ def test_leads_commissioners_and_contract_managers_of_other_organisations_read_n
             assert listed["total"] == 0 and listed["items"] == [], who
             assert len(client.get("/competitions", headers={"Accept": "text/csv"}).text.splitlines()) <= 1, who
             assert client.get("/competitions", params={"as_of": "2026-03-20T12:00:00Z"}).json()["total"] == 0, who
+            if who[0] != "evaluator":  # evaluators do not follow the feed at all
+                feed = client.get("/events", params={"limit": 1000}).json()["items"]
+                rounds = [e for e in feed if e["aggregate"] == "competition"]
+                assert rounds and all(e["withheld"] == "another_authoritys_competition" and e["data"] is None and e["actor"] is None
+                                      for e in rounds), who
     # The authority, the organisations it names and the oversight roles see it; bidders as before.
     for who in (OWN, NAMED, ("commissioner", "ICB-SEL", "c.sel"), ("contract_manager", "ICB-NCL", "m.ncl"), ("auditor", "NAO", "a.nao"),
                 ("provider", "aster-care-homes", "bm-aster")):
@@ -164,6 +169,9 @@ def test_leads_commissioners_and_contract_managers_of_other_organisations_read_n
                 assert client.get(f"/competitions/{reference}").status_code == 200, (who, reference)
             listed = {r["reference"] for r in client.get("/competitions", params={"limit": 500}).json()["items"]}
             assert set(references) <= listed, who
+            if who[0] != "provider":
+                feed = client.get("/events", params={"limit": 1000}).json()["items"]
+                assert not [e for e in feed if e["withheld"] == "another_authoritys_competition"], who
     with served.client(*NAMED) as lead:
         assert lead.get(f"/competitions/{SCORED}/evaluation").status_code == 200
 

@@ -53,6 +53,8 @@ SCHEDULER = Actor(id="aqp-scheduler", org="NEL-CSU", role="system")
 COMMISSIONER = Actor(id="u-ncl-lead", org="ICB-NCL", role="commissioner")
 MANAGER = Actor(id="u-ncl-km", org="ICB-NCL", role="contract_manager")
 OFFICER = Actor(id="u-ncc-qmo", org="NCC", role="contract_manager")
+NCC_COMMISSIONER = Actor(id="u-ncc-lead", org="NCC", role="commissioner")
+NEL_COMMISSIONER = Actor(id="u-nel-lead", org="ICB-NEL", role="commissioner")
 
 HOMES = {
     ASTER: ("Aster House", "1-5000000001", 60, NCL, "Camden", "Camden"),
@@ -144,10 +146,17 @@ def steps() -> list[tuple[datetime, Callable[[Ledger, datetime], Any]]]:
     found: list[tuple[datetime, Callable[[Ledger, datetime], Any]]] = []
     for location in HOMES:
         found.append((start, lambda ledger, when, loc=location: ok(ledger, ImportCqcLocation(record=cqc_record(loc)), SYNC, when)))
-        found.append((at(date(2026, 3, 2), 9), lambda ledger, when, loc=location: ok(
-            ledger, SetCommissioningArea(location=loc, area=HOMES[loc][5]), COMMISSIONER, when)))
+        # each home's area by its own ICB, once the framework says whose the boroughs are
+        found.append((at(date(2026, 3, 3), 12), lambda ledger, when, loc=location: ok(
+            ledger, SetCommissioningArea(location=loc, area=HOMES[loc][5]), COMMISSIONER if HOMES[loc][3] == NCL else NEL_COMMISSIONER, when)))
+    # Nottingham City Council's own framework names the city's homes as its to commission.
+    found.append((at(date(2025, 4, 1), 5), lambda ledger, when: ok(ledger, k.EstablishFramework(
+        framework="NCC-CARE-HOMES", title="Nottingham City care homes", kind="care_homes", lots=[k.FrameworkLot(id="CITY", name="Nottingham City")],
+        commissioners=[k.Commissioner(org="NCC", kind="council", areas=["Nottingham"])], starts_on=date(2025, 4, 1), ends_on=date(2029, 3, 31),
+        regime="pcr2015", escalation_ladder="nottingham",
+    ), NCC_COMMISSIONER, when)))
     for location, (name, category) in NOTTINGHAM_HOMES.items():
-        record = {"locationId": location, "providerId": "1-6000000001", "name": name, "registrationStatus": "Registered"}
+        record = {"locationId": location, "providerId": "1-6000000001", "name": name, "registrationStatus": "Registered", "localAuthority": "Nottingham"}
         found.append((at(date(2025, 4, 1), 6), lambda ledger, when, r=record: ok(ledger, ImportCqcLocation(record=r), SYNC, when)))
         found.append((at(date(2025, 4, 1), 9), lambda ledger, when, loc=location, c=category: ok(
             ledger, SetLocationCategory(location=loc, category=c), OFFICER, when)))

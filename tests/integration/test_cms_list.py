@@ -74,13 +74,14 @@ def scenario() -> list[list[str]]:
         for record in (records[LUCERNE], records[ALLIED], peckham, riverside)
     ]
     settings = [
-        line("2026-03-02T09:00:00Z", COMMISSIONER, {"type": "location.set_category", "location": PECKHAM, "category": "older_people"}),
-        line("2026-03-02T09:01:00Z", COMMISSIONER, {"type": "location.set_commissioning_area", "location": PECKHAM, "area": "SEL Southwark"}),
-        line("2026-03-02T09:30:00Z", COMMISSIONER, {
+        line("2026-03-02T08:59:00Z", COMMISSIONER, {
             "type": "framework.establish", "framework": "AQP-CH-SEL", "title": "SEL AQP care homes", "kind": "care_homes",
-            "lots": [{"id": "SEL", "name": "South East London"}], "commissioners": [{"org": "ICB-SEL", "kind": "icb"}],
+            "lots": [{"id": "SEL", "name": "South East London"}],
+            "commissioners": [{"org": "ICB-SEL", "kind": "icb", "directorates": ["SEL Southwark"], "areas": ["Southwark"]}],
             "starts_on": "2026-01-01", "ends_on": "2029-12-31", "regime": "pcr2015", "escalation_ladder": "nottingham",
         }),
+        line("2026-03-02T09:00:00Z", COMMISSIONER, {"type": "location.set_category", "location": PECKHAM, "category": "older_people"}),
+        line("2026-03-02T09:01:00Z", COMMISSIONER, {"type": "location.set_commissioning_area", "location": PECKHAM, "area": "SEL Southwark"}),
         line("2026-03-02T09:40:00Z", LEAD, {
             "type": "contract.award", "contract": "AQP-CH-SEL/SEL/barchester", "framework": "AQP-CH-SEL", "competition": "AQP-SEL",
             "lot": "SEL", "provider": "1-102642955", "value": 50_000_000, "starts_on": "2026-03-01", "ends_on": "2028-02-29",

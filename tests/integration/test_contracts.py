@@ -45,6 +45,7 @@ def test_an_award_creates_one_contract_per_lot_and_bidder_once(database_url):
 
 def test_an_april_price_variation_varies_every_live_contract_in_one_command(ledger):
     at = datetime(2026, 3, 1, tzinfo=UTC)
+    council = Actor(id="u-ncc-lead", org="NCC", role="commissioner")  # the council's own framework: its prices
     establish = k.EstablishFramework(
         framework="NCC-RES",
         title="Nottingham City residential care",
@@ -57,9 +58,9 @@ def test_an_april_price_variation_varies_every_live_contract_in_one_command(ledg
         escalation_ladder="nottingham",
         max_extension_months=24,
     )
-    assert ledger.handle(establish, COMMISSIONER, at=at).ok
+    assert ledger.handle(establish, council, at=at).ok
     base = k.SetFrameworkPrices(framework="NCC-RES", effective_from=date(2026, 4, 1), rates={"residential": 46_928})
-    assert ledger.handle(base, COMMISSIONER, at=at).ok
+    assert ledger.handle(base, council, at=at).ok
     manager = Actor(id="u-cm-1", org="NCC", role="contract_manager")
     for i in range(3):
         award = k.AwardContract(
@@ -70,7 +71,7 @@ def test_an_april_price_variation_varies_every_live_contract_in_one_command(ledg
     terminate = k.TerminateContract(contract="NCC-RES/2", reason_kind="home_closure", effective_on=date(2026, 9, 30), reason="Home closed")
     assert ledger.handle(terminate, manager, at=at + timedelta(days=200)).ok
     uplift = k.SetFrameworkPrices(framework="NCC-RES", effective_from=date(2027, 4, 1), rates={"residential": 49_040})
-    result = ledger.handle(uplift, COMMISSIONER, at=at + timedelta(days=390))
+    result = ledger.handle(uplift, council, at=at + timedelta(days=390))
     assert result.ok and result.value == {"contracts_varied": 2}
     for i in (0, 1):
         state = contract_state(ledger.aggregate(Contract, f"NCC-RES/{i}"))

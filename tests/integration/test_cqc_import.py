@@ -12,6 +12,7 @@ from domain.application import Ledger
 from domain.providers.cqc import manager_subject
 from domain.kernel.errors import NotFound
 from domain.kernel.metadata import Actor
+from domain.contracts import commands as k
 from domain.providers.location import Location
 from domain.providers.provider import Provider
 from domain.providers.views import location_view
@@ -22,7 +23,7 @@ UTC = timezone.utc
 SYNC = Actor(id="cqc-sync", org="CSU", role="system")
 ADMIN = Actor(id="dpo", org="CSU", role="admin")
 COMMISSIONER = Actor(id="cm", org="ICB-DEVON", role="commissioner")
-CONTRACT_MANAGER = Actor(id="km", org="CSU", role="contract_manager")
+CONTRACT_MANAGER = Actor(id="km", org="ICB-DEVON", role="contract_manager")
 HEAD_OFFICE = Actor(id="ops", org="1-102642955", role="provider")  # Lucerne House's provider
 OTHER_PROVIDER = Actor(id="ops", org="1-102643096", role="provider")
 FIRST_SYNC = datetime(2026, 3, 2, 6, tzinfo=UTC)
@@ -31,8 +32,15 @@ LATER = datetime(2026, 3, 3, 10, tzinfo=UTC)
 
 
 def imported(ledger: Ledger) -> None:
+    """The shipped records imported, and a Devon framework naming ICB-DEVON as the commissioner of Devon's homes."""
     outcomes = import_records(ledger, list(shipped_records().values()), SYNC, FIRST_SYNC)
     assert [o.outcome for o in outcomes] == ["recorded", "recorded"], outcomes
+    devon = k.EstablishFramework(
+        framework="DEVON-CARE-HOMES", title="Devon care homes", kind="care_homes", lots=[k.FrameworkLot(id="DEVON", name="Devon")],
+        commissioners=[k.Commissioner(org="ICB-DEVON", kind="icb", areas=["Devon"])], starts_on=date(2026, 4, 1),
+        ends_on=date(2029, 3, 31), regime="pcr2015", escalation_ladder="nottingham",
+    )
+    assert ledger.handle(devon, COMMISSIONER, at=FIRST_SYNC).ok
 
 
 def test_importing_the_shipped_records_creates_providers_and_locations_with_their_rating_history(ledger):
@@ -116,7 +124,8 @@ def test_a_batch_shares_one_correlation_id(ledger):
 
 def test_the_registered_managers_name_is_not_in_the_stored_bytes(ledger, database_url):
     imported(ledger)
-    assert location_view(ledger.aggregate(Location, CARE_HOME), COMMISSIONER)["registered_managers"] == ["John Surel Bayliss"]
+    home = ledger.aggregate(Location, CARE_HOME)
+    assert location_view(home, COMMISSIONER, commissioners=ledger.commissioners_of_home(home))["registered_managers"] == ["John Surel Bayliss"]
     with raw_connection(database_url) as conn:
         stored = b"".join(bytes(row[0]) for row in conn.execute(f"SELECT state FROM {events_table(database_url)}").fetchall())
     assert b"Lucerne House" in stored  # the rows were read
@@ -160,7 +169,7 @@ def test_an_erased_registered_manager_reads_as_erased_and_a_reimport_records_not
     fresh = ledger_at(database_url)
     try:
         home = fresh.aggregate(Location, CARE_HOME)
-        assert location_view(home, COMMISSIONER)["registered_managers"] == ["[erased]"]
+        assert location_view(home, COMMISSIONER, commissioners=ledger.commissioners_of_home(home))["registered_managers"] == ["[erased]"]
         (outcome,) = import_records(fresh, [shipped_records()[CARE_HOME]], SYNC, LATER)
         assert outcome.outcome == "unchanged"
     finally:
@@ -210,10 +219,10 @@ def test_a_home_on_the_list_through_its_week(ledger):
     refused = ledger.handle(pc.ShareConcern(location=CARE_HOME, kind="other", summary="x"), HEAD_OFFICE, at=LATER)
     assert refused.error.code == "not_permitted"
     home = ledger.aggregate(Location, CARE_HOME)
-    as_provider = location_view(home, HEAD_OFFICE, today=date(2026, 3, 3))
+    as_provider = location_view(home, HEAD_OFFICE, commissioners=ledger.commissioners_of_home(home), today=date(2026, 3, 3))
     assert as_provider["concerns"] is None and as_provider["suspended"] is True
     assert as_provider["contacts"]["u-4410"]["name"] == "Priya Shah"
-    as_commissioner = location_view(home, COMMISSIONER)
+    as_commissioner = location_view(home, COMMISSIONER, commissioners=ledger.commissioners_of_home(home))
     assert as_commissioner["concerns"]["C001"]["summary"] == "Unexplained bruising reported"
     assert (as_commissioner["category"], as_commissioner["commissioning_area"]) == ("older_people", "Devon")
     lift = ledger.handle(pc.LiftSuspension(location=CARE_HOME, reason="Outbreak over"), HEAD_OFFICE, at=LATER + timedelta(days=2))

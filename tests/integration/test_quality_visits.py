@@ -50,15 +50,16 @@ def ok(ledger: Ledger, command, actor: Actor, day: date):
 def escalated_contract_with_a_home(ledger: Ledger) -> None:
     start = date(2026, 3, 2)
     for loc, name in ((HOME, "Aster House"), (OTHER, "Birch Lodge")):
-        record = {"locationId": loc, "providerId": "1-2000000001", "name": name, "registrationStatus": "Registered"}
+        record = {"locationId": loc, "providerId": "1-2000000001", "name": name, "registrationStatus": "Registered",
+                  "localAuthority": "Nottingham"}
         ok(ledger, ImportCqcLocation(record=record), SYSTEM, start)
-    ok(ledger, SetLocationCategory(location=HOME, category="older_people"), COMMISSIONER, start)
     ok(ledger, k.EstablishFramework(
         framework="NCC-RES", title="Nottingham City residential care", kind="care_homes",
-        lots=[k.FrameworkLot(id="CITY", name="Nottingham City")], commissioners=[k.Commissioner(org="NCC", kind="council")],
+        lots=[k.FrameworkLot(id="CITY", name="Nottingham City")], commissioners=[k.Commissioner(org="NCC", kind="council", areas=["Nottingham"])],
         starts_on=date(2026, 4, 1), ends_on=date(2030, 3, 31), regime="pcr2015", escalation_ladder="nottingham",
         max_extension_months=24,
     ), COMMISSIONER, start)
+    ok(ledger, SetLocationCategory(location=HOME, category="older_people"), COMMISSIONER, start)
     ok(ledger, k.AwardContract(
         contract=CONTRACT, framework="NCC-RES", competition="NCC-2026", lot="CITY", provider="1-2000000001",
         value=50_000_000, starts_on=date(2026, 4, 1), ends_on=date(2030, 3, 31),

@@ -53,7 +53,10 @@ def test_the_feed_withholds_what_an_event_carries_from_those_who_may_not_read_it
     assert access.withheld_from_feed(access.SEALED_TENDER, auditor, tenders_opened=lambda: True) is None
     assert access.withheld_from_feed(access.EVALUATION_WORKING, manager, tenders_opened=lambda: True) == "evaluation_working"
     assert access.withheld_from_feed(access.CLARIFICATION_ASKER, auditor, tenders_opened=lambda: True) is None
-    assert access.withheld_from_feed(access.CONCERN, manager, tenders_opened=lambda: True) is None
+    assert access.withheld_from_feed(access.CONCERN, manager, tenders_opened=lambda: True, commissioners=lambda: {"ICB"}) is None
+    # Concerns of a home the manager's organisation does not commission, or that nobody does, are not theirs.
+    assert access.withheld_from_feed(access.CONCERN, manager, tenders_opened=lambda: True, commissioners=lambda: {"ICB-X"}) == access.CONCERN
+    assert access.withheld_from_feed(access.CONCERN, manager, tenders_opened=lambda: True) == access.CONCERN
     assert access.withheld_from_feed(None, manager, tenders_opened=lambda: False) is None
 
 

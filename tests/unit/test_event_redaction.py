@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 import pytest
 
 from domain import access
+from tests.record_facts import Facts
 from domain.event_view import SEALED_UNTIL_OPENED, WITHHELD_WITH_CONTENT, event_view, withheld_because, withheld_events
 from domain.kernel.metadata import Actor
 from domain.procurement.competition import Competition
@@ -30,19 +31,19 @@ def _tender() -> Competition.TenderSubmitted:
 def test_a_sealed_tender_shows_no_value_its_client_chose_to_anybody_until_the_opening():
     tender = _tender()
     for viewer in (AUDITOR, FOI, COMMISSIONER, Actor(id="s", org="aqp", role="admin")):
-        shown = event_view(tender, viewer, tenders_opened=lambda _id: False)
+        shown = event_view(tender, viewer, Facts(opened=False))
         assert shown["withheld"] == access.SEALED_TENDER and shown["data"] is None
         assert "zephyr" not in json.dumps(shown)
         assert all(shown.get(k) is None for k in WITHHELD_WITH_CONTENT)
-    opened = event_view(tender, AUDITOR, tenders_opened=lambda _id: True)
+    opened = event_view(tender, AUDITOR, Facts())
     assert opened["data"]["bidder"] == "zephyr" and opened["correlation_id"] == "zephyr-req-1"
     assert opened["actor"]["org"] == "zephyr" and opened["reason"] == "the tender of zephyr"
 
 
 def test_a_proof_bundle_holds_the_stored_record_only_where_nothing_of_the_event_is_withheld():
     tender = _tender()
-    assert not access.sees_stored_record(withheld_because(tender, AUDITOR, lambda _id: False))
-    assert access.sees_stored_record(withheld_because(tender, AUDITOR, lambda _id: True))
+    assert not access.sees_stored_record(withheld_because(tender, AUDITOR, Facts(opened=False)))
+    assert access.sees_stored_record(withheld_because(tender, AUDITOR, Facts()))
 
 
 def test_evaluators_are_identified_to_the_evaluations_readers_and_to_an_foi_officer_only_once_released():
@@ -70,3 +71,15 @@ def test_a_mask_writes_its_values_as_sql_literals_and_takes_nothing_else():
     assert Mask(frozenset({"actor"}), ()).when() == "1 = 0"
     with pytest.raises(TypeError):
         Mask(frozenset({"actor"}), ({"kind": 1.5},)).when()
+
+
+def test_a_competition_absent_to_its_reader_leaves_nothing_in_the_feed_but_that_an_event_was_recorded():
+    opened = Competition.TendersOpened.__new__(Competition.TendersOpened)
+    meta = {"actor": {"id": "j.okafor", "org": "NEL-CSU", "role": "procurement_lead"}, "correlation_id": "r-1", "command": "tenders.open"}
+    opened.__dict__.update(originator_id=uuid.uuid4(), originator_version=9, timestamp=datetime.now(timezone.utc), meta=meta)
+    facts = Facts(parties=frozenset({"NEL-CSU"}))
+    outsider = event_view(opened, Actor(id="p", org="SWL-CSU", role="procurement_lead"), facts)
+    assert outsider["withheld"] == access.ANOTHER_AUTHORITYS and outsider["data"] is None
+    assert outsider["actor"] is None and outsider["correlation_id"] is None
+    for reader in (Actor(id="j", org="NEL-CSU", role="procurement_lead"), AUDITOR, FOI):
+        assert event_view(opened, reader, facts)["withheld"] is None, reader

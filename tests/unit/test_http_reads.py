@@ -6,6 +6,7 @@ import msgspec
 
 from api.http.tables import Table, as_csv, select
 from api.tokens import Principal
+from tests.record_facts import Facts
 from domain.event_view import event_view
 from domain.kernel.metadata import Actor
 from domain.kernel.personal import PersonalData
@@ -52,20 +53,19 @@ def test_a_tender_event_is_sealed_to_everybody_until_the_tenders_are_opened_and_
     c = tendered()
     submitted = next(e for e in c.pending_events if type(e).__name__ == "TenderSubmitted")
     for role in ("auditor", "admin", "procurement_lead", "system"):
-        shown = event_view(submitted, Actor(id="x", org="y", role=role), tenders_opened=lambda _id: False)
+        shown = event_view(submitted, Actor(id="x", org="y", role=role), Facts(opened=False))
         assert shown["withheld"] == "sealed_until_tenders_opened" and shown["data"] is None and shown["actor"] is None
-    after = event_view(submitted, Actor(id="x", org="y", role="auditor"), tenders_opened=lambda _id: True)
+    after = event_view(submitted, Actor(id="x", org="y", role="auditor"), Facts())
     assert after["withheld"] is None and after["data"]["bidder"] == submitted.bidder and after["actor"]["role"] == "provider"
 
 
 def test_the_evaluation_working_is_withheld_from_commissioners_but_not_from_auditors():
     c = scored()
     recorded = next(e for e in c.pending_events if type(e).__name__ == "ScoreRecorded")
-    opened = lambda _id: True  # noqa: E731
-    assert event_view(recorded, Actor(id="x", org="ICB", role="commissioner"), tenders_opened=opened)["withheld"] == "evaluation_working"
-    assert event_view(recorded, Actor(id="x", org="NAO", role="auditor"), tenders_opened=opened)["data"]["score"] == recorded.score
+    assert event_view(recorded, Actor(id="x", org="ICB", role="commissioner"), Facts())["withheld"] == "evaluation_working"
+    assert event_view(recorded, Actor(id="x", org="NAO", role="auditor"), Facts())["data"]["score"] == recorded.score
     declared = next(e for e in c.pending_events if type(e).__name__ == "ConflictsDeclared" and e.meta["actor"]["id"] == MENSAH.id)
-    assert event_view(declared, Actor(id="x", org="ICB", role="contract_manager"), tenders_opened=opened)["data"] is None
+    assert event_view(declared, Actor(id="x", org="ICB", role="contract_manager"), Facts())["data"] is None
 
 
 def test_concerns_and_personal_data_in_events_reach_only_the_roles_that_need_them():
@@ -75,9 +75,13 @@ def test_concerns_and_personal_data_in_events_reach_only_the_roles_that_need_the
         meta={"actor": {"id": "c", "org": "ICB", "role": "commissioner"}}, concern="C1", kind="safeguarding",
         summary=PersonalData("concern:1-1:C1", "Night staffing"), shared_by="ICB",
     )
-    lead = event_view(concern, Actor(id="l", org="CSU", role="procurement_lead"), tenders_opened=lambda _id: True)
-    manager = event_view(concern, Actor(id="m", org="ICB", role="contract_manager"), tenders_opened=lambda _id: True)
-    system = event_view(concern, Actor(id="s", org="CSU", role="system"), tenders_opened=lambda _id: True)
+    facts = Facts(commissioners=frozenset({"ICB"}))
+    lead = event_view(concern, Actor(id="l", org="CSU", role="procurement_lead"), facts)
+    manager = event_view(concern, Actor(id="m", org="ICB", role="contract_manager"), facts)
+    elsewhere = event_view(concern, Actor(id="m2", org="ICB-ELSEWHERE", role="contract_manager"), facts)
+    system = event_view(concern, Actor(id="s", org="CSU", role="system"), facts)
     assert lead["withheld"] == "concern_restricted" and lead["data"] is None
     assert manager["data"]["summary"] == "Night staffing" and manager["aggregate"] == "location"
+    # A contract manager of an organisation that does not commission the home: not its concerns, nor who shared them.
+    assert elsewhere["withheld"] == "concern_restricted" and elsewhere["data"] is None and elsewhere["actor"] is None
     assert system["withheld"] == "concern_restricted"

@@ -436,7 +436,17 @@ def test_concerns_are_shown_to_commissioning_roles_auditors_and_admins(viewer):
     loc = home()
     with as_(COMMISSIONER, NOW):
         loc.share_concern(kind="quality_of_care", summary="Pressure ulcers reported", shared_by="ICB-NCL")
-    assert location_view(loc, viewer)["concerns"]["C001"]["summary"] == "Pressure ulcers reported"
+    assert location_view(loc, viewer, commissioners={"ICB-NCL", "CSU"})["concerns"]["C001"]["summary"] == "Pressure ulcers reported"
+
+
+@pytest.mark.parametrize("viewer", [Actor(id="c2", org="ICB-NEL", role="commissioner"), Actor(id="k2", org="ICB-NEL", role="contract_manager")])
+def test_concerns_and_the_homes_people_are_hidden_from_commissioners_of_another_area(viewer):
+    loc = home()
+    with as_(COMMISSIONER, NOW):
+        loc.share_concern(kind="quality_of_care", summary="Pressure ulcers reported", shared_by="ICB-NCL")
+    view = location_view(loc, viewer, commissioners={"ICB-NCL"})
+    assert view["concerns"] is None and "Pressure ulcers" not in repr(view)
+    assert all(name == "[withheld]" for name in view["registered_managers"])
 
 
 @pytest.mark.parametrize("viewer", [HEAD_OFFICE, HOME_ACCOUNT, EVALUATOR, Actor(id="f", org="ICB", role="foi_officer")])
@@ -444,7 +454,7 @@ def test_concerns_are_hidden_from_everyone_else_even_the_homes_own_provider(view
     loc = home()
     with as_(COMMISSIONER, NOW):
         loc.share_concern(kind="quality_of_care", summary="Pressure ulcers reported", shared_by="ICB-NCL")
-    view = location_view(loc, viewer)
+    view = location_view(loc, viewer, commissioners={"ICB-NCL", "CSU"})
     assert view["concerns"] is None
     assert "Pressure ulcers" not in repr(view)
 
@@ -455,7 +465,7 @@ def test_concerns_are_hidden_from_everyone_else_even_the_homes_own_provider(view
 def test_a_provider_sees_and_acts_only_for_homes_it_runs():
     loc = home()
     with pytest.raises(DomainError) as err:
-        location_view(loc, OTHER_PROVIDER)
+        location_view(loc, OTHER_PROVIDER, commissioners={"ICB-NCL"})
     assert err.value.code == "not_your_location"
     with pytest.raises(DomainError) as err:
         require_own_location(loc, OTHER_PROVIDER, "report vacancies")
@@ -474,5 +484,5 @@ def test_the_view_shows_whether_placements_are_suspended_today():
     loc = home()
     with as_(HEAD_OFFICE, NOW, reason="Outbreak"):
         loc.suspend_placements(from_date=TODAY + timedelta(days=1), to_date=None, reason="Outbreak", now=NOW)
-    assert location_view(loc, COMMISSIONER, today=TODAY)["suspended"] is False
-    assert location_view(loc, COMMISSIONER, today=TODAY + timedelta(days=1))["suspended"] is True
+    assert location_view(loc, COMMISSIONER, commissioners={"ICB-NCL"}, today=TODAY)["suspended"] is False
+    assert location_view(loc, COMMISSIONER, commissioners={"ICB-NCL"}, today=TODAY + timedelta(days=1))["suspended"] is True

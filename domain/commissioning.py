@@ -1,0 +1,134 @@
+"""Who commissions what: the facts the access policy is asked about (`domain.access` decides).
+
+A framework names its commissioners (ICBs, councils, NHS England) when it is established;
+each may name the lots it commissions (none named: every lot) and the areas whose homes it
+commissions, as CQC names a home's local authority (none named: its directorates, which in
+the London framework are the 32 boroughs). From those:
+
+- a **contract** is commissioned by its framework's commissioners of the contract's lot (the
+  London lot SEL by ICB-SEL alone);
+- a **home** by every commissioner whose areas hold its local authority, and by those whose
+  directorates include the commissioning area a commissioner gave it (a home placed with out
+  of its own area: a Hertfordshire home a Camden directorate commissions);
+- a **framework** by all its commissioners.
+
+The directory reads the frameworks' `Established` events from the notification log, only
+those recorded since it last looked, so a framework established by another process is known
+to this one at its next question; a framework's commissioners never change once established.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from domain import access
+from domain.contracts.framework import Framework
+from domain.kernel.metadata import Actor
+
+
+@dataclass(frozen=True)
+class FrameworkCommissioner:
+    """One commissioner as its framework names it."""
+
+    org: str
+    #: the lots it commissions (empty: every lot)
+    lots: frozenset[str]
+    #: the local authorities whose homes it commissions, compared without case
+    areas: frozenset[str]
+    #: its directorates, compared without case (a home's commissioning area names one)
+    directorates: frozenset[str]
+
+    @classmethod
+    def of(cls, entry: dict[str, Any]) -> FrameworkCommissioner:
+        directorates = frozenset(_folded(entry.get("directorates") or ()))
+        areas = frozenset(_folded(entry.get("areas") or ())) or directorates
+        return cls(org=entry["org"], lots=frozenset(entry.get("lots") or ()), areas=areas, directorates=directorates)
+
+    def commissions_lot(self, lot: str) -> bool:
+        return not self.lots or lot in self.lots
+
+    def commissions_home(self, *, local_authority: str | None, commissioning_area: str | None) -> bool:
+        return (local_authority is not None and local_authority.strip().casefold() in self.areas) or (
+            commissioning_area is not None and commissioning_area.strip().casefold() in self.directorates
+        )
+
+
+def _folded(names: Iterable[str]) -> Iterable[str]:
+    return (name.strip().casefold() for name in names)
+
+
+class Commissioning:
+    """The frameworks' commissioners, as the ledger has recorded them; safe to share between threads."""
+
+    def __init__(self, ledger: Any) -> None:
+        self._ledger = ledger
+        self._lock = threading.Lock()
+        self._seen = 0
+        #: framework reference -> its commissioners
+        self._frameworks: dict[str, tuple[FrameworkCommissioner, ...]] = {}
+
+    def _catch_up(self) -> dict[str, tuple[FrameworkCommissioner, ...]]:
+        with self._lock:
+            recorder = self._ledger.recorder
+            # Up to the last position now, and no further next time: a search by topic past the
+            # last framework would otherwise read every later event on every question.
+            last = recorder.max_notification_id() or 0
+            while self._seen < last:
+                found = recorder.select_notifications(
+                    start=self._seen, limit=500, stop=last, topics=[Framework.Established.TOPIC], inclusive_of_start=False
+                )
+                for notification in found:
+                    event = self._ledger.mapper.to_domain_event(notification)
+                    self._frameworks[event.reference] = tuple(FrameworkCommissioner.of(c) for c in event.commissioners)
+                self._seen = found[-1].id if len(found) == 500 else last
+            return self._frameworks
+
+    def of_framework(self, framework: str) -> frozenset[str]:
+        return frozenset(c.org for c in self._catch_up().get(framework, ()))
+
+    def of_contract(self, *, framework: str, lot: str) -> frozenset[str]:
+        return frozenset(c.org for c in self._catch_up().get(framework, ()) if c.commissions_lot(lot))
+
+    def of_home(self, *, local_authority: str | None, commissioning_area: str | None) -> frozenset[str]:
+        return frozenset(
+            c.org
+            for commissioners in self._catch_up().values()
+            for c in commissioners
+            if c.commissions_home(local_authority=local_authority, commissioning_area=commissioning_area)
+        )
+
+    def has_directorate(self, org: str, directorate: str) -> bool:
+        """Whether the organisation names this directorate on any framework."""
+        folded = directorate.strip().casefold()
+        return any(c.org == org and folded in c.directorates for commissioners in self._catch_up().values() for c in commissioners)
+
+
+def home_named(location: Any) -> str:
+    return f"{location.name} ({location.reference})"
+
+
+def require_commissions_home(ledger: Any, location: Any, actor: Actor, action: str) -> None:
+    """Commissioners and contract managers change only the homes their organisation commissions."""
+    access.require_commissioner(actor, ledger.commissioners_of_home(location), record=home_named(location), action=action)
+
+
+def require_may_place_in_area(ledger: Any, location: Any, actor: Actor, area: str) -> None:
+    """A home's commissioning area is set by its commissioners; a home no commissioner's area holds
+    may be taken on by a commissioner naming one of its own directorates."""
+    commissioners = ledger.commissioners_of_home(location)
+    if not commissioners and ledger.commissioning.has_directorate(actor.org, area):
+        return
+    access.require_commissioner(actor, commissioners, record=home_named(location), action="set its commissioning area")
+
+
+def require_commissions_contract(ledger: Any, contract: Any, actor: Actor, action: str) -> None:
+    """Commissioners and contract managers act only on the contracts of the lots their organisation commissions."""
+    access.require_commissioner(
+        actor,
+        ledger.commissioners_of_contract(contract),
+        record=f"contract {contract.reference} (lot {contract.lot} of {contract.framework})",
+        action=action,
+    )
