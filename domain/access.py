@@ -260,7 +260,8 @@ def sees_people_of_home(viewer: Actor, *, commissioners: Iterable[str]) -> bool:
 #   establishes only a framework it is one of the commissioners of. Anybody else is refused
 #   (`not_your_commission`, 403: the record itself is not secret) and nothing is recorded.
 #   A home no commissioner's area holds may be taken on by a commissioner giving it a
-#   commissioning area that is one of its own directorates (an out-of-area placement).
+#   commissioning area that is one of its own areas (an out-of-area placement); an area one
+#   organisation commissions is not named for another by a later framework.
 # - Concern text, and the names and contact details of a home's people, only to the home's own
 #   commissioners and contract managers (with the provider itself for its people, auditors and
 #   admins): on the home's page, in the events feed and wherever else they are read.

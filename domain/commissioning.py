@@ -3,13 +3,14 @@
 A framework names its commissioners (ICBs, councils, NHS England) when it is established;
 each may name the lots it commissions (none named: every lot) and the areas whose homes it
 commissions, as CQC names a home's local authority (none named: its directorates, which in
-the London framework are the 32 boroughs). From those:
+the London framework are the 32 boroughs). An area one organisation commissions is not named
+for another by a later framework (`require_areas_not_taken`). From those:
 
 - a **contract** is commissioned by its framework's commissioners of the contract's lot (the
   London lot SEL by ICB-SEL alone);
-- a **home** by every commissioner whose areas hold its local authority, and by those whose
-  directorates include the commissioning area a commissioner gave it (a home placed with out
-  of its own area: a Hertfordshire home a Camden directorate commissions);
+- a **home** by every commissioner whose areas hold its local authority or the commissioning
+  area a commissioner gave it (a home placed with out of its own area: a Hertfordshire home
+  Camden commissions);
 - a **framework** by all its commissioners.
 
 The directory reads the frameworks' `Established` events from the notification log, only
@@ -26,6 +27,7 @@ from typing import Any
 
 from domain import access
 from domain.contracts.framework import Framework
+from domain.kernel.errors import NotPermitted
 from domain.kernel.metadata import Actor
 
 
@@ -36,24 +38,23 @@ class FrameworkCommissioner:
     org: str
     #: the lots it commissions (empty: every lot)
     lots: frozenset[str]
-    #: the local authorities whose homes it commissions, compared without case
+    #: the areas whose homes it commissions (its `areas`, else its directorates), compared without case
     areas: frozenset[str]
-    #: its directorates, compared without case (a home's commissioning area names one)
-    directorates: frozenset[str]
 
     @classmethod
     def of(cls, entry: dict[str, Any]) -> FrameworkCommissioner:
-        directorates = frozenset(_folded(entry.get("directorates") or ()))
-        areas = frozenset(_folded(entry.get("areas") or ())) or directorates
-        return cls(org=entry["org"], lots=frozenset(entry.get("lots") or ()), areas=areas, directorates=directorates)
+        return cls(org=entry["org"], lots=frozenset(entry.get("lots") or ()), areas=frozenset(_folded(areas_named(entry))))
 
     def commissions_lot(self, lot: str) -> bool:
         return not self.lots or lot in self.lots
 
     def commissions_home(self, *, local_authority: str | None, commissioning_area: str | None) -> bool:
-        return (local_authority is not None and local_authority.strip().casefold() in self.areas) or (
-            commissioning_area is not None and commissioning_area.strip().casefold() in self.directorates
-        )
+        return any(name is not None and name.strip().casefold() in self.areas for name in (local_authority, commissioning_area))
+
+
+def areas_named(entry: dict[str, Any]) -> list[str]:
+    """The areas a framework's entry names for its commissioner: `areas`, else its directorates."""
+    return list(entry.get("areas") or entry.get("directorates") or ())
 
 
 def _folded(names: Iterable[str]) -> Iterable[str]:
@@ -100,11 +101,14 @@ class Commissioning:
             if c.commissions_home(local_authority=local_authority, commissioning_area=commissioning_area)
         )
 
-    def has_directorate(self, org: str, directorate: str) -> bool:
-        """Whether the organisation names this directorate on any framework."""
-        folded = directorate.strip().casefold()
-        return any(c.org == org and folded in c.directorates for commissioners in self._catch_up().values() for c in commissioners)
+    def has_area(self, org: str, area: str) -> bool:
+        """Whether the organisation commissions this area on any framework."""
+        return org in self.holders_of(area)
 
+    def holders_of(self, area: str) -> frozenset[str]:
+        """The organisations that commission the homes of this area, on any framework."""
+        folded = area.strip().casefold()
+        return frozenset(c.org for commissioners in self._catch_up().values() for c in commissioners if folded in c.areas)
 
 def home_named(location: Any) -> str:
     return f"{location.name} ({location.reference})"
@@ -117,9 +121,9 @@ def require_commissions_home(ledger: Any, location: Any, actor: Actor, action: s
 
 def require_may_place_in_area(ledger: Any, location: Any, actor: Actor, area: str) -> None:
     """A home's commissioning area is set by its commissioners; a home no commissioner's area holds
-    may be taken on by a commissioner naming one of its own directorates."""
+    may be taken on by a commissioner naming one of its own areas."""
     commissioners = ledger.commissioners_of_home(location)
-    if not commissioners and ledger.commissioning.has_directorate(actor.org, area):
+    if not commissioners and ledger.commissioning.has_area(actor.org, area):
         return
     access.require_commissioner(actor, commissioners, record=home_named(location), action="set its commissioning area")
 
@@ -132,3 +136,18 @@ def require_commissions_contract(ledger: Any, contract: Any, actor: Actor, actio
         record=f"contract {contract.reference} (lot {contract.lot} of {contract.framework})",
         action=action,
     )
+
+
+def require_areas_not_taken(ledger: Any, commissioners: list[dict[str, Any]]) -> None:
+    """A new framework names an organisation for an area only where no other organisation already
+    commissions it, or that organisation already does: otherwise a framework anybody could
+    establish would hand another ICB's homes to whoever it names."""
+    for entry in commissioners:
+        for area in areas_named(entry):
+            holders = ledger.commissioning.holders_of(area)
+            if holders and entry["org"] not in holders:
+                raise NotPermitted(
+                    f"{area}'s homes are commissioned by {', '.join(sorted(holders))}: a new framework may not name "
+                    f"{entry['org']} for them.",
+                    code="area_commissioned_by_another",
+                )

@@ -17,7 +17,7 @@ import msgspec
 
 from domain.contracts import commands as k
 from domain.contracts.contract import Contract
-from domain.commissioning import require_commissions_contract
+from domain.commissioning import require_areas_not_taken, require_commissions_contract
 from domain.contracts.framework import Framework
 from domain import access
 from domain.access import COMMISSIONING, CONTRACT_AWARDERS, FRAMEWORK_ESTABLISHERS, PROVIDER_OR_MANAGER, RISK_KEEPERS
@@ -38,6 +38,7 @@ def establish_framework(ledger: Any, cmd: k.EstablishFramework, actor: Actor, no
     access.require_commissioner(
         actor, [c.org for c in cmd.commissioners], record=f"framework {cmd.framework}", action="establish it"
     )
+    require_areas_not_taken(ledger, [_commissioner(c) for c in cmd.commissioners])
     framework = Framework.establish(
         reference=cmd.framework,
         title=cmd.title,

@@ -60,6 +60,18 @@ def test_a_contract_is_changed_only_by_the_commissioners_of_its_lot(served):
     # A commissioner on no London framework sets none of its prices, and establishes none naming others only.
     refused(served, NCC_COMMISSIONER, {"type": "framework.set_prices", "framework": FRAMEWORK,
                                        "effective_from": (date.today() + timedelta(days=1)).isoformat(), "rates": {"nursing": 100_000}})
+    # Nor may anybody take the SEL boroughs' homes by establishing a framework naming itself for them.
+    before = served.ledger.max_position()
+    with served.client(*NEL_COMMISSIONER) as client:
+        taken = client.post("/commands", json={
+            "type": "framework.establish", "framework": "NEL-TAKES-SOUTHWARK", "title": "x", "kind": "care_homes",
+            "lots": [{"id": "NEL", "name": "North East London"}],
+            "commissioners": [{"org": "ICB-NEL", "kind": "icb", "areas": ["Southwark"]}],
+            "starts_on": date.today().isoformat(), "ends_on": (date.today() + timedelta(days=365)).isoformat(),
+            "regime": "pcr2015", "escalation_ladder": "nottingham",
+        })
+    assert taken.status_code == 403 and taken.json()["code"] == "area_commissioned_by_another", taken.text
+    assert served.ledger.max_position() == before
     ok(served, NCL_MANAGER, escalation("NCL"))
     ok(served, SEL_MANAGER, escalation("SEL"))
 

@@ -38,7 +38,9 @@ def test_a_contract_is_its_lots_and_a_home_its_areas_commissioners(ledger):
     # an out-of-area home placed with a directorate: that directorate's organisation too
     assert directory.of_home(local_authority="Hertfordshire", commissioning_area="Southwark") == {"ICB-SEL"}
     assert directory.of_framework("F-1") == {"ICB-NCL", "ICB-SEL", "LBC"}
-    assert directory.has_directorate("LBC", "adult social care") and not directory.has_directorate("LBC", "Southwark")
+    # a council's directorates name its functions, not places: its areas are what it names as such
+    assert directory.has_area("LBC", " CAMDEN") and not directory.has_area("LBC", "Adult Social Care")
+    assert directory.holders_of("camden") == {"ICB-NCL", "LBC"}
 
 
 def test_a_framework_another_process_establishes_is_known_at_the_next_question(ledger, database_url):
@@ -63,3 +65,18 @@ def test_a_commissioner_establishes_only_a_framework_it_is_one_of_the_commission
     # a procurement lead establishes one for the commissioners it names
     lead = Actor(id="j.okafor", org="NEL-CSU", role="procurement_lead")
     assert establish(ledger, "F-5", [k.Commissioner(org="ICB-SEL", kind="icb")], lead).ok
+
+
+def test_a_later_framework_may_not_name_another_organisation_for_an_area_already_commissioned(ledger):
+    assert establish(ledger, "F-6", [k.Commissioner(org="ICB-NCL", kind="icb", directorates=["Camden"])]).ok
+    nel = Actor(id="c.nel", org="ICB-NEL", role="commissioner")
+    before = ledger.max_position()
+    # ICB-NEL names itself for Camden, whether as an area or as a directorate standing for one
+    for entry in (k.Commissioner(org="ICB-NEL", kind="icb", areas=["camden "]), k.Commissioner(org="ICB-NEL", kind="icb", directorates=["Camden"])):
+        taken = establish(ledger, "F-7", [entry], nel)
+        assert not taken.ok and taken.error.code == "area_commissioned_by_another", taken
+        assert "ICB-NCL" in taken.error.message
+    assert ledger.max_position() == before
+    # the organisation that commissions it may name it again, with others beside it for their own areas
+    assert establish(ledger, "F-8", [k.Commissioner(org="ICB-NCL", kind="icb", areas=["Camden"]),
+                                     k.Commissioner(org="ICB-NEL", kind="icb", areas=["Hackney"])]).ok
