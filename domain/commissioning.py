@@ -72,6 +72,8 @@ class Commissioning:
         self._frameworks: dict[str, tuple[FrameworkCommissioner, ...]] = {}
 
     def _catch_up(self) -> dict[str, tuple[FrameworkCommissioner, ...]]:
+        """The frameworks as of now. The dict returned is never changed afterwards (a newer one
+        replaces it), so a reader may iterate it while another thread catches up."""
         with self._lock:
             recorder = self._ledger.recorder
             # Up to the last position now, and no further next time: a search by topic past the
@@ -81,9 +83,12 @@ class Commissioning:
                 found = recorder.select_notifications(
                     start=self._seen, limit=500, stop=last, topics=[Framework.Established.TOPIC], inclusive_of_start=False
                 )
-                for notification in found:
-                    event = self._ledger.mapper.to_domain_event(notification)
-                    self._frameworks[event.reference] = tuple(FrameworkCommissioner.of(c) for c in event.commissioners)
+                if found:
+                    frameworks = dict(self._frameworks)
+                    for notification in found:
+                        event = self._ledger.mapper.to_domain_event(notification)
+                        frameworks[event.reference] = tuple(FrameworkCommissioner.of(c) for c in event.commissioners)
+                    self._frameworks = frameworks
                 self._seen = found[-1].id if len(found) == 500 else last
             return self._frameworks
 

@@ -183,6 +183,8 @@ def _schedule_visit(ledger: Ledger, cmd: mc.ScheduleQualityVisit, actor: Actor, 
     framework = parse_visit_framework(shipped_visit_framework(cmd.framework))
     if cmd.contract is not None:
         contract = ledger.aggregate(Contract, cmd.contract)
+        # the visit may open an improvement plan on the contract: only its commissioners name it
+        require_commissions_contract(ledger, contract, actor, "schedule a quality visit under a contract")
         home = contract.homes.get(cmd.location)
         if home is None or home["removed_on"] is not None:
             raise ValidationFailed(
@@ -231,6 +233,8 @@ def _agree_action_plan(ledger: Ledger, cmd: mc.AgreeVisitActionPlan, actor: Acto
     saved: list[Any] = [visit]
     linked = None
     contract = ledger.aggregate(Contract, visit.contract) if visit.contract else None
+    if contract is not None:
+        require_commissions_contract(ledger, contract, actor, "agree an action plan on a contract")
     if contract is not None and contract.stage >= 0:
         plan = cmd.contract_plan or default_contract_plan(visit)
         existing = contract.action_plans.get(plan)

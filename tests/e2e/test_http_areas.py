@@ -137,3 +137,14 @@ def test_concern_text_and_a_homes_people_reach_only_its_own_commissioners(served
         assert client.get(f"/locations/{CAMDEN}").json()["registered_managers"] == ["[withheld]"]
     with served.client(*NCL_COMMISSIONER) as client:
         assert client.get(f"/locations/{CAMDEN}").json()["registered_managers"] == [CAMDEN_MANAGER]
+
+
+def test_a_visit_to_your_own_home_does_not_reach_another_organisations_contract(served):
+    # ICB-SEL places under its own contract a Camden home (ICB-NCL's by its borough).
+    ok(served, SEL_MANAGER, {"type": "contract.add_home", "contract": contract("SEL"), "location": CAMDEN,
+                             "effective_from": date.today().isoformat()})
+    visit = {"type": "quality_visit.schedule", "location": CAMDEN, "visit_date": (date.today() + timedelta(days=7)).isoformat(),
+             "visitors": ["ICB quality nurse"], "contract": contract("SEL")}
+    # ICB-NCL may visit the home, but not under SEL's contract, whose improvement plan the visit's action plan would open.
+    refused(served, NCL_MANAGER, visit)
+    ok(served, NCL_MANAGER, {**visit, "contract": None})

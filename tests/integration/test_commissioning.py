@@ -80,3 +80,37 @@ def test_a_later_framework_may_not_name_another_organisation_for_an_area_already
     # the organisation that commissions it may name it again, with others beside it for their own areas
     assert establish(ledger, "F-8", [k.Commissioner(org="ICB-NCL", kind="icb", areas=["Camden"]),
                                      k.Commissioner(org="ICB-NEL", kind="icb", areas=["Hackney"])]).ok
+
+
+def test_the_directory_answers_while_other_threads_catch_up(ledger):
+    """Readers iterate the frameworks while another thread adds some: never a changed dict (a 500 over HTTP)."""
+    import sys
+    import threading
+
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def read() -> None:
+        while not stop.is_set():
+            try:
+                ledger.commissioning.of_home(local_authority="Camden", commissioning_area=None)
+            except BaseException as err:  # noqa: BLE001 - any failure is the finding
+                errors.append(err)
+                return
+
+    readers = [threading.Thread(target=read) for _ in range(3)]
+    switching = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads swap as often as they can, so a reader is mid-iteration when a catch-up lands
+    for t in readers:
+        t.start()
+    try:
+        for n in range(150):
+            assert establish(ledger, f"F-T{n}", [k.Commissioner(org=f"ICB-T{n}", kind="icb", areas=[f"Area {n}"])],
+                             Actor(id="c", org=f"ICB-T{n}", role="commissioner")).ok
+    finally:
+        stop.set()
+        for t in readers:
+            t.join()
+        sys.setswitchinterval(switching)
+    assert errors == []
+    assert ledger.commissioning.holders_of("Area 149") == {"ICB-T149"}
