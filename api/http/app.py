@@ -5,7 +5,8 @@ the guards saying who may use them (groups of `domain.access`); the authorisatio
 read off them (`access.ROUTE_ROLES`). Here: the service's own routes (the health and
 readiness probes, who a token acts for), the request context (request id,
 structured access log), authentication, what every request must be (`strict`: no unknown
-query parameter, no body nested too deep, none over `MAX_BODY_BYTES`), problem details for every error, the OpenAPI
+query parameter, a time written as one, a body that is JSON and not nested too deep, none
+over `MAX_BODY_BYTES`), problem details for every error, the OpenAPI
 document at `/schema` (`/schema/openapi.json`), and the lifespan (the ledger is closed only
 after in-flight requests have finished: uvicorn drains them on SIGTERM/SIGINT first).
 
@@ -50,7 +51,7 @@ from api.http.read_models import (
 )
 from api.http.returns import PlacementReturnsController, ReturnsController
 from api.http.service import THREADS, LedgerService
-from api.http.strict import check_request, declared_query_parameters
+from api.http.strict import check_request, declared_inputs
 from api.settings import Settings
 from domain.access import ALL_ROLES
 from domain.application import Ledger
@@ -217,7 +218,7 @@ def create_app(
         debug=False,
     )
     app.state.service = service
-    app.state.query_parameters = declared_query_parameters(app)
+    app.state.declared_inputs = declared_inputs(app)
     # Outside Litestar's own exception handling, so the access log sees every answer,
     # including the router's 404/405 and the authentication middleware's 401.
     app.asgi_handler = request_context(app.asgi_handler)

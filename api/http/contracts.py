@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request
-from litestar.params import FromPath
+from litestar.params import FromPath, PathParameter
 
 from api.http.auth import principal_of
 from api.http.problems import not_found
@@ -63,6 +63,14 @@ class FrameworksController(Controller):
         return framework_state(load(request, Framework, reference, as_of))
 
 
+#: Litestar documents a path parameter that takes the rest of the path as a URI (`format: uri`), which
+#: a contract's reference is not: a client checking the format would refuse every real one.
+ContractReference = Annotated[Path, PathParameter(
+    description="the contract's reference, COMPETITION/LOT/PROVIDER (e.g. AQP-CH-2026/NCL/aster-care-homes)",
+    schema_extra={"format": None},
+)]
+
+
 class ContractsController(Controller):
     path = "/contracts"
 
@@ -75,7 +83,7 @@ class ContractsController(Controller):
     @read("/{reference:path}", access.NOT_EVALUATORS, "A contract, now or as of a time",
           "The contract's state (values in pence), its escalation stage (`escalation.stage`) and `rates`: its framework's price "
           "schedule in force on the day (today, or as_of's day). A provider sees only the contracts it holds.")
-    def get_contract(self, request: Request[Any, Any, Any], reference: FromPath[Path], as_of: AsOf = None) -> dict[str, Any]:
+    def get_contract(self, request: Request[Any, Any, Any], reference: ContractReference, as_of: AsOf = None) -> dict[str, Any]:
         # Contract references hold slashes (COMPETITION/LOT/PROVIDER), so the path takes the rest.
         reference = str(reference).lstrip("/")
         contract = load(request, Contract, reference, as_of)

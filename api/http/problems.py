@@ -10,8 +10,10 @@ does not take, two Authorization headers; 401 no or a bad token; 403 a role that
 use the route or send the command; 404 nothing there, or nothing this principal may see
 (the same answer, so a sealed or scoped record's existence does not leak); 405 a method the
 route does not take; 406 a representation we cannot give; 409 a conflict with the state
-(including two concurrent edits of one aggregate); 422 a well-formed request that breaks a
-rule about its own values. Anything unexpected is a 500 problem that says nothing of the
+(including two concurrent edits of one aggregate); 413 a body over 1 MiB; 415 a media type
+the route does not take; 422 a well-formed request that breaks a rule about its own values.
+A refusal of the request's own content (400, 413, 415, 422) names in `fields` what is at
+fault and the rule it breaks. Anything unexpected is a 500 problem that says nothing of the
 internals (they are in the log, under the request id).
 """
 
@@ -124,6 +126,8 @@ def _validation_fields(exc: ValidationException) -> list[FieldProblem]:
         if match:
             key, message = match["path"] or key, message[: match.start()]
         source = getattr(item.get("source"), "value", item.get("source"))
+        if source in (None, "body") and key == "data" and not (match and match["path"]):
+            key = "body"  # the whole body, which Litestar calls `data`: no field a client sends
         if source == "header":
             key = "-".join(part.capitalize() for part in key.split("_"))  # idempotency_key -> Idempotency-Key
         field = key if source in (None, "body") or not key else f"{source}:{key}"
@@ -166,7 +170,8 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     if isinstance(exc, ClientException) and status == 400:
         detail = str(exc.detail)
         if "JSON is malformed" in detail or "decode" in detail.lower():
-            return problem_response(problem(400, "malformed_json", f"The body is not valid JSON: {detail}", instance=path))
+            return problem_response(problem(400, "malformed_json", f"The body is not valid JSON: {detail}", instance=path,
+                                            fields=[FieldProblem(field="body", rule="json", message=detail)]))
         return problem_response(problem(400, "bad_request", detail, instance=path))
     code = {401: "not_authenticated", 403: "not_permitted", 405: "method_not_allowed", 406: "not_acceptable",
             413: "request_too_large", 415: "unsupported_media_type", 429: "too_many_requests"}.get(status, "http_error")
@@ -174,7 +179,14 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
         log.error("http_error", status=status, detail=str(exc.detail), path=path)
         return problem_response(problem(status, "internal_error", "Something went wrong on our side; it has been logged.", instance=path))
     headers = dict(exc.headers or {})
-    return problem_response(problem(status, code, str(exc.detail), instance=path), headers or None)
+    return problem_response(problem(status, code, str(exc.detail), instance=path, fields=_CONTENT_AT_FAULT.get(status)), headers or None)
+
+
+#: a refusal of the request's content names what is wrong with it, as a rule about its values does
+_CONTENT_AT_FAULT = {
+    413: [FieldProblem(field="body", rule="max_size", message="larger than the API takes (1 MiB)")],
+    415: [FieldProblem(field="header:Content-Type", rule="media_type", message="not a media type this route takes")],
+}
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:

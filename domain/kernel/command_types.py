@@ -10,7 +10,10 @@ What msgspec cannot say itself is declared in the type's `Meta(extra=...)` and c
 where a list is a set (`unique`, `unique_by`), every date within `EARLIEST`..`LATEST`, and,
 where a date means "about now" (a deadline, the day vacancies are for, a return's period),
 within a window of the command's own clock (`window`): the schema can only carry the outer
-bound, the window moves with the day.
+bound, the window moves with the day. And no text anywhere in a command, a document it carries
+whole included, may hold a NUL character (U+0000): no user means one, and PostgreSQL cannot
+keep it in a read model's text column, so a command recorded with one would stop that read
+model following the log at its event (SQLite takes it, so only one store would break).
 """
 
 from __future__ import annotations
@@ -169,8 +172,9 @@ def error_info(err: DomainError) -> ErrorInfo:
 
 
 def check_bounds(command: Command, now: datetime) -> None:
-    """Refuse a command with a duplicate in a set, a date outside the century, or outside its window of `now`."""
-    problems = list(_problems(_type_of(type(command)), command, "", now))
+    """Refuse a command with a duplicate in a set, a date outside the century, or outside its window of `now`,
+    or text holding a NUL character."""
+    problems = [*_problems(_type_of(type(command)), command, "", now), *_nul_characters(msgspec.to_builtins(command), "")]
     if problems:
         first = problems[0]
         raise ValidationFailed(first["message"], code=first["rule"], fields=problems)
@@ -244,6 +248,22 @@ def _declared(extra: dict[str, Any], value: Any, path: str, now: datetime) -> It
         if not this_year - before <= year <= this_year + after:
             yield _problem(path, "period_out_of_range",
                            f"{path} {value} is not within {before} years before and {after} after this year ({this_year}).")
+
+
+def _nul_characters(value: Any, path: str) -> Iterator[dict[str, str]]:
+    # Over the command as plain data: a document carried whole (`Any` to the types) is walked too.
+    if isinstance(value, str):
+        if "\x00" in value:
+            yield _problem(path, "nul_character", f"{path} holds a NUL character (U+0000), which no text may.")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{path}.{key}" if path else str(key)
+            if "\x00" in key:
+                yield _problem(inner, "nul_character", f"{path or 'the command'} has a key holding a NUL character (U+0000).")
+            yield from _nul_characters(item, inner)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _nul_characters(item, f"{path}[{i}]")
 
 
 def _problem(path: str, rule: str, message: str) -> dict[str, str]:

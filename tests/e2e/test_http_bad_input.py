@@ -5,7 +5,12 @@ a care home imported from CQC and its provider. Then each request a hostile or c
 client could send: JSON nested deeper than any command needs, values no user means (sizes of
 2^63 bytes, a lot listed 10,000 times, 20,000 lots, a deadline in 9999, vacancies for the
 year 1), the same 401 for a revoked token as for an unknown one, two Authorization headers,
-and a query parameter the route does not take (a typo must not widen the answer).
+and a query parameter the route does not take (a typo must not widen the answer). And what
+the schema-breaking fuzzing of every route (finding 8, `test_http_schemathesis.py`) found:
+a time written as a number (read as seconds since 1970), a body that is not JSON (empty, or
+not UTF-8 inside a string: a 500), a body over 1 MiB, refusals that named no field, and a
+NUL character: in a query parameter a 500 on PostgreSQL, in a command's text recorded, and
+then the read models stopped following the log there.
 """
 
 from __future__ import annotations
@@ -209,3 +214,80 @@ def test_the_parameters_a_route_does_take_are_still_accepted(server):
         assert auditor.get("/events", params={"after": 0, "limit": 5}).status_code == 200
         assert auditor.get("/competitions", params={"sort": "reference", "limit": 5}).status_code == 200
         assert auditor.get("/audit/index", params={"limit": 5}).status_code == 200
+
+
+# ------------------------------------------------------------------ finding 8: what the fuzzing found
+
+
+@pytest.mark.parametrize("path", ["/competitions", f"/competitions/{COMPETITION}", "/audit/index", f"/locations/{HOME}"])
+@pytest.mark.parametrize("as_of", ["0.5", "1767225600", "-1", "null", "", "2026"])
+def test_a_time_that_is_not_written_as_one_is_a_422_naming_as_of(server, path, as_of):
+    with server.client("auditor", "NEL-CSU") as auditor:
+        answer = auditor.get(path, params={"as_of": as_of})
+    problem = assert_problem(answer, 422)
+    assert [(f["field"], f["rule"]) for f in problem["fields"]] == [("query:as_of", "format")]
+
+
+def test_a_time_written_as_one_is_still_taken(server):
+    now = datetime.now(timezone.utc)
+    with server.client("auditor", "NEL-CSU") as auditor:
+        for when in (now.isoformat(), now.strftime("%Y-%m-%dT%H:%M:%SZ")):
+            assert auditor.get("/competitions", params={"as_of": when}).status_code == 200
+            assert auditor.get(f"/competitions/{COMPETITION}", params={"as_of": when}).status_code == 200
+
+
+@pytest.mark.parametrize("body, rule", [
+    (b"", "required"),
+    (b" \r\n", "required"),
+    (b'{"type": "tenders.open", "competition": "\xff"}', "json"),  # a 500 before
+    (b'{"type": "tenders.open", "competition": "BAD-INPUT-1"', "json"),
+])
+def test_a_body_that_is_not_json_is_a_400_naming_the_body(server, body, rule):
+    before = server.ledger.max_position()
+    with server.client(**LEAD) as lead:
+        answer = lead.post("/commands", content=body, headers={"content-type": "application/json"})
+    problem = assert_problem(answer, 400)
+    assert problem["code"] == "malformed_json"
+    assert [(f["field"], f["rule"]) for f in problem["fields"]] == [("body", rule)]
+    assert server.ledger.max_position() == before
+
+
+@pytest.mark.parametrize("body", [[competition("BAD-INPUT-LIST")], None, 1, "competition.open"])
+def test_json_that_is_not_an_object_names_the_body_not_litestars_data(server, body):
+    with server.client(**LEAD) as lead:
+        answer = lead.post("/commands", content=json.dumps(body).encode(), headers={"content-type": "application/json"})
+    problem = assert_problem(answer, 422)
+    assert [(f["field"], f["rule"]) for f in problem["fields"]] == [("body", "type")]
+
+
+def test_a_body_over_a_mebibyte_is_a_413_naming_the_body(server):
+    before = server.ledger.max_position()
+    with server.client(**LEAD) as lead:
+        answer = lead.post("/commands", json=competition("BAD-INPUT-HUGE", title="x" * 1_100_000))
+    problem = assert_problem(answer, 413)
+    assert [(f["field"], f["rule"]) for f in problem["fields"]] == [("body", "max_size")]
+    assert server.ledger.max_position() == before
+
+
+@pytest.mark.parametrize("path, params", [
+    ("/locations", {"local_authority": "Camden\x00"}),
+    ("/audit/index", {"reference": "\x00"}),
+    ("/competitions", {"q": "care\x00"}),
+])
+def test_a_nul_character_in_a_query_parameter_is_a_422_naming_it(server, path, params):
+    with server.client("admin", "NEL-CSU") as admin:
+        answer = admin.get(path, params=params)
+    problem = assert_problem(answer, 422)
+    assert [(f["field"], f["rule"]) for f in problem["fields"]] == [(f"query:{name}", "nul_character") for name in params]
+
+
+def test_a_command_with_a_nul_character_in_its_text_is_refused_and_the_lists_keep_following(server):
+    before = server.ledger.max_position()
+    with server.client(**LEAD) as lead, server.client("auditor", "NEL-CSU") as auditor:
+        refused = lead.post("/commands", json=competition("BAD-INPUT-NUL", title="Residential\x00care"))
+        problem = assert_problem(refused, 422)
+        assert [(f["field"], f["rule"]) for f in problem["fields"]] == [("title", "nul_character")]
+        assert server.ledger.max_position() == before
+        assert lead.post("/commands", json=competition("BAD-INPUT-AFTER-NUL")).status_code == 200
+        listed = auditor.get("/competitions", params={"q": "BAD-INPUT-AFTER-NUL"}).json()
+    assert [row["reference"] for row in listed["items"]] == ["BAD-INPUT-AFTER-NUL"]

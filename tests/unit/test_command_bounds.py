@@ -4,7 +4,7 @@ Read off the command union itself, so a new command or field without a bound fai
 string has a length or a pattern (or is one of a list), a number a maximum, a list and a
 mapping a most, and a date the century's window. `check_bounds` then does what the types
 cannot say: no duplicates in a set, dates within the century, "about now" dates near the
-command's clock.
+command's clock, no NUL character in any text (finding 8: PostgreSQL cannot keep one).
 """
 
 from __future__ import annotations
@@ -114,3 +114,31 @@ def test_the_bounds_are_in_the_decoder_too():
     for bad in ({**TENDER, "size_bytes": 2**63}, {**TENDER, "size_bytes": 2**64}, {**TENDER, "lots": ["A"] * 101}):
         with pytest.raises(msgspec.ValidationError):
             msgspec.json.decode(msgspec.json.encode(bad), type=c.AnyCommand)
+
+
+OPENED = {"type": "competition.open", "competition": "C-1", "title": "Residential care", "procedure": "open",
+          "standstill_regime": "pcr2015", "lots": [{"id": "A", "name": "Lot A"}, {"id": "B", "name": "Lot B"}],
+          "clarification_deadline": (NOW + timedelta(days=10)).isoformat(), "tender_deadline": (NOW + timedelta(days=20)).isoformat()}
+CQC = {"type": "location.import_cqc", "record": {"locationId": "1-1", "name": "Aster House", "gacServiceTypes": [{"name": "Nursing homes"}]}}
+
+
+@pytest.mark.parametrize("command, field", [
+    ({**OPENED, "title": "Residential\x00care"}, "title"),
+    ({**OPENED, "lots": [{"id": "A", "name": "Lot A"}, {"id": "B", "name": "\x00"}]}, "lots[1].name"),
+    ({**TENDER, "reason": "resubmitted\x00"}, "reason"),
+    ({**CQC, "record": {**CQC["record"], "gacServiceTypes": [{"name": "Nursing\x00homes"}]}}, "record.gacServiceTypes[0].name"),
+    ({**CQC, "record": {**CQC["record"], "na\x00me": "x"}}, "record.na\x00me"),
+])
+def test_text_holding_a_nul_character_is_refused_wherever_it_is(command, field):
+    error = refusal(command)
+    assert error.kind == "validation" and error.code == "nul_character"
+    assert [f["field"] for f in error.fields] == [field]
+
+
+def test_text_holding_other_control_characters_a_user_may_mean_is_taken():
+    check_bounds(decode({**TENDER, "reason": "line one\nline two\ttabbed"}), NOW)
+
+
+def test_the_same_commands_without_it_are_taken():
+    check_bounds(decode(OPENED), NOW)
+    check_bounds(decode(CQC), NOW)
