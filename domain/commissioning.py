@@ -115,6 +115,7 @@ class Commissioning:
         folded = area.strip().casefold()
         return frozenset(c.org for commissioners in self._catch_up().values() for c in commissioners if folded in c.areas)
 
+
 def home_named(location: Any) -> str:
     return f"{location.name} ({location.reference})"
 
@@ -141,6 +142,17 @@ def require_commissions_contract(ledger: Any, contract: Any, actor: Actor, actio
         record=f"contract {contract.reference} (lot {contract.lot} of {contract.framework})",
         action=action,
     )
+
+
+def require_commissions_framework(ledger: Any, framework: str, actor: Actor, action: str) -> None:
+    """A framework's own decisions (its prices) are for its commissioners."""
+    access.require_commissioner(actor, ledger.commissioning.of_framework(framework), record=f"framework {framework}", action=action)
+
+
+def require_commissions_lot(ledger: Any, framework: str, lot: str, actor: Actor, action: str) -> None:
+    """A contract called off a lot (awarded by hand) is for the lot's commissioners."""
+    commissioners = ledger.commissioning.of_contract(framework=framework, lot=lot)
+    access.require_commissioner(actor, commissioners, record=f"the {lot} lot of framework {framework}", action=action)
 
 
 def require_areas_not_taken(ledger: Any, commissioners: list[dict[str, Any]]) -> None:

@@ -17,7 +17,12 @@ import msgspec
 
 from domain.contracts import commands as k
 from domain.contracts.contract import Contract
-from domain.commissioning import require_areas_not_taken, require_commissions_contract
+from domain.commissioning import (
+    require_areas_not_taken,
+    require_commissions_contract,
+    require_commissions_framework,
+    require_commissions_lot,
+)
 from domain.contracts.framework import Framework
 from domain import access
 from domain.access import COMMISSIONING, CONTRACT_AWARDERS, FRAMEWORK_ESTABLISHERS, PROVIDER_OR_MANAGER, RISK_KEEPERS
@@ -66,7 +71,7 @@ def _commissioner(commissioner: k.Commissioner) -> dict[str, Any]:
 def set_framework_prices(ledger: Any, cmd: k.SetFrameworkPrices, actor: Actor, now: datetime) -> Decision:
     """The new schedule and every live contract's annual price variation, in one atomic save."""
     framework = ledger.aggregate(Framework, cmd.framework)
-    access.require_commissioner(actor, ledger.commissioning.of_framework(framework.reference), record=f"framework {framework.reference}", action="set framework prices")
+    require_commissions_framework(ledger, framework.reference, actor, "set framework prices")
     previous = framework.price_schedules[max(framework.price_schedules)] if framework.price_schedules else None
     framework.set_prices(effective_from=cmd.effective_from, rates=dict(cmd.rates))
     varied = []
@@ -99,10 +104,7 @@ def award_contract(ledger: Any, cmd: k.AwardContract, actor: Actor, now: datetim
     if ledger.exists(Contract, cmd.contract):
         raise AlreadyExists(f"Contract {cmd.contract} already exists.", code="contract_exists")
     framework = ledger.aggregate(Framework, cmd.framework)
-    access.require_commissioner(
-        actor, ledger.commissioning.of_contract(framework=framework.reference, lot=cmd.lot),
-        record=f"the {cmd.lot} lot of framework {framework.reference}", action="award a contract",
-    )
+    require_commissions_lot(ledger, framework.reference, cmd.lot, actor, "award a contract")
     contract = Contract.award(
         reference=cmd.contract,
         framework=framework,
