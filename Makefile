@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+#: the NHS.UK design system's files for the pages, from the npm registry (package-lock.json)
+PAGES_ASSETS := node_modules/.installed
 
 .PHONY: run test bench clean-venv
 
@@ -13,11 +15,16 @@ $(INSTALLED): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(INSTALLED)
 
-run: $(INSTALLED)
+$(PAGES_ASSETS): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "The pages need npm (Node.js 20+) to install the NHS.UK design system: apt-get install npm" >&2; exit 1; }
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $(PAGES_ASSETS)
+
+run: $(INSTALLED) $(PAGES_ASSETS)
 	@mkdir -p var
 	$(BIN)/aqp run
 
-test: $(INSTALLED)
+test: $(INSTALLED) $(PAGES_ASSETS)
 	$(BIN)/python -m pytest -q -n auto
 
 bench: $(INSTALLED)

@@ -8,9 +8,21 @@ and level come from the entry point (`AQP_LOG_FORMAT`, `AQP_LOG_LEVEL`: `api/set
 from __future__ import annotations
 
 import logging
+import re
 import sys
+from typing import Any
 
 import structlog
+
+_SIGN_IN_LINK = re.compile(r"/app/sign-in/[^/?#\s]+")
+
+
+def without_secrets(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+    """A sign-in link's secret is part of its address: no line keeps it, whatever names the path."""
+    for key, value in event.items():
+        if isinstance(value, str) and "/app/sign-in/" in value:
+            event[key] = _SIGN_IN_LINK.sub("/app/sign-in/(link)", value)
+    return event
 
 
 def configure_logging(fmt: str | None = None, level: str | None = None) -> None:
@@ -28,6 +40,7 @@ def configure_logging(fmt: str | None = None, level: str | None = None) -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
+            without_secrets,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level_name, logging.WARNING)),

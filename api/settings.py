@@ -64,6 +64,12 @@ class Settings:
     vacancies_stale_after_days: int = 3
     #: the most events the HTTP API replays for one `?as_of=` read of a read model
     api_replay_max_events: int = 20_000
+    #: how long a sign-in link for the pages works, once (minutes)
+    web_sign_in_minutes: int = 15
+    #: how long a session on the pages lasts after signing in (hours)
+    web_session_hours: int = 8
+    #: mark the session cookie Secure even when the request came over http (behind a TLS proxy)
+    web_secure_cookies: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -166,6 +172,11 @@ VARIABLES: dict[str, tuple[str, Parse, str, str]] = {
     ),
     "AQP_API_REPLAY_MAX_EVENTS": (
         "api_replay_max_events", _whole, "`20000`", "the most events the HTTP API replays for one `?as_of=` read (`aqp replay` has no limit)",
+    ),
+    "AQP_WEB_SIGN_IN_MINUTES": ("web_sign_in_minutes", _whole, "`15`", "how long a sign-in link for the pages works (once)"),
+    "AQP_WEB_SESSION_HOURS": ("web_session_hours", _whole, "`8`", "how long a session on the pages lasts after signing in"),
+    "AQP_WEB_SECURE_COOKIES": (
+        "web_secure_cookies", _yes_no, "`no`", "`yes` marks the session cookie Secure behind a TLS proxy (it always is over https)",
     ),
 }
 

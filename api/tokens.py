@@ -76,6 +76,14 @@ def _check_name(what: str, value: str) -> None:
         raise TokenError(f"{what} {value!r} is not valid: {_NAME_RULE}")
 
 
+def check_principal(user: str, org: str, role: str) -> None:
+    """Who a token or a sign-in link may act for: names of the rule below, one of the roles."""
+    _check_name("user", user)
+    _check_name("organisation", org)
+    if role not in ROLES:
+        raise TokenError(f"role {role!r} is not one of: {', '.join(ROLES)}")
+
+
 class TokenStore:
     """The `api_tokens` table of one ledger."""
 
@@ -91,10 +99,7 @@ class TokenStore:
             )
 
     def issue(self, *, user: str, org: str, role: str, now: datetime | None = None) -> IssuedToken:
-        _check_name("user", user)
-        _check_name("organisation", org)
-        if role not in ROLES:
-            raise TokenError(f"role {role!r} is not one of: {', '.join(ROLES)}")
+        check_principal(user, org, role)
         token = secrets.token_urlsafe(32)
         token_id = "tok_" + secrets.token_hex(6)
         issued = (now or datetime.now(timezone.utc)).isoformat()

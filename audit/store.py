@@ -35,6 +35,12 @@ class Sql:
         self.execute(sql, params)
         return list(self.cursor.fetchall())
 
+    def changed(self, sql: str, params: tuple | list = ()) -> int:
+        """An UPDATE or DELETE, and how many rows it changed (0: its condition held for none)."""
+        self.execute(sql, params)
+        # The library's SQLite cursor wraps sqlite3's, which alone knows the count.
+        return int(getattr(self.cursor, "sqlite_cursor", self.cursor).rowcount)
+
 
 class SqlStore:
     """The ledger's own database, for the tables beside its events, on either store."""

@@ -40,10 +40,13 @@ class FrameworkCommissioner:
     lots: frozenset[str]
     #: the areas whose homes it commissions (its `areas`, else its directorates), compared without case
     areas: frozenset[str]
+    #: the same areas as the framework spells them, for people to read
+    area_names: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, entry: dict[str, Any]) -> FrameworkCommissioner:
-        return cls(org=entry["org"], lots=frozenset(entry.get("lots") or ()), areas=frozenset(_folded(areas_named(entry))))
+        named = areas_named(entry)
+        return cls(org=entry["org"], lots=frozenset(entry.get("lots") or ()), areas=frozenset(_folded(named)), area_names=tuple(named))
 
     def commissions_lot(self, lot: str) -> bool:
         return not self.lots or lot in self.lots
@@ -105,6 +108,10 @@ class Commissioning:
             for c in commissioners
             if c.commissions_home(local_authority=local_authority, commissioning_area=commissioning_area)
         )
+
+    def commissioned_by(self, org: str) -> dict[str, FrameworkCommissioner]:
+        """What the organisation commissions, by framework: its lots and areas on each."""
+        return {framework: c for framework, commissioners in self._catch_up().items() for c in commissioners if c.org == org}
 
     def has_area(self, org: str, area: str) -> bool:
         """Whether the organisation commissions this area on any framework."""

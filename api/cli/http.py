@@ -2,6 +2,7 @@
 
     aqp serve [--host H] [--port P] [--graceful-seconds S]   the HTTP API (see api/serve.py)
     aqp tokens issue|revoke|list                             API bearer tokens (see api/tokens.py)
+    aqp sign-in --user U --org O --role R [--base-url URL]   a one-time sign-in link for the pages (api/web/sessions.py)
 """
 
 from __future__ import annotations
@@ -50,6 +51,33 @@ def cmd_tokens(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sign_in(args: argparse.Namespace) -> int:
+    """`aqp sign-in`: a one-time link that signs a person in to the pages (see api/web/sessions.py)."""
+    from api.tokens import TokenError
+    from api.web.sessions import SignIns
+
+    configured = settings(args)
+    ledger = open_ledger(args)
+    try:
+        link = SignIns(ledger, link_minutes=configured.web_sign_in_minutes, session_hours=configured.web_session_hours).issue(
+            user=args.user, org=args.org, role=args.role
+        )
+    except TokenError as err:
+        print(f"aqp sign-in: {err}", file=sys.stderr)
+        return 2
+    finally:
+        ledger.close()
+    base = (args.base_url or f"http://{configured.http_host}:{configured.http_port}").rstrip("/")
+    p = link.principal
+    print(
+        f"a sign-in link for {p.user} ({p.role}, {p.org}), {link.link_id}: it works once, until "
+        f"{link.expires_at:%H:%M} UTC; send it only to that person:",
+        file=sys.stderr,
+    )
+    print(base + link.path())
+    return 0
+
+
 def add_verbs(sub: Any, defaults: Any) -> None:
     """The `serve` and `tokens` verbs (the HTTP API)."""
     serve_verb = sub.add_parser("serve", help="serve the HTTP API (uvicorn)")
@@ -69,4 +97,11 @@ def add_verbs(sub: Any, defaults: Any) -> None:
     revoke.add_argument("--reason", required=True, help="why, e.g. 'left the organisation'")
     tokens_sub.add_parser("list", help="every token's id, principal and state (never the token)")
     tokens.set_defaults(func=cmd_tokens)
+
+    sign_in = sub.add_parser("sign-in", help="a one-time link that signs a person in to the pages")
+    sign_in.add_argument("--user", required=True, help="the person's id, e.g. a.khan@ncl.example.nhs.uk")
+    sign_in.add_argument("--org", required=True, help="their organisation, e.g. ICB-NCL, or a provider's CQC id")
+    sign_in.add_argument("--role", required=True, choices=ROLES, help="the role they act in on the pages")
+    sign_in.add_argument("--base-url", help="the pages' address (default http://$AQP_HTTP_HOST:$AQP_HTTP_PORT)")
+    sign_in.set_defaults(func=cmd_sign_in)
 

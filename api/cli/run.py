@@ -24,6 +24,7 @@ RUN_YEARS = 2
 LONDON_FRAMEWORK = "AQP-CH-LONDON"
 LONDON_ENDS = date(2026, 1, 1)
 DEMO_READER = "demo-reader"
+DEMO_COMMISSIONER = "demo.commissioner@ncl.example.nhs.uk"
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -80,9 +81,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.no_serve:
         return 0
     token = _demo_reader_token(ledger)
-    ledger.close()
     base = f"http://{args.host}:{args.port}"
+    link = _demo_sign_in_link(ledger, base, settings(args))
+    ledger.close()
     print(
+        f"\nThe pages: {base}/\n"
+        f"Sign in as a commissioner of NHS North Central London ICB ({DEMO_COMMISSIONER}, ICB-NCL) with this one-time link "
+        f"(it works once, for {settings(args).web_sign_in_minutes} minutes; `aqp sign-in --help` issues more):\n{link}\n"
         f"\nThe HTTP API: {base} (OpenAPI at {base}/schema)\n"
         f"A read-only token (role auditor, user {DEMO_READER}), shown once:\n{token}\n"
         f"Try: curl -s -H 'Authorization: Bearer {token}' '{base}/contracts?limit=5'\n"
@@ -106,6 +111,14 @@ def _demo_reader_token(ledger: Ledger) -> str:
             store.revoke(record.token_id, reason="replaced by the token of a later `aqp run`")
     return store.issue(user=DEMO_READER, org="AQP-DEMO", role="auditor").token
 
+
+
+def _demo_sign_in_link(ledger: Ledger, base: str, configured: Any) -> str:
+    """A one-time link signing the person running `make run` in to the pages as a commissioner of one ICB."""
+    from api.web.sessions import SignIns
+
+    sign_ins = SignIns(ledger, link_minutes=configured.web_sign_in_minutes, session_hours=configured.web_session_hours)
+    return base + sign_ins.issue(user=DEMO_COMMISSIONER, org="ICB-NCL", role="commissioner").path()
 
 
 def add_run(sub: Any, defaults: Any) -> None:

@@ -53,6 +53,9 @@ from api.http.returns import PlacementReturnsController, ReturnsController
 from api.http.service import THREADS, LedgerService
 from api.http.strict import check_request, declared_inputs
 from api.settings import Settings
+from api.web.errors import for_pages
+from api.web.routes import front_door, page_router
+from api.web.sessions import SignIns
 from domain.access import ALL_ROLES
 from domain.application import Ledger
 
@@ -61,6 +64,8 @@ access_log = structlog.get_logger("aqp.http.access")
 
 #: the largest request body taken (413 above it)
 MAX_BODY_BYTES = 1_048_576
+#: the pages' addresses (`api.web`): the front door and everything under /app
+PAGE_PATHS = ["^/$", "^/app$", "^/app/"]
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
 
@@ -192,9 +197,10 @@ def create_app(
             log.info("api_stopped")
 
     app = Litestar(
-        route_handlers=CONTROLLERS,
-        middleware=[DefineMiddleware(BearerTokenAuth, exclude=PUBLIC_PATHS)],
-        exception_handlers=EXCEPTION_HANDLERS,
+        route_handlers=[*CONTROLLERS, front_door, page_router()],
+        # The pages sign people in with a session cookie of their own (`api.web.auth`), not a bearer token.
+        middleware=[DefineMiddleware(BearerTokenAuth, exclude=[*PUBLIC_PATHS, *PAGE_PATHS])],
+        exception_handlers=for_pages(EXCEPTION_HANDLERS),
         before_request=check_request,
         # The largest command a user sends (a placement return for a big home, a CQC record)
         # is some tens of kilobytes; 20,000 characters of text escaped are 120 KB.
@@ -218,6 +224,8 @@ def create_app(
         debug=False,
     )
     app.state.service = service
+    app.state.sign_ins = SignIns(ledger, link_minutes=settings.web_sign_in_minutes, session_hours=settings.web_session_hours)
+    app.state.web_settings = settings
     app.state.declared_inputs = declared_inputs(app)
     # Outside Litestar's own exception handling, so the access log sees every answer,
     # including the router's 404/405 and the authentication middleware's 401.

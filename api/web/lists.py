@@ -1,0 +1,221 @@
+"""A list on a page: the API's table (`api.http.tables.Table`), read for the person signed in.
+
+A page's list is the same `Table` the API's route reads, through the same `Query` and
+`read_table`, so it has the same rows, the same scoping (`sql_scope`, `scope_with`), the same
+restricted columns and the same `as_of` rules, and nothing the API withholds can appear. What
+the page adds is for people:
+
+- the filters are a form (GET, so a filtered list is an address to bookmark or send), each
+  field labelled; a value that is not one of a filter's choices, a sort on a column that is
+  not there, or an "as at" date that is not a date is named in an error summary at the top
+  and beside its field, and the list is not read (status 400);
+- `?sort=col` / `?sort=-col` from the column headings, `?page=N` for pages of `PAGE_SIZE`;
+- `?as_at=YYYY-MM-DD`: the list as it stood at the end of that day in England, where the API
+  can give it (a refusal, e.g. a history too long to replay per request, is said as the
+  API says it);
+- `?download=csv|xlsx`: the whole list as filtered and sorted (at most the API's CSV limit),
+  with the headings the page shows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+import xlsxwriter
+from litestar import Request, Response
+
+from api.http.auth import principal_of
+from api.http.problems import ProblemError
+from api.http.tables import ENGLAND, Query, Table, read_table, today
+
+PAGE_SIZE = 25
+DOWNLOADS = ("csv", "xlsx")
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column as the page shows it: the row's key, its heading, how its value is written."""
+
+    key: str
+    heading: str
+    #: "text", "number", "pounds" (pence), "percent" (0-100), "date", "words", "tag"
+    kind: str = "text"
+    #: the row -> the address its cell links to (None: not a link)
+    link: Callable[[dict[str, Any]], str | None] | None = None
+    sortable: bool = True
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in ("number", "pounds", "percent")
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A field of the filter form: a column (equality) or a parameter of the table, or the search."""
+
+    name: str
+    label: str
+    #: the values it takes (None: free text)
+    choices: tuple[str, ...] | None = None
+    hint: str | None = None
+
+
+@dataclass
+class FieldError:
+    field: str
+    message: str
+
+
+@dataclass
+class Listed:
+    """One reading of a list for a page."""
+
+    rows: list[dict[str, Any]]
+    total: int
+    page: int
+    pages: int
+    #: the query as asked (for the form's values and the links)
+    asked: dict[str, str]
+    sort: str | None
+    as_at: date | None
+    errors: list[FieldError] = field(default_factory=list)
+    #: why the list could not be read as asked (the API's own sentence), if it could not
+    refused: str | None = None
+
+    @property
+    def error_list(self) -> list[dict[str, str]]:
+        """The errors as the design system's error summary lists them, each linking to its field."""
+        return [{"text": e.message, "href": f"#{e.field}"} for e in self.errors]
+
+    @property
+    def status(self) -> int:
+        return 400 if self.errors else (422 if self.refused else 200)
+
+
+def as_at_moment(day: date) -> datetime:
+    """The end of `day` in England: "as at 31 March" is everything recorded on 31 March."""
+    return datetime.combine(day, time(23, 59, 59, 999999), ENGLAND)
+
+
+def parse_as_at(text: str | None, errors: list[FieldError]) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        errors.append(FieldError("as_at", "Enter the date as year-month-day, for example 2025-03-31"))
+        return None
+
+
+def read_list(
+    request: Request[Any, Any, Any],
+    table: Table,
+    filters: Sequence[Filter],
+    columns: Sequence[Column],
+    *,
+    fixed: dict[str, str] | None = None,
+    default_sort: str | None = None,
+    page_size: int = PAGE_SIZE,
+    everything: bool = False,
+) -> Listed:
+    """The page of `table` the request asks for (`fixed`: filters the page sets itself, e.g. one home)."""
+    given = {k: v for k, v in request.query_params.items() if v != ""}
+    errors: list[FieldError] = []
+    asked: dict[str, str] = {}
+    for f in filters:
+        value = given.get(f.name)
+        if value is None:
+            continue
+        if len(value) > 200:
+            errors.append(FieldError(f.name, f"{f.label}: at most 200 characters"))
+        elif f.choices is not None and value not in f.choices:
+            errors.append(FieldError(f.name, f"{f.label}: choose one of the options"))
+        else:
+            asked[f.name] = value
+    sortable = {c.key for c in columns if c.sortable} & set(table.sortable)
+    sort = given.get("sort") or default_sort
+    if sort and sort.lstrip("-") not in sortable:
+        errors.append(FieldError("sort", "The list cannot be sorted by that column"))
+        sort = None
+    if sort:
+        asked["sort"] = sort
+    page = 1
+    if "page" in given:
+        if not given["page"].isdigit() or not 1 <= int(given["page"]) <= 1_000_000:
+            errors.append(FieldError("page", "The page must be a whole number from 1"))
+        else:
+            page = int(given["page"])
+    as_at = parse_as_at(given.get("as_at"), errors)
+    if as_at is not None:
+        asked["as_at"] = as_at.isoformat()
+    if errors:
+        return Listed([], 0, 1, 1, asked, sort, as_at, errors)
+    chosen = {**asked, **(fixed or {})}
+    query = Query(
+        table=table,
+        principal=principal_of(request),
+        filters={c: chosen[c] for c in table.filters if c in chosen},
+        params={p.name: chosen[p.name] for p in table.params if p.name in chosen},
+        q=chosen.get("q"),
+        sort=sort,
+        day=as_at or today(),
+    )
+    limit, offset = (None, 0) if everything else (page_size, (page - 1) * page_size)
+    try:
+        rows, total = read_table(request.app.state.service, query, as_of=as_at_moment(as_at) if as_at else None, limit=limit, offset=offset)
+    except ProblemError as refusal:
+        return Listed([], 0, 1, 1, asked, sort, as_at, refused=refusal.detail)
+    pages = max(1, -(-total // page_size))
+    return Listed(rows, total, page, pages, asked, sort, as_at)
+
+
+def cell_text(column: Column, value: Any) -> Any:
+    """A cell's value for a download: numbers stay numbers, pence become pounds, and text a
+    spreadsheet would run as a formula (=, +, -, @ first) is kept as text."""
+    if value is None:
+        return ""
+    if column.kind == "pounds" and isinstance(value, int | float):
+        return round(value / 100, 2)
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def download(listed: Listed, columns: Sequence[Column], kind: str, name: str) -> Response[bytes]:
+    """The whole list as filtered, as CSV or XLSX, with the page's headings."""
+    headings = [c.heading + (" (£)" if c.kind == "pounds" else "") for c in columns]
+    table = [[cell_text(c, row.get(c.key)) for c in columns] for row in listed.rows]
+    if kind == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(headings)
+        writer.writerows(table)
+        body, media = out.getvalue().encode("utf-8-sig"), "text/csv; charset=utf-8"
+    else:
+        buffer = io.BytesIO()
+        book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+        sheet = book.add_worksheet(name[:31])
+        bold = book.add_format({"bold": True})
+        sheet.write_row(0, 0, headings, bold)
+        for number, values in enumerate(table, start=1):
+            sheet.write_row(number, 0, values)
+        sheet.freeze_panes(1, 0)
+        if table:
+            sheet.autofilter(0, 0, len(table), len(headings) - 1)
+        book.close()
+        body, media = buffer.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(
+        body,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{name}.{kind}"', "Cache-Control": "no-store"},
+    )
+
+
+def wanted_download(request: Request[Any, Any, Any]) -> str | None:
+    kind = request.query_params.get("download")
+    return kind if kind in DOWNLOADS else None

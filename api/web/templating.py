@@ -1,0 +1,134 @@
+"""Rendering a page: the Jinja environment, the NHS.UK design system's macros, and the answer.
+
+Templates are ours (`api/web/templates/`) built from the NHS.UK frontend's components: the
+Jinja port of its macros (`nhsuk-frontend-jinja`, pinned to the `nhsuk-frontend` release
+whose CSS and JavaScript `make` installs from npm, `package.json`). Every page extends
+`layout.html`, which shows who is signed in and what they may see.
+
+A page is rendered in the worker thread that read its data (`render`), not on the event loop,
+and is sent with a Content-Security-Policy whose script nonce is new on every answer: no
+script runs but the design system's own file and the one line its template writes. Styles
+may be inline because the server-drawn SVG charts carry theirs (`api.web.charts`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
+from litestar import Request, Response
+
+TEMPLATES = Path(__file__).parent / "templates"
+#: where the design system's built files are, once `make` has run `npm ci`
+ASSETS = Path(__file__).resolve().parents[2] / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk"
+OUR_ASSETS = Path(__file__).parent / "static"
+#: the version in the design system's file names (`nhsuk-frontend-<version>.min.css`), read once
+NHSUK_VERSION = "10.6.1"
+
+
+def pounds(pence: int | float | None) -> str:
+    """Pence as money, the way a commissioner writes it: £1,234.56."""
+    if pence is None:
+        return "–"
+    return f"£{pence / 100:,.2f}"
+
+
+def number(value: int | float | None, places: int = 0) -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.{places}f}"
+
+
+def percent(value: float | None, places: int = 1) -> str:
+    """A share (0-1) as a percentage."""
+    if value is None:
+        return "–"
+    return f"{value * 100:.{places}f}%"
+
+
+def day(value: str | date | datetime | None) -> str:
+    """A date as people in England write it: 3 December 2026."""
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    return f"{value.day} {value:%B %Y}"
+
+
+def words(value: str | None) -> str:
+    """An identifier as words: `contract_manager` -> `contract manager`."""
+    return "–" if value is None else str(value).replace("_", " ")
+
+
+#: a status or outcome -> the design system's tag colour (the tag's words carry the meaning too)
+TAG_COLOURS = {
+    "red": "red", "amber": "orange", "green": "green",
+    "met": "green", "breached": "red", "on_time": "green", "late": "yellow", "missed": "red", "overdue": "orange",
+    "open": "orange", "cleared": "grey", "yes": "blue", "no": "grey",
+    "active": "green", "mobilised": "green", "suspended": "red", "terminated": "grey", "ended": "grey",
+}
+
+
+def tag_colour(value: Any) -> str:
+    return TAG_COLOURS.get(str(value).lower(), "grey")
+
+
+def query(params: dict[str, Any], **changes: Any) -> str:
+    """The query string of `params` with `changes` (a None removes one): for sort links and pages."""
+    merged = {k: v for k, v in {**params, **changes}.items() if v not in (None, "")}
+    return "?" + urlencode(merged) if merged else "?"
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(TEMPLATES), PackageLoader("nhsuk_frontend_jinja")]),
+        # The design system's macros read optional parameters in chains (`params.logo.href`).
+        undefined=ChainableUndefined,
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    env.filters.update(pounds=pounds, number=number, percent=percent, day=day, words=words, tag_colour=tag_colour)
+    env.globals.update(query=query, nhsuk_version=NHSUK_VERSION, asset_path="/app/assets")
+    return env
+
+
+ENVIRONMENT = environment()
+
+
+def csp(nonce: str) -> str:
+    return (
+        "default-src 'self'; "
+        f"script-src 'self' 'nonce-{nonce}'; "
+        "style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+
+
+def render(request: Request[Any, Any, Any], template: str, *, status: int = 200, **context: Any) -> Response[str]:
+    """The page `template` for the person signed in (if anybody is), with its context."""
+    from api.web.auth import page_context  # who is signed in and the navigation: the auth module's
+
+    nonce = secrets.token_urlsafe(16)
+    html = ENVIRONMENT.get_template(template).render(cspNonce=nonce, **page_context(request), **context)
+    return Response(
+        html,
+        status_code=status,
+        media_type="text/html; charset=utf-8",
+        headers={
+            "Content-Security-Policy": csp(nonce),
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "same-origin",
+            # Pages show what only the person signed in may see: never kept by a shared cache.
+            "Cache-Control": "no-store",
+        },
+    )

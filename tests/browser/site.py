@@ -1,0 +1,64 @@
+"""A demo site for the browser tests: a small London demo, served, and people signed in to it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from api.bootstrap import open_ledger
+from api.settings import Settings
+from scenarios import demo
+from tests.e2e.http_server import running_server
+
+#: one year of the London world with 20 homes: every page has something to show, quickly built
+SMALL_LONDON = {"scale": "london", "years": 1, "homes": 20, "seed": 7}
+#: what Chromium needs on these machines (no sandbox as root; no calls to Google's hosts)
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+]
+#: the organisations of the demo, as the pages' users
+NCL, NEL = "ICB-NCL", "ICB-NEL"
+CSU = "NEL-CSU"
+
+
+@dataclass
+class Site:
+    base_url: str
+    store: str
+    server: Any
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ledger(self) -> Any:
+        return self.server.ledger
+
+    def sign_in_link(self, role: str, org: str, user: str | None = None) -> str:
+        link = self.server.app.state.sign_ins.issue(user=user or f"{role}.{org}".lower(), org=org, role=role)
+        return self.base_url + link.path()
+
+    def signed_in(self, browser: Any, role: str, org: str, user: str | None = None, **context: Any) -> Any:
+        """A new page in a new browser context, signed in as that person."""
+        ctx = browser.new_context(viewport={"width": 1280, "height": 900}, **context)
+        page = ctx.new_page()
+        page.goto(self.sign_in_link(role, org, user))
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(re.compile(r".*/app/$"))
+        return page
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+@contextmanager
+def demo_site(url: str, *, store: str) -> Iterator[Site]:
+    ledger = open_ledger(Settings(database_url=url), "demo")
+    try:
+        figures = demo.build(ledger, **SMALL_LONDON)
+    finally:
+        ledger.close()
+    with running_server(url) as server:
+        yield Site(base_url=server.base_url, store=store, server=server, figures=figures)
