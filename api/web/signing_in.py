@@ -43,7 +43,9 @@ class SigningInController(Controller):
         principal = request.app.state.sign_ins.waiting(link) if len(link) <= MAX_LINK else None
         if principal is None:
             return render(request, "sign_in_spent.html", status=404)
-        form_token = secrets.token_urlsafe(32)
+        # Opened twice (two tabs, or a scanner first), the link's pages share one form token.
+        kept = request.cookies.get(SIGN_IN_COOKIE, "")
+        form_token = kept if 40 <= len(kept) <= 64 else secrets.token_urlsafe(32)
         answer = render(request, "sign_in_confirm.html", person=principal, form_token=form_token, action=f"/app/sign-in/{link}")
         answer.cookies.append(
             Cookie(key=SIGN_IN_COOKIE, value=form_token, path="/app/sign-in", max_age=15 * 60, httponly=True,
