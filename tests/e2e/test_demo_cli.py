@@ -46,8 +46,9 @@ def test_aqp_demo_rejects_years_the_calendar_does_not_cover(tmp_path):
     assert "1 to 8 years" in run.stderr
 
 
-def test_aqp_run_serves_the_demo_and_prints_a_read_only_token_that_works(tmp_path):
+def test_aqp_run_serves_the_demo_and_prints_a_read_only_token_and_a_commissioners_sign_in_link_that_work(tmp_path):
     import os
+    import re
     import signal
     import subprocess
     import sys
@@ -89,6 +90,15 @@ def test_aqp_run_serves_the_demo_and_prints_a_read_only_token_that_works(tmp_pat
         # read-only: the token may not send commands
         refused = httpx.post(f"{base}/commands", headers=auth, json={"type": "tenders.open", "competition": "X"})
         assert refused.status_code == 403, refused.text
+        # The pages: the address, and a one-time link signing in a commissioner of one ICB.
+        assert f"The pages: http://127.0.0.1:{port}/" in lines
+        link = lines[lines.index(next(line for line in lines if line.startswith("Sign in as a commissioner"))) + 1]
+        with httpx.Client(base_url=base, timeout=30) as browser:
+            shown = browser.get(link)
+            form_token = re.search(r'name="csrf_token" value="([^"]+)"', shown.text).group(1)
+            assert browser.post(link, data={"csrf_token": form_token}).status_code == 303
+            home = browser.get("/app/")
+            assert home.status_code == 200 and "(commissioner, ICB-NCL)" in home.text
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
