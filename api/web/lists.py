@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -31,7 +32,7 @@ from litestar import Request, Response
 
 from api.http.auth import principal_of
 from api.http.problems import ProblemError
-from api.http.tables import ENGLAND, Query, Table, read_table, today
+from api.http.tables import ENGLAND, Query, Table, read_table, replayed, today
 
 PAGE_SIZE = 25
 DOWNLOADS = ("csv", "xlsx")
@@ -219,3 +220,36 @@ def download(listed: Listed, columns: Sequence[Column], kind: str, name: str) ->
 def wanted_download(request: Request[Any, Any, Any]) -> str | None:
     kind = request.query_params.get("download")
     return kind if kind in DOWNLOADS else None
+
+
+@contextmanager
+def table_view(request: Request[Any, Any, Any], table: Table, as_at: date | None) -> Iterator[Any]:
+    """`table`'s read model now, or rebuilt as at the end of `as_at` (`read_table`'s replay, with its
+    refusal): one view for a page that reads several slices of one table (a dashboard's charts),
+    so a past day is replayed once, not once per chart. Raises `ProblemError` when refused."""
+    if as_at is None:
+        yield request.app.state.service.view(table.read_model)
+        return
+    if table.as_of != "replay":
+        raise ProblemError(422, "as_of_not_supported", table.as_of_refusal)
+    with replayed(request.app.state.service, table.read_model, as_at_moment(as_at)) as view:
+        yield view
+
+
+def rows_of(
+    request: Request[Any, Any, Any], table: Table, view: Any, chosen: dict[str, str], *, as_at: date | None = None,
+    sort: str | None = None, limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """The rows of `table` in `view` matching `chosen` (its filters and parameters), for the person signed
+    in: the same `Query` as `read_list`, so the same scoping and restricted columns."""
+    query = Query(
+        table=table,
+        principal=principal_of(request),
+        filters={c: chosen[c] for c in table.filters if c in chosen},
+        params={p.name: chosen[p.name] for p in table.params if p.name in chosen},
+        q=chosen.get("q"),
+        sort=sort,
+        day=as_at or today(),
+    )
+    rows, _total = query.rows_from(request.app.state.service, view, limit=limit, offset=0)
+    return rows

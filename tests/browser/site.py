@@ -15,6 +15,8 @@ from tests.e2e.http_server import running_server
 
 #: one year of the London world with 20 homes: every page has something to show, quickly built
 SMALL_LONDON = {"scale": "london", "years": 1, "homes": 20, "seed": 7}
+#: two years of Nottingham's quality visits (seed 004) with 16 homes: the RAG table and its year-on-year change
+SMALL_NOTTINGHAM = {"scale": "nottingham", "years": 2, "homes": 16, "seed": 7}
 #: what Chromium needs on these machines (no sandbox as root; no calls to Google's hosts)
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -54,10 +56,10 @@ class Site:
 
 
 @contextmanager
-def demo_site(url: str, *, store: str) -> Iterator[Site]:
+def demo_site(url: str, *, store: str, world: dict[str, Any] | None = None) -> Iterator[Site]:
     ledger = open_ledger(Settings(database_url=url), "demo")
     try:
-        figures = demo.build(ledger, **SMALL_LONDON)
+        figures = demo.build(ledger, **(world or SMALL_LONDON))
     finally:
         ledger.close()
     with running_server(url) as server:
