@@ -44,7 +44,7 @@ class Site:
 
     def signed_in(self, browser: Any, role: str, org: str, user: str | None = None, **context: Any) -> Any:
         """A new page in a new browser context, signed in as that person."""
-        ctx = browser.new_context(viewport={"width": 1280, "height": 900}, **context)
+        ctx = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, "locale": "en-GB", **context})
         page = ctx.new_page()
         page.goto(self.sign_in_link(role, org, user))
         page.get_by_role("button", name="Sign in").click()

@@ -10,7 +10,7 @@ from tests.browser.site import NCL
 
 def test_a_commissioner_signs_in_with_a_one_time_link_sees_who_they_are_and_signs_out(site, browser):
     link = site.sign_in_link("commissioner", NCL, "a.khan@ncl.example.nhs.uk")
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
     page = context.new_page()
     page.goto(link)
     assert page.get_by_text("a.khan@ncl.example.nhs.uk").is_visible()
