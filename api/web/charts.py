@@ -58,12 +58,28 @@ class Chart:
     #: a target line (e.g. a KPI's 75%), drawn dashed and named in the table
     target: float | None = None
     target_label: str = "target"
+    #: the y axis from, to (None: pygal's, fitted to the values); a percentage reads best on 0-100
+    y_range: tuple[float, float] | None = None
+    #: draw the title inside the SVG too (off where the figure's caption or a card heading says it)
+    show_title: bool = True
+    #: x labels longer than this are cut with "…" (None: pygal's default; -1: never)
+    truncate_label: int | None = None
 
     def rows(self) -> list[list[object]]:
         """The table: one row per x label, one column per series."""
         return [[label, *(values[i] for values in self.series.values())] for i, label in enumerate(self.x_labels)]
 
+    def key(self, width: int, height: int) -> tuple[object, ...]:
+        """Everything the drawing depends on (hashable)."""
+        return (self.title, tuple(self.x_labels), tuple((n, tuple(v)) for n, v in self.series.items()), self.y_title, self.kind,
+                self.target, self.target_label, self.y_range, self.show_title, self.truncate_label, width, height)
+
     def svg(self, width: int = 900, height: int = 360) -> Markup:
+        """The drawing. pygal takes milliseconds per chart (most of a page's time on a home page
+        with two), and a chart is a pure function of its data: the same data is drawn once."""
+        return _drawn(self, self.key(width, height))
+
+    def draw(self, width: int = 900, height: int = 360) -> Markup:
         cls = pygal.Bar if self.kind == "bar" else pygal.Line
         chart = cls(
             style=_style(),
@@ -84,8 +100,10 @@ class Chart:
             print_values=False,
             y_title=self.y_title or None,
             margin=12,
+            **({"range": self.y_range} if self.y_range else {}),
+            **({"truncate_label": self.truncate_label} if self.truncate_label is not None else {}),
         )
-        chart.title = self.title
+        chart.title = self.title if self.show_title else None
         chart.x_labels = list(self.x_labels)
         for name, values in self.series.items():
             chart.add(name, list(values))
@@ -94,3 +112,17 @@ class Chart:
         svg = _SCRIPT.sub("", chart.render(is_unicode=True))
         # Described to assistive technology by the figure's caption and table, not by the drawing.
         return Markup(svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1))
+
+
+_DRAWN: dict[tuple[object, ...], Markup] = {}
+_DRAWN_MAX = 512
+
+
+def _drawn(chart: Chart, key: tuple[object, ...]) -> Markup:
+    found = _DRAWN.get(key)
+    if found is None:
+        found = chart.draw(key[-2], key[-1])  # type: ignore[arg-type]
+        if len(_DRAWN) >= _DRAWN_MAX:
+            _DRAWN.clear()  # a new month's data: start again rather than keep every old drawing
+        _DRAWN[key] = found
+    return found
