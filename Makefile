@@ -31,6 +31,7 @@ bench: $(INSTALLED)
 	$(BIN)/python benchmarks/append.py
 	$(BIN)/python benchmarks/audit.py
 	$(BIN)/python benchmarks/api.py
+	$(BIN)/python benchmarks/web.py
 	$(BIN)/python benchmarks/demo.py --years 1 --stores sqlite,postgres
 	$(BIN)/python benchmarks/projections.py
 

@@ -92,6 +92,12 @@ class Chart:
     #: a target line (e.g. a KPI's 75%), drawn dashed and named in the table
     target: float | None = None
     target_label: str = "target"
+    #: the y axis from, to (None: pygal's, fitted to the values); a percentage reads best on 0-100
+    y_range: tuple[float, float] | None = None
+    #: draw the title inside the SVG too (off where the figure's caption or a card heading says it)
+    show_title: bool = True
+    #: x labels longer than this are cut with "…" (None: pygal's default; -1: never)
+    truncate_label: int | None = None
 
     def rows(self) -> list[list[object]]:
         """The table: one row per x label, one column per series."""
@@ -104,7 +110,8 @@ class Chart:
 
     def _key(self) -> tuple[object, ...]:
         return (self.title, tuple(self.x_labels), tuple((k, tuple(v)) for k, v in self.series.items()), self.y_title,
-                self.kind, self.target, self.target_label, self.colours, self.highlight, self.from_zero)
+                self.kind, self.target, self.target_label, self.colours, self.highlight, self.from_zero,
+                self.y_range, self.show_title, self.truncate_label)
 
     def draw(self, width: int = 900, height: int = 360) -> Markup:
         cls = {"bar": pygal.Bar, "hbar": pygal.HorizontalBar}.get(self.kind, pygal.Line)
@@ -130,8 +137,10 @@ class Chart:
             y_title=self.y_title or None,
             include_x_axis=self.from_zero,
             margin=12,
+            **({"range": self.y_range} if self.y_range else {}),
+            **({"truncate_label": self.truncate_label} if self.truncate_label is not None else {}),
         )
-        chart.title = self.title
+        chart.title = self.title if self.show_title else None
         counts = [v for values in self.series.values() for v in values if v is not None]
         if counts and all(float(v).is_integer() for v in counts) and 0 <= min(counts) and max(counts) <= 20:
             # Small counts (homes, visits) on whole-number lines: no "2.6 homes" on the axis.
