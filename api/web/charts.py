@@ -58,12 +58,24 @@ class Chart:
     #: a target line (e.g. a KPI's 75%), drawn dashed and named in the table
     target: float | None = None
     target_label: str = "target"
+    #: the size it is drawn at: draw it at the size it is shown (half a page: ~460), or its words shrink
+    width: int = 900
+    height: int = 360
 
     def rows(self) -> list[list[object]]:
         """The table: one row per x label, one column per series."""
         return [[label, *(values[i] for values in self.series.values())] for i, label in enumerate(self.x_labels)]
 
-    def svg(self, width: int = 900, height: int = 360) -> Markup:
+    def svg(self, width: int | None = None, height: int | None = None) -> Markup:
+        """The drawing; the same figures are drawn once (pygal takes ~15 ms a chart, and a home's
+        page has a dozen whose figures change only when a return or report comes in)."""
+        key = (
+            self.title, tuple(self.x_labels), tuple((name, tuple(values)) for name, values in self.series.items()),
+            self.y_title, self.kind, self.target, self.target_label,
+        )
+        return _drawn(key, width or self.width, height or self.height)
+
+    def draw(self, width: int = 900, height: int = 360) -> Markup:
         cls = pygal.Bar if self.kind == "bar" else pygal.Line
         chart = cls(
             style=_style(),
@@ -74,8 +86,8 @@ class Chart:
             explicit_size=False,
             show_legend=True,
             legend_at_bottom=True,
-            legend_at_bottom_columns=min(4, max(1, len(self.series) + (self.target is not None))),
-            x_label_rotation=0 if len(self.x_labels) <= 12 else 45,
+            legend_at_bottom_columns=min(4 if width >= 700 else 2, max(1, len(self.series) + (self.target is not None))),
+            x_label_rotation=0 if len(self.x_labels) * 72 <= width else 45,
             show_minor_x_labels=len(self.x_labels) <= 24,
             x_labels_major_every=max(1, len(self.x_labels) // 12),
             truncate_legend=40,
@@ -94,3 +106,10 @@ class Chart:
         svg = _SCRIPT.sub("", chart.render(is_unicode=True))
         # Described to assistive technology by the figure's caption and table, not by the drawing.
         return Markup(svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1))
+
+
+@lru_cache(maxsize=1024)
+def _drawn(key: tuple, width: int, height: int) -> Markup:  # type: ignore[type-arg]
+    title, x_labels, series, y_title, kind, target, target_label = key
+    chart = Chart(title, x_labels, {name: list(values) for name, values in series}, y_title, kind, target, target_label)
+    return chart.draw(width, height)

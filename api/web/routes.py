@@ -12,6 +12,7 @@ from litestar.static_files import create_static_files_router
 
 from api.web.auth import OPEN_PATHS, SessionAuth, check_page_request
 from api.web.home import HomeController
+from api.web.homes import HomesController
 from api.web.signing_in import SigningInController
 from api.web.templating import ASSETS, OUR_ASSETS
 
@@ -21,6 +22,7 @@ log = structlog.get_logger("aqp.web")
 PAGES: list[type[Controller]] = [
     SigningInController,
     HomeController,
+    HomesController,
 ]
 
 
