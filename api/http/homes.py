@@ -12,7 +12,7 @@ record is answered 404, as if absent.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from litestar import Controller, Request, Response
@@ -63,14 +63,7 @@ class LocationsController(Controller):
           "managers, only to the home's own commissioners and contract managers (by its local authority and commissioning "
           "area), auditors and admins (the provider: its own people). A provider sees only its own homes.")
     def get_location(self, request: Request[Any, Any, Any], reference: FromPath[str], as_of: AsOf = None) -> dict[str, Any]:
-        location = load(request, Location, reference, as_of)
-        viewer = principal_of(request).actor()
-        if not may_view(location, viewer):
-            raise not_found(f"location {reference}")
-        ledger = request.app.state.service.ledger
-        # Who commissions the home is decided on the record as it stands now, also for a read as of a past time.
-        now = location if as_of is None else ledger.aggregate(Location, reference)
-        return location_view(location, viewer, commissioners=ledger.commissioners_of_home(now), today=date.today())
+        return location_for(request, reference, as_of)
 
     @command_route("/{location:str}/vacancies", ReportVacancies, "Report a home's vacancies for a day",
                    "The command `location.report_vacancies` for the home in the path; a repeated report records nothing.")
@@ -78,6 +71,19 @@ class LocationsController(Controller):
         self, request: Request[Any, Any, Any], location: FromPath[str], data: JSONBody[VacancyReport], idempotency_key: IdempotencyKey = None  # type: ignore[valid-type]
     ) -> Response[CommandResult]:
         return run(request, command_from(ReportVacancies, data, location=location), idempotency_key)
+
+
+def location_for(request: Request[Any, Any, Any], reference: str, as_of: datetime | None, *, today: date | None = None) -> dict[str, Any]:
+    """The home as the signed-in viewer may see it, now or as of a time (404 when they may not):
+    the API's `GET /locations/{reference}` and the page of a home (`api.web.homes`) both answer with this."""
+    location = load(request, Location, reference, as_of)
+    viewer = principal_of(request).actor()
+    if not may_view(location, viewer):
+        raise not_found(f"location {reference}")
+    ledger = request.app.state.service.ledger
+    # Who commissions the home is decided on the record as it stands now, also for a read as of a past time.
+    now = location if as_of is None else ledger.aggregate(Location, reference)
+    return location_view(location, viewer, commissioners=ledger.commissioners_of_home(now), today=today or date.today())
 
 
 class HomeCareController(Controller):

@@ -87,7 +87,9 @@ class Chart:
     highlight: str | None = None
     #: the value axis starts at zero (a rate's ups and downs drawn to scale, not magnified)
     from_zero: bool = False
-    #: the drawing's height (a horizontal bar chart of 32 areas needs more than a line does)
+    #: the drawing's size (a horizontal bar chart of 32 areas needs more height than a line; a
+    #: half-width chart is drawn at the width it is shown, so its text stays readable)
+    width: int = 900
     height: int = 360
     #: a target line (e.g. a KPI's 75%), drawn dashed and named in the table
     target: float | None = None
@@ -103,10 +105,10 @@ class Chart:
         """The table: one row per x label, one column per series."""
         return [[label, *(values[i] for values in self.series.values())] for i, label in enumerate(self.x_labels)]
 
-    def svg(self, width: int = 900, height: int | None = None) -> Markup:
+    def svg(self, width: int | None = None, height: int | None = None) -> Markup:
         # A page is drawn many times with the same figures: pygal takes tens of milliseconds a
         # chart, the cache a dictionary look-up (keyed on everything drawn, so new figures draw anew).
-        return _drawn(self._key(), width, height or self.height, self)
+        return _drawn(self._key(), width or self.width, height or self.height, self)
 
     def _key(self) -> tuple[object, ...]:
         return (self.title, tuple(self.x_labels), tuple((k, tuple(v)) for k, v in self.series.items()), self.y_title,
@@ -126,8 +128,8 @@ class Chart:
             show_legend=True,
             legend_at_bottom=True,
             # up to six names a row: five ICBs' legend on one line, not a second one squeezed below
-            legend_at_bottom_columns=min(6, max(1, len(self.series) + (self.target is not None))),
-            x_label_rotation=0 if len(self.x_labels) <= 12 else 45,
+            legend_at_bottom_columns=min(6 if width >= 700 else 2, max(1, len(self.series) + (self.target is not None))),
+            x_label_rotation=0 if len(self.x_labels) * 72 <= width else 45,
             show_minor_x_labels=len(self.x_labels) <= 24,
             x_labels_major_every=max(1, len(self.x_labels) // 12),
             truncate_legend=40,

@@ -49,6 +49,11 @@ class Column:
     #: the row -> the address its cell links to (None: not a link)
     link: Callable[[dict[str, Any]], str | None] | None = None
     sortable: bool = True
+    #: the row -> what the page writes in the cell, when that is not the value itself (e.g. a
+    #: provider's brand, else its CQC id); downloads keep the value
+    shown: Callable[[dict[str, Any]], Any] | None = None
+    #: a heading over this and its neighbours of the same group (e.g. "Vacancies" over the bed types)
+    group: str | None = None
 
     @property
     def numeric(self) -> bool:
@@ -64,6 +69,8 @@ class Filter:
     #: the values it takes (None: free text)
     choices: tuple[str, ...] | None = None
     hint: str | None = None
+    #: a choice -> its words on the form, where `words` of the value would not do
+    labels: dict[str, str] | None = None
 
 
 @dataclass
@@ -173,6 +180,25 @@ def read_list(
         return Listed([], 0, 1, 1, asked, sort, as_at, refused=refusal.detail)
     pages = max(1, -(-total // page_size))
     return Listed(rows, total, page, pages, asked, sort, as_at)
+
+
+def read_rows(
+    request: Request[Any, Any, Any],
+    table: Table,
+    *,
+    filters: dict[str, str] | None = None,
+    params: dict[str, str] | None = None,
+    sort: str | None = None,
+    as_at: date | None = None,
+) -> list[dict[str, Any]]:
+    """Every row of `table` the page itself asks for (a home's figures), read as the API's route
+    reads it for this principal; a refusal of `as_at` is the API's ProblemError (the caller says it)."""
+    query = Query(
+        table=table, principal=principal_of(request), filters=filters or {}, params=params or {}, q=None, sort=sort,
+        day=as_at or today(),
+    )
+    rows, _total = read_table(request.app.state.service, query, as_of=as_at_moment(as_at) if as_at else None, limit=None, offset=0)
+    return rows
 
 
 def cell_text(column: Column, value: Any) -> Any:

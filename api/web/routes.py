@@ -14,6 +14,7 @@ from api.web.areas import AreasController
 from api.web.auth import OPEN_PATHS, SessionAuth, check_page_request
 from api.web.home import HomeController
 from api.web.rag import RagController
+from api.web.homes import HomesController
 from api.web.signing_in import SigningInController
 from api.web.templating import ASSETS, OUR_ASSETS
 
@@ -25,6 +26,7 @@ PAGES: list[type[Controller]] = [
     HomeController,
     AreasController,
     RagController,
+    HomesController,
 ]
 
 

@@ -86,6 +86,18 @@ def query(params: dict[str, Any], **changes: Any) -> str:
     return "?" + urlencode(merged) if merged else "?"
 
 
+def groupby_run(items: Any, attribute: str) -> list[tuple[Any, list[Any]]]:
+    """Neighbours with the same `attribute`, in order (Jinja's groupby sorts, which a row of headings must not)."""
+    runs: list[tuple[Any, list[Any]]] = []
+    for item in items:
+        key = getattr(item, attribute, None)
+        if runs and runs[-1][0] == key:
+            runs[-1][1].append(item)
+        else:
+            runs.append((key, [item]))
+    return runs
+
+
 def environment() -> Environment:
     env = Environment(
         loader=ChoiceLoader([FileSystemLoader(TEMPLATES), PackageLoader("nhsuk_frontend_jinja")]),
@@ -96,7 +108,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
         auto_reload=False,
     )
-    env.filters.update(pounds=pounds, number=number, percent=percent, day=day, words=words, tag_colour=tag_colour)
+    env.filters.update(pounds=pounds, number=number, percent=percent, day=day, words=words, tag_colour=tag_colour, groupby_run=groupby_run)
     env.globals.update(query=query, nhsuk_version=NHSUK_VERSION, asset_path="/app/assets")
     return env
 
