@@ -217,7 +217,7 @@ class HomePage:
                     continue
                 found, area_refused = self.rows(QUALITY_AREAS, filters={"level": level, "area": area}, params={"period_from": since})
                 area_rows[(level, area)] = {(r["metric"], r["period"]): r for r in found}
-        return quality_sections(series, areas, area_rows, area_refused)
+        return quality_sections(series, areas, area_rows, area_refused, chosen=self.request.query_params.get("metric"))
 
     def returns(self) -> dict[str, Any]:
         rows, refused = self.rows(RETURN_COMPLIANCE, filters={"location": self.reference}, sort="-period")
@@ -260,9 +260,12 @@ def quality_sections(
     areas: list[tuple[str, str | None]],
     area_rows: dict[tuple[str, str], dict[tuple[str, str], dict[str, Any]]],
     area_refused: str | None,
+    chosen: str | None = None,
 ) -> dict[str, Any]:
     """The home's figures grouped by the return's sections: each metric's values over the months (a
-    table), and for metrics counted per 1,000 bed-days a chart of the home's rate beside its areas'."""
+    table), and for one metric counted per 1,000 bed-days (`chosen`, else the first) a chart of the
+    home's rate beside its areas'. One chart, not one per metric: a dozen drawings made the page
+    ten times the weight of any other, and the figures of every metric are in the tables."""
     periods = sorted({r["period"] for r in series})
     shown_periods = periods[-12:]
     by_metric: dict[str, dict[str, Any]] = {}
@@ -276,17 +279,21 @@ def quality_sections(
              if area and (level, area) in area_rows]
     sections: dict[str, dict[str, Any]] = {}
     for metric in by_metric.values():
-        section = sections.setdefault(metric["section"] or "Other", {"name": metric["section"] or "Other", "metrics": [], "charts": []})
+        section = sections.setdefault(metric["section"] or "Other", {"name": metric["section"] or "Other", "metrics": []})
         section["metrics"].append(metric)
-        if metric["rates"]:
-            lines = {"This home": [metric["rates"].get(p) for p in periods]}
-            for level, area, words in names:
-                found = area_rows[(level, area)]
-                lines[words] = [(found.get((metric["metric"], p)) or {}).get("rate_per_1000_bed_days") for p in periods]
-            section["charts"].append(Chart(f"{metric['label']}: per 1,000 bed-days", [period_words(p) for p in periods], lines,
-                                           y_title="per 1,000 bed-days", width=470, height=340))
+    rated = [m for m in by_metric.values() if m["rates"]]
+    shown = next((m for m in rated if m["metric"] == chosen), rated[0] if rated else None)
+    chart = None
+    if shown is not None:
+        lines = {"This home": [shown["rates"].get(p) for p in periods]}
+        for level, area, words in names:
+            found = area_rows[(level, area)]
+            lines[words] = [(found.get((shown["metric"], p)) or {}).get("rate_per_1000_bed_days") for p in periods]
+        chart = Chart(f"{shown['label']}: per 1,000 bed-days, this home beside its areas", [period_words(p) for p in periods], lines,
+                      y_title="per 1,000 bed-days", from_zero=True)
     return {"refused": None, "area_refused": area_refused, "sections": list(sections.values()), "periods": shown_periods,
-            "period_words": {p: period_words(p) for p in periods}, "areas": [w for _l, _a, w in names]}
+            "period_words": {p: period_words(p) for p in periods}, "areas": [w for _l, _a, w in names],
+            "rated": [(m["metric"], m["label"]) for m in rated], "chosen": shown["metric"] if shown else None, "chart": chart}
 
 
 def vacancy_history(home: dict[str, Any]) -> dict[str, Any]:
