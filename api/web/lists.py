@@ -48,6 +48,8 @@ class Column:
     #: the row -> the address its cell links to (None: not a link)
     link: Callable[[dict[str, Any]], str | None] | None = None
     sortable: bool = True
+    #: kept on one line (a reference, a period or an id that would break at its hyphens)
+    nowrap: bool = False
 
     @property
     def numeric(self) -> bool:
@@ -63,6 +65,8 @@ class Filter:
     #: the values it takes (None: free text)
     choices: tuple[str, ...] | None = None
     hint: str | None = None
+    #: a choice's words where `words` of its value would not do (e.g. "icb" -> "ICB")
+    labels: dict[str, str] | None = None
 
 
 @dataclass
