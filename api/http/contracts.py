@@ -85,11 +85,17 @@ class ContractsController(Controller):
           "schedule in force on the day (today, or as_of's day). A provider sees only the contracts it holds.")
     def get_contract(self, request: Request[Any, Any, Any], reference: ContractReference, as_of: AsOf = None) -> dict[str, Any]:
         # Contract references hold slashes (COMPETITION/LOT/PROVIDER), so the path takes the rest.
-        reference = str(reference).lstrip("/")
-        contract = load(request, Contract, reference, as_of)
-        if not access.may_deal_with(principal_of(request).actor(), contract.provider, *contract.homes):
-            raise not_found(f"contract {reference}")
-        return {**contract_state(contract), "rates": _rates(request, contract.framework, as_of)}
+        return contract_answer(request, str(reference).lstrip("/"), as_of)
+
+
+def contract_answer(request: Request[Any, Any, Any], reference: str, as_of: datetime | None) -> dict[str, Any]:
+    """A contract as the principal may see it, now or as of a time, with its rates on the day: the
+    API's answer and the contract page's (`api/web/contracts.py`), so the two never differ. A
+    contract a provider does not hold is 404, as one that does not exist."""
+    contract = load(request, Contract, reference, as_of)
+    if not access.may_deal_with(principal_of(request).actor(), contract.provider, *contract.homes):
+        raise not_found(f"contract {reference}")
+    return {**contract_state(contract), "rates": _rates(request, contract.framework, as_of)}
 
 
 def _rates(request: Request[Any, Any, Any], framework: str, as_of: datetime | None) -> dict[str, Any] | None:

@@ -54,6 +54,8 @@ class Column:
     shown: Callable[[dict[str, Any]], Any] | None = None
     #: a heading over this and its neighbours of the same group (e.g. "Vacancies" over the bed types)
     group: str | None = None
+    #: kept on one line (a reference, a period or an id that would break at its hyphens)
+    nowrap: bool = False
 
     @property
     def numeric(self) -> bool:

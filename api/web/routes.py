@@ -12,9 +12,11 @@ from litestar.static_files import create_static_files_router
 
 from api.web.areas import AreasController
 from api.web.auth import OPEN_PATHS, SessionAuth, check_page_request
+from api.web.contracts import ContractPagesController
 from api.web.home import HomeController
-from api.web.rag import RagController
 from api.web.homes import HomesController
+from api.web.rag import RagController
+from api.web.returns import ReturnPagesController
 from api.web.signing_in import SigningInController
 from api.web.templating import ASSETS, OUR_ASSETS
 
@@ -27,6 +29,8 @@ PAGES: list[type[Controller]] = [
     AreasController,
     RagController,
     HomesController,
+    ContractPagesController,
+    ReturnPagesController,
 ]
 
 

@@ -73,6 +73,10 @@ TAG_COLOURS = {
     "met": "green", "breached": "red", "on_time": "green", "late": "yellow", "missed": "red", "overdue": "orange",
     "open": "orange", "cleared": "grey", "yes": "blue", "no": "grey",
     "active": "green", "mobilised": "green", "suspended": "red", "terminated": "grey", "ended": "grey",
+    "awarded": "blue", "signed": "blue", "expired": "grey",
+    # delivery confidence and risk ratings on the seed's five-point RAG scale (the words say which)
+    "amber/green": "yellow", "amber/red": "red",
+    "service_failure": "red",
 }
 
 
