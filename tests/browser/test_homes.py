@@ -118,9 +118,18 @@ def test_a_commissioner_filters_sorts_pages_downloads_the_cms_list_and_opens_a_h
     for words in ("CQC facts", "CQC ratings", "Vacancies", "Quality over time", "Returns and punctuality", "Contracts",
                   "South West London ICB", "per 1,000 bed-days", "AQP-CH-2025/SWL/1-473006684"):
         assert words in main, words
-    assert page.locator("figure.aqp-chart svg").count() >= 5
+    # Two charts: vacancies, and one quality figure beside its areas; the chooser charts another.
+    assert page.locator("figure.aqp-chart svg").count() == 2
     accessible(page)
     shot(page, site, "care-home-commissioner")
+    chooser = page.locator("select#metric")
+    first = chooser.input_value()
+    other = [o for o in chooser.locator("option").evaluate_all("els => els.map(e => e.value)") if o != first][0]
+    chooser.select_option(other)
+    page.get_by_role("button", name="Chart this figure").click()
+    assert f"metric={other}" in page.url
+    assert page.locator("select#metric").input_value() == other
+    assert "this home beside its areas" in page.locator("#quality-chart figcaption").inner_text()
 
     # As at a date (the small demo's history is short enough to replay).
     page.goto(site.url(f"/app/homes/{ELM_GRANGE}?as_at=2025-05-31"))
