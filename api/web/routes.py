@@ -11,9 +11,11 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
 from api.web.auth import OPEN_PATHS, SessionAuth, check_page_request
+from api.web.competitions import CompetitionsPages
 from api.web.home import HomeController
 from api.web.signing_in import SigningInController
 from api.web.templating import ASSETS, OUR_ASSETS
+from api.web.verification import VerificationPages
 
 log = structlog.get_logger("aqp.web")
 
@@ -21,6 +23,8 @@ log = structlog.get_logger("aqp.web")
 PAGES: list[type[Controller]] = [
     SigningInController,
     HomeController,
+    CompetitionsPages,
+    VerificationPages,
 ]
 
 
