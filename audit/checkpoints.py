@@ -144,6 +144,19 @@ class Checkpoints:
             )
         return _row(rows[0]) if rows else None
 
+    def count(self) -> int:
+        with self.store.transaction(commit=False) as sql:
+            rows = sql.query(f"SELECT COUNT(*) AS n FROM {self.table}")
+        return int(rows[0]["n"])
+
+    def recent(self, limit: int) -> list[StoredCheckpoint]:
+        """The latest `limit` checkpoints, newest first (a page shows these, not all of them)."""
+        with self.store.transaction(commit=False) as sql:
+            rows = sql.query(
+                f"SELECT seq, tree_size, root_hash, note, key_id, created_at FROM {self.table} ORDER BY seq DESC LIMIT ?", (limit,)
+            )
+        return [_row(r) for r in rows]
+
     def write(self, signer: NoteSigner, *, origin: str = DEFAULT_ORIGIN, now: datetime | None = None) -> StoredCheckpoint:
         """Sign the log as it stands (after catching up), as the log named `origin`; returns the latest checkpoint."""
         self.log.catch_up()

@@ -32,6 +32,7 @@ from api.http.problems import AUTHENTICATED, ProblemError, problems
 from api.http.read_models import EVENT_SUBJECTS, EVENTS_INDEX
 from api.http.tables import table_route
 from api.settings import current as current_settings
+from api.tokens import Principal
 from audit.bundle import NoSuchEvent, NotYetProvable, proof_of
 from audit.checkpoints import Checkpoints
 from audit.log import AuditLog
@@ -106,6 +107,35 @@ class EventFeed(msgspec.Struct):
     last_position: int
 
 
+def proof_for(service: Any, principal: Principal, position: int) -> ProofBundle:
+    """`GET /audit/proofs/{position}`: the proof bundle of one stored event for `principal` (a proof reader).
+
+    Also what the verification page (api/web/verification.py) hands out, so both give the same bundle.
+    """
+    viewer = principal.actor()
+    absent = ProblemError(404, "event_not_found", f"There is no stored event at position {position}.")
+    if position > service.ledger.max_position():
+        raise absent
+    found = service.ledger.recorder.select_notifications(start=position, limit=1)
+    if not found or found[0].id != position:
+        raise absent
+    event = service.ledger.mapper.to_domain_event(found[0])
+    withheld = withheld_because(event, viewer, LedgerFacts(service.ledger))
+    log = AuditLog(service.ledger, create_tables=False)
+    try:
+        bundle = proof_of(log, Checkpoints(log, create_tables=False), position, withheld=withheld)
+    except NoSuchEvent:
+        raise absent from None
+    except NotYetProvable as err:
+        settings = current_settings()
+        raise ProblemError(
+            409, "not_yet_checkpointed",
+            f"No proof can be given yet: {err}. The ledger signs a checkpoint every {settings.checkpoint_every_events} "
+            f"events or {settings.checkpoint_every_seconds:g} seconds (or now: `aqp audit checkpoint`); ask again then.",
+        ) from None
+    return msgspec.convert(bundle, ProofBundle)
+
+
 class AuditController(Controller):
     path = "/audit"
 
@@ -126,29 +156,7 @@ class AuditController(Controller):
          "tender before the opening) the record is null and `withheld` says why: the leaf's hash is still proven.",
          tags=["audit"])
     def get_proof(self, request: Request[Any, Any, Any], position: Annotated[int, PathParameter(ge=1, le=2**62)]) -> ProofBundle:
-        service = request.app.state.service
-        viewer = principal_of(request).actor()
-        absent = ProblemError(404, "event_not_found", f"There is no stored event at position {position}.")
-        if position > service.ledger.max_position():
-            raise absent
-        found = service.ledger.recorder.select_notifications(start=position, limit=1)
-        if not found or found[0].id != position:
-            raise absent
-        event = service.ledger.mapper.to_domain_event(found[0])
-        withheld = withheld_because(event, viewer, LedgerFacts(service.ledger))
-        log = AuditLog(service.ledger, create_tables=False)
-        try:
-            bundle = proof_of(log, Checkpoints(log, create_tables=False), position, withheld=withheld)
-        except NoSuchEvent:
-            raise absent from None
-        except NotYetProvable as err:
-            settings = current_settings()
-            raise ProblemError(
-                409, "not_yet_checkpointed",
-                f"No proof can be given yet: {err}. The ledger signs a checkpoint every {settings.checkpoint_every_events} "
-                f"events or {settings.checkpoint_every_seconds:g} seconds (or now: `aqp audit checkpoint`); ask again then.",
-            ) from None
-        return msgspec.convert(bundle, ProofBundle)
+        return proof_for(request.app.state.service, principal_of(request), position)
 
     list_index = table_route(
         "/index", EVENTS_INDEX, roles=access.INDEX_READERS, summary="The event index: every stored event, by actor, record and request",

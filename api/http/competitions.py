@@ -27,11 +27,12 @@ from api.http.auth import principal_of, requires_role
 from api.http.commands import IdempotencyKey, body_of, command_from, command_route, run
 from api.http.evaluation import Trail, trail
 from api.http.problems import AUTHENTICATED, not_found, problems
-from api.http.reads import AsOf, load, read
+from api.http.reads import AsOf, read
 from api.http.tables import Table, aware, replayed, table_route
 from api.tokens import Principal
 from domain import access
 from domain.kernel.command_types import CommandResult
+from domain.kernel.errors import DomainError
 from domain.procurement.commands import SubmitTender
 from domain.procurement.competition import Competition
 from domain.procurement.views import competition_view, there_for
@@ -83,6 +84,48 @@ def competitions_there_for(service: Any, principal: Principal) -> Callable[[dict
     return there
 
 
+
+# The API's routes and the pages (api/web/competitions.py) both answer through these two, so a
+# page can never show what the API withholds, nor find a competition the API answers 404 for.
+
+
+def competition_for(service: Any, principal: Principal, reference: str, as_of: datetime | None = None) -> dict[str, Any]:
+    """`GET /competitions/{reference}`: the record (as of a time) through `competition_view`, or 404.
+
+    Whether it is there for `principal` is decided on the record as it stands now.
+    """
+    ledger = service.ledger
+    absent = f"competition {reference}"
+    try:
+        competition = ledger.aggregate(Competition, reference, as_of=aware(as_of))
+        current = competition if as_of is None else ledger.aggregate(Competition, reference)
+    except DomainError:
+        raise not_found(absent) from None
+    viewer = principal.actor()
+    if not there_for(current, viewer):
+        raise not_found(absent)
+    return competition_view(competition, viewer)
+
+
+def evaluation_for(service: Any, principal: Principal, reference: str, as_of: datetime | None = None) -> Any:
+    """`GET /competitions/{reference}/evaluation`: the trail as `principal` may see it (a `Trail`), or 404."""
+    moment = aware(as_of)
+    absent = f"evaluation trail for competition {reference}"
+    if not access.may_ask_for_evaluation(principal.actor()):
+        raise not_found(absent)
+    listed = service.view(CompetitionList).select(where={"reference": reference})
+    if not listed or not competitions_there_for(service, principal)(listed[0]):
+        raise not_found(absent)
+    if moment is None:
+        found = trail(service.view(EvaluationTrail), reference, principal)
+    else:
+        with replayed(service, EvaluationTrail, moment) as view:
+            found = trail(view, reference, principal)
+    if found is None:
+        raise not_found(absent)
+    return msgspec.convert(found, Trail)
+
+
 COMPETITIONS = Table(
     row=CompetitionRow,
     read_model=CompetitionList,
@@ -109,11 +152,7 @@ class CompetitionsController(Controller):
           "`competition_view` decides for your role and organisation; another authority's competition is not there for "
           "its leads, commissioners, contract managers and evaluators (404).")
     def get_competition(self, request: Request[Any, Any, Any], reference: FromPath[str], as_of: AsOf = None) -> dict[str, Any]:
-        competition = load(request, Competition, reference, as_of)
-        viewer = principal_of(request).actor()
-        if not there_for(competition if as_of is None else load(request, Competition, reference, None), viewer):
-            raise not_found(f"competition {reference}")
-        return competition_view(competition, viewer)
+        return competition_for(request.app.state.service, principal_of(request), reference, as_of)
 
     # Every role passes the guard; who may not see the trail (not its readers, nor an evaluator
     # on a panel of the competition) is answered 404, as if there were no such competition.
@@ -138,22 +177,7 @@ class CompetitionsController(Controller):
         reference: FromPath[str],
         as_of: Annotated[datetime | None, QueryParameter(description="the trail as it stood at this time (ISO 8601 with a zone)")] = None,
     ) -> Trail:  # type: ignore[valid-type]
-        principal = principal_of(request)
-        service = request.app.state.service
-        moment = aware(as_of)
-        if not access.may_ask_for_evaluation(principal.actor()):
-            raise not_found(f"evaluation trail for competition {reference}")
-        listed = service.view(CompetitionList).select(where={"reference": reference})
-        if not listed or not competitions_there_for(service, principal)(listed[0]):
-            raise not_found(f"evaluation trail for competition {reference}")
-        if moment is None:
-            found = trail(service.view(EvaluationTrail), reference, principal)
-        else:
-            with replayed(service, EvaluationTrail, moment) as view:
-                found = trail(view, reference, principal)
-        if found is None:
-            raise not_found(f"evaluation trail for competition {reference}")
-        return msgspec.convert(found, Trail)
+        return evaluation_for(request.app.state.service, principal_of(request), reference, as_of)
 
     @command_route("/{reference:str}/tenders", SubmitTender, "Submit a sealed tender",
                    "The command `tender.submit` for the competition in the path, as the principal's organisation.")

@@ -13,12 +13,14 @@ from litestar.static_files import create_static_files_router
 from api.web.areas import AreasController
 from api.web.auth import OPEN_PATHS, SessionAuth, check_page_request
 from api.web.contracts import ContractPagesController
+from api.web.competitions import CompetitionsPages
 from api.web.home import HomeController
 from api.web.homes import HomesController
 from api.web.rag import RagController
 from api.web.returns import ReturnPagesController
 from api.web.signing_in import SigningInController
 from api.web.templating import ASSETS, OUR_ASSETS
+from api.web.verification import VerificationPages
 
 log = structlog.get_logger("aqp.web")
 
@@ -31,6 +33,8 @@ PAGES: list[type[Controller]] = [
     HomesController,
     ContractPagesController,
     ReturnPagesController,
+    CompetitionsPages,
+    VerificationPages,
 ]
 
 

@@ -10,7 +10,8 @@ letters, an evaluator's own scores and nothing of a bidder they are conflicted w
 from __future__ import annotations
 
 import copy
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from domain import access
@@ -37,6 +38,29 @@ def seen_by(c: Competition, viewer: Actor, *, now: Competition | None = None, wh
     return competition_view(c, viewer)
 
 
+#: values a competition's state holds that never change once made, so a copy may share them
+_IMMUTABLE = (str, int, float, bool, type(None), datetime, date, Decimal, PersonalData)
+
+
+def _copied(value: Any) -> Any:
+    """A deep copy of the state's plain data (dicts, lists, tuples, sets of immutable values).
+
+    `copy.deepcopy` did the same, but its memo and dispatch made it most of the time of a
+    competition read (~0.6 s of 0.7 s for a round of 55 bidders); anything else still goes to it.
+    """
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
+    if isinstance(value, _IMMUTABLE):
+        return value
+    if isinstance(value, tuple):
+        return tuple(_copied(v) for v in value)
+    if isinstance(value, set | frozenset):
+        return type(value)(_copied(v) for v in value)
+    return copy.deepcopy(value)
+
+
 def competition_state(c: Competition) -> dict[str, Any]:
     """The full state as plain data (what an auditor sees)."""
     return {
@@ -50,7 +74,7 @@ def competition_state(c: Competition) -> dict[str, Any]:
         "framework": c.framework,
         "standstill_regime": c.standstill_regime,
         "status": c.status,
-        "lots": copy.deepcopy(c.lots),
+        "lots": _copied(c.lots),
         "timetable": {
             "clarification_deadline": c.clarification_deadline.isoformat() if c.clarification_deadline else None,
             "tender_deadline": c.tender_deadline.isoformat() if c.tender_deadline else None,
@@ -58,28 +82,28 @@ def competition_state(c: Competition) -> dict[str, Any]:
         },
         "criteria": {
             "version": c.criteria_version,
-            "criteria": copy.deepcopy(list(c.criteria.values())),
+            "criteria": _copied(list(c.criteria.values())),
             "quality_threshold": c.quality_threshold,
             "financial_thresholds": dict(c.financial_thresholds),
             "moderation_spread": c.moderation_spread,
         },
-        "documents": copy.deepcopy(c.documents),
-        "notices": copy.deepcopy(c.notices),
-        "clarifications": copy.deepcopy(c.clarifications),
-        "tenders": copy.deepcopy(c.tenders),
-        "evaluators": _jsonable(copy.deepcopy(c.evaluators)),
-        "compliance": copy.deepcopy(c.compliance),
-        "scores": [copy.deepcopy(s) for _, s in sorted(c.scores.items())],
-        "moderations": [copy.deepcopy(m) for _, m in sorted(c.moderations.items())],
-        "financial": copy.deepcopy(c.financial),
-        "guarantees": copy.deepcopy(c.guarantees),
-        "evaluation_clarifications": copy.deepcopy(c.evaluation_clarifications),
-        "outcome": copy.deepcopy(c.outcome),
-        "letters": copy.deepcopy(c.letters),
-        "standstill": _jsonable(copy.deepcopy(c.standstill)),
-        "challenges": copy.deepcopy(c.challenges),
-        "award": copy.deepcopy(c.award),
-        "cancellation": copy.deepcopy(c.cancellation),
+        "documents": _copied(c.documents),
+        "notices": _copied(c.notices),
+        "clarifications": _copied(c.clarifications),
+        "tenders": _copied(c.tenders),
+        "evaluators": _jsonable(_copied(c.evaluators)),
+        "compliance": _copied(c.compliance),
+        "scores": [_copied(s) for _, s in sorted(c.scores.items())],
+        "moderations": [_copied(m) for _, m in sorted(c.moderations.items())],
+        "financial": _copied(c.financial),
+        "guarantees": _copied(c.guarantees),
+        "evaluation_clarifications": _copied(c.evaluation_clarifications),
+        "outcome": _copied(c.outcome),
+        "letters": _copied(c.letters),
+        "standstill": _jsonable(_copied(c.standstill)),
+        "challenges": _copied(c.challenges),
+        "award": _copied(c.award),
+        "cancellation": _copied(c.cancellation),
     }
 
 

@@ -1,0 +1,162 @@
+"""Competitions: the list, and one competition with its evaluation, as the person signed in may see them.
+
+    GET /app/competitions               the competition list (filters, sort, pages, CSV/XLSX, as at)
+    GET /app/competitions/{reference}   one competition: timetable, criteria and weights, the
+                                        evaluation matrix and standings per lot, moderation beside
+                                        the original scores, declarations, compliance, finances,
+                                        clarifications, letters, standstill, challenges, award
+
+For every role (`access.ALL_ROLES`), and never more than the API gives the same person: the
+list is the API's own `COMPETITIONS` table (`api.web.lists.read_list`, so the same scoping:
+another authority's competitions are not in it), the record is `competition_for` and the
+evaluation `evaluation_for` (api/http/competitions.py), the very functions behind
+`GET /competitions/{reference}` and `.../evaluation`. So tenders stay sealed until opened, an
+evaluator sees only the competitions on whose panels they sit, never a bidder they declared
+a conflict with, and other evaluators' scores and the matrix's spread only once moderated; a
+competition the API answers 404 for is a 404 page here. Whoever may not read the evaluation
+trail (commissioners, contract managers, providers, FOI officers) sees the decision on the
+record, not the working.
+
+`?as_at=YYYY-MM-DD` shows the competition as it stood at the end of that day in England, as
+the API's `as_of` does (the trail is rebuilt from the log; where the API refuses that, the
+page says so in the API's words and still shows the record). `?lot=` picks the lot whose
+matrix and standings are shown; `?bidder=` a bidder whose individual scores are listed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, get
+
+from api.http.auth import principal_of, requires_role
+from api.http.competitions import COMPETITIONS, competition_for, evaluation_for
+from api.http.problems import ProblemError
+from api.web.lists import Column, FieldError, Filter, as_at_moment, download, parse_as_at, read_list, wanted_download
+from api.web.templating import render
+from domain import access
+from domain.procurement.vocabulary import (
+    AWARDED, CANCELLED, COMPLIANCE_CHECKS, EVALUATION, OPEN, OUTCOME_DECIDED, PROCEDURES, STANDSTILL, STANDSTILL_REGIMES,
+)
+
+COLUMNS = (
+    Column("reference", "Reference", link=lambda row: f"/app/competitions/{row['reference']}"),
+    Column("title", "Title"),
+    Column("authority", "Run by"),
+    Column("acting_for", "For", sortable=False),
+    Column("procedure", "Procedure", kind="words"),
+    Column("status", "Status", kind="tag"),
+    Column("lots", "Lots", kind="number"),
+    Column("tender_deadline", "Tender deadline", kind="date"),
+    Column("tenders", "Tenders (once opened)", kind="number"),
+    Column("awarded_bidders", "Bidders awarded", kind="number"),
+    Column("last_event_at", "Last change", kind="date"),
+)
+STATUSES = (OPEN, EVALUATION, OUTCOME_DECIDED, STANDSTILL, AWARDED, CANCELLED)
+FILTERS = (
+    Filter("q", "Reference, title or organisation"),
+    Filter("status", "Status", choices=STATUSES),
+    Filter("procedure", "Procedure", choices=PROCEDURES),
+    Filter("standstill_regime", "Standstill rules", choices=STANDSTILL_REGIMES),
+)
+
+
+class CompetitionsPages(Controller):
+    path = "/app/competitions"
+    include_in_schema = False
+
+    @get("/", sync_to_thread=True, guards=[requires_role(*access.ALL_ROLES)])
+    def competitions(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        kind = wanted_download(request)
+        listed = read_list(request, COMPETITIONS, FILTERS, COLUMNS, default_sort="-tender_deadline", everything=kind is not None)
+        if kind and listed.status == 200:
+            return download(listed, COLUMNS, kind, "competitions")
+        return render(request, "competitions.html", status=listed.status, title="Competitions", listed=listed,
+                      filters=FILTERS, columns=COLUMNS)
+
+    @get("/{reference:str}", sync_to_thread=True, guards=[requires_role(*access.ALL_ROLES)])
+    def competition(self, request: Request[Any, Any, Any], reference: str) -> Response[str]:
+        principal = principal_of(request)
+        service = request.app.state.service
+        errors: list[FieldError] = []
+        asked = request.query_params.get("as_at") or None
+        as_at = parse_as_at(asked, errors)
+        moment = as_at_moment(as_at) if as_at else None
+        # The record first: a competition the API answers 404 for is a 404 page (errors.py),
+        # before anything of the address is judged, so an error cannot tell it exists.
+        record = competition_for(service, principal, reference, moment)
+        trail, refused = None, None
+        if access.may_ask_for_evaluation(principal.actor()):
+            try:
+                trail = msgspec.to_builtins(evaluation_for(service, principal, reference, moment))
+            except ProblemError as problem:
+                if problem.status != 404:
+                    refused = problem.detail  # e.g. a history too long to replay per request, as the API says it
+        lots = list(record["lots"])
+        lot = request.query_params.get("lot") or (lots[0] if lots else None)
+        if lot is not None and lot not in record["lots"]:
+            errors.append(FieldError("lot", "Choose one of the competition's lots"))
+            lot = lots[0] if lots else None
+        bidder = request.query_params.get("bidder") or None
+        page = competition_page(record, trail, lot=lot, bidder=bidder)
+        return render(
+            request, "competition.html", status=400 if errors else 200, title=f"{record['reference']}: {record['title']}",
+            c=record, t=trail, refused=refused, lot=lot, bidder=bidder, as_at=as_at, asked={"as_at": as_at.isoformat() if as_at else None},
+            errors=[{"text": e.message, "href": f"#{e.field}"} for e in errors], today=date.today(), **page,
+        )
+
+
+def competition_page(record: dict[str, Any], trail: dict[str, Any] | None, *, lot: str | None, bidder: str | None) -> dict[str, Any]:
+    """What the template lays out, worked out once from the record and the trail (no further reads)."""
+    criteria = record["criteria"]["criteria"]
+    tenders = record["tenders"]
+    sealed = isinstance(tenders, dict) and bool(tenders.get("sealed"))
+    page: dict[str, Any] = {
+        "criteria": criteria,
+        "sealed": sealed,
+        "tender_count": tenders.get("count") if sealed else (len(tenders) if isinstance(tenders, dict) else None),
+        "tender_rows": [] if sealed or not isinstance(tenders, dict) else sorted(({"bidder": b, **t} for b, t in tenders.items()), key=lambda r: r["bidder"]),
+        "checks": COMPLIANCE_CHECKS,
+        "total_weight": sum(c.get("weight") or 0 for c in criteria),
+    }
+    outcome = record.get("outcome") or {}
+    page["outcome_lot"] = (outcome.get("lots") or {}).get(lot) if lot else None
+    letters = record.get("letters") or {}
+    page["letter_rows"] = [
+        {"bidder": letter["bidder"], "weighted_score": letter.get("weighted_score"),
+         "lots": [(name, found.get("result"), found.get("rank")) for name, found in sorted((letter.get("lots") or {}).items())]}
+        for letter in letters.get("letters") or []
+    ]
+    if trail is None:
+        return page
+    # The matrix as a table of bidders by criteria, for the lot chosen: one pass over the cells.
+    cells: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for cell in trail["matrix"]:
+        if cell["lot"] == lot:
+            cells[cell["bidder"]][cell["criterion"]] = cell
+    standings = sorted(
+        (s for s in trail["standings"] if s["lot"] == lot),
+        key=lambda s: (s["rank"] is None, s["rank"] or 0, -(s["weighted_score"] or s["decided_weighted_score"] or 0), s["bidder"]),
+    )
+    page["standings"] = standings
+    page["matrix"] = [(s["bidder"], cells.get(s["bidder"], {})) for s in standings]
+    page["needs_moderation"] = sum(1 for row in cells.values() for cell in row.values() if cell["state"] == "needs_moderation")
+    page["disagree"] = [s for s in trail["standings"] if s["agrees_with_decision"] == "no"]
+    compliance: dict[str, dict[str, Any]] = defaultdict(dict)
+    for check in trail["compliance"]:
+        if check["superseded_at"] is None:  # the record that stands; earlier ones are in the trail
+            compliance[check["bidder"]][check["compliance_check"]] = check
+    page["compliance"] = sorted(compliance.items())
+    page["compliance_failed"] = sum(1 for _, checks in compliance.items() if any(c["passed"] == "no" for c in checks.values()))
+    page["conflicts"] = [d for d in trail["declarations"] if d["conflicted"] == "yes"]
+    in_lot = {s["bidder"] for s in standings}
+    page["moderations"] = sorted((m for m in trail["moderations"] if m["bidder"] in in_lot), key=lambda m: (m["bidder"], m["criterion"], m["round"]))
+    page["bidders"] = sorted({s["bidder"] for s in trail["standings"]})
+    page["scores"] = sorted(
+        (s for s in trail["scores"] if s["bidder"] == bidder),
+        key=lambda s: (s["criterion"], s["evaluator"], s["revision"]),
+    ) if bidder else []
+    return page
