@@ -31,6 +31,7 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get
+from litestar.params import FromPath
 
 from api.http.auth import principal_of, requires_role
 from api.http.competitions import COMPETITIONS, competition_for, evaluation_for
@@ -78,7 +79,7 @@ class CompetitionsPages(Controller):
                       filters=FILTERS, columns=COLUMNS)
 
     @get("/{reference:str}", sync_to_thread=True, guards=[requires_role(*access.ALL_ROLES)])
-    def competition(self, request: Request[Any, Any, Any], reference: str) -> Response[str]:
+    def competition(self, request: Request[Any, Any, Any], reference: FromPath[str]) -> Response[str]:
         principal = principal_of(request)
         service = request.app.state.service
         errors: list[FieldError] = []
