@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 from litestar import Request, Response
+from markupsafe import Markup
 
 TEMPLATES = Path(__file__).parent / "templates"
 #: where the design system's built files are, once `make` has run `npm ci`
@@ -113,11 +115,34 @@ def environment() -> Environment:
         auto_reload=False,
     )
     env.filters.update(pounds=pounds, number=number, percent=percent, day=day, words=words, tag_colour=tag_colour, groupby_run=groupby_run)
-    env.globals.update(query=query, nhsuk_version=NHSUK_VERSION, asset_path="/app/assets")
+    from api.web.lists import table_body
+
+    env.globals.update(query=query, nhsuk_version=NHSUK_VERSION, asset_path="/app/assets", table_body=table_body)
     return env
 
 
 ENVIRONMENT = environment()
+
+
+@lru_cache(maxsize=4096)
+def _header(who: Any, navigation: tuple[tuple[str, str, bool, bool], ...], csrf_token: str) -> Markup:
+    items = [{"text": t, "href": h, "current": c, "active": a} for t, h, c, a in navigation]
+    return Markup(ENVIRONMENT.get_template("_chrome.html").module.page_header(who, items, csrf_token))
+
+
+def chrome_header(who: Any, navigation: list[dict[str, Any]], csrf_token: str) -> Markup:
+    """The header (who is signed in, signing out, the navigation). The design system's header
+    macro is the dearest part of a page to draw and is the same on every page of one kind for
+    one person, so it is drawn once for each (the person, the navigation as marked, the form token)."""
+    return _header(who, tuple((n["text"], n["href"], n["current"], n["active"]) for n in navigation), csrf_token)
+
+
+@lru_cache(maxsize=1)
+def chrome_footer() -> Markup:
+    return Markup(ENVIRONMENT.get_template("_chrome.html").module.page_footer())
+
+
+ENVIRONMENT.globals.update(chrome_header=chrome_header, chrome_footer=chrome_footer)
 
 
 def csp(nonce: str) -> str:
