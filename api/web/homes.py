@@ -211,13 +211,18 @@ class HomePage:
         areas = [("directorate", latest.get("directorate")), ("icb", latest.get("icb")), ("all", "all")]
         area_rows: dict[tuple[str, str], dict[tuple[str, str], dict[str, Any]]] = {}
         area_refused = None
-        if principal_of(self.request).role in access.AGGREGATE_READERS:
+        # Only the charted figure is set beside its areas: read only its rows.
+        rated = [r["metric"] for r in series if r["rate_per_1000_bed_days"] is not None]
+        asked = self.request.query_params.get("metric")
+        chosen = asked if asked in rated else (rated[0] if rated else None)
+        if chosen is not None and principal_of(self.request).role in access.AGGREGATE_READERS:
             for level, area in areas:
                 if not area:
                     continue
-                found, area_refused = self.rows(QUALITY_AREAS, filters={"level": level, "area": area}, params={"period_from": since})
+                found, area_refused = self.rows(QUALITY_AREAS, filters={"level": level, "area": area, "metric": chosen},
+                                                params={"period_from": since})
                 area_rows[(level, area)] = {(r["metric"], r["period"]): r for r in found}
-        return quality_sections(series, areas, area_rows, area_refused, chosen=self.request.query_params.get("metric"))
+        return quality_sections(series, areas, area_rows, area_refused, chosen=chosen)
 
     def returns(self) -> dict[str, Any]:
         rows, refused = self.rows(RETURN_COMPLIANCE, filters={"location": self.reference}, sort="-period")
