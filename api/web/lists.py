@@ -31,6 +31,8 @@ import xlsxwriter
 from litestar import Request, Response
 from markupsafe import Markup, escape
 
+from api.web.formats import day, number, pounds, tag_colour, words
+
 from api.http.auth import principal_of
 from api.http.problems import ProblemError
 from api.http.tables import ENGLAND, Query, Table, read_table, replayed, today
@@ -209,8 +211,6 @@ def cell_html(column: Column, row: dict[str, Any]) -> str:
 
     Written here rather than as a template macro: a list of 25 rows and 15 columns is 375
     cells, and a Jinja macro call per cell was most of the time a list page took."""
-    from api.web.templating import day, number, pounds, tag_colour, words
-
     value = column.shown(row) if column.shown else row.get(column.key)
     kind = column.kind
     if kind == "pounds":

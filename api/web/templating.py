@@ -14,7 +14,6 @@ may be inline because the server-drawn SVG charts carry theirs (`api.web.charts`
 from __future__ import annotations
 
 import secrets
-from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -24,66 +23,15 @@ from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoad
 from litestar import Request, Response
 from markupsafe import Markup
 
+from api.web.formats import day, number, percent, pounds, tag_colour, words
+from api.web.lists import table_body
+
 TEMPLATES = Path(__file__).parent / "templates"
 #: where the design system's built files are, once `make` has run `npm ci`
 ASSETS = Path(__file__).resolve().parents[2] / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk"
 OUR_ASSETS = Path(__file__).parent / "static"
 #: the version in the design system's file names (`nhsuk-frontend-<version>.min.css`), read once
 NHSUK_VERSION = "10.6.1"
-
-
-def pounds(pence: int | float | None) -> str:
-    """Pence as money, the way a commissioner writes it: £1,234.56."""
-    if pence is None:
-        return "–"
-    return f"£{pence / 100:,.2f}"
-
-
-def number(value: int | float | None, places: int = 0) -> str:
-    if value is None:
-        return "–"
-    return f"{value:,.{places}f}"
-
-
-def percent(value: float | None, places: int = 1) -> str:
-    """A share (0-1) as a percentage."""
-    if value is None:
-        return "–"
-    return f"{value * 100:.{places}f}%"
-
-
-def day(value: str | date | datetime | None) -> str:
-    """A date as people in England write it: 3 December 2026."""
-    if value is None or value == "":
-        return "–"
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value[:10])
-        except ValueError:
-            return value
-    return f"{value.day} {value:%B %Y}"
-
-
-def words(value: str | None) -> str:
-    """An identifier as words: `contract_manager` -> `contract manager`."""
-    return "–" if value is None else str(value).replace("_", " ")
-
-
-#: a status or outcome -> the design system's tag colour (the tag's words carry the meaning too)
-TAG_COLOURS = {
-    "red": "red", "amber": "orange", "green": "green",
-    "met": "green", "breached": "red", "on_time": "green", "late": "yellow", "missed": "red", "overdue": "orange",
-    "open": "orange", "cleared": "grey", "yes": "blue", "no": "grey",
-    "active": "green", "mobilised": "green", "suspended": "red", "terminated": "grey", "ended": "grey",
-    "awarded": "blue", "signed": "blue", "expired": "grey",
-    # delivery confidence and risk ratings on the seed's five-point RAG scale (the words say which)
-    "amber/green": "yellow", "amber/red": "red",
-    "service_failure": "red",
-}
-
-
-def tag_colour(value: Any) -> str:
-    return TAG_COLOURS.get(str(value).lower(), "grey")
 
 
 def query(params: dict[str, Any], **changes: Any) -> str:
@@ -115,8 +63,6 @@ def environment() -> Environment:
         auto_reload=False,
     )
     env.filters.update(pounds=pounds, number=number, percent=percent, day=day, words=words, tag_colour=tag_colour, groupby_run=groupby_run)
-    from api.web.lists import table_body
-
     env.globals.update(query=query, nhsuk_version=NHSUK_VERSION, asset_path="/app/assets", table_body=table_body)
     return env
 

@@ -130,7 +130,8 @@ def competition_view(c: Competition, viewer: Actor) -> dict[str, Any]:
       before opening nobody sees who tendered beyond a count (sealed bids);
     - a provider sees only its own tender, and clarifications without the askers;
     - an evaluator sees only their own individual scores until a score is moderated, and
-      nothing of a bidder they declared a conflict with; an evaluator who sits on no panel
+      nothing of a bidder they declared a conflict with (in the decision, only that it won,
+      which the award publishes); an evaluator who sits on no panel
       of this competition sees none of the bids or the evaluation.
     """
     state = competition_state(c)
@@ -189,6 +190,20 @@ def competition_view(c: Competition, viewer: Actor) -> dict[str, Any]:
         }
         state["evaluators"] = {viewer.id: state["evaluators"].get(viewer.id)}
         state["challenges"] = None
+        # The decision too: who won is published (the award), but not a conflicted bidder's
+        # scores, rank or reasons, whether in the outcome or in another bidder's letter.
+        if state["outcome"]:
+            state["outcome"]["bidders"] = {b: r for b, r in state["outcome"]["bidders"].items() if seat.sees_bidder(b)}
+            for lot in state["outcome"]["lots"].values():
+                lot["unsuccessful"] = {b: r for b, r in lot.get("unsuccessful", {}).items() if seat.sees_bidder(b)}
+                lot["ranks"] = {b: r for b, r in lot.get("ranks", {}).items() if seat.sees_bidder(b)}
+        if state["letters"]:
+            state["letters"]["letters"] = [l for l in state["letters"]["letters"] if seat.sees_bidder(l["bidder"])]
+            for letter in state["letters"]["letters"]:
+                for lot in letter.get("lots", {}).values():
+                    lot["successful_bidders"] = [
+                        w if seat.sees_bidder(w["bidder"]) else {"bidder": w["bidder"]} for w in lot.get("successful_bidders", [])
+                    ]
     elif not access.reads_evaluation(viewer):
         # Commissioners, contract managers and others see the decision, not the working.
         for key in ("evaluators", "scores", "moderations", "financial", "guarantees", "evaluation_clarifications"):

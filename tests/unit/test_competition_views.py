@@ -35,6 +35,23 @@ def test_a_conflicted_evaluator_sees_nothing_of_that_bidder():
     assert "cedar" not in view["financial"]
 
 
+def test_a_conflicted_evaluator_learns_from_the_decision_only_whether_that_bidder_won():
+    c = in_standstill()
+    full = competition_view(c, LEAD)
+    assert "cedar" in full["outcome"]["bidders"] and any(l["bidder"] == "cedar" for l in full["letters"]["letters"])
+    view = competition_view(c, MENSAH)
+    assert "cedar" not in view["outcome"]["bidders"]
+    assert all("cedar" not in lot["ranks"] and "cedar" not in lot["unsuccessful"] for lot in view["outcome"]["lots"].values())
+    assert all(l["bidder"] != "cedar" for l in view["letters"]["letters"])
+    for letter in view["letters"]["letters"]:
+        for lot in letter["lots"].values():
+            assert all(set(w) == {"bidder"} for w in lot["successful_bidders"] if w["bidder"] == "cedar")
+    # Others' letters still say who won, as the award does.
+    assert view["award"] == full["award"]
+    # The lead's view is untouched by the evaluator's.
+    assert "cedar" in competition_view(c, LEAD)["outcome"]["bidders"]
+
+
 def test_tenders_are_sealed_to_the_authority_until_opened():
     c = tendered()
     view = competition_view(c, LEAD)
