@@ -68,6 +68,19 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
             yield served
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def site_with_contracts(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """The small London demo with the contract scenarios applied (an escalation, a service contract, a variation)."""
+    if request.param == "postgres":
+        require_postgres()
+        with postgres_schema() as url, demo_site(url, store="postgres", scenarios=True) as served:
+            yield served
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('contracts')}/ledger.db"
+        with demo_site(url, store="sqlite", scenarios=True) as served:
+            yield served
+
+
 def accessible(page: Any) -> None:
     """No serious or critical axe-core violation on the page as it is now."""
     from axe_playwright_python.sync_playwright import Axe

@@ -17,7 +17,6 @@ import openpyxl
 import pytest
 from playwright.sync_api import expect
 
-from api.scenario import apply_lines
 from projections.contract_register import ContractRegister
 from tests.browser.conftest import accessible, shot
 from tests.browser.site import NCL
@@ -28,10 +27,14 @@ CALL_OFF = "NHSE-ICS-2016/LONDON/capital-care-networks"
 
 
 @pytest.fixture(scope="module")
+def site(site_with_contracts):
+    """These tests' own site: the demo with the contract scenarios (tests/browser/site.py)."""
+    return site_with_contracts
+
+
+@pytest.fixture(scope="module")
 def contracts(site):
-    """The site with the escalation and call-off scenarios applied (applying again changes nothing)."""
-    for name in ("nottingham-escalation.jsonl", "nhse-call-off.jsonl", "april-price-variation.jsonl"):
-        list(apply_lines(site.ledger, (SCENARIOS / name).read_text(encoding="utf-8").splitlines()))
+    """The site's contracts (its world has the escalation and call-off scenarios: tests/browser/site.py)."""
     rows = site.server.app.state.service.view(ContractRegister).rows("contract_register")
     return {r["reference"]: r for r in rows}
 
