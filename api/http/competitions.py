@@ -26,7 +26,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from api.http.auth import principal_of, requires_role
 from api.http.commands import IdempotencyKey, body_of, command_from, command_route, run
 from api.http.evaluation import Trail, trail
-from api.http.problems import AUTHENTICATED, not_found, problems
+from api.http.problems import AUTHENTICATED, ProblemError, not_found, problems
 from api.http.reads import AsOf, read
 from api.http.tables import Table, aware, replayed, table_route
 from api.tokens import Principal
@@ -92,24 +92,70 @@ def competitions_there_for(service: Any, principal: Principal) -> Callable[[dict
 def competition_for(service: Any, principal: Principal, reference: str, as_of: datetime | None = None) -> dict[str, Any]:
     """`GET /competitions/{reference}`: the record (as of a time) through `competition_view`, or 404.
 
-    Whether it is there for `principal` is decided on the record as it stands now.
+    Whether it is there for `principal` is decided on the record as it stands now. The record
+    now is kept per viewer (`LedgerService.answer`), keyed by the competition's version and the
+    viewer's role, organisation and user; never mutate what this returns.
     """
-    ledger = service.ledger
     absent = f"competition {reference}"
+    viewer = principal.actor()
+    version = service.version_of(Competition, reference)
+    if version is None:
+        raise not_found(absent)
     try:
-        competition = ledger.aggregate(Competition, reference, as_of=aware(as_of))
-        current = competition if as_of is None else ledger.aggregate(Competition, reference)
+        current = service.aggregate(Competition, reference, version)
+        competition = current if as_of is None else service.ledger.aggregate(Competition, reference, as_of=aware(as_of))
     except DomainError:
         raise not_found(absent) from None
-    viewer = principal.actor()
     if not there_for(current, viewer):
         raise not_found(absent)
-    return competition_view(competition, viewer)
+    if as_of is not None:
+        return competition_view(competition, viewer)
+    # Keyed by the version of the aggregate read (never older than the version asked about).
+    key = ("competition", reference, current.version, principal.role, principal.org, principal.user)
+    return service.answer(key, lambda: competition_view(current, viewer))  # type: ignore[no-any-return]
 
 
 def evaluation_for(service: Any, principal: Principal, reference: str, as_of: datetime | None = None) -> Any:
-    """`GET /competitions/{reference}/evaluation`: the trail as `principal` may see it (a `Trail`), or 404."""
+    """`GET /competitions/{reference}/evaluation`: the trail as `principal` may see it (a `Trail`), or 404.
+
+    The trail now is kept per viewer, keyed by the positions of the two read models it is read
+    from (the competition list decides whom it is there for, the evaluation read model the rest)
+    and the viewer's role, organisation and user; never mutate what this returns.
+    """
     moment = aware(as_of)
+    if moment is not None:
+        return _evaluation(service, principal, reference, moment)
+    found = service.answer(_trail_key(service, principal, reference), lambda: _found(service, principal, reference))
+    if found is None:
+        raise not_found(f"evaluation trail for competition {reference}")
+    return found
+
+
+def evaluation_builtins_for(service: Any, principal: Principal, reference: str, as_of: datetime | None = None) -> dict[str, Any]:
+    """`evaluation_for` as plain data (`msgspec.to_builtins`), worked out once per kept trail (for the page)."""
+    if as_of is not None:
+        return msgspec.to_builtins(evaluation_for(service, principal, reference, as_of))  # type: ignore[no-any-return]
+    key = ("builtins", *_trail_key(service, principal, reference))
+    return service.answer(key, lambda: msgspec.to_builtins(evaluation_for(service, principal, reference)))  # type: ignore[no-any-return]
+
+
+def _trail_key(service: Any, principal: Principal, reference: str) -> tuple[Any, ...]:
+    # The positions are read before the trail, so a kept trail is never older than its key.
+    return ("evaluation", reference, service.position_of(EvaluationTrail), service.position_of(CompetitionList),
+            principal.role, principal.org, principal.user)
+
+
+def _found(service: Any, principal: Principal, reference: str) -> Any:
+    """The trail now, or None where it answers 404 (kept as an answer too: decided by the same key)."""
+    try:
+        return _evaluation(service, principal, reference, None)
+    except ProblemError as problem:
+        if problem.status != 404:
+            raise
+        return None
+
+
+def _evaluation(service: Any, principal: Principal, reference: str, moment: datetime | None) -> Any:
     absent = f"evaluation trail for competition {reference}"
     if not access.may_ask_for_evaluation(principal.actor()):
         raise not_found(absent)

@@ -20,6 +20,8 @@ Thread safety (checked, and why there is one lock):
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +70,15 @@ class LedgerService:
         self.write_lock = threading.Lock()
         self._views: dict[Any, Any] = {}
         self._views_lock = threading.Lock()
+        #: read answers already worked out (`answer`), keyed by everything that decides them
+        self._answers: OrderedDict[Hashable, Any] = OrderedDict()
+        self._answers_lock = threading.Lock()
+        #: the current aggregates read lately, by (class, reference): (version, aggregate), read-only
+        self._aggregates: OrderedDict[tuple[Any, str], tuple[int, Any]] = OrderedDict()
+
+    #: how many answers and aggregates are kept (least recently used go first)
+    ANSWERS = 256
+    AGGREGATES = 16
 
     def checkpoints(self) -> Checkpoints:
         """The signed checkpoints, for reading (made once)."""
@@ -82,6 +93,57 @@ class LedgerService:
             if read_model not in self._views:
                 self._views[read_model] = follow.live_view(self.ledger, read_model)
             return self._views[read_model]
+
+    # ------------------------------------------------------------------ read caches
+    #
+    # A read of one competition replays its ~1,800 events and narrows them for the viewer; its
+    # evaluation trail reads nine tables. Both are the same for the same viewer until something
+    # is recorded, so they are kept, keyed by what decides them: the aggregate's version (or the
+    # read models' positions) AND the viewer (role, organisation, user). A key is read before the
+    # answer is worked out, so an entry is never older than its key: after an event on that
+    # competition the version (position) is new and the entry is never found again.
+
+    def answer(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        """The answer kept for `key`, or `make()` (kept for next time). Never mutate what it returns."""
+        with self._answers_lock:
+            if key in self._answers:
+                self._answers.move_to_end(key)
+                return self._answers[key]
+        made = make()  # outside the lock: two threads may both make it, the same answer
+        with self._answers_lock:
+            self._answers[key] = made
+            self._answers.move_to_end(key)
+            while len(self._answers) > self.ANSWERS:
+                self._answers.popitem(last=False)
+        return made
+
+    def version_of(self, cls: Any, reference: str) -> int | None:
+        """The aggregate's current version (one indexed read of its last event), None if it has none."""
+        last = self.ledger.recorder.select_events(cls.id_for(reference), desc=True, limit=1)
+        return last[0].originator_version if last else None
+
+    def aggregate(self, cls: Any, reference: str, version: int | None = None) -> Any:
+        """The aggregate as it stands (`Ledger.aggregate`), shared: callers only read it.
+
+        Kept while `version` (read by the caller with `version_of`) is still its version.
+        """
+        key = (cls, reference)
+        with self._answers_lock:
+            kept = self._aggregates.get(key)
+            if kept is not None and version is not None and kept[0] == version:
+                self._aggregates.move_to_end(key)
+                return kept[1]
+        aggregate = self.ledger.aggregate(cls, reference)
+        with self._answers_lock:
+            self._aggregates[key] = (aggregate.version, aggregate)
+            self._aggregates.move_to_end(key)
+            while len(self._aggregates) > self.AGGREGATES:
+                self._aggregates.popitem(last=False)
+        return aggregate
+
+    def position_of(self, read_model: Any) -> int:
+        """How far a read model has followed the ledger (its tracking position)."""
+        return self.view(read_model).max_tracking_id(self.ledger.name) or 0
 
     def close(self) -> None:
         if self.owns_ledger:

@@ -29,15 +29,15 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-import msgspec
 from litestar import Controller, Request, Response, get
+from markupsafe import Markup
 from litestar.params import FromPath
 
 from api.http.auth import principal_of, requires_role
-from api.http.competitions import COMPETITIONS, competition_for, evaluation_for
+from api.http.competitions import COMPETITIONS, competition_for, evaluation_builtins_for
 from api.http.problems import ProblemError
 from api.web.lists import Column, FieldError, Filter, as_at_moment, download, parse_as_at, read_list, wanted_download
-from api.web.templating import render
+from api.web.templating import ENVIRONMENT, render
 from domain import access
 from domain.procurement.vocabulary import (
     AWARDED, CANCELLED, COMPLIANCE_CHECKS, EVALUATION, OPEN, OUTCOME_DECIDED, PROCEDURES, STANDSTILL, STANDSTILL_REGIMES,
@@ -92,7 +92,7 @@ class CompetitionsPages(Controller):
         trail, refused = None, None
         if access.may_ask_for_evaluation(principal.actor()):
             try:
-                trail = msgspec.to_builtins(evaluation_for(service, principal, reference, moment))
+                trail = evaluation_builtins_for(service, principal, reference, moment)
             except ProblemError as problem:
                 if problem.status != 404:
                     refused = problem.detail  # e.g. a history too long to replay per request, as the API says it
@@ -102,12 +102,35 @@ class CompetitionsPages(Controller):
             errors.append(FieldError("lot", "Choose one of the competition's lots"))
             lot = lots[0] if lots else None
         bidder = request.query_params.get("bidder") or None
-        page = competition_page(record, trail, lot=lot, bidder=bidder)
-        return render(
-            request, "competition.html", status=400 if errors else 200, title=f"{record['reference']}: {record['title']}",
-            c=record, t=trail, refused=refused, lot=lot, bidder=bidder, as_at=as_at, asked={"as_at": as_at.isoformat() if as_at else None},
-            errors=[{"text": e.message, "href": f"#{e.field}"} for e in errors], today=date.today(), **page,
-        )
+        context = {
+            "c": record, "t": trail, "refused": refused, "lot": lot, "bidder": bidder, "as_at": as_at,
+            "asked": {"as_at": as_at.isoformat() if as_at else None},
+            "errors": [{"text": e.message, "href": f"#{e.field}"} for e in errors], "today": date.today(),
+        }
+        if as_at is None and not errors:
+            body = competition_body(service, record, trail, context)
+        else:
+            body = draw_body(record, trail, context)
+        return render(request, "competition.html", status=400 if errors else 200, title=f"{record['reference']}: {record['title']}", body=body)
+
+
+def draw_body(record: dict[str, Any], trail: dict[str, Any] | None, context: dict[str, Any]) -> Markup:
+    """The page's body (`_competition_body.html`) from the record and the trail, and what `competition_page` works out of them."""
+    page = competition_page(record, trail, lot=context["lot"], bidder=context["bidder"])
+    return Markup(ENVIRONMENT.get_template("_competition_body.html").render(**context, **page))  # noqa: S704 - the template escapes
+
+
+def competition_body(service: Any, record: dict[str, Any], trail: dict[str, Any] | None, context: dict[str, Any]) -> Markup:
+    """The body drawn once for the same record and trail objects (those the service keeps per viewer), lot, bidder and day.
+
+    The entry holds the record and the trail it was drawn from, so their ids in its key cannot
+    be another object's while it is kept; a new event gives a new record or trail, so a new key.
+    """
+    key = ("competition-page", id(record), id(trail), context["lot"], context["bidder"], context["today"])
+    kept = service.answer(key, lambda: (record, trail, draw_body(record, trail, context)))
+    if kept[0] is record and kept[1] is trail:
+        return kept[2]  # type: ignore[no-any-return]
+    return draw_body(record, trail, context)  # pragma: no cover - the entry keeps both alive, so never
 
 
 def competition_page(record: dict[str, Any], trail: dict[str, Any] | None, *, lot: str | None, bidder: str | None) -> dict[str, Any]:
@@ -143,7 +166,7 @@ def competition_page(record: dict[str, Any], trail: dict[str, Any] | None, *, lo
         key=lambda s: (s["rank"] is None, s["rank"] or 0, -(s["weighted_score"] or s["decided_weighted_score"] or 0), s["bidder"]),
     )
     page["standings"] = standings
-    page["matrix"] = [(s["bidder"], cells.get(s["bidder"], {})) for s in standings]
+    page["matrix"] = [(s["bidder"], cells.get(s["bidder"], {}), s) for s in standings]
     page["needs_moderation"] = sum(1 for row in cells.values() for cell in row.values() if cell["state"] == "needs_moderation")
     page["disagree"] = [s for s in trail["standings"] if s["agrees_with_decision"] == "no"]
     compliance: dict[str, dict[str, Any]] = defaultdict(dict)
