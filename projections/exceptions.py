@@ -2,9 +2,9 @@
 
 "Exception reporting includes notable changes in nursing homes in the CCG's local area
 including: a change in home manager or a sharp rise/fall in a quality reporting metric, a
-provider not reporting." One row per exception, key "LOCATION|KIND|TEMPLATE|METRIC|PERIOD" ("-" for
+provider not reporting." Issue 14 adds CQC downgrades. One row per exception, key "LOCATION|KIND|TEMPLATE|METRIC|PERIOD" ("-" for
 no metric; a manager change seen by the CQC sync is "LOCATION|manager_changed|cqc|-|N", N being
-the location's event version):
+the location's event version, and so is a CQC downgrade, "LOCATION|cqc_downgrade|cqc|-|N"):
 
     location, home_name, provider, icb, directorate (where the home stood when the exception
     was raised), kind, template, metric, period, detail (a sentence, never a person's name),
@@ -36,8 +36,18 @@ Kinds:
   (`Return.Missed`), or owed under a framework contract with its deadline passed and no
   record at all (see `projections/monitoring.py`, `Expectations`). Metric: null. It clears
   when the return is submitted (cleared_at: the submission), the detail saying how late.
+- `cqc_downgrade`: CQC's current overall rating of the home recorded worse than the one before
+  it (`Location.RatingRecorded` or `RatedInadequate` with `current`, from the CQC sync), on the
+  scale Outstanding > Good > Requires improvement > Inadequate. The rating before is the
+  event's `previous_overall`, or, when that is off the scale ("Insufficient evidence to
+  rate"), the last rating on the scale this read model saw for the home. A home's first rating
+  is no downgrade; a rating at the same level raises nothing; a historic rating set CQC lists
+  for the first time (not current) is not judged. Period: the month of CQC's report (of the
+  event, if the report has no date). An upgrade clears every open downgrade of the home
+  (cleared_at: the upgrade), the detail saying to what; a later downgrade raises a new row.
 
-The other tables (`exceptions_homes`, `_contracts`, `_frameworks`, `_location_ids`,
+The other tables (`exceptions_ratings`: per home, the last overall rating on the scale and its
+open downgrades; `exceptions_homes`, `_contracts`, `_frameworks`, `_location_ids`,
 `_templates`, `_returns`, `_history`, `_obligations`, `_clock`) are this read model's own
 lookups; `exceptions_history` keeps each watched metric's values by period for the rule.
 """
@@ -61,6 +71,10 @@ from projections.views import TableView
 
 PREFIX = "exceptions"
 MANAGER_CHANGED, SHARP_RISE, SHARP_FALL, NOT_REPORTING = "manager_changed", "sharp_rise", "sharp_fall", "not_reporting"
+CQC_DOWNGRADE = "cqc_downgrade"
+KINDS = (MANAGER_CHANGED, SHARP_RISE, SHARP_FALL, NOT_REPORTING, CQC_DOWNGRADE)
+#: CQC's overall ratings, best first (others, such as "Insufficient evidence to rate", are off the scale)
+CQC_SCALE = ("Outstanding", "Good", "Requires improvement", "Inadequate")
 OPEN, CLEARED = "open", "cleared"
 
 
@@ -136,6 +150,8 @@ EXCEPTIONS = Table(
 )
 #: per home, template and watched metric: {period: value}
 HISTORY = Table(f"{PREFIX}_history", (Column("values_json"),))
+#: per home (CQC location id): its last overall rating on the scale, and the keys of its open downgrades (JSON list)
+RATINGS = Table(f"{PREFIX}_ratings", (Column("overall"), Column("open_json")))
 #: the page's notes of `exceptions_history`: key -> its values as they stand (None: no row), and the keys changed
 _HISTORY_NOTE, _CHANGED_NOTE = "exceptions:history", "exceptions:history_changed"
 
@@ -146,7 +162,7 @@ class ExceptionReports(TableReadModel):
     templates = Templates(PREFIX)
     index = ReturnIndex(PREFIX)
     expectations = Expectations(PREFIX, directory, templates)
-    tables = (EXCEPTIONS, HISTORY, *directory.tables, *templates.tables, *index.tables, *expectations.tables)
+    tables = (EXCEPTIONS, HISTORY, RATINGS, *directory.tables, *templates.tables, *index.tables, *expectations.tables)
 
     # Every handler but the opening's ends by looking for returns the event found overdue (`_after`).
 
@@ -162,6 +178,13 @@ class ExceptionReports(TableReadModel):
     @handles(Location.RegisteredManagerChanged)
     def manager_changed(self, event: Location.RegisteredManagerChanged, page: Page) -> None:
         self._manager_changed(page, event)
+        self._after(event, page)
+
+    # Both named: the topics read are the followed classes' own, and a fall to Inadequate has its own.
+    @handles(Location.RatingRecorded, Location.RatedInadequate)
+    def rating_recorded(self, event: Location.RatingRecorded, page: Page) -> None:
+        if event.current:
+            self._rated(page, event)
         self._after(event, page)
 
     @handles(Return.Opened)
@@ -247,6 +270,39 @@ class ExceptionReports(TableReadModel):
             period=f"{day.year:04d}-{day.month:02d}",
             detail=detail,
         )
+
+    # ------------------------------------------------------------------ CQC downgrades
+
+    def _rated(self, page: Page, event: Location.RatingRecorded) -> None:
+        found = page.get(self.directory.location_ids, str(event.originator_id))
+        if found is None:
+            return
+        location = found["location"]
+        held = page.get(RATINGS.name, location) or {}
+        before = event.previous_overall if event.previous_overall in CQC_SCALE else held.get("overall")
+        now = event.rating.get("overall")
+        open_keys: list[str] = loads(held.get("open_json"), None) or []
+        report_date = event.rating.get("report_date")
+        report = f" (report of {_long_date(report_date)})" if report_date else ""
+        if now not in CQC_SCALE or before not in CQC_SCALE:
+            pass  # off the scale (neither a fall nor a rise; the last rating on it stays the one compared), or a first rating
+        elif CQC_SCALE.index(now) > CQC_SCALE.index(before):
+            key = f"{location}|{CQC_DOWNGRADE}|cqc|-|{event.originator_version}"
+            day = date.fromisoformat(report_date[:10]) if report_date else london_day(event.timestamp)
+            self._raise(
+                page, key, location, event.timestamp, kind=CQC_DOWNGRADE, period=f"{day.year:04d}-{day.month:02d}",
+                detail=f"CQC's overall rating fell from {before} to {now}{report}.",
+            )
+            open_keys.append(key)
+        elif CQC_SCALE.index(now) < CQC_SCALE.index(before):
+            for key in open_keys:
+                existing = page.get(EXCEPTIONS.name, key)
+                if existing is not None:
+                    self._clear(page, key, event.timestamp, detail=f"{existing['detail']} Cleared: CQC rated it {now}{report}.")
+            open_keys = []
+        last = now if now in CQC_SCALE else before
+        if last is not None or open_keys:
+            page.put(RATINGS.name, location, {"overall": last, "open_json": dumps(open_keys) if open_keys else None})
 
     # ------------------------------------------------------------------ not reporting
 
@@ -400,6 +456,15 @@ class ExceptionReports(TableReadModel):
                 period=f"{day.year:04d}-{day.month:02d}",
                 detail=f"The home reported in its {found['period']} return that its manager changed on {changed_on}.",
             )
+
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
+
+
+def _long_date(iso: str) -> str:
+    """2025-03-12 -> 12 March 2025 (English whatever the locale)."""
+    day = date.fromisoformat(iso[:10])
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def open_view(ledger: Any) -> TableView:

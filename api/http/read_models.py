@@ -344,8 +344,9 @@ class ExceptionsController(Controller):
     path = "/exceptions"
 
     list_exceptions = table_route(
-        "/", EXCEPTIONS, roles=access.MONITORING_READERS, summary="Exception reports: manager changes, sharp rises and falls, homes not reporting",
-        description="One row per exception (projections/exceptions.py), open or cleared. A provider sees its own homes only.",
+        "/", EXCEPTIONS, roles=access.MONITORING_READERS, summary="Exception reports: manager changes, sharp rises and falls, homes not reporting, CQC downgrades",
+        description="One row per exception (projections/exceptions.py), open or cleared; `kind` is one of manager_changed, sharp_rise, "
+        "sharp_fall, not_reporting, cqc_downgrade. A provider sees its own homes only.",
     )
 
 

@@ -5,11 +5,11 @@
 - A **commissioner** or **contract manager** (an ICB, a council): for the areas their
   organisation commissions (`ledger.commissioning.commissioned_by`: the framework's
   directorates or areas), the open exceptions (manager changes, sharp rises and falls, homes
-  not reporting), the two London KPIs of returns (75% by the deadline, over 95% within three
-  months) for those areas with their trend month by month, the returns due in the month (this
-  month, or the latest month that had any, said so) and which were missed, the contracts of
-  their lots under escalation with the next date due, and the vacancies of their homes today
-  by bed type, with how old the reports are.
+  not reporting, CQC downgrades), the two London KPIs of returns (75% by the deadline, over
+  95% within three months) for those areas with their trend month by month, the returns due
+  in the month (this month, or the latest month that had any, said so) and which were
+  missed, the contracts of their lots under escalation with the next date due, and the
+  vacancies of their homes today by bed type, with how old the reports are.
 - A **procurement lead**: its competitions and where each stands. An **evaluator**: the
   competitions on whose panels they sit. An **auditor**: the latest signed checkpoint.
   A **provider**: its homes and their returns due and missed.
@@ -54,11 +54,21 @@ HOME_KPIS = ("returns_by_deadline", "returns_within_three_months")
 SHOWN = 8
 #: the months of trend a KPI tile draws
 TREND_MONTHS = 12
+#: each kind of exception (projections/exceptions.py KINDS) -> its tile's words, as shown
 EXCEPTION_KINDS = {
-    "manager_changed": "Manager changes",
-    "sharp_rise": "Sharp rises",
-    "sharp_fall": "Sharp falls",
-    "not_reporting": "Homes not reporting",
+    "manager_changed": "manager changes",
+    "sharp_rise": "sharp rises",
+    "sharp_fall": "sharp falls",
+    "not_reporting": "homes not reporting",
+    "cqc_downgrade": "CQC downgrades",
+}
+#: each kind -> its tag in the list of the newest: words and the design system's colour
+EXCEPTION_TAGS = {
+    "manager_changed": ("manager changed", "purple"),
+    "sharp_rise": ("sharp rise", "orange"),
+    "sharp_fall": ("sharp fall", "blue"),
+    "not_reporting": ("not reporting", "red"),
+    "cqc_downgrade": ("CQC downgrade", "yellow"),
 }
 RETURN_STATUSES = ("on_time", "late", "missed", "overdue", "due")
 
@@ -379,4 +389,4 @@ class HomeController(Controller):
         pages = [p for p in NAVIGATION[1:] if may_open(principal, p)]
         sections = sections_of(request, principal)
         return render(request, "home.html", title="Home", pages=pages, role=principal.role, bed_types=BED_TYPES,
-                      kinds=EXCEPTION_KINDS, month=month_label, **sections)
+                      kinds=EXCEPTION_KINDS, kind_tags=EXCEPTION_TAGS, month=month_label, **sections)

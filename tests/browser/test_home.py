@@ -45,6 +45,8 @@ def test_a_commissioner_sees_the_exceptions_kpis_returns_escalations_and_vacanci
     assert f"of {len(ours)} open exceptions" in text
     sharp_rises = sum(1 for e in ours if e["kind"] == "sharp_rise")
     assert f"{sharp_rises}\nsharp rises" in text or f"{sharp_rises} sharp rises" in text
+    downgrades = sum(1 for e in ours if e["kind"] == "cqc_downgrade")
+    assert f"{downgrades}\nCQC downgrades" in text or f"{downgrades} CQC downgrades" in text
     shown = {e["home_name"] for e in ours}
     elsewhere = {e["home_name"] for e in theirs} - shown
     assert elsewhere and not any(name in text for name in elsewhere), "no home of another ICB's areas"
