@@ -75,15 +75,30 @@ class LocationsController(Controller):
 
 def location_for(request: Request[Any, Any, Any], reference: str, as_of: datetime | None, *, today: date | None = None) -> dict[str, Any]:
     """The home as the signed-in viewer may see it, now or as of a time (404 when they may not):
-    the API's `GET /locations/{reference}` and the page of a home (`api.web.homes`) both answer with this."""
-    location = load(request, Location, reference, as_of)
+    the API's `GET /locations/{reference}` and the page of a home (`api.web.homes`) both answer with this.
+
+    A home's record is a long history (a vacancy report most days), so the record now is kept
+    per viewer (`LedgerService.answer`), keyed by everything that decides it: the home's
+    version, the organisations commissioning it, the day, and the viewer's role, organisation
+    and user. Never mutate what this returns.
+    """
+    service = request.app.state.service
+    ledger = service.ledger
     viewer = principal_of(request).actor()
+    day = today or date.today()
+    version = service.version_of(Location, reference)
+    if version is None:
+        raise not_found(f"location {reference}")
+    # Who commissions the home is decided on the record as it stands now, also for a read as of a past time.
+    now = service.aggregate(Location, reference, version)
+    location = now if as_of is None else load(request, Location, reference, as_of)
     if not may_view(location, viewer):
         raise not_found(f"location {reference}")
-    ledger = request.app.state.service.ledger
-    # Who commissions the home is decided on the record as it stands now, also for a read as of a past time.
-    now = location if as_of is None else ledger.aggregate(Location, reference)
-    return location_view(location, viewer, commissioners=ledger.commissioners_of_home(now), today=today or date.today())
+    commissioners = ledger.commissioners_of_home(now)
+    if as_of is not None:
+        return location_view(location, viewer, commissioners=commissioners, today=day)
+    key = ("location", reference, now.version, commissioners, day, viewer.role, viewer.org, viewer.id)
+    return service.answer(key, lambda: location_view(now, viewer, commissioners=commissioners, today=day))  # type: ignore[no-any-return]
 
 
 class HomeCareController(Controller):
