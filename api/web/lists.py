@@ -125,6 +125,19 @@ def parse_as_at(text: str | None, errors: list[FieldError]) -> date | None:
         return None
 
 
+def query_for(request: Request[Any, Any, Any], table: Table, chosen: dict[str, str], *, sort: str | None, as_at: date | None) -> Query:
+    """The API's `Query` of `table` for the person signed in: `chosen` holds its filters, parameters and search."""
+    return Query(
+        table=table,
+        principal=principal_of(request),
+        filters={c: chosen[c] for c in table.filters if c in chosen},
+        params={p.name: chosen[p.name] for p in table.params if p.name in chosen},
+        q=chosen.get("q"),
+        sort=sort,
+        day=as_at or today(),
+    )
+
+
 def read_list(
     request: Request[Any, Any, Any],
     table: Table,
@@ -168,16 +181,7 @@ def read_list(
         asked["as_at"] = as_at.isoformat()
     if errors:
         return Listed([], 0, 1, 1, asked, sort, as_at, errors)
-    chosen = {**asked, **(fixed or {})}
-    query = Query(
-        table=table,
-        principal=principal_of(request),
-        filters={c: chosen[c] for c in table.filters if c in chosen},
-        params={p.name: chosen[p.name] for p in table.params if p.name in chosen},
-        q=chosen.get("q"),
-        sort=sort,
-        day=as_at or today(),
-    )
+    query = query_for(request, table, {**asked, **(fixed or {})}, sort=sort, as_at=as_at)
     limit, offset = (None, 0) if everything else (page_size, (page - 1) * page_size)
     try:
         rows, total = read_table(request.app.state.service, query, as_of=as_at_moment(as_at) if as_at else None, limit=limit, offset=offset)
@@ -314,14 +318,6 @@ def rows_of(
 ) -> list[dict[str, Any]]:
     """The rows of `table` in `view` matching `chosen` (its filters and parameters), for the person signed
     in: the same `Query` as `read_list`, so the same scoping and restricted columns."""
-    query = Query(
-        table=table,
-        principal=principal_of(request),
-        filters={c: chosen[c] for c in table.filters if c in chosen},
-        params={p.name: chosen[p.name] for p in table.params if p.name in chosen},
-        q=chosen.get("q"),
-        sort=sort,
-        day=as_at or today(),
-    )
+    query = query_for(request, table, chosen, sort=sort, as_at=as_at)
     rows, _total = query.rows_from(request.app.state.service, view, limit=limit, offset=0)
     return rows

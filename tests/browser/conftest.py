@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -56,29 +57,30 @@ def browser() -> Iterator[Any]:
             launched.close()
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgres"])
-def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+@contextmanager
+def served_demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, name: str, **options: Any) -> Iterator[Site]:
+    """A demo site on the store the fixture's parameter names (`demo_site`'s options: world, scenarios)."""
     if request.param == "postgres":
         require_postgres()
-        with postgres_schema() as url, demo_site(url, store="postgres") as served:
+        with postgres_schema() as url, demo_site(url, store="postgres", **options) as served:
             yield served
     else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('browser')}/ledger.db"
-        with demo_site(url, store="sqlite") as served:
+        url = f"sqlite:///{tmp_path_factory.mktemp(name)}/ledger.db"
+        with demo_site(url, store="sqlite", **options) as served:
             yield served
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    with served_demo(request, tmp_path_factory, "browser") as served:
+        yield served
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def site_with_contracts(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """The small London demo with the contract scenarios applied (an escalation, a service contract, a variation)."""
-    if request.param == "postgres":
-        require_postgres()
-        with postgres_schema() as url, demo_site(url, store="postgres", scenarios=True) as served:
-            yield served
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('contracts')}/ledger.db"
-        with demo_site(url, store="sqlite", scenarios=True) as served:
-            yield served
+    with served_demo(request, tmp_path_factory, "contracts", scenarios=True) as served:
+        yield served
 
 
 def accessible(page: Any) -> None:

@@ -25,22 +25,15 @@ import pytest
 from api.web.rag import change
 from projections.cms import CmsList
 from projections.rag import RagTables
-from tests.browser.conftest import accessible, shot
-from tests.browser.site import NCL, SMALL_NOTTINGHAM, Site, demo_site
-from tests.conftest import postgres_schema, require_postgres
+from tests.browser.conftest import accessible, served_demo, shot
+from tests.browser.site import NCL, SMALL_NOTTINGHAM, Site
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def rag_site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """Two years of Nottingham's quality visits (the London demo has none), served."""
-    if request.param == "postgres":
-        require_postgres()
-        with postgres_schema() as url, demo_site(url, store="postgres", world=SMALL_NOTTINGHAM) as served:
-            yield served
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('rag')}/ledger.db"
-        with demo_site(url, store="sqlite", world=SMALL_NOTTINGHAM) as served:
-            yield served
+    with served_demo(request, tmp_path_factory, "rag", world=SMALL_NOTTINGHAM) as served:
+        yield served
 
 
 def downloaded(page: Any, link_name: str, *, within: Any = None) -> bytes:
