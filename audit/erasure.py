@@ -75,6 +75,11 @@ class SubjectKeys:
                 self._cache.clear()
                 self._erasures_seen = erasures
 
+    def erasures(self) -> int:
+        """How many subjects have been erased, by any process: what a kept answer holding people's
+        data must be keyed on, since an erasure changes what it shows but no aggregate's version."""
+        return self._erasures()
+
     def _erasures(self) -> int:
         rows = self.store.query_now(f"SELECT count(*) AS n FROM {self.store.table('personal_data_erasures')}")
         return int(rows[0]["n"])

@@ -98,11 +98,13 @@ def competition_for(service: Any, principal: Principal, reference: str, as_of: d
     """
     absent = f"competition {reference}"
     viewer = principal.actor()
+    # Read before the record: a view made from it is kept under this count (an erasure since is a new key).
+    erasures = service.erasures()
     version = service.version_of(Competition, reference)
     if version is None:
         raise not_found(absent)
     try:
-        current = service.aggregate(Competition, reference, version)
+        current = service.aggregate(Competition, reference, version, erasures=erasures)
         competition = current if as_of is None else service.ledger.aggregate(Competition, reference, as_of=aware(as_of))
     except DomainError:
         raise not_found(absent) from None
@@ -112,7 +114,7 @@ def competition_for(service: Any, principal: Principal, reference: str, as_of: d
         return competition_view(competition, viewer)
     # Keyed by the version of the aggregate read (never older than the version asked about).
     key = ("competition", reference, current.version, principal.role, principal.org, principal.user)
-    return service.answer(key, lambda: competition_view(current, viewer))  # type: ignore[no-any-return]
+    return service.answer(key, lambda: competition_view(current, viewer), erasures=erasures)  # type: ignore[no-any-return]
 
 
 def evaluation_for(service: Any, principal: Principal, reference: str, as_of: datetime | None = None) -> Any:

@@ -86,11 +86,13 @@ def location_for(request: Request[Any, Any, Any], reference: str, as_of: datetim
     ledger = service.ledger
     viewer = principal_of(request).actor()
     day = today or date.today()
+    # Read before the record: a view made from it is kept under this count (an erasure since is a new key).
+    erasures = service.erasures()
     version = service.version_of(Location, reference)
     if version is None:
         raise not_found(f"location {reference}")
     # Who commissions the home is decided on the record as it stands now, also for a read as of a past time.
-    now = service.aggregate(Location, reference, version)
+    now = service.aggregate(Location, reference, version, erasures=erasures)
     location = now if as_of is None else load(request, Location, reference, as_of)
     if not may_view(location, viewer):
         raise not_found(f"location {reference}")
@@ -98,7 +100,8 @@ def location_for(request: Request[Any, Any, Any], reference: str, as_of: datetim
     if as_of is not None:
         return location_view(location, viewer, commissioners=commissioners, today=day)
     key = ("location", reference, now.version, commissioners, day, viewer.role, viewer.org, viewer.id)
-    return service.answer(key, lambda: location_view(now, viewer, commissioners=commissioners, today=day))  # type: ignore[no-any-return]
+    return service.answer(key, lambda: location_view(now, viewer, commissioners=commissioners, today=day),  # type: ignore[no-any-return]
+                          erasures=erasures)
 
 
 class HomeCareController(Controller):

@@ -103,8 +103,17 @@ class LedgerService:
     # answer is worked out, so an entry is never older than its key: after an event on that
     # competition the version (position) is new and the entry is never found again.
 
-    def answer(self, key: Hashable, make: Callable[[], Any]) -> Any:
-        """The answer kept for `key`, or `make()` (kept for next time). Never mutate what it returns."""
+    def erasures(self) -> int:
+        """How many data subjects have been erased (by any process): part of every kept answer's key,
+        because an erasure changes what a record shows (names become "[erased]") but no version."""
+        erasures = getattr(self.ledger.subject_keys, "erasures", None)
+        return erasures() if erasures is not None else 0
+
+    def answer(self, key: Hashable, make: Callable[[], Any], *, erasures: int | None = None) -> Any:
+        """The answer kept for `key` (and the erasures so far), or `make()` (kept for next time).
+        Never mutate what it returns. `erasures`: the count read before the caller read what
+        `make` uses (an aggregate), so that an erasure in between is never kept under a newer count."""
+        key = (key, self.erasures() if erasures is None else erasures)
         with self._answers_lock:
             if key in self._answers:
                 self._answers.move_to_end(key)
@@ -122,20 +131,22 @@ class LedgerService:
         last = self.ledger.recorder.select_events(cls.id_for(reference), desc=True, limit=1)
         return last[0].originator_version if last else None
 
-    def aggregate(self, cls: Any, reference: str, version: int | None = None) -> Any:
+    def aggregate(self, cls: Any, reference: str, version: int | None = None, *, erasures: int | None = None) -> Any:
         """The aggregate as it stands (`Ledger.aggregate`), shared: callers only read it.
 
         Kept while `version` (read by the caller with `version_of`) is still its version.
         """
         key = (cls, reference)
+        # An aggregate holds its people's data as read: an erasure since makes it stale.
+        erasures = self.erasures() if erasures is None else erasures
         with self._answers_lock:
             kept = self._aggregates.get(key)
-            if kept is not None and version is not None and kept[0] == version:
+            if kept is not None and version is not None and kept[0] == (version, erasures):
                 self._aggregates.move_to_end(key)
                 return kept[1]
         aggregate = self.ledger.aggregate(cls, reference)
         with self._answers_lock:
-            self._aggregates[key] = (aggregate.version, aggregate)
+            self._aggregates[key] = ((aggregate.version, erasures), aggregate)
             self._aggregates.move_to_end(key)
             while len(self._aggregates) > self.AGGREGATES:
                 self._aggregates.popitem(last=False)
