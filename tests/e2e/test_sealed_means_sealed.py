@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import sqlite3
 import threading
 import time
 from datetime import datetime, timedelta, timezone
+from contextlib import closing
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+import httpx
 import psycopg
 import pytest
 
@@ -124,11 +127,30 @@ def _bodies(server: Any, reference: str, request_id: str, position: int) -> dict
             for path, params in csv_paths:
                 answer = reader.get(path, params=params, headers={"Accept": "text/csv"})
                 found[f"{role} GET {path} {params} as CSV"] = answer.text
+    # The pages, signed in as each reader: the competition, its list (and its downloads), the home page.
+    pages = [f"/app/competitions/{reference}", f"/app/competitions/{reference}?as_at={now[:10]}", "/app/competitions",
+             "/app/competitions?download=csv", "/app/", "/app/verification"]
+    for role, org in READERS:
+        with closing(_signed_in_pages(server, role, org)) as person:
+            for path in pages:
+                answer = person.get(path)
+                # Each reader may open each of these: a sign-in gone wrong would leave nothing to look in.
+                assert answer.status_code == 200, f"{role} {path}: {answer.status_code}"
+                found[f"{role} page {path}"] = answer.text
     # The CLI's `aqp show competition REF --as-of T --viewer ROLE:ORG:ID`, as it asks the ledger.
     for role, org in READERS:
         view = server.ledger.show_competition(reference, as_of=datetime.now(timezone.utc), viewer=Actor(id="x", org=org, role=role))
         found[f"aqp show competition {reference} --as-of now --viewer {role}"] = json.dumps(view, default=str)
     return found
+
+
+def _signed_in_pages(server: Any, role: str, org: str) -> httpx.Client:
+    """A browser's session on the pages, signed in with a one-time link as a person is."""
+    client = httpx.Client(base_url=server.base_url, timeout=30)
+    link = server.app.state.sign_ins.issue(user=f"{role}.pages", org=org, role=role).path()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(link).text).group(1)
+    assert client.post(link, data={"csrf_token": token}, follow_redirects=False).status_code == 303
+    return client
 
 
 def _readable(text: str) -> str:
