@@ -70,6 +70,8 @@ class Settings:
     web_session_hours: int = 8
     #: mark the session cookie Secure even when the request came over http (behind a TLS proxy)
     web_secure_cookies: bool = False
+    #: how many megabytes of drawn pages the server keeps to send again (`api.web.kept`; 0: none)
+    web_kept_pages_mb: int = 64
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -177,6 +179,10 @@ VARIABLES: dict[str, tuple[str, Parse, str, str]] = {
     "AQP_WEB_SESSION_HOURS": ("web_session_hours", _whole, "`8`", "how long a session on the pages lasts after signing in"),
     "AQP_WEB_SECURE_COOKIES": (
         "web_secure_cookies", _yes_no, "`no`", "`yes` marks the session cookie Secure behind a TLS proxy (it always is over https)",
+    ),
+    "AQP_WEB_KEPT_PAGES_MB": (
+        "web_kept_pages_mb", _whole, "`64`",
+        "megabytes of drawn pages kept to send again until the ledger changes (`0`: every page drawn afresh)",
     ),
 }
 

@@ -46,6 +46,8 @@ def cmd_projections_rebuild(args: argparse.Namespace) -> int:
         print(file=sys.stderr)
     for name, position in positions.items():
         print(f"{name}: rebuilt to position {position}")
+    # A rebuild moves no position, which is what a running server's kept pages and answers are keyed on.
+    print("A server already running keeps what it drew from the old rows until the next event: restart it to show the rebuilt ones now.")
     return 0
 
 

@@ -18,12 +18,13 @@
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import anyio
 import structlog
-from litestar import Request
+from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
@@ -86,14 +87,18 @@ def session_of(request: Request[Any, Any, Any]) -> Session | None:
     return auth if isinstance(auth, Session) else None
 
 
-async def check_page_request(request: Request[Any, Any, Any]) -> None:
-    """The pages' `before_request`: no NUL in a query value; every POST from here, with its form token."""
+async def check_page_request(request: Request[Any, Any, Any]) -> Response[str] | None:
+    """The pages' `before_request`: no NUL in a query value; every POST from here, with its form
+    token; a GET answered with the page kept for it, if there is one (`api.web.kept`)."""
+    request.state.page_started = time.perf_counter()
     if any("\x00" in v for name in request.query_params for v in request.query_params.getall(name)):
         from api.http.problems import ProblemError
 
         raise ProblemError(400, "nul_character", "A value in the address holds a NUL character, which no value here may.")
+    if request.method == "GET":
+        return await kept_page(request)
     if request.method != "POST":
-        return
+        return None
     origin = request.headers.get("origin")
     if origin and origin != f"{request.url.scheme}://{request.url.netloc}":
         log.warning("csrf_refused", reason="cross_origin", path=request.url.path, origin=origin)
@@ -110,6 +115,23 @@ async def check_page_request(request: Request[Any, Any, Any]) -> None:
     if not expected or not sent or not secrets.compare_digest(str(expected), str(sent)):
         log.warning("csrf_refused", reason="sign_in_form_token", path=request.url.path)
         raise PermissionDeniedException("This sign-in form has expired or was not sent from this site. Open your sign-in link again.")
+    return None
+
+
+async def kept_page(request: Request[Any, Any, Any]) -> Response[str] | None:
+    """The page kept for this GET (see `api.web.kept`), with a new script nonce; None: draw it."""
+    from api.web.kept import NONCE_MARK, kept_or_marked
+    from api.web.templating import page_response
+
+    principal = request.scope.get("user")
+    session = session_of(request)
+    if not isinstance(principal, Principal) or session is None:
+        return None
+    page = await anyio.to_thread.run_sync(kept_or_marked, request, principal, session.csrf_token)
+    if page is None:
+        return None
+    nonce = secrets.token_urlsafe(16)
+    return page_response(request, page.replace(NONCE_MARK, nonce), nonce, made="kept")
 
 
 def may_open(principal: Principal, page: Page) -> bool:

@@ -102,20 +102,31 @@ def csp(nonce: str) -> str:
 
 
 def render(request: Request[Any, Any, Any], template: str, *, status: int = 200, **context: Any) -> Response[str]:
-    """The page `template` for the person signed in (if anybody is), with its context."""
+    """The page `template` for the person signed in (if anybody is), with its context; a 200 is
+    kept to send again if `api.web.kept` marked the request."""
     from api.web.auth import page_context  # who is signed in and the navigation: the auth module's
+    from api.web.kept import keep_drawn
 
     nonce = secrets.token_urlsafe(16)
-    html = ENVIRONMENT.get_template(template).render(cspNonce=nonce, **page_context(request), **context)
-    return Response(
-        html,
-        status_code=status,
-        media_type="text/html; charset=utf-8",
-        headers={
-            "Content-Security-Policy": csp(nonce),
-            "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "same-origin",
-            # Pages show what only the person signed in may see: never kept by a shared cache.
-            "Cache-Control": "no-store",
-        },
-    )
+    shared = page_context(request)
+    html = ENVIRONMENT.get_template(template).render(cspNonce=nonce, **shared, **context)
+    if status == 200:
+        keep_drawn(request, html, nonce=nonce, form_token=shared["csrf_token"])
+    return page_response(request, html, nonce, status=status, made="drawn")
+
+
+def page_response(request: Request[Any, Any, Any], html: str, nonce: str, *, status: int = 200, made: str) -> Response[str]:
+    """A page's answer: its script nonce in the Content-Security-Policy, and how it was made (`Server-Timing`)."""
+    from api.web.kept import timing
+
+    headers = {
+        "Content-Security-Policy": csp(nonce),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        # Pages show what only the person signed in may see: never kept by a shared cache.
+        "Cache-Control": "no-store",
+    }
+    started = request.state.get("page_started")
+    if started is not None:
+        headers["Server-Timing"] = timing(made, started)
+    return Response(html, status_code=status, media_type="text/html; charset=utf-8", headers=headers)

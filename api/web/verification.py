@@ -84,11 +84,23 @@ def verification_state(service: Any) -> dict[str, Any]:
     return state
 
 
+def log_and_keys(service: Any) -> tuple[Any, ...]:
+    """What the page shows besides the ledger's state (`api.web.kept`): the Merkle log's tip, which
+    its follower moves without a new event, and the published verifier keys (a file)."""
+    keys = service.keys.verifier_keys_file
+    try:
+        published = keys.stat()
+        file = (published.st_mtime_ns, published.st_size)
+    except OSError:
+        file = None
+    return (service.checkpoints().log.tip(), file)
+
+
 class VerificationPages(Controller):
     path = "/app/verification"
     include_in_schema = False
 
-    @get("/", sync_to_thread=True, guards=[requires_role(*access.ALL_ROLES)])
+    @get("/", sync_to_thread=True, guards=[requires_role(*access.ALL_ROLES)], opt={"kept_also": log_and_keys})
     def verification(self, request: Request[Any, Any, Any]) -> Response[str]:
         principal = principal_of(request)
         settings = current_settings()

@@ -1,7 +1,7 @@
 """An erasure made by another process reaches a server that is already running (issue 13, finding 6).
 
 `aqp serve` runs as a process of its own over a ledger holding the example scenarios and a
-home's contact. Every path that shows a person's name is read first (so whatever the server
+home's contact. Every path that shows a person's name, the pages included, is read first (so whatever the server
 keeps in memory it has kept), then `aqp gdpr erase` runs as a separate process for an
 evaluator and for the contact, and the very next read of each path shows "[erased]":
 the competition, the home, and the events feed. Others' names are still shown, so the
@@ -20,10 +20,13 @@ import pytest
 
 from api.bootstrap import ledger_at
 from api.tokens import TokenStore
+from api.web.sessions import SignIns
+from projections.runner import catch_up_all
 from domain.kernel.metadata import Actor
 from domain.kernel.personal import ERASED
 from domain.providers import commands as pc
 from tests.e2e.http_server import ROOT, serve_process, world
+from tests.e2e.test_web_sign_in import press_sign_in
 
 pytestmark = pytest.mark.storage
 
@@ -52,6 +55,14 @@ def reads(client: httpx.Client) -> tuple[dict, dict, str]:
     return competition.json()["evaluators"], home.json()["contacts"], json.dumps(feed.json())
 
 
+def page_reads(browser: httpx.Client) -> tuple[httpx.Response, httpx.Response]:
+    """The competition's page and the home's page, as the signed-in browser gets them now."""
+    answers = browser.get("/app/competitions/AQP-CH-2026"), browser.get(f"/app/homes/{HOME}")
+    for answer in answers:
+        assert answer.status_code == 200, answer.text[:300]
+    return answers
+
+
 def test_an_erasure_by_another_process_shows_on_the_running_servers_very_next_reads(database_url):
     ledger = ledger_at(database_url)
     try:
@@ -59,18 +70,30 @@ def test_an_erasure_by_another_process_shows_on_the_running_servers_very_next_re
         added = pc.AddLocationContact(location=HOME, contact=CONTACT, role="deputy manager", name="Grace Adeyemi", email="grace.adeyemi@example.org")
         assert ledger.handle(added, DPO).ok
         token = TokenStore(ledger).issue(user="dpo", org="NEL-CSU", role="admin").token
+        link = SignIns(ledger).issue(user="dpo", org="NEL-CSU", role="admin").path()
+        catch_up_all(ledger)  # as a projections worker would: pages are kept only over read models that have followed the log
     finally:
         ledger.close()
 
-    with serve_process(database_url) as (_process, base), httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
+    with serve_process(database_url) as (_process, base), httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client, \
+            httpx.Client(base_url=base, timeout=60) as browser:
         evaluators, contacts, feed = reads(client)
         assert evaluators[EVALUATOR]["name"] == "Rhian Hughes" and contacts[CONTACT]["name"] == "Grace Adeyemi"
         assert "Rhian Hughes" in feed and "grace.adeyemi@example.org" in feed
+        # The pages too, read twice so that the second is the one the server keeps (`api.web.kept`).
+        assert press_sign_in(browser, link).status_code == 303
+        for _ in range(2):
+            competition, home = page_reads(browser)
+        assert "kept" in competition.headers["server-timing"] and "kept" in home.headers["server-timing"]
+        assert "Grace Adeyemi" in home.text and "grace.adeyemi@example.org" in home.text  # (the competition page names no evaluator)
 
         erase(EVALUATOR, database_url)
         erase(CONTACT, database_url)
 
         evaluators, contacts, feed = reads(client)
+        competition, home = page_reads(browser)
+        assert "Grace Adeyemi" not in home.text and "grace.adeyemi@" not in home.text
+        assert "drawn" in competition.headers["server-timing"]
         assert evaluators[EVALUATOR]["name"] == evaluators[EVALUATOR]["email"] == ERASED
         assert contacts[CONTACT]["name"] == contacts[CONTACT]["email"] == ERASED
         for erased in ("Rhian Hughes", "rhian.hughes@", "Grace Adeyemi", "grace.adeyemi@"):
