@@ -28,15 +28,25 @@ STAGES = ("open", "paused_for_clarification", "paused_for_fee", "answered", "und
 
 def stage_of(r: FoiRequest) -> str:
     """Where the request stands, whatever the day."""
-    if r.ico is not None:
-        return "ico_decided" if r.ico["decided_on"] else "at_the_ico"
-    if r.review is not None:
-        return "reviewed" if r.review["decided_on"] else "under_review"
-    if r.answered:
+    return stage_from(
+        ico=None if r.ico is None else bool(r.ico["decided_on"]),
+        review=None if r.review is None else bool(r.review["decided_on"]),
+        answered=r.answered, awaiting_clarification=r.awaiting_clarification, awaiting_fee=r.awaiting_fee,
+    )
+
+
+def stage_from(*, ico: bool | None, review: bool | None, answered: bool, awaiting_clarification: bool, awaiting_fee: bool) -> str:
+    """The stage from the facts that make it (`ico`, `review`: None when there is none, else whether decided),
+    the latest step of the case first."""
+    if ico is not None:
+        return "ico_decided" if ico else "at_the_ico"
+    if review is not None:
+        return "reviewed" if review else "under_review"
+    if answered:
         return "answered"
-    if r.awaiting_clarification:
+    if awaiting_clarification:
         return "paused_for_clarification"
-    if r.awaiting_fee:
+    if awaiting_fee:
         return "paused_for_fee"
     return "open"
 
