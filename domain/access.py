@@ -62,6 +62,11 @@ dispatcher refuses anyone else (`require_role`, `not_permitted`: 403 over HTTP).
   is withheld so from everybody until the opening; the evaluation's working, with who did
   it, from all but the evaluation's readers: to FOI officers evaluators' identities are
   personal data until a person releases them (`identifies_evaluators`).
+- An FOI request is its authority's alone: only the FOI officers and admins of the
+  organisation that received it record anything on it or read it, the requester's name and
+  address included (`handles_foi_request`, `sees_requester`); to anybody else, another
+  authority's FOI officer included, it is absent, and in every read of events its content
+  and who recorded it are withheld (`FOI_CASE`).
 
 Pure: nothing here reads a store or a clock; the callers give the facts (the viewer, the
 organisations a record is of, whether the tenders are opened).
@@ -92,6 +97,8 @@ CONTRACT_AWARDERS = ("system", "contract_manager", "procurement_lead")
 #: the provider reports on its own contract; the contract manager may record on its behalf
 PROVIDER_OR_MANAGER = ("provider", "contract_manager")
 RISK_KEEPERS = ("commissioner", "contract_manager", "provider")
+#: FOI requests, each only by its own authority's (`handles_foi_request`)
+FOI_OFFICERS = ("foi_officer", "admin")
 #: the daily CQC sync (the system) and admins
 CQC_IMPORTERS = ("system", "admin")
 #: the CMS team manages providers' changes of contact details (seed 000 s.6.1.3)
@@ -296,6 +303,8 @@ SEALED_TENDER = "sealed_until_tenders_opened"
 EVALUATION_WORKING = "evaluation_working"
 CLARIFICATION_ASKER = "asker_anonymised"
 CONCERN = "concern_restricted"
+#: an FOI request, to all but its own authority's FOI officers and admins
+FOI_CASE = "foi_case_restricted"
 #: a competition absent to the viewer (`sees_competition`): nothing of it but that an event was recorded
 ANOTHER_AUTHORITYS = "another_authoritys_competition"
 
@@ -306,13 +315,16 @@ def withheld_from_feed(
     *,
     tenders_opened: Callable[[], bool],
     commissioners: Callable[[], Iterable[str]] = tuple,
+    received_by: Callable[[], str | None] = lambda: None,
 ) -> str | None:
     """Why `viewer` may not read an event carrying `carries` (None: they may).
 
     Sealed tenders to everybody until the opening (`tenders_opened` is asked only then); the
     evaluation's working and clarification askers to all but the evaluation's readers;
     concerns to all but their readers among the home's commissioners (`commissioners`, asked
-    only then; none given: nobody's, so a commissioner is refused).
+    only then; none given: nobody's, so a commissioner is refused); an FOI request to all but
+    its authority's FOI officers and admins (`received_by`, the authority; none given: withheld
+    from everybody).
     """
     if carries == SEALED_TENDER:
         return None if tenders_opened() else SEALED_TENDER
@@ -322,6 +334,9 @@ def withheld_from_feed(
         return None if reads_evaluation(viewer) else carries
     if carries == CONCERN:
         return None if sees_concerns_of_home(viewer, commissioners=commissioners()) else CONCERN
+    if carries == FOI_CASE:
+        authority = received_by()
+        return None if authority is not None and handles_foi_request(viewer, received_by=authority) else FOI_CASE
     return None
 
 
@@ -406,3 +421,22 @@ def sees_stored_record(withheld: str | None) -> bool:
     from `domain.event_view.withheld_because`); otherwise the bundle keeps the leaf's hash and
     place alone, which prove the event is in the log and say nothing of it."""
     return withheld is None
+
+
+# ---------------------------------------------------------------------------- FOI requests
+#
+# An FOI request is the business of the authority that received it: its FOI officers (and its
+# admins) record it, clarify it, consider exemptions and respond. Nobody else needs the case
+# file, and it holds the requester's name and address: another authority's FOI officer, a
+# commissioner or an auditor finds no such request. The disclosure log of what was released
+# (projections/foi.py) is the officers' too: publishing it is the authority's own act.
+
+
+def handles_foi_request(actor: Actor, *, received_by: str) -> bool:
+    """Only the FOI officers and admins of the organisation that received the request."""
+    return actor.role in FOI_OFFICERS and actor.org == received_by
+
+
+def sees_requester(viewer: Actor, *, received_by: str) -> bool:
+    """The requester's name and address: only to those who handle the request."""
+    return handles_foi_request(viewer, received_by=received_by)

@@ -253,6 +253,7 @@ import domain.procurement.handlers  # noqa: E402, F401 - registers the competiti
 import domain.contracts.handlers  # noqa: E402, F401 - registers the framework and contract handlers
 import domain.providers.handlers  # noqa: E402, F401 - registers the provider and location handlers
 import domain.monitoring.handlers  # noqa: E402, F401 - registers the return, quality visit, KPI and performance failure handlers
+import domain.foi.handlers  # noqa: E402, F401 - registers the FOI request handlers
 
 _missing = set(COMMAND_TYPES.values()) - set(HANDLERS)
 assert not _missing, f"commands without a handler: {_missing}"

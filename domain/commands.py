@@ -12,13 +12,14 @@ from typing import Union
 from domain.kernel.command_types import Command
 from domain.contracts.commands import CONTRACT_COMMANDS
 from domain.kernel.data_subjects import ErasePersonalData
+from domain.foi.commands import FOI_COMMANDS
 from domain.monitoring.commands import KPI_COMMANDS
 from domain.procurement.commands import PROCUREMENT_COMMANDS
 from domain.providers.commands import PROVIDER_COMMANDS
 from domain.monitoring.commands import RETURN_COMMANDS
 from domain.monitoring.commands import VISIT_COMMANDS
 
-AnyCommand = Union[(*PROCUREMENT_COMMANDS, *CONTRACT_COMMANDS, *PROVIDER_COMMANDS, *RETURN_COMMANDS, *VISIT_COMMANDS, *KPI_COMMANDS, ErasePersonalData)]  # type: ignore[valid-type]
+AnyCommand = Union[(*PROCUREMENT_COMMANDS, *CONTRACT_COMMANDS, *PROVIDER_COMMANDS, *RETURN_COMMANDS, *VISIT_COMMANDS, *KPI_COMMANDS, *FOI_COMMANDS, ErasePersonalData)]  # type: ignore[valid-type]
 
 COMMAND_TYPES: dict[str, type[Command]] = {
     cls.__struct_config__.tag: cls for cls in AnyCommand.__args__  # type: ignore[attr-defined]

@@ -25,6 +25,10 @@ clarification's asker, a concern, personal data); who may read each is `domain.a
 - a competition absent to the viewer (another authority's, `access.sees_competition`): all
   of it, with who did it;
 - concerns shared about a home only to the concerns' readers among the home's commissioners;
+- an FOI request (every event of it) only to its own authority's FOI officers and admins, with
+  who recorded it: its authority is the organisation of whoever recorded the event, as only
+  they may record on it (`access.handles_foi_request`); a listing without the event's
+  metadata (the event index) withholds it from everybody;
 - personal data (names, e-mails, notes) only to its readers (a home's people: of the home's
   commissioners); others get "[withheld]" in its place (erased data reads "[erased]" for
   everybody).
@@ -45,6 +49,7 @@ from uuid import UUID
 from domain import access
 from domain.kernel.metadata import Actor
 from domain.kernel.personal import PersonalData
+from domain.foi.request import FoiRequest
 from domain.procurement.competition import Competition
 from domain.procurement.views import there_for
 from domain.providers.views import WITHHELD
@@ -67,6 +72,8 @@ EVALUATION_WORKING = (
     Competition.EvaluationClarificationAnswered,
 )
 CONCERNS = (Location.ConcernShared, Location.ConcernResolved)
+#: every event of an FOI request (named one by one: the event index withholds by event name)
+FOI_EVENTS = tuple(v for v in vars(FoiRequest).values() if isinstance(v, type) and issubclass(v, FoiRequest.Event))
 #: what of an event's metadata is withheld with its content: who did it and every value its
 #: client chose (the correlation and causation ids are the request's `X-Request-ID`, which a
 #: bidder may have filled with its own name, as it may the reason)
@@ -111,6 +118,7 @@ CARRIED: tuple[tuple[tuple[type, ...], str], ...] = (
     (EVALUATION_WORKING, access.EVALUATION_WORKING),
     ((Competition.ClarificationAsked,), access.CLARIFICATION_ASKER),
     (CONCERNS, access.CONCERN),
+    (FOI_EVENTS, access.FOI_CASE),
 )
 
 
@@ -148,13 +156,22 @@ def withheld_because(event: Any, viewer: Actor, facts: RecordFacts) -> str | Non
         viewer,
         tenders_opened=lambda: facts.tenders_opened(event.originator_id),
         commissioners=lambda: facts.commissioners_of_home(event.originator_id),
+        received_by=lambda: _recorded_by_org(event),
     )
+
+
+def _recorded_by_org(event: Any) -> str | None:
+    actor = (getattr(event, "meta", None) or {}).get("actor") or {}
+    return actor.get("org")
 
 
 def sees_personal_data_in(event: Any, viewer: Actor, facts: RecordFacts) -> bool:
     """A home's people's personal data only to its own commissioners (and the oversight); elsewhere by role."""
     if isinstance(event, Location.Event):
         return access.sees_people_of_home(viewer, commissioners=facts.commissioners_of_home(event.originator_id))
+    if isinstance(event, FoiRequest.Event):
+        org = _recorded_by_org(event)
+        return org is not None and access.sees_requester(viewer, received_by=org)
     return access.sees_personal_data(viewer)
 
 

@@ -9,6 +9,7 @@ from projections.contract_register import ContractRegister
 from projections.evaluation import EvaluationTrail
 from projections.event_index import EventIndex
 from projections.exceptions import ExceptionReports
+from projections.foi import FoiRequests
 from projections.placements import Placements
 from projections.quality import QualityDashboards
 from projections.rag import RagTables
@@ -27,6 +28,7 @@ READ_MODELS: dict[str, type[TableReadModel]] = {
         QualityDashboards,
         ExceptionReports,
         RagTables,
+        FoiRequests,
     )
 }
 

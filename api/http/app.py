@@ -40,6 +40,7 @@ from api.http.auth import PUBLIC_PATHS, BearerTokenAuth, principal_of, requires_
 from api.http.commands import CommandsController
 from api.http.competitions import CompetitionsController
 from api.http.contracts import ContractsController, FrameworksController
+from api.http.foi import FoiRequestsController
 from api.http.homes import HomeCareController, LocationsController, ProvidersController
 from api.http.problems import AUTHENTICATED, EXCEPTION_HANDLERS, ProblemError, problems
 from api.http.read_models import (
@@ -130,6 +131,7 @@ CONTROLLERS: list[type[Controller]] = [
     ExceptionsController,
     PlacementsController,
     RagController,
+    FoiRequestsController,
     AuditController,
     EventsController,
 ]

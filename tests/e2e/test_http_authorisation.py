@@ -64,6 +64,15 @@ REQUESTS: dict[str, tuple[str, str, dict | None]] = {
     "GET /audit/proofs/{position:int}": ("GET", "/audit/proofs/1", None),
     "GET /events": ("GET", "/events", None),
     "GET /whoami": ("GET", "/whoami", None),
+    "POST /foi-requests": ("POST", "/foi-requests", {
+        "request": "FOI-MATRIX", "received_on": "2000-01-03", "channel": "post", "requester_name": "A Requester",
+        "requester_address": "1 High Street", "parts": ["Everything"]}),
+    "POST /foi-requests/{reference:str}/response": (
+        "POST", "/foi-requests/NO-SUCH-REQUEST/response", {"sent_on": TODAY, "decisions": [{"part": 1, "outcome": "not_held"}]}
+    ),
+    "GET /foi-requests": ("GET", "/foi-requests", None),
+    "GET /foi-requests/disclosure-log": ("GET", "/foi-requests/disclosure-log", None),
+    "GET /foi-requests/{reference:str}": ("GET", "/foi-requests/NO-SUCH-REQUEST", None),
 }
 PUBLIC = {"GET /health", "GET /ready"}
 

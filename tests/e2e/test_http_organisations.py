@@ -23,10 +23,15 @@ import json
 from datetime import date, timedelta
 from typing import Any
 
+import msgspec
 import pytest
 
 from api.http.access import ROUTE_ROLES
+from domain.commands import AnyCommand
 from domain.contracts import commands as k
+from domain.kernel.metadata import Actor
+from projections import runner
+from projections.foi import FoiRequests
 from domain.kernel.dispatch import HANDLERS
 from domain.kernel.metadata import ROLES
 from domain.procurement import commands as c
@@ -67,6 +72,8 @@ HOME_COMMISSIONERS, HOME_RUN_BY = {"ICB-SEL"}, {SOUTHWARK, "1-700000100"}
 CONTRACT, CONTRACT_COMMISSIONERS, CONTRACT_HOLDER = contract("SEL"), {"ICB-SEL"}, "1-700000100"
 FRAMEWORK_COMMISSIONERS = {"ICB-NCL", "ICB-SEL", "ICB-NEL"}
 OVERSIGHT = {"auditor", "foi_officer", "admin", "system"}
+#: an FOI request NEL-CSU received: its FOI officers' and admins' alone
+FOI_REQUEST, FOI_AUTHORITY, FOI_REQUESTER = "FOI-NEL-0001", "NEL-CSU", "Wilhelmina Requester"
 
 
 def user(role: str, org: str) -> str:
@@ -93,6 +100,10 @@ def reads_homes_people(role: str, org: str) -> bool:
     return reads_concerns(role, org) or (role == "provider" and org in HOME_RUN_BY)
 
 
+def handles_foi_request(role: str, org: str) -> bool:
+    return role in ("foi_officer", "admin") and org == FOI_AUTHORITY
+
+
 def route_allows(route: str, role: str) -> bool:
     return role in ROUTE_ROLES[route]
 
@@ -109,7 +120,12 @@ ABOUT_A: dict[str, tuple[str, str, dict | None]] = {
     "GET /contracts/{reference:path}": ("GET", f"/contracts/{CONTRACT}", None),
     "GET /frameworks/{reference:str}": ("GET", f"/frameworks/{areas_world.FRAMEWORK}", None),
     "POST /locations/{location:str}/vacancies": ("POST", f"/locations/{SOUTHWARK}/vacancies", {"date": TODAY.isoformat(), "nursing": 2}),
+    "GET /foi-requests/{reference:str}": ("GET", f"/foi-requests/{FOI_REQUEST}", None),
+    # refused by the rules (part 2 has no decision) where let through: nothing is recorded either way
+    "POST /foi-requests/{reference:str}/response": ("POST", f"/foi-requests/{FOI_REQUEST}/response", {
+        "sent_on": TODAY.isoformat(), "decisions": [{"part": 1, "outcome": "not_held"}]}),
 }
+FOI_POSTS = {"POST /foi-requests", "POST /foi-requests/{reference:str}/response"}
 
 
 def expected_read(route: str, role: str, org: str) -> int | None:
@@ -127,6 +143,8 @@ def expected_read(route: str, role: str, org: str) -> int | None:
         return 404 if role == "provider" and org != CONTRACT_HOLDER else 200
     if route == "GET /frameworks/{reference:str}":
         return 200
+    if route == "GET /foi-requests/{reference:str}":
+        return 200 if handles_foi_request(role, org) else 404
     return None
 
 
@@ -161,6 +179,13 @@ def worlds(database_url):
     with running_server(database_url) as server:
         world(server.ledger)
         areas_world.build(server)
+        officer = Actor(id=user("foi_officer", FOI_AUTHORITY), org=FOI_AUTHORITY, role="foi_officer")
+        received = server.ledger.handle(msgspec.convert({
+            "type": "foi.receive", "request": FOI_REQUEST, "received_on": (TODAY - timedelta(days=3)).isoformat(), "channel": "email",
+            "requester_name": FOI_REQUESTER, "requester_address": "a@example.org", "parts": ["The award report", "The scores"]},
+            AnyCommand), officer)
+        assert received.ok, received.error
+        runner.wait_for(server.ledger, FoiRequests.name, received.position, timeout=20)
         yield server
 
 
@@ -218,6 +243,16 @@ def contents(route: str, role: str, org: str, body: Any) -> None:
         assert rounds, who
         absent = {e["withheld"] == "another_authoritys_competition" for e in rounds}
         assert absent == {not sees_competition(role, org)}, who
+    if route == "GET /foi-requests/{reference:str}":
+        assert FOI_REQUESTER in text, who
+    if route in ("GET /foi-requests", "GET /foi-requests/disclosure-log"):
+        assert {r["received_by"] for r in body["items"]} <= {org}, who
+    if route == "GET /foi-requests":
+        assert ([r["reference"] for r in body["items"]] == [FOI_REQUEST]) == handles_foi_request(role, org), who
+    if route == "GET /events":
+        assert (FOI_REQUESTER in text) == handles_foi_request(role, org), who
+        foi = [e for e in body["items"] if e["aggregate"] == "foi_request"]
+        assert foi and all((e["data"] is None) != handles_foi_request(role, org) for e in foi), who
     if route == "GET /competitions":
         assert (COMPETITION in {r["reference"] for r in body["items"]}) == sees_competition(role, org), who
     if route == "GET /contracts" and role == "provider":
@@ -254,7 +289,7 @@ PROVIDER_POSTS = {
 
 
 def test_a_providers_routes_record_only_for_the_home_it_runs_and_tenders_for_any_bidder(worlds):
-    assert set(PROVIDER_POSTS) == {route for route, (method, _, _) in ABOUT_A.items() if method == "POST"} - {"POST /commands"}
+    assert set(PROVIDER_POSTS) == {route for route, (method, _, _) in ABOUT_A.items() if method == "POST"} - {"POST /commands", *FOI_POSTS}
     for route, runs in PROVIDER_POSTS.items():
         method, url, body = ABOUT_A[route]
         for role, orgs in ORGANISATIONS.items():
@@ -269,3 +304,18 @@ def test_a_providers_routes_record_only_for_the_home_it_runs_and_tenders_for_any
                 else:
                     assert answer.status_code in (403, 404), f"{who}: {answer.text}"
                     assert worlds.ledger.max_position() == before, who
+
+
+def test_an_foi_request_is_answered_only_by_its_own_authoritys_officers_and_admins(worlds):
+    method, url, body = ABOUT_A["POST /foi-requests/{reference:str}/response"]
+    for role, orgs in ORGANISATIONS.items():
+        for org in orgs:
+            before = worlds.ledger.max_position()
+            with client_for(worlds, role, org) as client:
+                answer = client.request(method, url, json=body)
+            who = f"the FOI response as {role} of {org}"
+            if handles_foi_request(role, org):
+                assert answer.status_code == 422 and answer.json()["code"] == "part_without_decision", f"{who}: {answer.text}"
+            else:
+                assert answer.status_code == (404 if route_allows("POST /foi-requests/{reference:str}/response", role) else 403), who
+            assert worlds.ledger.max_position() == before, who
