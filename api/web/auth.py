@@ -121,7 +121,7 @@ async def check_page_request(request: Request[Any, Any, Any]) -> Response[str] |
 async def kept_page(request: Request[Any, Any, Any]) -> Response[str] | None:
     """The page kept for this GET (see `api.web.kept`), with a new script nonce; None: draw it."""
     from api.web.kept import NONCE_MARK, kept_or_marked
-    from api.web.templating import page_response
+    from api.web.answers import page_response
 
     principal = request.scope.get("user")
     session = session_of(request)

@@ -36,7 +36,6 @@ how it was made in a `Server-Timing` header (`kept` or `drawn`, with its millise
 from __future__ import annotations
 
 import threading
-import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
@@ -153,8 +152,3 @@ def keep_drawn(request: Request[Any, Any, Any], page: str, *, nonce: str, form_t
     if key is None or kept is None or not form_token:
         return
     kept.keep(key, page.replace(nonce, NONCE_MARK).replace(form_token, FORM_TOKEN_MARK))
-
-
-def timing(kind: str, started: float) -> str:
-    """A `Server-Timing` value: how the answer was made and how long it took."""
-    return f'{kind};dur={(time.perf_counter() - started) * 1000:.1f}'

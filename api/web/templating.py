@@ -6,9 +6,7 @@ whose CSS and JavaScript `make` installs from npm, `package.json`). Every page e
 `layout.html`, which shows who is signed in and what they may see.
 
 A page is rendered in the worker thread that read its data (`render`), not on the event loop,
-and is sent with a Content-Security-Policy whose script nonce is new on every answer: no
-script runs but the design system's own file and the one line its template writes. Styles
-may be inline because the server-drawn SVG charts carry theirs (`api.web.charts`).
+and is sent as `api.web.answers` says (a script nonce new on every answer).
 """
 
 from __future__ import annotations
@@ -24,6 +22,7 @@ from litestar import Request, Response
 from markupsafe import Markup
 
 from api.web.formats import day, number, percent, pounds, tag_colour, words
+from api.web.answers import page_response
 from api.web.lists import table_body
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -91,16 +90,6 @@ def chrome_footer() -> Markup:
 ENVIRONMENT.globals.update(chrome_header=chrome_header, chrome_footer=chrome_footer)
 
 
-def csp(nonce: str) -> str:
-    return (
-        "default-src 'self'; "
-        f"script-src 'self' 'nonce-{nonce}'; "
-        "style-src 'self' 'unsafe-inline'; "
-        "img-src 'self' data:; "
-        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-    )
-
-
 def render(request: Request[Any, Any, Any], template: str, *, status: int = 200, **context: Any) -> Response[str]:
     """The page `template` for the person signed in (if anybody is), with its context; a 200 is
     kept to send again if `api.web.kept` marked the request."""
@@ -113,20 +102,3 @@ def render(request: Request[Any, Any, Any], template: str, *, status: int = 200,
     if status == 200:
         keep_drawn(request, html, nonce=nonce, form_token=shared["csrf_token"])
     return page_response(request, html, nonce, status=status, made="drawn")
-
-
-def page_response(request: Request[Any, Any, Any], html: str, nonce: str, *, status: int = 200, made: str) -> Response[str]:
-    """A page's answer: its script nonce in the Content-Security-Policy, and how it was made (`Server-Timing`)."""
-    from api.web.kept import timing
-
-    headers = {
-        "Content-Security-Policy": csp(nonce),
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "same-origin",
-        # Pages show what only the person signed in may see: never kept by a shared cache.
-        "Cache-Control": "no-store",
-    }
-    started = request.state.get("page_started")
-    if started is not None:
-        headers["Server-Timing"] = timing(made, started)
-    return Response(html, status_code=status, media_type="text/html; charset=utf-8", headers=headers)
