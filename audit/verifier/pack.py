@@ -90,12 +90,12 @@ class _Events:
                 raise ValueError(f"event {position}'s record is notification {record['notification_id']}")
             state_bytes = base64.b64decode(record["state"], validate=True)
             leaf = leaf_hash(leaf_bytes(position, record["originator_id"], int(record["originator_version"]), record["topic"], state_bytes))
-            if entry.get("leaf_hash") is not None and base64.b64decode(entry["leaf_hash"], validate=True) != leaf:
-                raise ValueError(f"event {position}'s record does not give the leaf hash stated")
         try:
             verify_inclusion(int(entry["leaf_index"]), self.checkpoint.size, leaf, proof, self.checkpoint.root_hash)
         except ProofError as err:
             raise ValueError(f"event {position} is not in the signed log: {err}") from None
+        if record is not None and entry.get("leaf_hash") is not None and base64.b64decode(entry["leaf_hash"], validate=True) != leaf:
+            raise ValueError(f"event {position}'s record does not give the leaf hash stated")
         if record is not None:
             try:
                 state = json.loads(state_bytes)
