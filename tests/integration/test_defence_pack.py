@@ -17,6 +17,7 @@ from eventsourcing.utils import get_topic
 from audit.defence_pack import build_pack
 from audit.signing import Ed25519NoteSigner
 from domain.application import Ledger
+from domain.kernel import data_subjects
 from domain.kernel.errors import NotFound, RuleBroken
 from domain.kernel.metadata import Actor
 from domain.procurement.competition import Competition
@@ -251,3 +252,19 @@ def test_a_london_demo_rounds_pack_verifies_offline(ledger, signer, tmp_path):
     checked = verify(pack, signer, tmp_path)
     assert checked.returncode == 0, checked.stderr
     assert "equal to the decided one" in checked.stdout
+
+
+def test_an_erased_evaluator_reads_erased_and_the_pack_still_verifies(procured, signer, tmp_path):
+    admin = Actor(id="dpo", org="NEL-CSU", role="admin")
+    erased = procured.handle(data_subjects.ErasePersonalData(subject="dr.a.patel", reason="Article 17 request DPO-2026-021"), admin)
+    assert erased.ok, erased.error
+    pack = pack_of(procured, signer)
+    appointed = [f for s in pack["sections"] if s["id"] == "panels" for f in s["facts"] if f["values"].get("evaluator") == "dr.a.patel" and "name" in f["values"]]
+    assert appointed and all(f["values"]["name"] == "[erased]" for f in appointed)
+    checked = verify(pack, signer, tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    # The claim is that the field holds the subject's ciphertext: a field holding none fails.
+    claim = next(c for c in appointed[0]["claims"] if c.get("personal"))
+    claim["path"] = ["evaluator"]
+    failed = verify(pack, signer, tmp_path)
+    assert failed.returncode == 1 and "claims personal data" in failed.stderr
