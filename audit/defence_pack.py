@@ -188,9 +188,12 @@ def build_pack(
             f"{reference} has no outcome yet, so there is no decision to defend. It lacks: " + "; ".join(_lacks(competition)) + ".",
             code="outcome_not_decided",
         )
-    log = AuditLog(ledger)
+    # A read creates nothing: without the Merkle log's tables nothing is signed, so nothing can be proven yet.
+    log = AuditLog(ledger, create_tables=writes)
     if writes:
         log.catch_up()
+    elif not all(log.store.table_exists(t) for t in ("audit_leaves", "audit_nodes", "audit_checkpoints")):
+        raise NotYetProvable("the ledger has signed no checkpoint yet")
     events = {
         nid: _Stored(nid, oid, version, topic, state)
         for nid, oid, version, topic, state in log.store.stored_events()

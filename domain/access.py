@@ -420,6 +420,10 @@ def sees_stored_record(withheld: str | None) -> bool:
 # leaf's hash and place alone.
 
 
+#: who may ask for a procurement report at all (a bidder then only its own)
+DEFENCE_PACK_READERS = (*EVALUATION_READERS, "provider")
+
+
 def may_have_defence_pack(viewer: Actor, *, for_bidder: str | None) -> bool:
     """Whether `viewer` may have the report (`for_bidder`: the one for that bidder; None: the whole one)."""
     if reads_evaluation(viewer):
