@@ -308,8 +308,9 @@ def check_pack(pack: dict[str, Any], key_lines: list[str]) -> list[str]:
         if proven:
             line += f" ({', '.join(proven)})"
         if stated:
-            line += (f"; {len(stated)} stated from records withheld from this reader, their leaves proven "
-                     f"but their values not checkable here ({', '.join(stated)})")
+            vouched = "signed by the ledger" if signed is not None else "NOT signed"
+            line += (f"; {len(stated)} stated from records withheld from this reader ({vouched}, their leaves proven, "
+                     f"their values not checkable here: {', '.join(stated)})")
         report.append(line)
     for i, item in enumerate(pack["recomputations"]):
         where = f"recomputation/{i}"

@@ -180,6 +180,20 @@ def test_a_tampered_decided_score_fails_the_recomputation_even_in_an_unsigned_pa
     pack["signature"] = None
     checked = verify(pack, signer, tmp_path)
     assert checked.returncode == 0 and "wording: NOT signed" in checked.stdout
+    # The standstill's calendar: a Saturday counted as a working day.
+    calendar = copy.deepcopy(pack)
+    saturday = next(d for d in calendar["standstill_days"]["days"] if d["weekday"] == "Saturday")
+    saturday["working_day"] = True
+    failed = verify(calendar, signer, tmp_path)
+    assert failed.returncode == 1
+    assert f"FAILED: fact standstill does not hold: it counts {saturday['day']}, a Saturday, as a working day" in failed.stderr
+    # Its last day (Monday 13 April 2026: sent on the 1st, ten days on is a Saturday) not a working day by its calendar.
+    holiday = copy.deepcopy(pack)
+    assert holiday["standstill_days"]["days"][-1]["day"] == "2026-04-13"
+    holiday["standstill_days"]["days"][-1]["working_day"] = False
+    failed = verify(holiday, signer, tmp_path)
+    assert failed.returncode == 1 and "FAILED: fact standstill does not hold: its calendar does not reach the last day" in failed.stderr
+
     decided = pack["recomputations"][0]["decided_event"]
     _flip_state_byte(pack, decided, b'"weighted_score":"88.00"', b'"weighted_score":"98.00"')
     failed = verify(pack, signer, tmp_path)
