@@ -71,6 +71,7 @@ class _Events:
         self.checkpoint = checkpoint
         self.states: dict[int, Any] = {}
         self.checked: set[int] = set()
+        self.competition_id: str | None = None
 
     def check(self, position: int) -> Any:
         """The event's stored JSON (None: withheld, its leaf alone proven); ValueError if it does not hold."""
@@ -97,6 +98,11 @@ class _Events:
         if record is not None and entry.get("leaf_hash") is not None and base64.b64decode(entry["leaf_hash"], validate=True) != leaf:
             raise ValueError(f"event {position}'s record does not give the leaf hash stated")
         if record is not None:
+            # One competition's record: an event of another, however like, is not this decision's.
+            if self.competition_id is None:
+                self.competition_id = record["originator_id"]
+            elif record["originator_id"] != self.competition_id:
+                raise ValueError(f"event {position} is of record {record['originator_id']}, not of the competition {self.competition_id}")
             try:
                 state = json.loads(state_bytes)
             except (UnicodeDecodeError, json.JSONDecodeError):

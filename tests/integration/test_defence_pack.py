@@ -14,7 +14,10 @@ from typing import Any
 import pytest
 from eventsourcing.utils import get_topic
 
+from audit.bundle import record_and_proof
+from audit.checkpoints import Checkpoints
 from audit.defence_pack import build_pack
+from audit.log import AuditLog
 from audit.signing import Ed25519NoteSigner
 from domain.application import Ledger
 from domain.kernel import data_subjects
@@ -23,6 +26,7 @@ from domain.kernel.metadata import Actor
 from domain.procurement.competition import Competition
 from scenarios import demo
 from tests.browser.site import SMALL_LONDON
+from tests.e2e.http_server import competition_copy
 from tests.integration.machinery import apply
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -282,3 +286,31 @@ def test_an_erased_evaluator_reads_erased_and_the_pack_still_verifies(procured, 
     claim["path"] = ["evaluator"]
     failed = verify(pack, signer, tmp_path)
     assert failed.returncode == 1 and "claims personal data" in failed.stderr
+
+
+def test_an_event_of_another_competition_however_like_does_not_stand_in_for_this_ones(ledger, signer, tmp_path):
+    apply(ledger, SCENARIO.read_text().splitlines())
+    competition_copy(ledger, "AQP-CH-2099", before="outcome.decide")
+    pack = pack_of(ledger, signer)
+    pack["signature"] = None  # without the ledger's signature, only the events vouch for the facts
+    documents = next(s for s in pack["sections"] if s["id"] == "documents")["facts"]
+    fact = documents[0]
+    (mine,) = fact["cites"]
+    copied = next(
+        n.id for n in ledger.notification_log.select(start=1, limit=1000, topics=[get_topic(Competition.DocumentPublished)])
+        if json.loads(n.state)["document"] == fact["values"]["document"] and n.originator_id == Competition.id_for("AQP-CH-2099")
+    )
+    log = AuditLog(ledger)
+    checkpoint = Checkpoints(log).latest()
+    substitute = record_and_proof(log, checkpoint, copied)
+    substitute["footnote"] = {**pack["events"][str(mine)]["footnote"], "position": copied}
+    pack["events"][str(copied)] = substitute
+    fact["cites"] = [copied]
+    for claim in fact["claims"]:
+        claim["event"] = copied
+    if json.loads(base64.b64decode(substitute["record"]["state"]))["meta"]["recorded_at"] != fact["values"]["when"]:
+        fact["values"]["when"] = json.loads(base64.b64decode(substitute["record"]["state"]))["meta"]["recorded_at"]
+        substitute["footnote"]["when"] = fact["values"]["when"]
+    failed = verify(pack, signer, tmp_path)
+    assert failed.returncode == 1
+    assert f"FAILED: fact documents/{fact['id']} does not hold: event {copied} is of record" in failed.stderr
