@@ -41,7 +41,7 @@ from domain.kernel.errors import RuleBroken, no_such
 from domain.kernel.metadata import Actor
 from domain.kernel.working_days import CalendarNotCovered, is_working_day
 from domain.procurement.competition import Competition
-from domain.procurement.outcome import compute_outcome
+from domain.procurement.outcome import FINANCIAL_RATIOS, compute_outcome
 from domain.procurement.standstill import LONDON
 from domain.procurement.views import there_for
 
@@ -442,23 +442,21 @@ def _gather(pack: _Pack, events: dict[int, _Stored], lots: list[str], c: Competi
 
     pack.section("financial", "Financial assessments, ratios against the published thresholds, guarantees")
     thresholds = _pick(events, "CriteriaPublished")[-1]
+    published = thresholds.json["financial_thresholds"]
     for e in _pick(events, "FinancesAssessed"):
-        pack.fact(
-            "{bidder}: credit score {credit} (minimum {min_credit}); current ratio {current} (minimum {min_current}); gearing {gearing} "
-            "(maximum {max_gearing}); operating margin {margin} (minimum {min_margin}): {result}; failures {failures}.",
-            {"bidder": (e.nid, ["bidder"]), "credit": (e.nid, ["credit_score"]),
-             "min_credit": (thresholds.nid, ["financial_thresholds", "min_credit_score"]),
-             "current": (e.nid, ["ratios", "current_ratio"]), "min_current": (thresholds.nid, ["financial_thresholds", "min_current_ratio"]),
-             "gearing": (e.nid, ["ratios", "gearing"]), "max_gearing": (thresholds.nid, ["financial_thresholds", "max_gearing"]),
-             "margin": (e.nid, ["ratios", "operating_margin"]), "min_margin": (thresholds.nid, ["financial_thresholds", "min_operating_margin"]),
-             "result": (e.nid, ["result"]), "failures": (e.nid, ["failures"])},
-            about={e.json["bidder"]}, kind="working",
-        ) if set(thresholds.json["financial_thresholds"]) >= {"min_credit_score", "min_current_ratio", "max_gearing", "min_operating_margin"} else pack.fact(
-            "{bidder}: credit score {credit}; ratios {ratios}: {result}; failures {failures}.",
-            {"bidder": (e.nid, ["bidder"]), "credit": (e.nid, ["credit_score"]), "ratios": (e.nid, ["ratios"]),
-             "result": (e.nid, ["result"]), "failures": (e.nid, ["failures"])},
-            about={e.json["bidder"]}, kind="working",
-        )
+        claims = {"bidder": (e.nid, ["bidder"]), "credit": (e.nid, ["credit_score"]), "result": (e.nid, ["result"]),
+                  "failures": (e.nid, ["failures"])}
+        statement = "{bidder}: credit score {credit}"
+        if "min_credit_score" in published:
+            claims["min_credit"] = (thresholds.nid, ["financial_thresholds", "min_credit_score"])
+            statement += " (minimum {min_credit})"
+        for ratio, (comparison, key) in FINANCIAL_RATIOS.items():
+            claims[ratio] = (e.nid, ["ratios", ratio])
+            statement += f"; {ratio.replace('_', ' ')} {{{ratio}}}"
+            if key in published:
+                claims[key] = (thresholds.nid, ["financial_thresholds", key])
+                statement += f" ({'minimum' if comparison == '>=' else 'maximum'} {{{key}}})"
+        pack.fact(statement + ": {result}; failures {failures}.", claims, about={e.json["bidder"]}, kind="working")
     for e in _pick(events, "GuaranteeOffered", "GuaranteeExecuted"):
         if e.name == "GuaranteeOffered":
             pack.fact("{bidder}: parent company guarantee offered by {guarantor} (company {number}).",
