@@ -123,3 +123,17 @@ def _bundle(log: AuditLog, checkpoint: StoredCheckpoint, leaf_index: int, notifi
         "checkpoint_seq": checkpoint.seq,
         "key_id": checkpoint.key_id,
     }
+
+
+def record_and_proof(log: AuditLog, checkpoint: StoredCheckpoint, notification_id: int, *, withheld: str | None = None) -> dict[str, Any]:
+    """One event's record (or, `withheld`, its leaf hash alone), leaf and inclusion proof against `checkpoint`.
+
+    For documents that carry many events under one checkpoint (the defence pack): the
+    checkpoint's note goes once with the document, not with each event."""
+    leaf_index = log.leaf_index_of(notification_id)
+    if leaf_index is None or checkpoint.tree_size <= leaf_index:
+        raise NotYetProvable(f"checkpoint {checkpoint.seq} does not cover the event at position {notification_id}")
+    bundle = _bundle(log, checkpoint, leaf_index, notification_id, withheld=withheld)
+    for key in ("format", "checkpoint", "checkpoint_seq", "key_id"):
+        del bundle[key]
+    return bundle

@@ -440,3 +440,31 @@ def handles_foi_request(actor: Actor, *, received_by: str) -> bool:
 def sees_requester(viewer: Actor, *, received_by: str) -> bool:
     """The requester's name and address: only to those who handle the request."""
     return handles_foi_request(viewer, received_by=received_by)
+
+
+# ---------------------------------------------------------------------------- the procurement report (defence pack)
+#
+# The whole report holds the evaluation's working (every score with its evaluator, every
+# declaration): it goes to those who read the evaluation, of a competition there for them. A
+# bidder's report (PCR 2015 reg 84 and 86) holds what that bidder is entitled to: its own
+# scores, result and reasons, the successful tenderers' names and scores, the relative
+# advantages; the bidder itself may have it, and so may those who read the evaluation (to
+# send it). A stored record in a bidder's report cannot be redacted in part (its bytes are
+# the leaf): one that names another bidder, unless only as a successful one, goes as its
+# leaf's hash and place alone.
+
+
+#: who may ask for a procurement report at all (a bidder then only its own)
+DEFENCE_PACK_READERS = (*EVALUATION_READERS, "provider")
+
+
+def may_have_defence_pack(viewer: Actor, *, for_bidder: str | None) -> bool:
+    """Whether `viewer` may have the report (`for_bidder`: the one for that bidder; None: the whole one)."""
+    if reads_evaluation(viewer):
+        return True
+    return sees_only_its_own(viewer) and for_bidder == viewer.org
+
+
+def bidder_pack_shows_record(for_bidder: str, *, names: Iterable[str], successful: Iterable[str]) -> bool:
+    """Whether a bidder's report may carry a stored record naming the bidders `names`."""
+    return set(names) <= {for_bidder, *successful}

@@ -3,6 +3,7 @@
     GET  /competitions                          the competition list (read model)
     GET  /competitions/{reference}              the record through the domain's `competition_view`
     GET  /competitions/{reference}/evaluation   the evaluation trail (`api/http/evaluation.py`)
+    GET  /competitions/{reference}/defence-pack the procurement report with its proofs (`audit/defence_pack.py`)
     POST /competitions/{reference}/tenders      the command `tender.submit`, as the principal's organisation
 
 A competition belongs to its authority and the organisations it names (`access.sees_competition`):
@@ -30,9 +31,11 @@ from api.http.problems import AUTHENTICATED, ProblemError, not_found, problems
 from api.http.reads import AsOf, read
 from api.http.tables import Table, aware, replayed, table_route
 from api.tokens import Principal
+from audit.bundle import NotYetProvable
+from audit.defence_pack import build_pack
 from domain import access
 from domain.kernel.command_types import CommandResult
-from domain.kernel.errors import DomainError
+from domain.kernel.errors import DomainError, NotFound
 from domain.procurement.commands import SubmitTender
 from domain.procurement.competition import Competition
 from domain.procurement.views import competition_view, there_for
@@ -115,6 +118,21 @@ def competition_for(service: Any, principal: Principal, reference: str, as_of: d
     # Keyed by the version of the aggregate read (never older than the version asked about).
     key = ("competition", reference, current.version, principal.role, principal.org, principal.user)
     return service.answer(key, lambda: competition_view(current, viewer), erasures=erasures)  # type: ignore[no-any-return]
+
+
+def defence_pack_for(service: Any, principal: Principal, reference: str, *, lot: str | None, for_bidder: str | None) -> dict[str, Any]:
+    """`GET /competitions/{reference}/defence-pack`: a pure read, proven against the latest signed checkpoint."""
+    keys = service.keys
+    # Signing the pack's facts records nothing; a process without the key serves it unsigned (the verifier says so).
+    signer = keys.signer() if keys.signing_key_file.exists() else None
+    try:
+        return build_pack(service.ledger, reference, principal.actor(), lot=lot, for_bidder=for_bidder, signer=signer, origin=keys.origin)
+    except NotFound:
+        raise not_found(f"competition {reference}" + (f" lot {lot}" if lot else "") + (f" pack for {for_bidder}" if for_bidder else "")) from None
+    except NotYetProvable as err:
+        raise ProblemError(409, "not_yet_checkpointed", f"No pack can be proven yet: {err}; ask again after the next checkpoint.") from None
+    except DomainError as err:
+        raise ProblemError(409, err.code, err.message) from None
 
 
 def evaluation_for(service: Any, principal: Principal, reference: str, as_of: datetime | None = None) -> Any:
@@ -226,6 +244,34 @@ class CompetitionsController(Controller):
         as_of: Annotated[datetime | None, QueryParameter(description="the trail as it stood at this time (ISO 8601 with a zone)")] = None,
     ) -> Trail:  # type: ignore[valid-type]
         return evaluation_for(request.app.state.service, principal_of(request), reference, as_of)
+
+    # Every pack reader passes the guard; one who may not have this pack gets 404, as if there were none.
+    @get(
+        "/{reference:str}/defence-pack",
+        sync_to_thread=True,
+        guards=[requires_role(*access.DEFENCE_PACK_READERS)],
+        responses=problems(*AUTHENTICATED, 404, 409),
+        summary="A competition's procurement report (decision-defence pack), with its proofs",
+        description=(
+            "Every fact of the decision (subject, timetable, criteria, documents, clarifications, tenders, panels and "
+            "declarations, compliance, finances, every score and moderation, the outcome recomputed, the letters, the "
+            "standstill day by day, challenges, the award), each value claimed from a field of a stored event, every cited "
+            "event with its inclusion proof against the latest signed checkpoint, checked offline by "
+            "`python -m audit.verifier pack`. Procurement leads of the authority and the organisations it names, auditors "
+            "and admins may have any pack; a bidder only its own (`for_bidder`, its default), which names no other "
+            "unsuccessful bidder. 404 for anybody else; 409 before the outcome (saying what it lacks) or before a "
+            "checkpoint covers the events."
+        ),
+        tags=["reads"],
+    )
+    def get_defence_pack(
+        self,
+        request: Request[Any, Any, Any],
+        reference: FromPath[str],
+        lot: Annotated[str | None, QueryParameter(description="one lot only", max_length=100)] = None,
+        for_bidder: Annotated[str | None, QueryParameter(description="the pack that bidder is entitled to", max_length=200)] = None,
+    ) -> dict[str, Any]:
+        return defence_pack_for(request.app.state.service, principal_of(request), reference, lot=lot, for_bidder=for_bidder)
 
     @command_route("/{reference:str}/tenders", SubmitTender, "Submit a sealed tender",
                    "The command `tender.submit` for the competition in the path, as the principal's organisation.")

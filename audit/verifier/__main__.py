@@ -1,6 +1,7 @@
-"""Check a proof bundle with only our public key:
+"""Check a proof bundle, or a procurement report (defence pack), with only our public key:
 
     python -m audit.verifier BUNDLE.json --key verifier-keys.txt
+    python -m audit.verifier pack DIR --key verifier-keys.txt      (DIR/pack.json, from `aqp defend`; see pack.py)
 
 1. The checkpoint in the bundle must carry a valid signature from one of the keys given.
 2. The tree size and root are read from that signed checkpoint, never from the bundle.
@@ -17,11 +18,13 @@ import argparse
 import base64
 import binascii
 import json
+import os
 import sys
 
 from audit.verifier.leaf import LEAF_FORMAT, leaf_bytes
 from audit.verifier.merkle import ProofError, leaf_hash, verify_inclusion
 from audit.verifier.note import NoteError, parse_checkpoint, parse_verifier_key, verify_note
+from audit.verifier.pack import FactFailed, check_pack
 
 
 def check(bundle: dict, key_lines: list[str]) -> str:
@@ -62,7 +65,35 @@ def check(bundle: dict, key_lines: list[str]) -> str:
     )
 
 
+def main_pack(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m audit.verifier pack", description="Check a procurement report offline.")
+    parser.add_argument("pack", help="the directory `aqp defend` wrote (its pack.json), or the pack's JSON file")
+    parser.add_argument("--key", required=True, help="a file of verifier keys, one per line (`aqp keys public`)")
+    args = parser.parse_args(argv)
+    path = os.path.join(args.pack, "pack.json") if os.path.isdir(args.pack) else args.pack
+    try:
+        with open(path, encoding="utf-8") as file:
+            pack = json.load(file)
+        with open(args.key, encoding="utf-8") as file:
+            key_lines = file.read().splitlines()
+        for line in check_pack(pack, key_lines):
+            print(line)
+    except FactFailed as err:
+        print(f"FAILED: fact {err}", file=sys.stderr)
+        return 1
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, AttributeError, binascii.Error) as err:
+        print(f"FAILED: the pack or key file cannot be read: {err!r}", file=sys.stderr)
+        return 1
+    except (NoteError, ProofError, ValueError) as err:
+        print(f"FAILED: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["pack"]:
+        return main_pack(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m audit.verifier", description=__doc__.splitlines()[0])
     parser.add_argument("bundle", help="the proof bundle (JSON) from `aqp audit prove`")
     parser.add_argument("--key", required=True, help="a file of verifier keys, one per line (`aqp keys public`)")

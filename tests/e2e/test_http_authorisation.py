@@ -58,6 +58,7 @@ REQUESTS: dict[str, tuple[str, str, dict | None]] = {
     "GET /rag": ("GET", "/rag", None),
     "GET /rag/visits": ("GET", "/rag/visits", None),
     "GET /competitions/{reference:str}/evaluation": ("GET", "/competitions/AQP-CH-2026/evaluation", None),
+    "GET /competitions/{reference:str}/defence-pack": ("GET", "/competitions/AQP-CH-2026/defence-pack", None),
     "GET /audit/index": ("GET", "/audit/index?actor=j.okafor", None),
     "GET /audit/subjects": ("GET", "/audit/subjects?subject=1-1000000001", None),
     "GET /audit/checkpoints": ("GET", "/audit/checkpoints", None),
