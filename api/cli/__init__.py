@@ -7,13 +7,14 @@
     aqp show competition REF [--as-of TIME] [--viewer ROLE:ORG:ID]
     aqp keys init|public|rotate              the checkpoint signing key (var/keys, or $AQP_KEY_DIR)
     aqp audit follow|checkpoint|checkpoints|verify|prove
+    aqp foi extract --about KIND:REF --out DIR --as ROLE:ORG:ID   an FOI extract, its schedule and proofs
     aqp projections status|rebuild [NAME]|run [--follow]
 
 Errors are sentences for people on stderr; results are JSON on stdout; logs are JSON lines
 (or a console rendering on a terminal) on stderr.
 
 The verbs by group, a module each: `run.py` (run, demo), `records.py` (apply, example, show,
-replay, diff), `audit.py` (keys, audit), `imports.py` (templates, cqc), `gdpr.py`,
+replay, diff), `audit.py` (keys, audit), `imports.py` (templates, cqc), `gdpr.py`, `foi.py`,
 `projections.py`, `http.py` (serve, tokens); `common.py` is what they share. Here: the
 settings, read once (`api/settings.py`), the parser, and the dispatch to a verb.
 """
@@ -24,7 +25,7 @@ import argparse
 import sys
 
 from api import settings as process_settings
-from api.cli import audit, gdpr, http, imports, projections, records, run
+from api.cli import audit, foi, gdpr, http, imports, projections, records, run
 from api.logging import configure_logging
 from api.settings import DEFAULT_DATABASE_URL, SettingError
 
@@ -47,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     records.add_replay_and_diff(sub)
     imports.add_templates(sub)
     gdpr.add_verbs(sub)
+    foi.add_verbs(sub)
     imports.add_cqc(sub, settings)
     projections.add_verbs(sub)
     http.add_verbs(sub, settings)
