@@ -134,7 +134,7 @@ POLICY: tuple[Rule, ...] = (
     Rule(
         "data_subject", PERSONAL, S40,
         "A person's own id, on the record of the erasure of their personal data.",
-        events=(DataSubject.Erased,), paths=("/fields/subject",),
+        events=(DataSubject.Erased, DataSubject.ErasedAgain), paths=("/record/reference", "/fields/subject"),
     ),
 )
 
