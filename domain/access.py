@@ -402,8 +402,8 @@ def identifies_evaluators(viewer: Actor, *, released: bool = False) -> bool:
     assessed, with the evaluation's working they did.
 
     The evaluation's readers may. To an FOI officer evaluators' identities are personal data
-    (FOI Act s.40) until a person decides to release them: `released` is that decision, which
-    issue 15's FOI case is to record; nothing records one yet, so every caller leaves it False.
+    (FOI Act s.40) until a person decides to release them: `released` is that decision, which an
+    FOI extract records in its manifest (`discloses_evaluators`); every other caller leaves it False.
     """
     return reads_evaluation(viewer) or (released and viewer.role == "foi_officer")
 
