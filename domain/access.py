@@ -67,6 +67,11 @@ dispatcher refuses anyone else (`require_role`, `not_permitted`: 403 over HTTP).
   address included (`handles_foi_request`, `sees_requester`); to anybody else, another
   authority's FOI officer included, it is absent, and in every read of events its content
   and who recorded it are withheld (`FOI_CASE`).
+- An FOI extract (`audit.foi_extract`) is for auditors, FOI officers and admins
+  (`may_extract`); it releases what the feed would give them except sealed tenders and other
+  authorities' competitions (`released_in_extract`), redacted for the world by the FOI
+  redaction policy, which is data (`domain.foi_redaction`: personal data, unsuccessful bidders'
+  prices and tender contents, evaluators unless released: `discloses_evaluators`).
 
 Pure: nothing here reads a store or a clock; the callers give the facts (the viewer, the
 organisations a record is of, whether the tenders are opened).
@@ -125,6 +130,9 @@ AGGREGATE_READERS = tuple(r for r in MONITORING_READERS if r != "provider")
 INDEX_READERS = ("auditor", "foi_officer", "admin")
 #: a proof bundle holds the event's stored bytes, unredacted
 PROOF_READERS = ("auditor", "admin")
+#: an FOI extract (every record about a competition, contract, provider or person, redacted
+#: for release to the world by `domain.foi_redaction`): those who read the event index
+EXTRACT_READERS = INDEX_READERS
 #: the events feed: not providers (who see only their own organisation's records) and not
 #: evaluators (who see only the bids of their panels)
 FEED_READERS = ("procurement_lead", "contract_manager", "commissioner", "auditor", "foi_officer", "admin", "system")
@@ -409,10 +417,36 @@ def identifies_evaluators(viewer: Actor, *, released: bool = False) -> bool:
     assessed, with the evaluation's working they did.
 
     The evaluation's readers may. To an FOI officer evaluators' identities are personal data
-    (FOI Act s.40) until a person decides to release them: `released` is that decision, which
-    issue 15's FOI case is to record; nothing records one yet, so every caller leaves it False.
+    (FOI Act s.40) until a person decides to release them: `released` is that decision, which an
+    FOI extract records in its manifest (`discloses_evaluators`); every other caller leaves it False.
     """
     return reads_evaluation(viewer) or (released and viewer.role == "foi_officer")
+
+
+def may_extract(viewer: Actor) -> bool:
+    """Who may extract records for an FOI disclosure (to anybody else, what they ask for is not found)."""
+    return viewer.role in EXTRACT_READERS
+
+
+def released_in_extract(withheld: str | None) -> bool:
+    """Whether an event goes into an FOI extract at all, given why the feed withholds it from the
+    extract's reader (`withheld`, from `domain.event_view.withheld_because`).
+
+    A sealed tender before the opening is never released, and a competition absent to the reader
+    gives nothing. What else the feed withholds from an FOI officer (the evaluation's working,
+    who asked a clarification, concerns) is released field by field through the FOI redaction
+    policy (`domain.foi_redaction`), which withholds the identities, the personal data and the
+    commercial content whoever extracts it: an extract is a disclosure to the world.
+    """
+    return withheld not in (SEALED_TENDER, ANOTHER_AUTHORITYS)
+
+
+def discloses_evaluators(viewer: Actor, *, released: bool) -> bool:
+    """Whether an FOI extract names the evaluators: only when a person decided to release them
+    (`released`, recorded in the extract's manifest with who decided and why), and only by a
+    reader who may learn who evaluated once released (`identifies_evaluators`). The extractor's
+    own right to read the evaluation (an auditor's) does not release it to the world."""
+    return released and identifies_evaluators(viewer, released=True)
 
 
 def sees_stored_record(withheld: str | None) -> bool:

@@ -2,6 +2,7 @@
 
     python -m audit.verifier BUNDLE.json --key verifier-keys.txt
     python -m audit.verifier pack DIR --key verifier-keys.txt      (DIR/pack.json, from `aqp defend`; see pack.py)
+    python -m audit.verifier extract DIR --key verifier-keys.txt    an FOI extract (audit/verifier/extract.py)
 
 1. The checkpoint in the bundle must carry a valid signature from one of the keys given.
 2. The tree size and root are read from that signed checkpoint, never from the bundle.
@@ -21,6 +22,9 @@ import json
 import os
 import sys
 
+from pathlib import Path
+
+from audit.verifier.extract import check_extract
 from audit.verifier.leaf import LEAF_FORMAT, leaf_bytes
 from audit.verifier.merkle import ProofError, leaf_hash, verify_inclusion
 from audit.verifier.note import NoteError, parse_checkpoint, parse_verifier_key, verify_note
@@ -90,10 +94,30 @@ def main_pack(argv: list[str]) -> int:
     return 0
 
 
+def main_extract(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m audit.verifier extract", description="Check an FOI extract's manifest and proofs.")
+    parser.add_argument("directory", help="the extract's directory (`aqp foi extract --out DIR`)")
+    parser.add_argument("--key", required=True, help="a file of verifier keys, one per line (`aqp keys public`)")
+    args = parser.parse_args(argv)
+    try:
+        with open(args.key, encoding="utf-8") as file:
+            key_lines = file.read().splitlines()
+        print(check_extract(Path(args.directory), key_lines))
+    except (OSError, json.JSONDecodeError, KeyError, TypeError, binascii.Error) as err:
+        print(f"FAILED: the extract or key file cannot be read: {err!r}", file=sys.stderr)
+        return 1
+    except (NoteError, ProofError, ValueError) as err:
+        print(f"FAILED: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["pack"]:
         return main_pack(argv[1:])
+    if argv[:1] == ["extract"]:
+        return main_extract(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m audit.verifier", description=__doc__.splitlines()[0])
     parser.add_argument("bundle", help="the proof bundle (JSON) from `aqp audit prove`")
     parser.add_argument("--key", required=True, help="a file of verifier keys, one per line (`aqp keys public`)")
