@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uvicorn
 
-from api.http import create_app
+from api.http.app import create_app
 from api.settings import Settings
 from domain.application import Ledger
 

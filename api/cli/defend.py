@@ -5,6 +5,8 @@
 Writes DIR/pack.json: the facts, the stored events they cite with their proofs, one signed
 checkpoint (signed now if the latest does not cover them and the signing key is here), and
 the ledger's signature over the facts. `python -m audit.verifier pack DIR --key KEYS` checks it.
+Beside it, the same report for people: DIR/report.html and DIR/report.pdf (`api.web.documents`,
+the template the web app's page draws), which print the checkpoint and how to verify.
 Without --viewer the operator reads as the oversight (an auditor) does.
 """
 
@@ -18,6 +20,7 @@ from typing import Any
 
 from api.bootstrap import key_ring
 from api.cli.common import open_ledger, parse_viewer, refusal_said, settings
+from api.web.documents import defence_pack_documents
 from audit.bundle import ProveError
 from audit.checkpoints import InconsistentLog
 from audit.defence_pack import build_pack
@@ -56,7 +59,13 @@ def cmd_defend(args: argparse.Namespace) -> int:
         f"{'' if pack['signature'] else '; NOT signed (no signing key here)'}",
         file=sys.stderr,
     )
-    print(f"check it offline: python -m audit.verifier pack {out} --key {ring.verifier_keys_file}", file=sys.stderr)
+    how_to_verify = f"python -m audit.verifier pack {out} --key {ring.verifier_keys_file}"
+    print("drawing the report as HTML and PDF ...", file=sys.stderr)
+    html, pdf = defence_pack_documents(pack, how_to_verify=how_to_verify)
+    (out / "report.html").write_text(html, encoding="utf-8")
+    (out / "report.pdf").write_bytes(pdf)
+    print(f"wrote {out / 'report.html'} and {out / 'report.pdf'} ({len(pdf) // 1024} KB)", file=sys.stderr)
+    print(f"check it offline: {how_to_verify}", file=sys.stderr)
     return 0
 
 

@@ -1,5 +1,5 @@
-"""The HTTP API: `create_app(ledger)` (see `api/http/app.py`)."""
+"""The HTTP API: `create_app(ledger)` is in `api/http/app.py`.
 
-from api.http.app import create_app
-
-__all__ = ["create_app"]
+Nothing is imported here, so that a module of the API (a table, a read function) can be used
+by the pages, the documents and the CLI without loading the whole app, which loads the pages.
+"""

@@ -5,6 +5,10 @@
                                         evaluation matrix and standings per lot, moderation beside
                                         the original scores, declarations, compliance, finances,
                                         clarifications, letters, standstill, challenges, award
+    GET /app/competitions/{reference}/defence-pack[.pdf|.json]
+                                        the procurement report (`audit.defence_pack`, drawn by
+                                        `api.web.documents`), whole or `?lot=`, `?bidder=` for what
+                                        a bidder is entitled to: the API's `defence_pack_for`
 
 For every role (`access.ALL_ROLES`), and never more than the API gives the same person: the
 list is the API's own `COMPETITIONS` table (`api.web.lists.read_list`, so the same scoping:
@@ -25,6 +29,7 @@ matrix and standings are shown; `?bidder=` a bidder whose individual scores are 
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from datetime import date
 from typing import Any
@@ -34,8 +39,9 @@ from markupsafe import Markup
 from litestar.params import FromPath
 
 from api.http.auth import principal_of, requires_role
-from api.http.competitions import COMPETITIONS, competition_for, evaluation_builtins_for
+from api.http.competitions import COMPETITIONS, competition_for, defence_pack_for, evaluation_builtins_for
 from api.http.problems import ProblemError
+from api.web.documents import defence_pack_documents, defence_pack_title, defence_pack_view
 from api.web.lists import Column, FieldError, Filter, as_at_moment, download, parse_as_at, read_list, wanted_download
 from api.web.templating import ENVIRONMENT, render
 from domain import access
@@ -111,7 +117,54 @@ class CompetitionsPages(Controller):
             body = competition_body(service, record, trail, context)
         else:
             body = draw_body(record, trail, context)
-        return render(request, "competition.html", status=400 if errors else 200, title=f"{record['reference']}: {record['title']}", body=body)
+        # The report defends a decision: offered once there is one, to whoever may have it (a bidder: its own).
+        actor = principal.actor()
+        report = record.get("outcome") is not None and access.may_have_defence_pack(
+            actor, for_bidder=actor.org if access.sees_only_its_own(actor) else None)
+        return render(request, "competition.html", status=400 if errors else 200, title=f"{record['reference']}: {record['title']}",
+                      body=body, report=report, reference=record["reference"])
+
+    @get("/{reference:str}/defence-pack", sync_to_thread=True, guards=[requires_role(*access.DEFENCE_PACK_READERS)])
+    def defence_pack(self, request: Request[Any, Any, Any], reference: FromPath[str]) -> Response[str]:
+        pack = pack_asked(request, reference)
+        view = defence_pack_view(pack)
+        downloads = {kind: f"/app/competitions/{reference}/defence-pack.{kind}{request.url.query and '?' + request.url.query}" for kind in ("pdf", "json")}
+        return render(request, "defence_pack.html", title=defence_pack_title(pack), downloads=downloads,
+                      how_to_verify=HOW_TO_VERIFY, **view)
+
+    @get("/{reference:str}/defence-pack.pdf", sync_to_thread=True, guards=[requires_role(*access.DEFENCE_PACK_READERS)])
+    def defence_pack_pdf(self, request: Request[Any, Any, Any], reference: FromPath[str]) -> Response[bytes]:
+        service = request.app.state.service
+        principal = principal_of(request)
+        # Read before the pack, so a PDF is never kept under a state older than what it shows.
+        key = ("defence-pack-pdf", reference, request.url.query, principal.role, principal.org, principal.user,
+               service.ledger.max_position(), service.checkpoints().count())
+        pack = pack_asked(request, reference)
+        pdf = service.answer(key, lambda: defence_pack_documents(pack, how_to_verify=HOW_TO_VERIFY)[1])
+        return Response(pdf, media_type="application/pdf", headers={
+            "Content-Disposition": f'attachment; filename="{file_name(pack)}.pdf"', "Cache-Control": "no-store"})
+
+    @get("/{reference:str}/defence-pack.json", sync_to_thread=True, guards=[requires_role(*access.DEFENCE_PACK_READERS)])
+    def defence_pack_json(self, request: Request[Any, Any, Any], reference: FromPath[str]) -> Response[bytes]:
+        pack = pack_asked(request, reference)
+        return Response(json.dumps(pack, indent=1, ensure_ascii=False).encode("utf-8") + b"\n", media_type="application/json", headers={
+            "Content-Disposition": f'attachment; filename="{file_name(pack)}.json"', "Cache-Control": "no-store"})
+
+
+#: what the report tells its reader to run (the data file is the page's JSON download, saved as pack.json)
+HOW_TO_VERIFY = "python -m audit.verifier pack pack.json --key verifier-keys.txt"
+
+
+def pack_asked(request: Request[Any, Any, Any], reference: str) -> dict[str, Any]:
+    """The report the address asks for (`?lot=`, `?bidder=`), as the API's `defence_pack_for` gives it to this person."""
+    lot = request.query_params.get("lot") or None
+    bidder = request.query_params.get("bidder") or None
+    return defence_pack_for(request.app.state.service, principal_of(request), reference, lot=lot, for_bidder=bidder)
+
+
+def file_name(pack: dict[str, Any]) -> str:
+    parts = ["procurement-report", pack["competition"], pack.get("lot"), pack.get("for_bidder")]
+    return "-".join(p for p in parts if p)
 
 
 def draw_body(record: dict[str, Any], trail: dict[str, Any] | None, context: dict[str, Any]) -> Markup:

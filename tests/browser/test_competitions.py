@@ -148,3 +148,27 @@ def test_an_auditor_opens_verification_and_gets_a_proof(site, browser, tmp_path,
     assert page.get_by_role("button", name="Download the proof bundle").count() == 0
     assert page.goto(site.url("/app/verification/proof?position=1")).status == 403
     page.context.close()
+
+
+def test_the_procurement_lead_opens_the_procurement_report_and_downloads_its_pdf(site, browser, tmp_path, monkeypatch):
+    reference, _ = the_competition(site)
+    service = site.server.app.state.service
+    ring = KeyRing(tmp_path / "keys")
+    signer = ring.init("aqp-ledger.test/log")
+    service.checkpoints().log.catch_up()
+    service.checkpoints().write(signer, origin="aqp-ledger.test/log")
+    monkeypatch.setattr(service, "keys", ring)  # the pack's facts are signed with this test's key
+    page = site.signed_in(browser, "procurement_lead", CSU, "lead@nelcsu.example.nhs.uk")
+    page.goto(site.url(f"/app/competitions/{reference}"))
+    page.get_by_role("link", name="read the procurement report").click()
+    page.wait_for_url(re.compile(rf".*/app/competitions/{reference}/defence-pack$"))
+    assert page.get_by_role("heading", name=f"Procurement report: {reference}", level=1).is_visible()
+    assert page.get_by_role("heading", name="How to verify this report without trusting us").is_visible()
+    accessible(page)
+    shot(page, site, "procurement-report")
+    with page.expect_download(timeout=120_000) as download:
+        page.get_by_role("link", name="the report as PDF").click()
+    assert download.value.suggested_filename == f"procurement-report-{reference}.pdf"
+    with open(download.value.path(), "rb") as file:
+        assert file.read(5) == b"%PDF-"
+    page.context.close()

@@ -30,7 +30,7 @@ import httpx
 import uvicorn
 
 from api.bootstrap import open_ledger
-from api.http import create_app
+from api.http.app import create_app
 from api.scenario import apply_lines
 from api.settings import Settings
 

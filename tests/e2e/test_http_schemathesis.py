@@ -44,7 +44,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from api.http import create_app
+from api.http.app import create_app
 from api.http.access import ROUTE_ROLES
 from api.bootstrap import ledger_at
 from tests.conftest import postgres_schema, require_postgres
