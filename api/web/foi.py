@@ -34,7 +34,7 @@ from litestar.params import FromPath
 from api.http.auth import requires_role
 from api.http.foi import FOI_DISCLOSURE_LOG, FOI_REQUESTS, foi_request_answer
 from api.http.problems import ProblemError
-from api.web.formats import pounds
+from api.web.formats import day, pounds
 from api.web.lists import Column, FieldError, Filter, as_at_moment, download, parse_as_at, read_list, read_rows, wanted_download
 from api.web.templating import render
 from domain import access
@@ -99,7 +99,7 @@ REQUEST_FILTERS = (
 )
 REQUEST_COLUMNS = (
     Column("reference", "Request", link=lambda row: foi_href(row["reference"]), nowrap=True),
-    Column("received_on", "Received", kind="date", nowrap=True),
+    Column("received_on", "Received", kind="date"),
     Column("channel", "By", kind="words"),
     Column("parts", "Parts", kind="number"),
     Column("status", "Status", kind="tag", sortable=False, shown=lambda row: status_tag(row)[0], colour=lambda row: status_tag(row)[1]),
@@ -108,6 +108,13 @@ REQUEST_COLUMNS = (
     Column("extended_by", "Extended by (working days)", kind="number"),
     Column("responded_on", "Answered", kind="date", nowrap=True),
     Column("responded_late", "Late", kind="words"),
+)
+#: on the page "answered" says whether late; the extension is the request's own page's (the downloads keep both)
+REQUEST_SHOWN = tuple(
+    Column("responded_on", "Answered", shown=lambda row: day(row["responded_on"]) + (" (late)" if row["responded_late"] == "yes" else "")
+           if row["responded_on"] else None)
+    if c.key == "responded_on" else c
+    for c in REQUEST_COLUMNS if c.key not in ("extended_by", "responded_late")
 )
 LOG_FILTERS = (
     Filter("q", "Search", hint="Reference, or words of what was asked or released"),
@@ -259,7 +266,7 @@ class FoiPages(Controller):
             except ProblemError:
                 counts = None  # the list said why it cannot be had as at that day
         return render(request, "foi_requests.html", status=listed.status, title="FOI requests", listed=listed,
-                      filters=REQUEST_FILTERS, columns=REQUEST_COLUMNS, counts=counts)
+                      filters=REQUEST_FILTERS, columns=REQUEST_SHOWN, counts=counts)
 
     @get("/disclosure-log", sync_to_thread=True, guards=[requires_role(*access.FOI_OFFICERS)])
     def disclosure_log(self, request: Request[Any, Any, Any]) -> Response[Any]:
