@@ -13,7 +13,7 @@ another authority's request is answered 404, as one that does not exist.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from litestar import Controller, Request, Response
@@ -87,10 +87,15 @@ class FoiRequestsController(Controller):
           "The whole case: the requester, the parts asked, clarifications, fees, exemptions with their public interest tests, "
           "extensions, the response, internal review and the ICO; with its status and working days left today (or as of the day asked).")
     def get_request(self, request: Request[Any, Any, Any], reference: FromPath[str], as_of: AsOf = None) -> dict[str, Any]:
-        viewer = principal_of(request).actor()
-        moment = aware(as_of)
-        try:
-            record = request.app.state.service.ledger.aggregate(FoiRequest, FoiRequest.key(viewer.org, reference), as_of=moment)
-            return foi_request_view(record, viewer, today=day_of(moment) if moment else today())
-        except DomainError:
-            raise not_found(f"FOI request {reference}") from None
+        return foi_request_answer(request, reference, aware(as_of))
+
+
+def foi_request_answer(request: Request[Any, Any, Any], reference: str, moment: datetime | None) -> dict[str, Any]:
+    """The request as the API answers it to the principal of `request` (its status as of `moment`'s day, or
+    today): the pages show exactly this. Another authority's request, or none, is the same 404."""
+    viewer = principal_of(request).actor()
+    try:
+        record = request.app.state.service.ledger.aggregate(FoiRequest, FoiRequest.key(viewer.org, reference), as_of=moment)
+        return foi_request_view(record, viewer, today=day_of(moment) if moment else today())
+    except DomainError:
+        raise not_found(f"FOI request {reference}") from None

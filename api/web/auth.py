@@ -60,6 +60,7 @@ NAVIGATION = (
     Page("Returns and KPIs", "/app/returns", access.MONITORING_READERS),
     Page("RAG table", "/app/rag", access.AGGREGATE_READERS),
     Page("Competitions", "/app/competitions", access.ALL_ROLES),
+    Page("FOI requests", "/app/foi", access.FOI_OFFICERS),
     Page("Verification", "/app/verification", access.ALL_ROLES),
 )
 
@@ -168,7 +169,7 @@ def what_you_see(request: Request[Any, Any, Any], principal: Principal) -> str:
         "evaluator": "The competitions on whose panels you sit, as the evaluation rules let you see them; never a bidder you declared a conflict with.",
         "provider": f"Only what is {org}'s own: its homes, their returns and figures, its contracts.",
         "auditor": "Everything recorded, sealed tenders only once opened, and the proofs that nothing was altered.",
-        "foi_officer": "Everything recorded, sealed tenders only once opened; people's personal data is withheld.",
+        "foi_officer": f"Everything recorded, sealed tenders only once opened; people's personal data is withheld, but for {org}'s own FOI requests, which you see in full.",
         "admin": "Everything recorded, sealed tenders only once opened.",
         "system": "Everything recorded, sealed tenders only once opened.",
     }.get(role, "")

@@ -12,7 +12,9 @@
   vacancies of their homes today by bed type, with how old the reports are.
 - A **procurement lead**: its competitions and where each stands. An **evaluator**: the
   competitions on whose panels they sit. An **auditor**: the latest signed checkpoint.
-  A **provider**: its homes and their returns due and missed.
+  A **provider**: its homes and their returns due and missed. An **FOI officer**: its
+  organisation's FOI requests overdue and due within five working days, and how many are
+  open and paused.
 - Everybody: cards to the pages their role may open.
 
 Every figure is read through the API's own tables (`api.http.tables.Table`, the same `Query`
@@ -34,11 +36,13 @@ from litestar import Controller, Request, Response, get
 from api.http.auth import principal_of, requires_role
 from api.http.competitions import COMPETITIONS
 from api.http.contracts import CONTRACTS
+from api.http.foi import FOI_REQUESTS
 from api.http.read_models import EXCEPTIONS, KPIS, LOCATIONS, RETURN_COMPLIANCE, STALE_AFTER_DAYS
 from api.http.tables import Conditions, Query, Table, today
 from api.tokens import Principal
 from api.web.auth import NAVIGATION, may_open
 from api.web.charts import Chart
+from api.web.foi import summary as foi_summary
 from api.web.templating import render
 from domain import access
 from domain.contracts.contract import Contract
@@ -322,7 +326,7 @@ def provider_homes(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
 
 
 #: the read models the sections read (a change in any of them, or any new event, is a new home page)
-READ_MODELS = tuple({t.read_model for t in (EXCEPTIONS, KPIS, RETURN_COMPLIANCE, LOCATIONS, CONTRACTS, COMPETITIONS)} | {EvaluationTrail})
+READ_MODELS = tuple({t.read_model for t in (EXCEPTIONS, KPIS, RETURN_COMPLIANCE, LOCATIONS, CONTRACTS, COMPETITIONS, FOI_REQUESTS)} | {EvaluationTrail})
 _SECTIONS: dict[tuple[Any, ...], dict[str, Any]] = {}
 _SECTIONS_MAX = 512
 _SECTIONS_LOCK = threading.Lock()
@@ -376,6 +380,8 @@ def read_sections(request: Request[Any, Any, Any], principal: Principal) -> dict
     elif role == "provider":
         sections["homes"] = provider_homes(request)
         sections["returns"] = returns_section(request, {})
+    elif role == "foi_officer":
+        sections["foi"] = foi_summary(rows_of(request, FOI_REQUESTS)[0])
     return sections
 
 

@@ -59,6 +59,9 @@ class Column:
     group: str | None = None
     #: kept on one line (a reference, a period or an id that would break at its hyphens)
     nowrap: bool = False
+    #: a tag's colour for the row, where the status alone does not say it (an open FOI request due
+    #: tomorrow is orange, next month blue); with `shown` for the tag's words
+    colour: Callable[[dict[str, Any]], str] | None = None
 
     @property
     def numeric(self) -> bool:
@@ -233,7 +236,8 @@ def cell_html(column: Column, row: dict[str, Any]) -> str:
     if href:
         return f'<a href="{escape(href)}">{escape(text)}</a>'
     if kind == "tag" and value and str(value).lower() != "no":
-        return f'<strong class="nhsuk-tag nhsuk-tag--{tag_colour(value)}">{escape(words(value))}</strong>'
+        colour = column.colour(row) if column.colour else tag_colour(value)
+        return f'<strong class="nhsuk-tag nhsuk-tag--{escape(colour)}">{escape(words(value))}</strong>'
     return str(escape(text))
 
 

@@ -13,6 +13,7 @@ from litestar.static_files import create_static_files_router
 from api.web.areas import AreasController
 from api.web.auth import OPEN_PATHS, SessionAuth, check_page_request
 from api.web.contracts import ContractPagesController
+from api.web.foi import FoiPages
 from api.web.competitions import CompetitionsPages
 from api.web.home import HomeController
 from api.web.homes import HomesController
@@ -34,6 +35,7 @@ PAGES: list[type[Controller]] = [
     ContractPagesController,
     ReturnPagesController,
     CompetitionsPages,
+    FoiPages,
     VerificationPages,
 ]
 

@@ -79,3 +79,18 @@ def demo_site(url: str, *, store: str, world: dict[str, Any] | None = None, scen
                 unmet = [o for o in apply_lines(server.ledger, lines) if not o.met]
                 assert not unmet, f"{name}: {unmet[:3]}"
         yield Site(base_url=server.base_url, store=store, server=server, figures=figures)
+
+
+#: the organisation whose FOI officer records the FOI requests the demo lacks (`with_foi_requests`)
+FOI_AUTHORITY = NCL
+
+
+def with_foi_requests(site: Site) -> dict[str, str]:
+    """The FOI requests of tests/e2e/foi_world.py, recorded once into the site through the API by
+    ICB-NCL's FOI officer (the demo's world ends in 2025: it has no FOI case to count working days
+    from today); their references. Only that authority's FOI officers and admins see them."""
+    if "foi_requests" not in site.figures:
+        from tests.e2e import foi_world
+
+        site.figures["foi_requests"] = foi_world.record(site.server, FOI_AUTHORITY)
+    return site.figures["foi_requests"]

@@ -30,7 +30,7 @@ import pytest
 
 from projections import evaluation_tables as ev
 from projections.evaluation import EvaluationTrail
-from tests.browser.site import CSU, Site
+from tests.browser.site import CSU, FOI_AUTHORITY, Site, with_foi_requests
 
 pytestmark = pytest.mark.storage
 
@@ -42,6 +42,7 @@ RECORD_PAGES = (
     (re.compile(r"^/app/contracts/(?P<ref>[^?]+)$"), "/contracts/{ref}"),
     (re.compile(r"^/app/competitions/(?P<ref>[^/?]+)$"), "/competitions/{ref}"),
     (re.compile(r"^/app/competitions/(?P<ref>[^/?]+)/evaluation$"), "/competitions/{ref}/evaluation"),
+    (re.compile(r"^/app/foi/(?P<ref>(?!disclosure-log$)[^/?]+)$"), "/foi-requests/{ref}"),
 )
 #: how many addresses of one kind (the same path with its last segment and query taken away) a walk opens
 PER_KIND = 3
@@ -160,6 +161,7 @@ def withheld(admin_view: Any, own_view: Any) -> set[str]:
 
 
 def test_every_page_for_every_role_of_two_organisations_answers_as_the_api_and_leaks_nothing(site: Site):
+    foi = with_foi_requests(site)  # the demo has none: its FOI officers' requests, recorded through the API
     crowd = people(site)
     admin_api = httpx.Client(base_url=site.base_url, headers={"Authorization": f"Bearer {site.server.token('admin', 'AQP-ADMIN')}"}, timeout=60)
     found_by: dict[str, list[str]] = {}
@@ -199,3 +201,5 @@ def test_every_page_for_every_role_of_two_organisations_answers_as_the_api_and_l
     admin_api.close()
     assert walked > 100, f"the walk opened only {walked} pages"
     assert not problems, "\n".join(problems[:30])
+    # The FOI officer of the authority that received them walked to its requests; the other's found them not there (above).
+    assert f"/app/foi/{foi['overdue']}" in found_by[f"foi_officer|{FOI_AUTHORITY}"], found_by[f"foi_officer|{FOI_AUTHORITY}"]
