@@ -6,11 +6,15 @@
 
 Writes records.json, records.csv, schedule.json, schedule.csv and manifest.json into DIR
 (`audit.foi_extract`); `python -m audit.verifier extract DIR --key KEYS` checks the manifest.
+Then extract.html and extract.pdf, the same records and schedule for people (`api.web.documents`),
+which name the manifest's SHA-256.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import sys
 from datetime import date
 from pathlib import Path
@@ -18,6 +22,7 @@ from typing import Any
 
 from api.bootstrap import key_ring
 from api.cli.common import open_ledger, parse_viewer, settings
+from api.web.documents import foi_extract_documents
 from audit.checkpoints import InconsistentLog
 from audit.foi_extract import EvaluatorRelease, ExtractError, extract
 from audit.signing import KeyFileError
@@ -53,8 +58,17 @@ def cmd_foi_extract(args: argparse.Namespace) -> int:
         print(f"aqp foi extract: {err}", file=sys.stderr)
         return 1
     print(f"{len(found.records)} records released, {len(found.schedule)} withholdings scheduled", file=sys.stderr)
-    for path in written:
+    out = Path(args.out)
+    how_to_verify = f"python -m audit.verifier extract {out} --key {ring.verifier_keys_file}"
+    print("drawing the records and the schedule as HTML and PDF ...", file=sys.stderr)
+    manifest_text = (out / "manifest.json").read_bytes()
+    html, pdf = foi_extract_documents(found.records, found.schedule, json.loads(manifest_text),
+                                      manifest_sha256=hashlib.sha256(manifest_text).hexdigest(), how_to_verify=how_to_verify)
+    (out / "extract.html").write_text(html, encoding="utf-8")
+    (out / "extract.pdf").write_bytes(pdf)
+    for path in [*written, out / "extract.html", out / "extract.pdf"]:
         print(path)
+    print(f"check it: {how_to_verify}", file=sys.stderr)
     return 0
 
 

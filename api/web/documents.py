@@ -6,6 +6,10 @@ page numbers, `static/document.css`), which WeasyPrint turns into a PDF (it need
 these machines have). Nothing is fetched: the print layout carries no design-system file and
 no font but the system's, so a PDF is made offline from the ledger alone.
 
+`foi_extract_view`: an FOI extract (`audit.foi_extract`) as its requester reads it: each record
+released with its fields, every withholding marked where it was and listed in the schedule with
+its kind, exemption and rule, the policy's reasons, and the checkpoint its proofs lead to.
+
 `defence_pack_view`: the procurement report's data (`audit.defence_pack`) as a reader reads it,
 each fact's statement with its values put in (and escaped), each fact's footnotes the ledger
 positions of the events it rests on, listed at the end with who recorded each, when and why.
@@ -15,6 +19,7 @@ must be able to match what they read to what it checked.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timezone
 from pathlib import Path
@@ -102,6 +107,57 @@ def defence_pack_view(pack: dict[str, Any], *, made_at: datetime | None = None) 
 def defence_pack_title(pack: dict[str, Any]) -> str:
     about = pack["competition"] + (f", lot {pack['lot']}" if pack.get("lot") else "")
     return f"Procurement report: {about}" + (f", for {pack['for_bidder']}" if pack.get("for_bidder") else "")
+
+
+WITHHELD_MARKS = ("[withheld]", "[erased]")
+
+
+def released_html(value: Any) -> Markup:
+    """A released field's value: text as it is, a structure as compact JSON; each withholding marked."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    html = str(escape(text))
+    for mark in WITHHELD_MARKS:
+        html = html.replace(mark, f'<mark class="aqp-withheld">{mark}</mark>')
+    return Markup(html)  # noqa: S704 - escaped above, the marks are ours
+
+
+def foi_extract_view(records: list[dict[str, Any]], schedule: list[dict[str, Any]], manifest: dict[str, Any],
+                     *, manifest_sha256: str) -> dict[str, Any]:
+    """What `_foi_extract_body.html` draws: the released records, the redaction schedule, the policy and the proofs' checkpoint."""
+    withheld_at: dict[int, int] = {}
+    for entry in schedule:
+        withheld_at[entry["position"]] = withheld_at.get(entry["position"], 0) + 1
+    shown_records = [
+        {
+            **{k: r[k] for k in ("position", "type", "when", "command", "reason", "who", "record")},
+            "fields": [(name, released_html(value)) for name, value in (r.get("fields") or {}).items()],
+            "who_id": released_html(r["who"]["id"]) if r["who"].get("id") else None,
+            "who_org": released_html(r["who"].get("org") or "–"),
+            "reason_html": released_html(r["reason"]) if r.get("reason") else None,
+            "withheld": withheld_at.get(r["position"], 0),
+        }
+        for r in records
+    ]
+    lines = manifest["checkpoint"].split("\n")
+    return {
+        "m": manifest,
+        "records": shown_records,
+        "schedule": schedule,
+        "rules": manifest["policy"]["rules"],
+        "kinds": sorted({(e["kind"], e["exemption"]) for e in schedule}),
+        "checkpoint": {"origin": lines[0], "size": lines[1] if len(lines) > 1 else "", "root": lines[2] if len(lines) > 2 else "",
+                       "note": manifest["checkpoint"], "seq": manifest.get("checkpoint_seq")},
+        "manifest_sha256": manifest_sha256,
+    }
+
+
+def foi_extract_documents(records: list[dict[str, Any]], schedule: list[dict[str, Any]], manifest: dict[str, Any],
+                          *, manifest_sha256: str, how_to_verify: str) -> tuple[str, bytes]:
+    """The FOI extract as a standalone HTML document and its PDF: the records as released and the schedule."""
+    title = f"FOI extract: {manifest['about']}" + (f" (request {manifest['request']})" if manifest.get("request") else "")
+    view = foi_extract_view(records, schedule, manifest, manifest_sha256=manifest_sha256)
+    html = document_html("_foi_extract_body.html", title=title, how_to_verify=how_to_verify, **view)
+    return html, pdf_of(html)
 
 
 def document_html(body_template: str, *, title: str, **context: Any) -> str:
