@@ -21,7 +21,7 @@ import binascii
 import json
 import os
 import sys
-
+from collections.abc import Callable
 from pathlib import Path
 
 from audit.verifier.extract import check_extract
@@ -69,47 +69,51 @@ def check(bundle: dict, key_lines: list[str]) -> str:
     )
 
 
-def main_pack(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m audit.verifier pack", description="Check a procurement report offline.")
-    parser.add_argument("pack", help="the directory `aqp defend` wrote (its pack.json), or the pack's JSON file")
-    parser.add_argument("--key", required=True, help="a file of verifier keys, one per line (`aqp keys public`)")
-    args = parser.parse_args(argv)
-    path = os.path.join(args.pack, "pack.json") if os.path.isdir(args.pack) else args.pack
+def read_json(path: str) -> dict:
+    with open(path, encoding="utf-8") as file:
+        return json.load(file)  # type: ignore[no-any-return]
+
+
+def read_keys(path: str) -> list[str]:
+    with open(path, encoding="utf-8") as file:
+        return file.read().splitlines()
+
+
+def reported(what: str, check_it: Callable[[], list[str]]) -> int:
+    """Run a check, print what it verified; on failure print why (the first that fails) and answer 1."""
     try:
-        with open(path, encoding="utf-8") as file:
-            pack = json.load(file)
-        with open(args.key, encoding="utf-8") as file:
-            key_lines = file.read().splitlines()
-        for line in check_pack(pack, key_lines):
+        for line in check_it():
             print(line)
     except FactFailed as err:
         print(f"FAILED: fact {err}", file=sys.stderr)
         return 1
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, AttributeError, binascii.Error) as err:
-        print(f"FAILED: the pack or key file cannot be read: {err!r}", file=sys.stderr)
+        print(f"FAILED: the {what} or key file cannot be read: {err!r}", file=sys.stderr)
         return 1
     except (NoteError, ProofError, ValueError) as err:
         print(f"FAILED: {err}", file=sys.stderr)
         return 1
     return 0
+
+
+def arguments(prog: str, description: str, thing: str, help_: str, argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument(thing, help=help_)
+    parser.add_argument("--key", required=True, help="a file of verifier keys, one per line (`aqp keys public`)")
+    return parser.parse_args(argv)
+
+
+def main_pack(argv: list[str]) -> int:
+    args = arguments("python -m audit.verifier pack", "Check a procurement report offline.", "pack",
+                     "the directory `aqp defend` wrote (its pack.json), or the pack's JSON file", argv)
+    path = os.path.join(args.pack, "pack.json") if os.path.isdir(args.pack) else args.pack
+    return reported("pack", lambda: list(check_pack(read_json(path), read_keys(args.key))))
 
 
 def main_extract(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m audit.verifier extract", description="Check an FOI extract's manifest and proofs.")
-    parser.add_argument("directory", help="the extract's directory (`aqp foi extract --out DIR`)")
-    parser.add_argument("--key", required=True, help="a file of verifier keys, one per line (`aqp keys public`)")
-    args = parser.parse_args(argv)
-    try:
-        with open(args.key, encoding="utf-8") as file:
-            key_lines = file.read().splitlines()
-        print(check_extract(Path(args.directory), key_lines))
-    except (OSError, json.JSONDecodeError, KeyError, TypeError, binascii.Error) as err:
-        print(f"FAILED: the extract or key file cannot be read: {err!r}", file=sys.stderr)
-        return 1
-    except (NoteError, ProofError, ValueError) as err:
-        print(f"FAILED: {err}", file=sys.stderr)
-        return 1
-    return 0
+    args = arguments("python -m audit.verifier extract", "Check an FOI extract's manifest and proofs.", "directory",
+                     "the extract's directory (`aqp foi extract --out DIR`)", argv)
+    return reported("extract", lambda: [check_extract(Path(args.directory), read_keys(args.key))])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,23 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         return main_pack(argv[1:])
     if argv[:1] == ["extract"]:
         return main_extract(argv[1:])
-    parser = argparse.ArgumentParser(prog="python -m audit.verifier", description=__doc__.splitlines()[0])
-    parser.add_argument("bundle", help="the proof bundle (JSON) from `aqp audit prove`")
-    parser.add_argument("--key", required=True, help="a file of verifier keys, one per line (`aqp keys public`)")
-    args = parser.parse_args(argv)
-    try:
-        with open(args.bundle, encoding="utf-8") as file:
-            bundle = json.load(file)
-        with open(args.key, encoding="utf-8") as file:
-            key_lines = file.read().splitlines()
-        print(check(bundle, key_lines))
-    except (OSError, json.JSONDecodeError, KeyError, TypeError, binascii.Error) as err:
-        print(f"FAILED: the bundle or key file cannot be read: {err!r}", file=sys.stderr)
-        return 1
-    except (NoteError, ProofError, ValueError) as err:
-        print(f"FAILED: {err}", file=sys.stderr)
-        return 1
-    return 0
+    args = arguments("python -m audit.verifier", __doc__.splitlines()[0], "bundle", "the proof bundle (JSON) from `aqp audit prove`", argv)
+    return reported("bundle", lambda: [check(read_json(args.bundle), read_keys(args.key))])
 
 
 if __name__ == "__main__":

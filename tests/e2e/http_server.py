@@ -99,6 +99,21 @@ def world(ledger: Any) -> None:
         assert not unmet, f"{path.name}: {unmet[:3]}"
 
 
+#: a home the CQC sync imports (`with_a_home`): Aster House, of the example scenarios' providers
+HOME = "1-1000000001"
+
+
+def with_a_home(server: Server) -> Server:
+    """The example scenarios' world plus one care home the CQC sync imported, as the read-cache tests want it."""
+    world(server.ledger)
+    record = {"locationId": HOME, "providerId": "1-2000000001", "name": "Aster House Nursing Home",
+              "registrationStatus": "Registered", "numberOfBeds": 40}
+    with server.client("system", "NEL-CSU", "cqc-sync") as cqc:
+        answer = cqc.post("/commands", json={"type": "location.import_cqc", "record": record})
+        assert answer.status_code == 200, answer.text
+    return server
+
+
 def competition_copy(ledger: Any, reference: str, *, before: str) -> None:
     """The example competition (AQP-CH-2026, its authority's and bidders' lines at their own times)
     again as `reference`, up to the first line sending a `before` command that the rules accept."""

@@ -12,22 +12,16 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.e2e.http_server import running_server, world
+from tests.e2e.http_server import HOME, running_server, with_a_home
 
 pytestmark = pytest.mark.storage
 
-HOME = "1-1000000001"
 
 
 @pytest.fixture
 def served(database_url):
     with running_server(database_url) as s:
-        world(s.ledger)
-        record = {"locationId": HOME, "providerId": "1-2000000001", "name": "Aster House Nursing Home",
-                  "registrationStatus": "Registered", "numberOfBeds": 40}
-        with s.client("system", "NEL-CSU", "cqc-sync") as cqc:
-            assert cqc.post("/commands", json={"type": "location.import_cqc", "record": record}).status_code == 200
-        yield s
+        yield with_a_home(s)
 
 
 def test_a_new_vacancy_report_shows_on_the_next_read_and_each_viewer_keeps_their_own_view(served):

@@ -23,24 +23,18 @@ from audit.checkpoints import KeyRing
 from api.web.kept import ledger_state, state_for_keeping
 from projections.catalogue import READ_MODELS
 from projections import follow
-from tests.e2e.http_server import running_server, world
+from tests.e2e.http_server import HOME, running_server, with_a_home, world
 from tests.e2e.test_web_sign_in import FORM_TOKEN, press_sign_in
 
 pytestmark = pytest.mark.storage
 
-HOME = "1-1000000001"
 NONCE = re.compile(r'<script nonce="([^"]+)"')
 
 
 @pytest.fixture
 def served(database_url):
     with running_server(database_url) as s:
-        world(s.ledger)
-        record = {"locationId": HOME, "providerId": "1-2000000001", "name": "Aster House Nursing Home",
-                  "registrationStatus": "Registered", "numberOfBeds": 40}
-        with s.client("system", "NEL-CSU", "cqc-sync") as cqc:
-            assert cqc.post("/commands", json={"type": "location.import_cqc", "record": record}).status_code == 200
-        yield s
+        yield with_a_home(s)
 
 
 @contextmanager
