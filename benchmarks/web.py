@@ -133,6 +133,17 @@ def facts(url: str) -> dict[str, str]:
         ledger.close()
 
 
+def caught_up(url: str) -> None:
+    """Every read model up to date before serving: the steady state measured (a page is kept only then)."""
+    from projections.runner import catch_up_all
+
+    ledger = open_ledger(Settings.from_env().replace(database_url=url), "cli")
+    try:
+        catch_up_all(ledger)
+    finally:
+        ledger.close()
+
+
 def sign_in_links(url: str, people: dict[str, Person]) -> dict[str, str]:
     """A one-time link per person, issued as `aqp sign-in` issues them (into the served ledger's database)."""
     ledger = open_ledger(Settings.from_env().replace(database_url=url), "cli")
@@ -186,6 +197,7 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def measure(url: str, clients: int, seconds: float) -> list[dict[str, Any]]:
+    caught_up(url)
     filled = facts(url)
     people = {k: Person(p.role, p.org.format(**filled), p.user.format(**filled)) for k, p in PEOPLE.items()}
     links = sign_in_links(url, people)

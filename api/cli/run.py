@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from api.bootstrap import key_ring, redact_url
+from projections import runner as projection_runner
 from api.cli.common import database_url, open_ledger, settings
 from domain.application import Ledger
 from domain.contracts.framework import Framework
@@ -60,6 +61,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     url = database_url(args)
     ledger = open_ledger(args, "demo", verb="aqp run")
     if ledger.exists(Framework, LONDON_FRAMEWORK):
+        # A read model this version adds (or one behind another process's events) is brought up to
+        # date before serving: the server follows only its own commands, and keeps no page until
+        # every read model has followed the log (api/web/kept.py).
+        caught_up = {name: n for name, n in projection_runner.catch_up_all(ledger).items() if n}
+        if caught_up:
+            print("Brought the read models up to date: " + ", ".join(f"{n} events to {name}" for name, n in caught_up.items()), file=sys.stderr)
         print(f"The London demo is already in {redact_url(url)}; its headline figures:", file=sys.stderr)
         figures = demo.figures(ledger, ends=LONDON_ENDS)
     elif ledger.max_position():
