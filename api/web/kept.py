@@ -38,11 +38,11 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from litestar import Request
 
+from api.http.tables import today as england_today
 from projections.catalogue import READ_MODELS
 
 #: what a page holds in place of the parts that are new on every answer (no page can hold a NUL:
@@ -121,8 +121,10 @@ def kept_pages(request: Request[Any, Any, Any]) -> KeptPages | None:
 
 
 def page_key(request: Request[Any, Any, Any], principal: Any, state: LedgerState, also: Any = None) -> tuple[Any, ...]:
-    query = tuple(sorted((name, value) for name in request.query_params for value in request.query_params.getall(name)))
-    return (request.url.path, query, principal.role, principal.org, principal.user, date.today(), state, also)
+    # Parameters sorted by name only: a page reads the first of a repeated one, so its values keep their order.
+    query = tuple(sorted(((name, value) for name, value in request.query_params.multi_items()), key=lambda item: item[0]))
+    # England's day, as the pages count "overdue" and "days left" (`api.http.tables.today`), not the server's.
+    return (request.url.path, query, principal.role, principal.org, principal.user, england_today(), state, also)
 
 
 def kept_or_marked(request: Request[Any, Any, Any], principal: Any, form_token: str) -> str | None:

@@ -56,7 +56,10 @@ def status_on(stage: str, due_on: str | None, today: date) -> dict[str, Any]:
     if stage != "open" or due_on is None:
         return {"status": stage, "working_days_left": None}
     due = date.fromisoformat(due_on)
-    left = clock.working_days_left(due, today)
+    try:
+        left: int | None = clock.working_days_left(due, today)
+    except clock.CalendarNotCovered:
+        left = None  # a day the calendar does not reach (an as_of far ahead): overdue or not is still known
     return {"status": "overdue" if today > due else "open", "working_days_left": left}
 
 
