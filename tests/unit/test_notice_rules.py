@@ -108,11 +108,14 @@ def test_a_contract_award_notice_cannot_be_dated_before_the_letters_or_after_tod
 
 def test_a_second_award_notice_never_shortens_the_standstill_the_first_began():
     c = in_standstill("pa2023")
-    publish(c, "award_notice", "FTS-UK6-1", date(2026, 4, 7), now=datetime(2026, 4, 7, 9, tzinfo=UTC))
-    publish(c, "award_notice", "FTS-UK6-2", date(2026, 4, 7), now=datetime(2026, 4, 7, 10, tzinfo=UTC))
-    assert c.standstill["last_day"] == "2026-04-16" and c.standstill["notice"] == "FTS-UK6-1"
-    publish(c, "award_notice", "FTS-UK6-3", date(2026, 4, 8), now=datetime(2026, 4, 8, 9, tzinfo=UTC))
-    assert c.standstill["last_day"] == "2026-04-17"
+    publish(c, "award_notice", "FTS-UK6-1", date(2026, 4, 8), now=datetime(2026, 4, 8, 9, tzinfo=UTC))
+    assert c.standstill["last_day"] == "2026-04-17" and c.standstill["notice"] == "FTS-UK6-1"
+    # One recorded later but dated earlier (7 April) would end it on the 16th: the 17th stands.
+    publish(c, "award_notice", "FTS-UK6-2", date(2026, 4, 7), now=datetime(2026, 4, 9, 9, tzinfo=UTC))
+    assert c.standstill["last_day"] == "2026-04-17" and c.standstill["notice"] == "FTS-UK6-1"
+    # A corrected notice published later restarts it from its own day.
+    publish(c, "award_notice", "FTS-UK6-3", date(2026, 4, 9), now=datetime(2026, 4, 9, 10, tzinfo=UTC))
+    assert c.standstill["last_day"] == "2026-04-20"
 
 
 def test_a_pcr_award_needs_no_notice_and_its_notices_carry_no_uk_code():
