@@ -125,6 +125,8 @@ class VaryContract(Command, tag="contract.vary"):
     value_change: PenceChange
     effective_from: Day
     rationale: Text
+    #: the contract change notice published for it, where Procurement Act 2023 s.75 requires one
+    change_notice: ShortText | None = None
 
 
 class NotifyChangeOfControl(Command, tag="contract.notify_change_of_control"):
@@ -137,6 +139,8 @@ class NovateContract(Command, tag="contract.novate"):
     contract: Reference
     to_provider: Reference
     effective_from: Day
+    #: the contract change notice published for it (Procurement Act 2023 s.75, Sch 8 para 9)
+    change_notice: ShortText | None = None
 
 
 class ExtendContract(Command, tag="contract.extend"):
@@ -144,6 +148,8 @@ class ExtendContract(Command, tag="contract.extend"):
     months: Annotated[int, Meta(ge=1, le=120)]
     value_change: Pence
     rationale: Text
+    #: the contract change notice published for it, where Procurement Act 2023 s.75 requires one
+    change_notice: ShortText | None = None
 
 
 class SuspendReferrals(Command, tag="contract.suspend_referrals"):
@@ -205,6 +211,21 @@ class TerminateContract(Command, tag="contract.terminate"):
 class ExpireContract(Command, tag="contract.expire"):
     contract: Reference
     today: Day
+
+
+class PublishContractNotice(Command, tag="contract.publish_notice"):
+    """A notice of the contract's life as published on Find a Tender: the details after it is
+    entered into (UK7, s.53), a change before a modification (UK10, s.75), its end (UK11, s.80)."""
+
+    contract: Reference
+    notice_type: Literal["contract_details_notice", "contract_change_notice", "contract_termination_notice"]
+    #: the reference the service returned
+    notice_reference: ShortText
+    published_on: Day
+    #: the modification a change notice announces (the variation, extension or novation then names the notice)
+    modification: ShortText | None = None
+    #: SHA-256 of the payload as published (the OCDS release generated for it), where there is one
+    payload_sha256: Sha256 | None = None
 
 
 # ------------------------------------------------------- service contracts (seed 002)
@@ -326,6 +347,7 @@ CONTRACT_COMMANDS = (
     CloseActionPlan,
     TerminateContract,
     ExpireContract,
+    PublishContractNotice,
     AddMilestone,
     SubmitDeliverable,
     AcceptMilestone,

@@ -12,6 +12,7 @@ payments and risks are its delivery plan (`delivery.py`); what a contract shows 
 from __future__ import annotations
 
 import copy
+import re
 from datetime import date
 from typing import Any
 
@@ -21,17 +22,25 @@ from domain.contracts.modifications import check_modification
 from domain.kernel.errors import RuleBroken, ValidationFailed
 from domain.kernel.metadata import LedgerAggregate, current_context
 from domain.kernel.topics import stored_as
+from domain.procurement.notices import (
+    CONTRACT_NOTICE_TYPES,
+    change_notice_required,
+    contract_details_due,
+    termination_notice_due,
+    uk_code,
+)
 
 TERMINATION_REASONS = ("home_closure", "default", "expiry", "mutual_agreement", "novation")
 #: escalation stages that suspend new referrals and placements while they stand (seed 004)
 SUSPENDING_STAGES = ("contract_suspension",)
 #: escalation stages that are notices of a fixed length: termination may not take effect before they run out
 NOTICE_DAYS = {"final_notice_90_day": 90}
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
 AWARDED, SIGNED, MOBILISED, TERMINATED, EXPIRED = "awarded", "signed", "mobilised", "terminated", "expired"
 
 
-def _refuse(code: str, message: str) -> RuleBroken:
-    return RuleBroken(message, code=code)
+def _refuse(code: str, message: str, field: str | None = None) -> RuleBroken:
+    return RuleBroken(message, code=code, field=field)
 
 
 def _months_between(start: date, end: date) -> int:
@@ -100,6 +109,8 @@ class Contract(DeliveryPlan, LedgerAggregate):
         self.payments: dict[str, dict[str, Any]] = {}
         self.paid = 0
         self.risks: dict[str, dict[str, Any]] = {}
+        #: the notices of its life as published (Procurement Act 2023 ss.53, 75, 80), in order
+        self.notices: list[dict[str, Any]] = []
 
     # ------------------------------------------------------------------ award
 
@@ -236,7 +247,19 @@ class Contract(DeliveryPlan, LedgerAggregate):
 
     # --------------------------------------------------------------- variations
 
-    def vary(self, *, kind: str, ground: str, value_change: int, effective_from: date, rationale: str) -> None:
+    def vary(
+        self,
+        *,
+        kind: str,
+        ground: str,
+        value_change: int,
+        effective_from: date,
+        rationale: str,
+        change_notice: str | None = None,
+        light_touch: bool = False,
+    ) -> None:
+        """`change_notice` names the contract change notice published for it (s.75); `light_touch`:
+        the contract is for light-touch services (its competition's procedure), which need none."""
         self._check_live()
         check_modification(
             regime=self.regime,
@@ -246,6 +269,14 @@ class Contract(DeliveryPlan, LedgerAggregate):
             change=value_change,
             rationale=rationale,
         )
+        needed = change_notice_required(
+            regime=self.regime,
+            # relying on the light-touch ground says the contract is one (s.74(2))
+            light_touch=light_touch or ground == "pa2023_s74_2_light_touch",
+            value_before=self.value,
+            value_change=value_change,
+        )
+        self._check_change_notice(needed, change_notice, effective_from, f"A change of {value_change} pence to a value of {self.value}")
         self.trigger_event(
             self.Varied,
             number=len(self.variations) + 1,
@@ -254,6 +285,7 @@ class Contract(DeliveryPlan, LedgerAggregate):
             value_change=value_change,
             effective_from=effective_from.isoformat(),
             rationale=rationale,
+            change_notice=change_notice,
         )
 
     class Varied(LedgerAggregate.Event):
@@ -263,18 +295,21 @@ class Contract(DeliveryPlan, LedgerAggregate):
         value_change: int
         effective_from: str
         rationale: str
+        #: the contract change notice it was published under (s.75), if any
+        change_notice: str | None = None
 
         def apply(self, k: Contract) -> None:
-            k.variations.append(
-                {
-                    "number": self.number,
-                    "kind": self.kind,
-                    "ground": self.ground,
-                    "value_change": self.value_change,
-                    "effective_from": self.effective_from,
-                    "rationale": self.rationale,
-                }
-            )
+            variation = {
+                "number": self.number,
+                "kind": self.kind,
+                "ground": self.ground,
+                "value_change": self.value_change,
+                "effective_from": self.effective_from,
+                "rationale": self.rationale,
+            }
+            if getattr(self, "change_notice", None):
+                variation["change_notice"] = self.change_notice
+            k.variations.append(variation)
             k.value += self.value_change
             k.cumulative_change += self.value_change
 
@@ -291,22 +326,46 @@ class Contract(DeliveryPlan, LedgerAggregate):
         def apply(self, k: Contract) -> None:
             k.changes_of_control.append({"new_controller": self.new_controller, "notified_on": self.notified_on})
 
-    def novate(self, *, to_provider: str, effective_from: date) -> None:
+    def novate(self, *, to_provider: str, effective_from: date, change_notice: str | None = None, light_touch: bool = False) -> None:
         self._check_live()
         if to_provider == self.provider:
             raise ValidationFailed("A novation transfers the contract to another provider.", code="same_provider", field="to_provider")
-        self.trigger_event(self.Novated, from_provider=self.provider, to_provider=to_provider, effective_from=effective_from.isoformat())
+        # A novation on a corporate restructuring (Sch 8 para 9) needs its change notice however small.
+        needed = change_notice_required(regime=self.regime, light_touch=light_touch, value_before=self.value, value_change=0, restructuring=True)
+        self._check_change_notice(needed, change_notice, effective_from, f"A novation to {to_provider}")
+        self.trigger_event(
+            self.Novated,
+            from_provider=self.provider,
+            to_provider=to_provider,
+            effective_from=effective_from.isoformat(),
+            change_notice=change_notice,
+        )
 
     class Novated(LedgerAggregate.Event):
         from_provider: str
         to_provider: str
         effective_from: str
+        change_notice: str | None = None
 
         def apply(self, k: Contract) -> None:
-            k.novations.append({"from": self.from_provider, "to": self.to_provider, "effective_from": self.effective_from})
+            novation = {"from": self.from_provider, "to": self.to_provider, "effective_from": self.effective_from}
+            if getattr(self, "change_notice", None):
+                novation["change_notice"] = self.change_notice
+            k.novations.append(novation)
             k.provider = self.to_provider
 
-    def extend(self, *, framework: Framework, months: int, value_change: int, rationale: str) -> None:
+    def extend(
+        self,
+        *,
+        framework: Framework,
+        months: int,
+        value_change: int,
+        rationale: str,
+        today: date | None = None,
+        change_notice: str | None = None,
+        light_touch: bool = False,
+    ) -> None:
+        """`today` is the day the extension is agreed: a change notice it needs must be published by then."""
         self._check_live()
         if months < 1:
             raise ValidationFailed("An extension is at least one month.", code="extension_too_short", field="months")
@@ -329,18 +388,37 @@ class Contract(DeliveryPlan, LedgerAggregate):
             )
         if len(rationale.strip()) < 10:
             raise ValidationFailed("An extension needs its rationale.", code="rationale_required", field="rationale")
-        self.trigger_event(self.Extended, months=months, new_end=new_end.isoformat(), value_change=value_change, rationale=rationale)
+        assert self.starts_on
+        needed = change_notice_required(
+            regime=self.regime,
+            light_touch=light_touch,
+            value_before=self.value,
+            value_change=value_change,
+            term_days_at_award=(self.original_ends_on - self.starts_on).days,
+            term_change_days=(new_end - self.ends_on).days,
+        )
+        self._check_change_notice(needed, change_notice, today or current_context().at.date(), f"An extension of {months} month(s)")
+        self.trigger_event(
+            self.Extended,
+            months=months,
+            new_end=new_end.isoformat(),
+            value_change=value_change,
+            rationale=rationale,
+            change_notice=change_notice,
+        )
 
     class Extended(LedgerAggregate.Event):
         months: int
         new_end: str
         value_change: int
         rationale: str
+        change_notice: str | None = None
 
         def apply(self, k: Contract) -> None:
-            k.extensions.append(
-                {"months": self.months, "new_end": self.new_end, "value_change": self.value_change, "rationale": self.rationale}
-            )
+            extension = {"months": self.months, "new_end": self.new_end, "value_change": self.value_change, "rationale": self.rationale}
+            if getattr(self, "change_notice", None):
+                extension["change_notice"] = self.change_notice
+            k.extensions.append(extension)
             k.ends_on = date.fromisoformat(self.new_end)
             k.value += self.value_change
 
@@ -498,6 +576,174 @@ class Contract(DeliveryPlan, LedgerAggregate):
         if record["closed_on"] is not None:
             raise _refuse("plan_closed", f"Action plan {plan} is closed.")
         return record
+
+    # ------------------------------------------------------------------ notices
+
+    def publish_notice(
+        self,
+        *,
+        notice_type: str,
+        notice_reference: str,
+        published_on: date,
+        today: date,
+        modification: str | None = None,
+        payload_sha256: str | None = None,
+    ) -> None:
+        """Record a notice of the contract's life as published (`domain/procurement/notices.py`).
+
+        A contract details notice follows entering into the contract (s.53: its signing); a
+        change notice names the modification it announces, before it takes effect (s.75); a
+        termination notice follows the contract's end (s.80).
+        """
+        if notice_type not in CONTRACT_NOTICE_TYPES:
+            raise ValidationFailed(
+                f"A contract's notice type is one of {', '.join(CONTRACT_NOTICE_TYPES)}.", code="unknown_notice_type", field="notice_type"
+            )
+        if published_on > today:
+            raise ValidationFailed(
+                f"A notice is recorded once published; {published_on} is after today ({today}).",
+                code="published_on_in_future",
+                field="published_on",
+            )
+        if any(n["notice_reference"] == notice_reference for n in self.notices):
+            return  # a retried publication records nothing new
+        if notice_type == "contract_details_notice":
+            if self.signed_on is None:
+                raise _refuse(
+                    "contract_not_entered",
+                    f"A contract details notice follows entering into the contract (Procurement Act 2023 s.53); "
+                    f"{self.reference} is not signed.",
+                    field="notice_type",
+                )
+            if published_on.isoformat() < self.signed_on:
+                raise ValidationFailed(
+                    f"The contract was entered into on {self.signed_on}; its details notice cannot be published before, on {published_on}.",
+                    code="notice_before_contract",
+                    field="published_on",
+                )
+        elif notice_type == "contract_change_notice":
+            self._check_live()
+            if not modification:
+                raise ValidationFailed(
+                    "A contract change notice names the modification it announces (s.75(3)).", code="modification_required", field="modification"
+                )
+            if any(n.get("modification") == modification for n in self.notices):
+                raise _refuse(
+                    "modification_already_noticed",
+                    f"Modification {modification} of {self.reference} already has its change notice.",
+                    field="modification",
+                )
+        else:
+            ended_on = self.ended_on()
+            if ended_on is None:
+                raise _refuse(
+                    "contract_not_ended",
+                    f"A contract termination notice follows the contract's end (Procurement Act 2023 s.80); {self.reference} is {self.status}.",
+                    field="notice_type",
+                )
+            if published_on < ended_on:
+                raise ValidationFailed(
+                    f"The contract ended on {ended_on}; its termination notice cannot be published before, on {published_on}.",
+                    code="notice_before_termination",
+                    field="published_on",
+                )
+        if payload_sha256 is not None and not SHA256.match(payload_sha256):
+            raise ValidationFailed("payload_sha256 must be 64 lower-case hexadecimal characters.", code="invalid_sha256", field="payload_sha256")
+        self.trigger_event(
+            self.NoticePublished,
+            notice_type=notice_type,
+            notice_code=uk_code(notice_type, self.regime),
+            notice_reference=notice_reference,
+            published_on=published_on.isoformat(),
+            modification=modification,
+            payload_sha256=payload_sha256,
+        )
+
+    class NoticePublished(LedgerAggregate.Event):
+        notice_type: str
+        #: Find a Tender's notice type under the Procurement Act 2023 ("UK7", "UK10", "UK11"), else None
+        notice_code: str | None
+        notice_reference: str
+        published_on: str
+        #: the modification a change notice announces (the reference a variation then names)
+        modification: str | None
+        #: SHA-256 of the payload as published (the OCDS release generated for it), where there is one
+        payload_sha256: str | None
+
+        def apply(self, k: Contract) -> None:
+            k.notices.append(
+                {
+                    "notice_type": self.notice_type,
+                    "notice_code": self.notice_code,
+                    "notice_reference": self.notice_reference,
+                    "published_on": self.published_on,
+                    "modification": self.modification,
+                    "payload_sha256": self.payload_sha256,
+                }
+            )
+
+    def _check_change_notice(self, needed: bool, change_notice: str | None, takes_effect: date, what: str) -> None:
+        """s.75(1): a modification that needs a change notice names one published, on or before it takes effect, for it alone."""
+        if change_notice is None:
+            if needed:
+                raise _refuse(
+                    "change_notice_required",
+                    f"{what} of contract {self.reference} needs a contract change notice published before it takes effect "
+                    "(Procurement Act 2023 s.75: it changes the value or the term by more than 10%, or novates the contract); "
+                    "publish it (contract.publish_notice) and name it in change_notice.",
+                    field="change_notice",
+                )
+            return
+        notice = next(
+            (n for n in self.notices if n["notice_type"] == "contract_change_notice" and n["notice_reference"] == change_notice), None
+        )
+        if notice is None:
+            raise _refuse(
+                "change_notice_not_published",
+                f"No contract change notice {change_notice} is recorded on contract {self.reference}.",
+                field="change_notice",
+            )
+        if notice["published_on"] > takes_effect.isoformat():
+            raise _refuse(
+                "change_notice_after_modification",
+                f"Change notice {change_notice} was published on {notice['published_on']}, after the modification takes "
+                f"effect ({takes_effect}); s.75(1) requires it before.",
+                field="change_notice",
+            )
+        used = [v for v in (*self.variations, *self.extensions, *self.novations) if v.get("change_notice") == change_notice]
+        if used:
+            raise _refuse(
+                "change_notice_already_used",
+                f"Change notice {change_notice} announced one modification, already made.",
+                field="change_notice",
+            )
+
+    def ended_on(self) -> date | None:
+        """The day the contract ended (terminated or expired), or None while it runs."""
+        if self.status == TERMINATED and self.termination:
+            return date.fromisoformat(self.termination["effective_on"])
+        if self.status == EXPIRED and self.ends_on:
+            return self.ends_on
+        return None
+
+    def notices_overdue(self, *, today: date, light_touch: bool) -> list[dict[str, Any]]:
+        """The notices the Procurement Act 2023 required by now that are not recorded (ss.53, 80)."""
+        if self.regime != "pa2023":
+            return []
+        published = {n["notice_type"] for n in self.notices}
+        overdue = []
+        if self.signed_on and "contract_details_notice" not in published:
+            due = contract_details_due(date.fromisoformat(self.signed_on), light_touch=light_touch)
+            if today > due:
+                overdue.append({"contract": self.reference, "notice_type": "contract_details_notice", "notice_code": "UK7",
+                                "due": due.isoformat(), "rule": "Procurement Act 2023 s.53(1)"})
+        ended_on = self.ended_on()
+        if ended_on and "contract_termination_notice" not in published:
+            due = termination_notice_due(ended_on)
+            if today > due:
+                overdue.append({"contract": self.reference, "notice_type": "contract_termination_notice", "notice_code": "UK11",
+                                "due": due.isoformat(), "rule": "Procurement Act 2023 s.80(1)"})
+        return overdue
 
     # -------------------------------------------------------------------- ending
 

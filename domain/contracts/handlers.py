@@ -175,11 +175,27 @@ def remove_home(contract: Contract, cmd: k.RemoveHome, actor: Actor, now: dateti
     contract.remove_home(location=cmd.location, effective_from=cmd.effective_from, reason=cmd.reason)
 
 
-@on_contract(k.VaryContract, COMMISSIONING, "vary a contract")
-def vary_contract(contract: Contract, cmd: k.VaryContract, actor: Actor, now: datetime) -> None:
+def light_touch(ledger: Any, contract: Contract) -> bool:
+    """A contract is for light-touch services when the competition that awarded it, held by the
+    ledger, ran under the light-touch procedure (Procurement Act 2023 s.9): its notices differ."""
+    competition = find(ledger, Competition, contract.competition) if contract.competition else None
+    return competition is not None and competition.procedure == "light_touch"
+
+
+@handles(k.VaryContract, COMMISSIONING, "vary a contract")
+def vary_contract(ledger: Any, cmd: k.VaryContract, actor: Actor, now: datetime) -> Decision:
+    contract = _contract(ledger, cmd)
+    _check_holder(ledger, contract, actor, "vary a contract")
     contract.vary(
-        kind=cmd.kind, ground=cmd.ground, value_change=cmd.value_change, effective_from=cmd.effective_from, rationale=cmd.rationale
+        kind=cmd.kind,
+        ground=cmd.ground,
+        value_change=cmd.value_change,
+        effective_from=cmd.effective_from,
+        rationale=cmd.rationale,
+        change_notice=cmd.change_notice,
+        light_touch=light_touch(ledger, contract),
     )
+    return Decision([contract])
 
 
 @on_contract(k.NotifyChangeOfControl, PROVIDER_OR_MANAGER, "notify a change of control")
@@ -187,9 +203,17 @@ def notify_change_of_control(contract: Contract, cmd: k.NotifyChangeOfControl, a
     contract.notify_change_of_control(new_controller=cmd.new_controller, notified_on=cmd.notified_on)
 
 
-@on_contract(k.NovateContract, COMMISSIONING, "novate a contract")
-def novate_contract(contract: Contract, cmd: k.NovateContract, actor: Actor, now: datetime) -> None:
-    contract.novate(to_provider=cmd.to_provider, effective_from=cmd.effective_from)
+@handles(k.NovateContract, COMMISSIONING, "novate a contract")
+def novate_contract(ledger: Any, cmd: k.NovateContract, actor: Actor, now: datetime) -> Decision:
+    contract = _contract(ledger, cmd)
+    _check_holder(ledger, contract, actor, "novate a contract")
+    contract.novate(
+        to_provider=cmd.to_provider,
+        effective_from=cmd.effective_from,
+        change_notice=cmd.change_notice,
+        light_touch=light_touch(ledger, contract),
+    )
+    return Decision([contract])
 
 
 @handles(k.ExtendContract, COMMISSIONING, "extend a contract")
@@ -202,6 +226,9 @@ def extend_contract(ledger: Any, cmd: k.ExtendContract, actor: Actor, now: datet
         months=cmd.months,
         value_change=cmd.value_change,
         rationale=cmd.rationale,
+        today=now.date(),
+        change_notice=cmd.change_notice,
+        light_touch=light_touch(ledger, contract),
     )
     return Decision([contract])
 
@@ -247,6 +274,18 @@ def close_action_plan(contract: Contract, cmd: k.CloseActionPlan, actor: Actor, 
 @on_contract(k.TerminateContract, COMMISSIONING, "terminate a contract")
 def terminate_contract(contract: Contract, cmd: k.TerminateContract, actor: Actor, now: datetime) -> None:
     contract.terminate(reason_kind=cmd.reason_kind, effective_on=cmd.effective_on, reason=cmd.reason)
+
+
+@on_contract(k.PublishContractNotice, COMMISSIONING, "publish a contract's notices")
+def publish_contract_notice(contract: Contract, cmd: k.PublishContractNotice, actor: Actor, now: datetime) -> None:
+    contract.publish_notice(
+        notice_type=cmd.notice_type,
+        notice_reference=cmd.notice_reference,
+        published_on=cmd.published_on,
+        today=now.date(),
+        modification=cmd.modification,
+        payload_sha256=cmd.payload_sha256,
+    )
 
 
 @on_contract(k.ExpireContract, CONTRACT_AWARDERS, "expire a contract")

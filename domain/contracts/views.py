@@ -79,4 +79,6 @@ def contract_state(k: Contract) -> dict[str, Any]:
         "risks": {
             r: {**copy.deepcopy(record), "rating": confidence(record["rating"])} for r, record in k.risks.items()
         },
+        # only once there is one, so a contract from before notices shows as it did
+        **({"notices": copy.deepcopy(k.notices)} if k.notices else {}),
     }

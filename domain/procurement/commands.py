@@ -121,10 +121,24 @@ class PublishDocument(Command, tag="document.publish"):
 
 
 class PublishNotice(Command, tag="notice.publish"):
+    """A notice of the procurement as published: its type, the reference the service returned, its day.
+
+    Under the Procurement Act 2023 the award notice (UK6), and under the PSR the notice of
+    intention to award, start the standstill (domain/procurement/notices.py)."""
+
     competition: Reference
-    notice_type: Literal["future_opportunity", "contract_notice", "award_notice", "contract_details_notice"]
+    notice_type: Literal[
+        "future_opportunity",
+        "contract_notice",
+        "award_notice",
+        "contract_details_notice",
+        "psr_intention_to_award",
+        "psr_award_confirmation",
+    ]
     notice_reference: ShortText
     published_on: Day
+    #: SHA-256 of the payload as published (the OCDS release generated for it), where there is one
+    payload_sha256: Sha256 | None = None
 
 
 class AskClarification(Command, tag="clarification.ask"):

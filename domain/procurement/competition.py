@@ -36,7 +36,8 @@ from domain.kernel.personal import PersonalData
 from domain.kernel.topics import stored_as
 from domain.procurement.letters import outcome_letters
 from domain.procurement.outcome import FINANCIAL_RATIOS, check_all_scored, compute_outcome, financial_ratios
-from domain.procurement.standstill import standstill_after_representation, standstill_end
+from domain.procurement.notices import COMPETITION_NOTICE_TYPES, uk_code
+from domain.procurement.standstill import LONDON, standstill_after_representation, standstill_end, standstill_from_notice
 from domain.procurement.vocabulary import (
     AWARDED,
     CANCELLED,
@@ -44,7 +45,6 @@ from domain.procurement.vocabulary import (
     CHALLENGE_OUTCOMES,
     COMPLIANCE_CHECKS,
     EVALUATION,
-    NOTICE_TYPES,
     OPEN,
     OUTCOME_DECIDED,
     PANELS,
@@ -55,6 +55,18 @@ from domain.procurement.vocabulary import (
 )
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
+#: regime -> the refusal of an award whose standstill no notice has started
+NOTICE_STARTS_STANDSTILL = {
+    "pa2023": (
+        "award_notice_required",
+        "Before entering into the contract the contract award notice must be published (Procurement Act 2023 s.50(1)), "
+        "and the standstill runs 8 working days beginning with its day (s.51(2))",
+    ),
+    "psr2024": (
+        "intention_to_award_notice_required",
+        "Under the Provider Selection Regime the standstill begins with the notice of intention to award (reg 12)",
+    ),
+}
 MIN_JUSTIFICATION = 10
 
 
@@ -353,32 +365,118 @@ class Competition(LedgerAggregate):
                 "published_at": self.timestamp.isoformat(),
             }
 
-    def publish_notice(self, *, notice_type: str, notice_reference: str, published_on: date) -> None:
+    def publish_notice(
+        self,
+        *,
+        notice_type: str,
+        notice_reference: str,
+        published_on: date,
+        now: datetime,
+        payload_sha256: str | None = None,
+    ) -> None:
+        """Record a notice as published, with the reference the service returned (`notices.py`).
+
+        Under the Procurement Act 2023 the contract award notice, and under the PSR the notice
+        of intention to award, start the standstill: it is counted again from its day.
+        """
         # Notices follow the award too (the award notice), so only cancellation closes them.
         if self.status == CANCELLED:
             raise _refuse("competition_cancelled", f"Competition {self.reference} has been cancelled.")
-        if notice_type not in NOTICE_TYPES:
-            raise _invalid("notice_type", "unknown_notice_type", f"Notice type must be one of {NOTICE_TYPES}.")
+        if notice_type not in COMPETITION_NOTICE_TYPES:
+            raise _invalid(
+                "notice_type",
+                "unknown_notice_type",
+                f"A competition's notice type is one of {', '.join(COMPETITION_NOTICE_TYPES)}; "
+                "a contract's change and termination notices are published on the contract (contract.publish_notice).",
+            )
+        if payload_sha256 is not None:
+            self._check_sha256("payload_sha256", payload_sha256)
         if notice_type in ("award_notice", "contract_details_notice") and self.outcome is None:
             raise _refuse("outcome_not_decided", "An award notice needs a decided outcome.")
         if any(n["notice_reference"] == notice_reference for n in self.notices):
             return
+        standstill: tuple[date, datetime] | None = None
+        if notice_type == "award_notice" and self.standstill_regime == "pa2023":
+            standstill = self._check_notice_starts_standstill(
+                published_on,
+                now,
+                "Under the Procurement Act 2023 the contract award notice follows the assessment summaries "
+                "(the outcome letters) given to every assessed bidder (s.50(3)) and precedes the award (s.50(1))",
+            )
+        elif notice_type.startswith("psr_") and self.standstill_regime != "psr2024":
+            raise _refuse(
+                "notice_not_in_regime",
+                f"A {notice_type.replace('_', ' ')} notice belongs to the Provider Selection Regime; "
+                f"{self.reference} runs under {self.standstill_regime}.",
+            )
+        elif notice_type == "psr_intention_to_award":
+            standstill = self._check_notice_starts_standstill(
+                published_on,
+                now,
+                "Under the Provider Selection Regime the notice of intention to award follows the decision "
+                "told to the bidders and starts the standstill (reg 12)",
+            )
+        elif notice_type == "psr_award_confirmation" and self.status != AWARDED:
+            raise _refuse(
+                "award_not_concluded",
+                "The notice confirming a Provider Selection Regime award follows the award, once the standstill has ended.",
+            )
         self.trigger_event(
             self.NoticePublished,
             notice_type=notice_type,
             notice_reference=notice_reference,
             published_on=published_on.isoformat(),
+            notice_code=uk_code(notice_type, self.standstill_regime),
+            payload_sha256=payload_sha256,
+            standstill_last_day=standstill[0].isoformat() if standstill else None,
+            standstill_ends_at=standstill[1] if standstill else None,
         )
+
+    def _check_notice_starts_standstill(self, published_on: date, now: datetime, rule: str) -> tuple[date, datetime]:
+        """The standstill counted from a notice published after the letters and not after today."""
+        if self.status != STANDSTILL or self.letters is None:
+            raise _refuse("letters_not_issued", f"{rule}: issue the outcome letters first (status: {self.status}).")
+        letters_day = datetime.fromisoformat(self.letters["sent_at"]).astimezone(LONDON).date()
+        if published_on < letters_day:
+            raise _invalid(
+                "published_on",
+                "notice_before_letters",
+                f"{rule}: a notice published on {published_on} would come before the letters of {letters_day}.",
+            )
+        if published_on > now.astimezone(LONDON).date():
+            raise _invalid(
+                "published_on",
+                "published_on_in_future",
+                f"A notice is recorded once published; {published_on} is after today ({now.astimezone(LONDON).date()}).",
+            )
+        return standstill_from_notice(self.standstill_regime, published_on)
 
     class NoticePublished(LedgerAggregate.Event):
         notice_type: str
         notice_reference: str
         published_on: str
+        #: Find a Tender's notice type under the Procurement Act 2023 ("UK6"); None before it or outside it
+        notice_code: str | None = None
+        #: SHA-256 of the payload as published (an OCDS release), where the ledger generated it
+        payload_sha256: str | None = None
+        #: the standstill recounted from this notice (PA 2023 s.51, PSR reg 12), else None
+        standstill_last_day: str | None = None
+        standstill_ends_at: datetime | None = None
 
         def apply(self, c: Competition) -> None:
-            c.notices.append(
-                {"notice_type": self.notice_type, "notice_reference": self.notice_reference, "published_on": self.published_on}
-            )
+            notice = {"notice_type": self.notice_type, "notice_reference": self.notice_reference, "published_on": self.published_on}
+            # Only what the notice has: a notice recorded before codes and payloads shows as it did.
+            for extra in ("notice_code", "payload_sha256"):
+                if getattr(self, extra, None) is not None:
+                    notice[extra] = getattr(self, extra)
+            c.notices.append(notice)
+            ends_at = getattr(self, "standstill_ends_at", None)
+            if ends_at is not None and c.standstill is not None:
+                # A second notice (a corrected one) never shortens the standstill the first began.
+                if c.standstill.get("notice") is None or ends_at > c.standstill["ends_at"]:
+                    c.standstill["last_day"] = self.standstill_last_day
+                    c.standstill["ends_at"] = ends_at
+                c.standstill["notice"] = c.standstill.get("notice") or self.notice_reference
 
     # ------------------------------------------------------------ clarifications
 
@@ -1194,6 +1292,9 @@ class Competition(LedgerAggregate):
                 "challenge_open",
                 f"Challenge(s) {', '.join(open_challenges)} must be resolved before the award.",
             )
+        if self.standstill_regime in NOTICE_STARTS_STANDSTILL and not self.standstill.get("notice"):
+            code, rule = NOTICE_STARTS_STANDSTILL[self.standstill_regime]
+            raise _refuse(code, f"{rule}; none is recorded for the letters of {self.letters['sent_at'] if self.letters else 'this outcome'}.")
         if now < self.standstill["ends_at"]:
             raise _refuse(
                 "standstill_not_ended",

@@ -99,7 +99,11 @@ def publish_document(competition: Competition, cmd: c.PublishDocument, actor: Ac
 @on_competition(c.PublishNotice, PROCUREMENT_LEAD, "publish notices")
 def publish_notice(competition: Competition, cmd: c.PublishNotice, actor: Actor, now: datetime) -> None:
     competition.publish_notice(
-        notice_type=cmd.notice_type, notice_reference=cmd.notice_reference, published_on=cmd.published_on
+        notice_type=cmd.notice_type,
+        notice_reference=cmd.notice_reference,
+        published_on=cmd.published_on,
+        now=now,
+        payload_sha256=cmd.payload_sha256,
     )
 
 

@@ -21,9 +21,12 @@ def standstill_end(regime: str, letters_sent: datetime) -> tuple[date, datetime]
     - PCR 2015 reg 87: 10 days from the day after the letters are sent electronically; where
       the last day is not a working day the period runs to the next working day.
     - Procurement Act 2023 s.51: 8 working days beginning with the day the contract award
-      notice is published (we count from the day the letters and notice go out).
+      notice is published; until it is, the letters' day stands in for it (the letters tell
+      bidders the end assuming the notice goes out that day), and the notice's publication
+      recounts it (`standstill_from_notice`).
     - Provider Selection Regime 2024 reg 12: 8 working days from the day after the notice of
-      intention to award (a representation extends it: see `standstill_after_representation`).
+      intention to award, likewise recounted from that notice (a representation extends it:
+      see `standstill_after_representation`).
     """
     sent_day = letters_sent.astimezone(LONDON).date()
     try:
@@ -36,6 +39,26 @@ def standstill_end(regime: str, letters_sent: datetime) -> tuple[date, datetime]
             last_day = add_working_days(sent_day, 8)
         else:  # pragma: no cover - regimes are validated when the competition opens
             raise ValueError(f"unknown standstill regime {regime!r}")
+    except CalendarNotCovered as err:
+        raise _calendar_refusal(err) from None
+    return last_day, _end_of_day(last_day)
+
+
+def standstill_from_notice(regime: str, published_on: date) -> tuple[date, datetime]:
+    """The last day and end of the standstill counted from the notice that starts it.
+
+    - Procurement Act 2023 s.51(2): 8 working days beginning with the day the contract award
+      notice is published (that day counts if it is a working day).
+    - Provider Selection Regime reg 12: the standstill begins with the day the notice of
+      intention to award is published and ends at midnight after the 8th working day after it.
+    """
+    try:
+        if regime == "pa2023":
+            last_day = add_working_days(published_on - timedelta(days=1), 8)
+        elif regime == "psr2024":
+            last_day = add_working_days(published_on, 8)
+        else:  # pragma: no cover - only these regimes count from a notice
+            raise ValueError(f"the {regime} standstill does not count from a notice")
     except CalendarNotCovered as err:
         raise _calendar_refusal(err) from None
     return last_day, _end_of_day(last_day)

@@ -11,7 +11,15 @@ STANDSTILL_REGIMES = ("pcr2015", "pa2023", "psr2024")
 PANELS = ("compliance", "technical", "financial")
 SCORED_PANELS = ("technical", "financial")
 COMPLIANCE_CHECKS = ("cqc_registration", "ico_registration", "insurance", "exclusion_grounds")
-NOTICE_TYPES = ("future_opportunity", "contract_notice", "award_notice", "contract_details_notice")
+#: a competition's notices (their rules and Find a Tender codes: `notices.py`)
+NOTICE_TYPES = (
+    "future_opportunity",
+    "contract_notice",
+    "award_notice",
+    "contract_details_notice",
+    "psr_intention_to_award",
+    "psr_award_confirmation",
+)
 CHALLENGE_KINDS = ("challenge", "representation")
 CHALLENGE_OUTCOMES = ("dismissed", "upheld", "withdrawn")
 

@@ -370,6 +370,11 @@ class LondonDemo(HomeLife, DemoScale):
             code: "Successful tenders evidenced nurse-led clinical audit, stable registered managers, full safeguarding training and sound finances."
             for code in lots
         }), lead)
+        if psr:
+            # PSR reg 12: the standstill begins with the notice of intention to award, published with the letters.
+            on(letters_day, 10, c.PublishNotice(
+                competition=ref, notice_type="psr_intention_to_award", notice_reference=f"FTS-{year}-PSR-INTENT", published_on=letters_day,
+            ), lead, 30)
         if fails_insurance:
             on(letters_day + timedelta(days=4), 16, c.ReceiveChallenge(
                 competition=ref, bidder=fails_insurance, kind="representation" if psr else "challenge",
@@ -399,7 +404,12 @@ class LondonDemo(HomeLife, DemoScale):
 
     def award(self, ref: str, day: date, outcome: dict[str, Any], bidders: list[Provider]) -> None:
         self.send(c.ConcludeAward(competition=ref), self.lead, at(day, 12))
-        self.send(c.PublishNotice(competition=ref, notice_type="award_notice", notice_reference=f"CF-{day.year}-AWARD", published_on=day), self.lead, at(day, 12, 30))
+        # Under the PSR the award is confirmed by its own notice; before it, the award notice of the time.
+        psr = self.sender.ledger.competition(ref).standstill_regime == "psr2024"
+        self.send(c.PublishNotice(
+            competition=ref, notice_type="psr_award_confirmation" if psr else "award_notice",
+            notice_reference=f"FTS-{day.year}-PSR-AWARD" if psr else f"CF-{day.year}-AWARD", published_on=day,
+        ), self.lead, at(day, 12, 30))
         self.sender.contracts_from_awards()  # contracts follow the award (the ledger's own process)
         by_id = {p.provider_id: p for p in bidders}
         sign_day = day + timedelta(days=4)

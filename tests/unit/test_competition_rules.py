@@ -432,7 +432,9 @@ def test_standstill_periods_follow_each_regime(regime, sent, last_day):
 
 def test_a_psr_representation_keeps_the_standstill_open_then_five_more_working_days():
     c = in_standstill("psr2024")
-    # Letters on Wednesday 1 April: 8 working days skipping Good Friday and Easter Monday.
+    with as_(LEAD, LETTERS_SENT):
+        c.publish_notice(notice_type="psr_intention_to_award", notice_reference="FTS-PSR-1", published_on=LETTERS_SENT.date(), now=LETTERS_SENT)
+    # Notice on Wednesday 1 April: 8 working days skipping Good Friday and Easter Monday.
     assert c.standstill["last_day"] == "2026-04-15"
     with as_(LEAD, datetime(2026, 4, 9, tzinfo=UTC)):
         rep = c.receive_challenge(bidder="aster", kind="representation", grounds="Please review the T2 scores.")

@@ -1,0 +1,63 @@
+"""The notices the law requires, seen from outside the domain: what is overdue, and the payload's hash.
+
+The rules are the domain's (`domain/procurement/notices.py`); here, the two things that need
+the store or bytes:
+
+- `overdue_notices(ledger, today)`: every Procurement Act 2023 contract whose contract details
+  notice (s.53) or termination notice (s.80) is past its last day and not recorded.
+- `payload_sha256(payload)`: the hash recorded with a notice (`notice.publish` and
+  `contract.publish_notice` take it as `payload_sha256`).
+
+The hook for the generated payload. The OCDS release of a notice is built by
+`audit/ocds.py` (the release builder). Publishing a notice is then:
+
+1. `release = notice_release(ledger, notice_type=..., competition=REF | None, contract=REF | None,
+   modification=REF | None, published_on=DAY)`, an OCDS 1.1.5 release with the UK extension's
+   `tender.noticeType` (or `awards`/`contracts` notice type) set from `UK_CODES[notice_type]`;
+   it needs, from the ledger: the competition (lots, outcome, award) or the contract (value,
+   term, variations, termination) as of the notice, and the notice type's code;
+2. `payload = canonical_json(release)` (sorted keys, no whitespace, UTF-8), sent to Find a Tender;
+3. the command `notice.publish` / `contract.publish_notice` with the reference Find a Tender
+   returned, the publication day and `payload_sha256(payload)`, so the payload can be shown
+   later to be the one published.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+from eventsourcing.utils import get_topic
+
+from domain.contracts.contract import Contract
+from domain.contracts.handlers import light_touch
+
+
+def payload_sha256(payload: bytes) -> str:
+    """The SHA-256 of the payload exactly as published, as the notice commands take it."""
+    return hashlib.sha256(payload).hexdigest()
+
+
+def _contract_references(ledger: Any, page: int = 500) -> Iterator[str]:
+    """Every contract awarded, from the notification log (each is awarded once)."""
+    position = 0
+    while True:
+        notifications = ledger.recorder.select_notifications(
+            start=position, limit=page, topics=[get_topic(Contract.Awarded)], inclusive_of_start=False
+        )
+        for notification in notifications:
+            yield ledger.mapper.to_domain_event(notification).reference
+            position = notification.id
+        if len(notifications) < page:
+            return
+
+
+def overdue_notices(ledger: Any, today: date) -> list[dict[str, Any]]:
+    """Each notice a Procurement Act 2023 contract owes by `today` and has not published, in contract order."""
+    overdue: list[dict[str, Any]] = []
+    for reference in sorted(set(_contract_references(ledger))):
+        contract = ledger.aggregate(Contract, reference)
+        overdue.extend(contract.notices_overdue(today=today, light_touch=light_touch(ledger, contract)))
+    return overdue
