@@ -57,7 +57,7 @@ from uuid import UUID
 
 from audit.checkpoints import DEFAULT_ORIGIN, Checkpoints, StoredCheckpoint
 from audit.log import AuditLog
-from audit.signing import NoteSigner
+from audit.signing import NoteSigner, sign_note
 from audit.verifier.leaf import LEAF_FORMAT, leaf_bytes
 from audit.verifier.merkle import leaf_hash
 from domain import access
@@ -72,6 +72,7 @@ from domain.providers.views import WITHHELD
 from projections import follow
 from projections.event_index import EventIndex
 
+EXTRACT_NOTE_HEADER = "aqp-foi-extract-v1"
 EXTRACT_FORMAT = "aqp-foi-extract-v1"
 #: what may be asked about -> the event index's subject kinds it is found under
 ABOUT = {
@@ -198,8 +199,37 @@ def extract(
         "key_id": None if checkpoint is None else checkpoint.key_id,
         "tree_size": None if checkpoint is None else checkpoint.tree_size,
         "records": [_proof(log, checkpoint, p) for p in proofs_of] if checkpoint else [],
+        "signature": None,
     }
+    if signer is not None and checkpoint is not None:
+        manifest["signature"] = sign_note(extract_note_text(manifest, records, schedule, origin), [signer])
     return Extract(about=f"{kind}:{reference}", records=records, schedule=schedule, manifest=manifest)
+
+
+def extract_note_text(manifest: dict[str, Any], records: list[dict[str, Any]], schedule: list[dict[str, Any]], origin: str) -> str:
+    """What the ledger signs of an extract: what it is about, its checkpoint, how many records and
+    withholdings, each released record's leaf and the digest of the record as released, and the
+    schedule's digest. So a record rewritten, dropped or added, or a schedule changed, fails the
+    verifier even with every file hash in the (unsigned) manifest made to match. Its first line is
+    never a tree size's, so the note can never pass for a checkpoint."""
+    first = manifest["checkpoint"].split("\n")
+    leaves = {e["position"]: e["leaf_hash"] for e in manifest["records"]}
+    lines = [
+        EXTRACT_NOTE_HEADER,
+        origin,
+        f"about {manifest['about']} request={manifest['request'] or '-'}",
+        f"checkpoint {first[1]} {first[2]}",
+        f"counts records={len(records)} withheld={len(schedule)}",
+        *(f"record {r['position']} {leaves[r['position']]} {released_digest(r)}" for r in records),
+        f"schedule {released_digest(schedule)}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def released_digest(value: Any) -> str:
+    """SHA-256 (base64) of a value's canonical JSON, as the verifier recomputes it from the files."""
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return base64.b64encode(hashlib.sha256(canonical).digest()).decode("ascii")
 
 
 # ---------------------------------------------------------------------------- finding the records

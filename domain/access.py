@@ -471,6 +471,11 @@ def handles_foi_request(actor: Actor, *, received_by: str) -> bool:
     return actor.role in FOI_OFFICERS and actor.org == received_by
 
 
+#: records the event index lists for nobody: it answers every index reader of every organisation
+#: alike, and an FOI request is its authority's alone (its officers read it at /foi-requests)
+NOT_INDEXED_KINDS = ("foi_request",)
+
+
 def sees_requester(viewer: Actor, *, received_by: str) -> bool:
     """The requester's name and address: only to those who handle the request."""
     return handles_foi_request(viewer, received_by=received_by)

@@ -285,13 +285,22 @@ def who_withheld(viewer: Actor) -> Mask | None:
     return Mask(frozenset(event_index.SAYS_WHO), tuple({"kind": kind, "event": names} for kind, names in withheld.items()))
 
 
-def subjects_seen(_service: Any, principal: Principal) -> Conditions | None:
+#: the records the index lists for nobody (`access.NOT_INDEXED_KINDS`: another authority's FOI requests)
+INDEXED = Conditions(where={"kind": ("not in", list(access.NOT_INDEXED_KINDS))})
+
+
+def index_seen(_service: Any, _principal: Principal) -> Conditions:
+    return INDEXED
+
+
+def subjects_seen(_service: Any, principal: Principal) -> Conditions:
     """Not the subjects named in the content of an event whose content is withheld from the
-    viewer (an evaluator, the bidder scored); the record it belongs to stays."""
+    viewer (an evaluator, the bidder scored); the record it belongs to stays. Never a record
+    the index lists for nobody."""
     withheld = withheld_events(principal.actor())
     if not withheld:
-        return None
-    return Conditions(any_of=tuple(
+        return INDEXED
+    return INDEXED & Conditions(any_of=tuple(
         ({"named": 0}, {"kind": ("!=", kind)}, {"event": ("not in", list(names))}) for kind, names in withheld.items()
     ))
 
@@ -299,7 +308,7 @@ def subjects_seen(_service: Any, principal: Principal) -> Conditions | None:
 EVENTS_INDEX = sql_table(
     "IndexedEventRow", EventIndex, event_index.EVENTS,
     filters=("actor", "actor_org", "actor_role", "kind", "reference", "event", "command", "correlation_id", "causation_id"),
-    as_of=INDEX_AS_OF, mask=who_withheld,
+    as_of=INDEX_AS_OF, mask=who_withheld, sql_scope=index_seen,
 )
 EVENT_SUBJECTS = sql_table(
     "EventSubjectRow", EventIndex, event_index.SUBJECTS,

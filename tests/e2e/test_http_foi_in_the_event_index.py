@@ -18,7 +18,6 @@ from tests.e2e.http_server import running_server
 pytestmark = pytest.mark.storage
 
 
-@pytest.mark.xfail(strict=True, reason="the event index lists every authority's FOI requests by reference (not fixed)")
 def test_another_authoritys_foi_officer_finds_none_of_its_requests_in_the_event_index(database_url):
     with running_server(database_url) as served:
         references = [foi_world.OVERDUE, foi_world.PAUSED, foi_world.ANSWERED]
