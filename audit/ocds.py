@@ -48,7 +48,7 @@ the UK extension's `noticeType` on the notice's document.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -527,7 +527,7 @@ class Publication:
 
     def release_package(self, *, uri: str, published: datetime, releases: Iterable[Release] | None = None) -> dict[str, Any]:
         chosen = [r.data for r in (self.releases if releases is None else releases)]
-        return _package(uri, published, "releases", chosen, self._extensions(chosen))
+        return _package(uri, published, "releases", chosen, self.extensions_used(chosen))
 
     def record(self, ocid: str) -> dict[str, Any] | None:
         releases = self.by_ocid(ocid)
@@ -535,13 +535,23 @@ class Publication:
             return None
         return {"ocid": ocid, "releases": releases, "compiledRelease": compiled_release(releases)}
 
-    def record_package(self, *, uri: str, published: datetime, ocids: Iterable[str] | None = None) -> dict[str, Any]:
+    def record_package(
+        self, *, uri: str, published: datetime, ocids: Iterable[str] | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> dict[str, Any]:
+        """The records of `ocids` (default: every process), each compiled from all its releases."""
         wanted = list(self.processes) if ocids is None else list(ocids)
-        records = [r for r in (self.record(o) for o in wanted) if r is not None]
-        return _package(uri, published, "records", records, self._extensions([x for r in records for x in r["releases"]]))
+        records = []
+        for n, ocid in enumerate(wanted, 1):
+            record = self.record(ocid)
+            if record is not None:
+                records.append(record)
+            if progress:
+                progress(n, len(wanted))
+        return _package(uri, published, "records", records, self.extensions_used([x for r in records for x in r["releases"]]))
 
     @staticmethod
-    def _extensions(releases: list[dict[str, Any]]) -> list[str]:
+    def extensions_used(releases: list[dict[str, Any]]) -> list[str]:
         used = [LOTS_EXTENSION] if any("lots" in r.get("tender", {}) for r in releases) else []
         if any("enquiries" in r.get("tender", {}) for r in releases):
             used.append(ENQUIRY_EXTENSION)

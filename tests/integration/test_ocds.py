@@ -230,6 +230,6 @@ def test_a_notice_release_carries_its_notice_type(published):
                       "title": "UK6 notice", "datePublished": "2027-01-01T00:00:00Z"}
     package = published.release_package(uri="https://example.org/r", published=NOW)
     package["releases"] = [release]
-    package["extensions"] = published._extensions([release])
+    package["extensions"] = published.extensions_used([release])
     assert ocds.UK_EXTENSION in package["extensions"]
     assert errors(package, "release-package-schema.json") == []
