@@ -64,7 +64,7 @@ class OcdsController(Controller):
     path = "/ocds"
     tags = ["ocds"]
 
-    @get("/releases", exclude_from_auth=True, security=[{}], sync_to_thread=True, responses=problems(400),
+    @get("/releases", exclude_from_auth=True, security=[{}], sync_to_thread=True, responses=problems(400, 406, 422),
          summary="OCDS releases (public)",
          description="Every OCDS 1.1.5 release the ledger publishes, in ledger order after a position, as anybody may "
          "see it: no token needed. Tender contents before the opening, unsuccessful bidders, scores, evaluators and "
@@ -89,7 +89,7 @@ class OcdsController(Controller):
             extensions=Publication.extensions_used(page) or None,
         )
 
-    @get("/records/{ocid:str}", exclude_from_auth=True, security=[{}], sync_to_thread=True, responses=problems(400, 404),
+    @get("/records/{ocid:str}", exclude_from_auth=True, security=[{}], sync_to_thread=True, responses=problems(400, 404, 406, 422),
          summary="An OCDS record (public)",
          description="One contracting process's record: every release of it and its compiled release (ocdsmerge's), as "
          "anybody may see it: no token needed.")
