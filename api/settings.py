@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +73,9 @@ class Settings:
     web_secure_cookies: bool = False
     #: how many megabytes of drawn pages the server keeps to send again (`api.web.kept`; 0: none)
     web_kept_pages_mb: int = 64
+    #: the OCDS ocid prefix of every contracting process published (`audit.ocds`): "ocds-" and a
+    #: registered 6-character prefix (Find a Tender's is ocds-h6vhtk)
+    ocds_prefix: str = "ocds-aqp000"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -144,6 +148,12 @@ def _seconds(variable: str, text: str) -> float:
     return value
 
 
+def _ocid_prefix(variable: str, text: str) -> str:
+    if not re.fullmatch(r"ocds-[a-z0-9]{6}", text):
+        raise SettingError(f"{variable} must be ocds- and a 6-character registered prefix (e.g. ocds-h6vhtk), not {text!r}")
+    return text
+
+
 Parse = Callable[[str, str], Any]
 
 #: variable -> (field, how its text is read, the default as the README says it, what it means)
@@ -183,6 +193,10 @@ VARIABLES: dict[str, tuple[str, Parse, str, str]] = {
     "AQP_WEB_KEPT_PAGES_MB": (
         "web_kept_pages_mb", _whole, "`64`",
         "megabytes of drawn pages kept to send again until the ledger changes (`0`: every page drawn afresh)",
+    ),
+    "AQP_OCDS_PREFIX": (
+        "ocds_prefix", _ocid_prefix, "`ocds-aqp000`",
+        "the OCDS ocid prefix (`ocds-` and a registered 6-character prefix) of every contracting process published",
     ),
 }
 

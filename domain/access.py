@@ -457,6 +457,31 @@ def sees_stored_record(withheld: str | None) -> bool:
     return withheld is None
 
 
+# ---------------------------------------------------------------------------- publication to the world (OCDS)
+#
+# What the ledger publishes (`audit.ocds`: OCDS releases and records, the public feed at
+# /ocds, readable without a token) is read as `PUBLIC`, a viewer who holds no role at all: every
+# read of events redacts for it as for the least entitled reader (`domain.event_view`), so a
+# sealed tender before its opening, the evaluation's working, who asked a clarification, concerns,
+# FOI cases and every value stored as personal data are withheld from it. Of what remains the
+# world is told what a notice would tell it (PCR 2015 reg 50 and 84, Procurement Act 2023 s.50
+# and Schedule 6): the competition's notice, lots, criteria with their weights, documents with
+# their hashes, the clarifications as answered to all bidders (the asker anonymised), how many
+# tendered once the tenders are opened, who won each lot (`world_sees_bidder`), the contracts
+# with their values, terms, changes and legal grounds, milestones and payments. Never who else
+# tendered, nor any bidder's scores, reasons, prices or accounts, nor who evaluated, nor the
+# people named in a contract's mobilisation, its risks, escalations or action plans.
+
+#: the world: a viewer holding none of `ROLES`, so no policy above lets it read more than the least
+#: entitled reader may (no token is ever issued for it: `api.tokens` takes only `ROLES`)
+PUBLIC = Actor(id="the-public", org="the-public", role="public")  # type: ignore[arg-type]
+
+
+def world_sees_bidder(bidder: str, *, successful: Iterable[str]) -> bool:
+    """A bidder is named to the world only as a supplier the award notice names (it won a lot)."""
+    return bidder in set(successful)
+
+
 # ---------------------------------------------------------------------------- FOI requests
 #
 # An FOI request is the business of the authority that received it: its FOI officers (and its

@@ -9,13 +9,14 @@
     aqp audit follow|checkpoint|checkpoints|verify|prove
     aqp defend COMPETITION [--lot L] [--for-bidder B] --out DIR [--viewer ROLE:ORG:ID]
     aqp foi extract --about KIND:REF --out DIR --as ROLE:ORG:ID   an FOI extract, its schedule and proofs
+    aqp ocds export [--since DATE] --out DIR  OCDS 1.1.5 release and record packages, as the world may see them
     aqp projections status|rebuild [NAME]|run [--follow]
 
 Errors are sentences for people on stderr; results are JSON on stdout; logs are JSON lines
 (or a console rendering on a terminal) on stderr.
 
 The verbs by group, a module each: `run.py` (run, demo), `records.py` (apply, example, show,
-replay, diff), `audit.py` (keys, audit), `defend.py` (the procurement report), `foi.py` (FOI extracts), `imports.py`
+replay, diff), `audit.py` (keys, audit), `defend.py` (the procurement report), `foi.py` (FOI extracts), `ocds.py` (OCDS packages), `imports.py`
 (templates, cqc), `gdpr.py`,
 `projections.py`, `http.py` (serve, tokens); `common.py` is what they share. Here: the
 settings, read once (`api/settings.py`), the parser, and the dispatch to a verb.
@@ -27,7 +28,7 @@ import argparse
 import sys
 
 from api import settings as process_settings
-from api.cli import audit, defend, foi, gdpr, http, imports, projections, records, run
+from api.cli import audit, defend, foi, gdpr, http, imports, ocds, projections, records, run
 from api.logging import configure_logging
 from api.settings import DEFAULT_DATABASE_URL, SettingError
 
@@ -52,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     imports.add_templates(sub)
     gdpr.add_verbs(sub)
     foi.add_verbs(sub)
+    ocds.add_verbs(sub)
     imports.add_cqc(sub, settings)
     projections.add_verbs(sub)
     http.add_verbs(sub, settings)

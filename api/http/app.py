@@ -42,6 +42,7 @@ from api.http.competitions import CompetitionsController
 from api.http.contracts import ContractsController, FrameworksController
 from api.http.foi import FoiRequestsController
 from api.http.homes import HomeCareController, LocationsController, ProvidersController
+from api.http.ocds import OcdsController
 from api.http.problems import AUTHENTICATED, EXCEPTION_HANDLERS, ProblemError, problems
 from api.http.read_models import (
     ExceptionsController,
@@ -134,6 +135,7 @@ CONTROLLERS: list[type[Controller]] = [
     FoiRequestsController,
     AuditController,
     EventsController,
+    OcdsController,
 ]
 
 

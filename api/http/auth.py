@@ -1,6 +1,6 @@
 """Authentication (bearer tokens) and authorisation (guards by role).
 
-Every route except health, readiness and the OpenAPI document needs
+Every route except health, readiness, the OpenAPI document and the public OCDS feed needs
 `Authorization: Bearer <token>`, once (two Authorization headers are a 400: which one is
 meant?). The token is looked up by its SHA-256 in a worker thread (the store is synchronous);
 a missing, malformed, unknown or revoked token is a 401 problem with `WWW-Authenticate:
@@ -37,7 +37,8 @@ from domain.kernel.dispatch import HANDLERS
 
 log = structlog.get_logger("aqp.http.auth")
 
-PUBLIC_PATHS = ["^/health$", "^/ready$", "^/schema"]
+#: what anybody may read without a token: the probes, the OpenAPI document and the OCDS feed (public data)
+PUBLIC_PATHS = ["^/health$", "^/ready$", "^/schema", "^/ocds/"]
 #: what an unknown and a revoked token are both told
 NOT_LIVE = "The token is not known or no longer valid: ask for a new one (`aqp tokens issue`)."
 

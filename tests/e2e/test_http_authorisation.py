@@ -75,7 +75,9 @@ REQUESTS: dict[str, tuple[str, str, dict | None]] = {
     "GET /foi-requests/disclosure-log": ("GET", "/foi-requests/disclosure-log", None),
     "GET /foi-requests/{reference:str}": ("GET", "/foi-requests/NO-SUCH-REQUEST", None),
 }
-PUBLIC = {"GET /health", "GET /ready"}
+#: what anybody may read without a token (and with one, whatever its role): the probes and the OCDS feed
+PUBLIC = {"GET /health", "GET /ready", "GET /ocds/releases", "GET /ocds/records/{ocid:str}"}
+PUBLIC_REQUESTS = {"GET /ocds/releases": "/ocds/releases", "GET /ocds/records/{ocid:str}": "/ocds/records/ocds-aqp000-AQP-CH-2026"}
 
 
 from api.web.errors import is_page  # noqa: E402
@@ -133,10 +135,20 @@ def test_every_route_for_every_role_is_refused_or_let_through_as_the_matrix_says
     assert populated.ledger.max_position() <= before + 1
 
 
-def test_without_a_token_every_route_but_health_and_readiness_is_401(populated):
+def test_without_a_token_every_route_but_the_public_ones_is_401(populated):
     with populated.client() as anonymous:
         for route, (method, url, body) in REQUESTS.items():
             assert anonymous.request(method, url, json=body).status_code == 401, route
         assert anonymous.get("/health").status_code == 200
         assert anonymous.get("/ready").status_code == 200
         assert anonymous.get("/schema/openapi.json").status_code == 200
+        for route, url in PUBLIC_REQUESTS.items():
+            assert anonymous.get(url).status_code == 200, route
+
+
+def test_the_public_routes_answer_every_role_alike(populated):
+    assert set(PUBLIC_REQUESTS) <= PUBLIC
+    for role in ROLES:
+        with populated.client(role, "1-1000000001", f"matrix-{role}") as client:
+            for route, url in PUBLIC_REQUESTS.items():
+                assert client.get(url).status_code == 200, (route, role)

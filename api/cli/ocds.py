@@ -1,0 +1,80 @@
+"""OCDS publication.
+
+    aqp ocds export [--since TIME] --out DIR
+
+Writes DIR/release-package.json (every release, or those dated from --since on) and
+DIR/record-package.json (the record of each contracting process with a release among them,
+compiled by ocdsmerge from all its releases), as the world may see them (`audit.ocds`); the ocid
+prefix is $AQP_OCDS_PREFIX. The public feed serves the same at /ocds/releases and /ocds/records.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date, datetime, time, timezone
+from pathlib import Path
+from typing import Any
+
+from api.cli.common import open_ledger, settings
+from audit.ocds import publication
+
+
+def parse_since(text: str) -> datetime:
+    """A day (its start, UTC) or a time with its zone."""
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time(0), tzinfo=timezone.utc)
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--since takes a day (2026-03-01) or a time (2026-03-01T12:00:00Z), not {text!r}") from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"--since {text!r} needs a time zone, e.g. 2026-03-01T12:00:00Z")
+    return value
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    prefix = settings(args).ocds_prefix
+    ledger = open_ledger(args, verb="aqp ocds export")
+    try:
+        print(f"aqp ocds export: reading the ledger's competitions and contracts (ocid prefix {prefix}) ...", file=sys.stderr)
+        published = publication(ledger, prefix=prefix)
+    finally:
+        ledger.close()
+    chosen = published.since(args.since)
+    print(f"{len(chosen)} of {len(published.releases)} releases in {len(published.processes)} contracting processes"
+          + (f" dated from {args.since.isoformat()}" if args.since else ""), file=sys.stderr)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    now = datetime.now(timezone.utc)
+    releases_path, records_path = out / "release-package.json", out / "record-package.json"
+    if not chosen:
+        print("aqp ocds export: no release to write", file=sys.stderr)
+        return 0
+    releases = published.release_package(uri=releases_path.resolve().as_uri(), published=now, releases=chosen)
+    _write(releases_path, releases)
+    print(f"wrote {releases_path}: {len(chosen)} releases", file=sys.stderr)
+    ocids = list(dict.fromkeys(r.ocid for r in chosen))
+    records = published.record_package(
+        uri=records_path.resolve().as_uri(), published=now, ocids=ocids,
+        progress=lambda n, total: print(f"\rcompiling records: {n}/{total}", end="", file=sys.stderr, flush=True),
+    )
+    print(file=sys.stderr)
+    _write(records_path, records)
+    print(f"wrote {records_path}: {len(ocids)} records", file=sys.stderr)
+    print(json.dumps({"releases": len(chosen), "records": len(ocids), "out": str(out)}))
+    return 0
+
+
+def _write(path: Path, package: dict[str, Any]) -> None:
+    path.write_text(json.dumps(package, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def add_verbs(sub: Any) -> None:
+    ocds = sub.add_parser("ocds", help="OCDS 1.1.5 publication: release and record packages")
+    verbs = ocds.add_subparsers(dest="ocds_verb", required=True)
+    export = verbs.add_parser("export", help="write release-package.json and record-package.json")
+    export.add_argument("--since", type=parse_since, metavar="DATE", help="only releases dated from this day (UTC) or time on")
+    export.add_argument("--out", required=True, metavar="DIR", help="where to write the packages")
+    export.set_defaults(func=cmd_export)

@@ -1,0 +1,45 @@
+"""`aqp ocds export` on each store: both packages written, valid, and --since narrowing the releases."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.ocds_schemas import errors
+
+pytestmark = pytest.mark.storage
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIO = ROOT / "scenarios" / "nhse-call-off.jsonl"
+
+
+def run(*args: str, env: dict) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "api.cli", *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+
+
+def test_aqp_ocds_export_writes_valid_release_and_record_packages(database_url, tmp_path):
+    env = {**os.environ, "AQP_DATABASE_URL": database_url, "AQP_LOG_FORMAT": "json", "AQP_OCDS_PREFIX": "ocds-tst123"}
+    assert run("apply", "--quiet", str(SCENARIO), env=env).returncode == 0
+
+    made = run("ocds", "export", "--out", str(tmp_path / "all"), env=env)
+    assert made.returncode == 0, made.stderr
+    assert "compiling records: 1/1" in made.stderr and "wrote" in made.stderr
+    releases = json.loads((tmp_path / "all" / "release-package.json").read_text(encoding="utf-8"))
+    records = json.loads((tmp_path / "all" / "record-package.json").read_text(encoding="utf-8"))
+    assert errors(releases, "release-package-schema.json") == [] and errors(records, "record-package-schema.json") == []
+    assert {r["ocid"] for r in releases["releases"]} == {"ocds-tst123-NHSE-ICS-2016-FURTHER-COMPETITION"}
+    assert json.loads(made.stdout) == {"releases": len(releases["releases"]), "records": 1, "out": str(tmp_path / "all")}
+
+    later = run("ocds", "export", "--since", "2017-03-01", "--out", str(tmp_path / "later"), env=env)
+    assert later.returncode == 0, later.stderr
+    some = json.loads((tmp_path / "later" / "release-package.json").read_text(encoding="utf-8"))["releases"]
+    assert 0 < len(some) < len(releases["releases"]) and all(r["date"] >= "2017-03-01" for r in some)
+
+    refused = run("ocds", "export", "--out", str(tmp_path / "x"), env={**env, "AQP_OCDS_PREFIX": "aqp"})
+    assert refused.returncode == 2 and "AQP_OCDS_PREFIX must be ocds-" in refused.stderr
+    refused = run("ocds", "export", "--since", "someday", "--out", str(tmp_path / "x"), env=env)
+    assert refused.returncode == 2 and "--since takes a day" in refused.stderr
