@@ -59,12 +59,9 @@ def prove(ledger: Any, event_ref: str, *, signer: NoteSigner | None, origin: str
     leaf_index = log.leaf_index_of(notification_id)
     if leaf_index is None:
         raise ProveError(f"notification {notification_id} is not in the ledger")
-    checkpoints = Checkpoints(log)
-    checkpoint = checkpoints.latest()
-    if checkpoint is None or checkpoint.tree_size <= leaf_index:
-        if signer is None:
-            raise ProveError("no signed checkpoint covers this event yet and no signing key is available")
-        checkpoint = checkpoints.write(signer, origin=origin)
+    checkpoint = Checkpoints(log).covering(leaf_index, signer, origin=origin)
+    if checkpoint is None:
+        raise ProveError("no signed checkpoint covers this event yet and no signing key is available")
     return _bundle(log, checkpoint, leaf_index, notification_id)
 
 

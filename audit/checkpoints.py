@@ -144,6 +144,14 @@ class Checkpoints:
             )
         return _row(rows[0]) if rows else None
 
+    def covering(self, leaf_index: int, signer: NoteSigner | None, *, origin: str = DEFAULT_ORIGIN) -> StoredCheckpoint | None:
+        """The latest checkpoint if it covers the leaf at `leaf_index`; else one signed now with
+        `signer`; None when none covers it and there is no key to sign with (the caller says why)."""
+        latest = self.latest()
+        if latest is not None and latest.tree_size > leaf_index:
+            return latest
+        return self.write(signer, origin=origin) if signer is not None else None
+
     def count(self) -> int:
         with self.store.transaction(commit=False) as sql:
             rows = sql.query(f"SELECT COUNT(*) AS n FROM {self.table}")

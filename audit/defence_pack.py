@@ -22,8 +22,6 @@ verifier re-derives it without our code. Who may have which pack: `access.may_ha
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -34,6 +32,7 @@ from audit.bundle import NotYetProvable, record_and_proof
 from audit.checkpoints import DEFAULT_ORIGIN, Checkpoints, StoredCheckpoint
 from audit.log import AuditLog
 from audit.signing import NoteSigner, sign_note
+from audit.verifier.digest import digest
 from audit.verifier.leaf import canonical_originator_id
 from domain import access
 from domain.event_view import LedgerFacts, plain, sees_personal_data_in, withheld_because
@@ -50,13 +49,7 @@ PACK_NOTE_HEADER = "aqp-defence-pack-v1"
 _TOPIC = "domain.procurement:Competition."
 
 
-def canonical(value: Any) -> bytes:
-    """The one byte form of a fact, which its digest (and the signed note) is taken over."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-def fact_digest(fact: dict[str, Any]) -> str:
-    return base64.b64encode(hashlib.sha256(canonical(fact)).digest()).decode("ascii")
+fact_digest = digest
 
 
 def field_at(state: Any, path: list[Any]) -> Any:
@@ -299,13 +292,13 @@ def _covering(log: AuditLog, checkpoints: Checkpoints, cited: list[int], *, sign
     """The latest signed checkpoint, signing one first (if we may) when it does not cover every cited event."""
     last = max(cited)
     leaf = log.leaf_index_of(last)
-    latest = checkpoints.latest()
-    if leaf is not None and latest is not None and latest.tree_size > leaf:
-        return latest
-    if signer is None:
+    # A cited event not yet in the log is covered only by a checkpoint signed after catching up.
+    covering = checkpoints.covering(leaf if leaf is not None else 2**62, signer, origin=origin)
+    if covering is None:
+        latest = checkpoints.latest()
         covered = f"the latest covers the first {latest.tree_size} events" if latest else "none is signed yet"
         raise NotYetProvable(f"no signed checkpoint covers the event at position {last} yet ({covered})")
-    return checkpoints.write(signer, origin=origin)
+    return covering
 
 
 def _pick(events: dict[int, _Stored], *names: str) -> list[_Stored]:

@@ -58,6 +58,7 @@ from uuid import UUID
 from audit.checkpoints import DEFAULT_ORIGIN, Checkpoints, StoredCheckpoint
 from audit.log import AuditLog
 from audit.signing import NoteSigner, sign_note
+from audit.verifier.digest import digest
 from audit.verifier.leaf import LEAF_FORMAT, leaf_bytes
 from audit.verifier.merkle import leaf_hash
 from domain import access
@@ -220,16 +221,10 @@ def extract_note_text(manifest: dict[str, Any], records: list[dict[str, Any]], s
         f"about {manifest['about']} request={manifest['request'] or '-'}",
         f"checkpoint {first[1]} {first[2]}",
         f"counts records={len(records)} withheld={len(schedule)}",
-        *(f"record {r['position']} {leaves[r['position']]} {released_digest(r)}" for r in records),
-        f"schedule {released_digest(schedule)}",
+        *(f"record {r['position']} {leaves[r['position']]} {digest(r)}" for r in records),
+        f"schedule {digest(schedule)}",
     ]
     return "\n".join(lines) + "\n"
-
-
-def released_digest(value: Any) -> str:
-    """SHA-256 (base64) of a value's canonical JSON, as the verifier recomputes it from the files."""
-    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    return base64.b64encode(hashlib.sha256(canonical).digest()).decode("ascii")
 
 
 # ---------------------------------------------------------------------------- finding the records
@@ -490,12 +485,9 @@ def _checkpoint(log: AuditLog, positions: list[int], signer: NoteSigner | None, 
     last = log.leaf_index_of(max(positions))
     if last is None:
         raise ExtractError(f"the event at position {max(positions)} is not in the Merkle log")
-    checkpoints = Checkpoints(log)
-    checkpoint = checkpoints.latest()
-    if checkpoint is None or checkpoint.tree_size <= last:
-        if signer is None:
-            raise ExtractError("no signed checkpoint covers these records yet and no signing key is available: run `aqp audit checkpoint`")
-        checkpoint = checkpoints.write(signer, origin=origin)
+    checkpoint = Checkpoints(log).covering(last, signer, origin=origin)
+    if checkpoint is None:
+        raise ExtractError("no signed checkpoint covers these records yet and no signing key is available: run `aqp audit checkpoint`")
     return checkpoint
 
 

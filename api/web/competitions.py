@@ -139,8 +139,9 @@ class CompetitionsPages(Controller):
         # Read before the pack, so a PDF is never kept under a state older than what it shows.
         key = ("defence-pack-pdf", reference, request.url.query, principal.role, principal.org, principal.user,
                service.ledger.max_position(), service.checkpoints().count())
+        erasures = service.erasures()
         pack = pack_asked(request, reference)
-        pdf = service.answer(key, lambda: defence_pack_documents(pack, how_to_verify=HOW_TO_VERIFY)[1])
+        pdf = service.answer(key, lambda: defence_pack_documents(pack, how_to_verify=HOW_TO_VERIFY)[1], erasures=erasures)
         return Response(pdf, media_type="application/pdf", headers={
             "Content-Disposition": f'attachment; filename="{file_name(pack)}.pdf"', "Cache-Control": "no-store"})
 

@@ -26,6 +26,7 @@ import hashlib
 import json
 from pathlib import Path
 
+from audit.verifier.digest import digest
 from audit.verifier.leaf import LEAF_FORMAT
 from audit.verifier.merkle import verify_inclusion
 from audit.verifier.note import parse_checkpoint, parse_verifier_key, verify_note
@@ -71,11 +72,6 @@ def check_extract(directory: Path, key_lines: list[str]) -> str:
 NOTE_HEADER = "aqp-foi-extract-v1"
 
 
-def released_digest(value: object) -> str:
-    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    return base64.b64encode(hashlib.sha256(canonical).digest()).decode("ascii")
-
-
 def _check_signed_release(manifest: dict, records: list, schedule: list, checkpoint: object, keys: list) -> None:
     """Step 4 of the module's docstring; raises ValueError naming the first thing that differs."""
     if not manifest.get("signature"):
@@ -93,17 +89,17 @@ def _check_signed_release(manifest: dict, records: list, schedule: list, checkpo
         raise ValueError(f"the ledger signed {lines[4].removeprefix('counts ')}; the files hold records={len(records)} withheld={len(schedule)}")
     signed = {}
     for line in lines[5:-1]:
-        _, position, leaf, digest = line.split(" ")
-        signed[int(position)] = (leaf, digest)
+        _, position, leaf, record_digest = line.split(" ")
+        signed[int(position)] = (leaf, record_digest)
     leaves = {int(e["position"]): e["leaf_hash"] for e in manifest["records"]}
     for record in records:
         position = int(record["position"])
         if position not in signed:
             raise ValueError(f"record at position {position} is not one the ledger signed for this extract")
-        leaf, digest = signed[position]
+        leaf, signed_digest = signed[position]
         if leaves.get(position) != leaf:
             raise ValueError(f"record at position {position}: its leaf is not the one the ledger signed")
-        if released_digest(record) != digest:
+        if digest(record) != signed_digest:
             raise ValueError(f"record at position {position}: what is released is not what the ledger signed (a value was changed)")
-    if not lines[-1].startswith("schedule ") or lines[-1].removeprefix("schedule ") != released_digest(schedule):
+    if not lines[-1].startswith("schedule ") or lines[-1].removeprefix("schedule ") != digest(schedule):
         raise ValueError("the redaction schedule is not the one the ledger signed")

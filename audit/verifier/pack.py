@@ -16,7 +16,6 @@ Standard library and `cryptography` only (through note.py): nothing of the ledge
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import string
 from datetime import date, datetime, timedelta
@@ -24,6 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from audit.verifier.digest import canonical, digest
 from audit.verifier.leaf import LEAF_FORMAT, leaf_bytes
 from audit.verifier.merkle import ProofError, leaf_hash, verify_inclusion
 from audit.verifier.note import Checkpoint, NoteError, parse_checkpoint, parse_verifier_key, verify_note
@@ -39,14 +39,6 @@ class FactFailed(ValueError):
     def __init__(self, where: str, why: str) -> None:
         super().__init__(f"{where} does not hold: {why}")
         self.where = where
-
-
-def canonical(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-def digest(value: Any) -> str:
-    return base64.b64encode(hashlib.sha256(canonical(value)).digest()).decode("ascii")
 
 
 def field_at(state: Any, path: list[Any]) -> Any:

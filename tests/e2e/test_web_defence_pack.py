@@ -21,6 +21,7 @@ import pypdfium2 as pdfium
 import pytest
 
 from audit.checkpoints import KeyRing
+from domain import access
 from tests.e2e.http_server import ROOT, running_server, world
 from tests.e2e.test_web_sign_in import press_sign_in
 
@@ -119,3 +120,20 @@ def test_a_bidder_gets_its_own_report_and_nobody_else_any(served):
     with person(server, "commissioner", "ICB-NCL", "a.khan@ncl.example.nhs.uk") as commissioner:
         assert commissioner.get(REPORT).status_code == 403
         assert f'href="{REPORT}"' not in commissioner.get("/app/competitions/AQP-CH-2026").text
+
+
+def test_every_role_of_the_authority_and_of_another_gets_from_the_pages_what_the_api_gives(served):
+    """The report's page, PDF and data file answer every role of the running authority (NEL-CSU),
+    of another (SWL-CSU) and a bidder exactly as `GET /competitions/{ref}/defence-pack` does."""
+    server, _ring = served
+    who = [(role, org) for role in access.ROLES for org in ("NEL-CSU", "SWL-CSU")] + [("provider", "ivydene-care")]
+    seen = set()
+    for role, org in who:
+        user = f"{role}@{org}".lower()
+        with server.client(role, org, user) as api, person(server, role, org, user) as pages:
+            expected = api.get("/competitions/AQP-CH-2026/defence-pack").status_code
+            for suffix in ("", ".pdf", ".json"):
+                answered = pages.get(REPORT + suffix).status_code
+                assert answered == expected, f"{role} of {org}: the page{suffix} answers {answered}, the API {expected}"
+            seen.add(expected)
+    assert seen == {200, 403, 404}, f"the matrix must hold each answer at least once, not {seen}"
