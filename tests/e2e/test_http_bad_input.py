@@ -16,6 +16,7 @@ then the read models stopped following the log there.
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -229,6 +230,9 @@ def test_a_time_that_is_not_written_as_one_is_a_422_naming_as_of(server, path, a
 
 
 def test_a_time_written_as_one_is_still_taken(server):
+    # Written to the second, a time is up to a second earlier than now: the competition the
+    # fixture created within that second would not exist yet as of it.
+    time.sleep(1.05)
     now = datetime.now(timezone.utc)
     with server.client("auditor", "NEL-CSU") as auditor:
         for when in (now.isoformat(), now.strftime("%Y-%m-%dT%H:%M:%SZ")):
