@@ -257,7 +257,7 @@ def build_pack(
         "reader": {"id": reader.id, "org": reader.org, "role": reader.role},
         "sections": pack.sections,
         "recomputations": [] if for_bidder else _recomputations(competition, events, lots, entrants),
-        "standstill_days": _standstill_days(events),
+        "standstill_days": _standstill_days(events, opened_regime(events)),
         "events": carried,
         "checkpoint": checkpoint.note,
         "checkpoint_seq": checkpoint.seq,
@@ -303,6 +303,11 @@ def _covering(log: AuditLog, checkpoints: Checkpoints, cited: list[int], *, sign
 
 def _pick(events: dict[int, _Stored], *names: str) -> list[_Stored]:
     return [e for _, e in sorted(events.items()) if e.name in names]
+
+
+def opened_regime(events: dict[int, _Stored]) -> str | None:
+    opened = _pick(events, "Opened")
+    return opened[0].json.get("standstill_regime") if opened else None
 
 
 def _gather(pack: _Pack, events: dict[int, _Stored], lots: list[str], c: Competition) -> None:
@@ -354,10 +359,16 @@ def _gather(pack: _Pack, events: dict[int, _Stored], lots: list[str], c: Competi
              "sha256": (e.nid, ["sha256"]), "size": (e.nid, ["size_bytes"]), "when": (e.nid, ["meta", "recorded_at"])},
         )
     for e in _pick(events, "NoticePublished"):
-        pack.fact(
-            "{notice_type} {notice_reference} published on {published_on}.",
-            {k: (e.nid, [k]) for k in ("notice_type", "notice_reference", "published_on")},
-        )
+        if e.json.get("notice_code"):
+            pack.fact(
+                "{notice_type} {notice_reference} ({notice_code} on Find a Tender) published on {published_on}.",
+                {k: (e.nid, [k]) for k in ("notice_type", "notice_reference", "notice_code", "published_on")},
+            )
+        else:
+            pack.fact(
+                "{notice_type} {notice_reference} published on {published_on}.",
+                {k: (e.nid, [k]) for k in ("notice_type", "notice_reference", "published_on")},
+            )
 
     pack.section("clarifications", "Clarifications (answered to all, the asker anonymised) and evaluation clarifications")
     asked = {e.json["clarification"]: e for e in _pick(events, "ClarificationAsked")}
@@ -496,11 +507,27 @@ def _gather(pack: _Pack, events: dict[int, _Stored], lots: list[str], c: Competi
             )
 
     pack.section("letters", "The letters as sent (reg 86), the standstill and its calendar")
+    start = _standstill_start(events)
     for e in _pick(events, "OutcomeLettersIssued"):
+        if start is not None and start[1] == "notice":
+            statement = ("Letters sent on {sent}; counted from them the standstill's last day would be {last_day}, "
+                         "but it counts from the notice below.")
+        else:
+            statement = "Letters sent on {sent}; the standstill's last day is {last_day}, ending at {ends_at} (London time; day by day in standstill_days)."
         pack.fact(
-            "Letters sent on {sent}; the standstill's last day is {last_day}, ending at {ends_at} (London time; day by day in standstill_days).",
+            statement,
             {"sent": (e.nid, ["meta", "recorded_at"]), "last_day": (e.nid, ["standstill_last_day"]), "ends_at": (e.nid, ["standstill_ends_at"])},
         )
+        if start is not None and start[1] == "notice" and start[0].nid > e.nid:
+            n = start[0]
+            rule = "Procurement Act 2023 s.51" if n.json.get("notice_code") else "Provider Selection Regime reg 12"
+            pack.fact(
+                "The {notice_type} {notice_reference}, published on {published_on}, begins the standstill (" + rule + "): "
+                "its last day is {last_day}, ending at {ends_at} (London time; day by day in standstill_days).",
+                {"notice_type": (n.nid, ["notice_type"]), "notice_reference": (n.nid, ["notice_reference"]),
+                 "published_on": (n.nid, ["published_on"]), "last_day": (n.nid, ["standstill_last_day"]),
+                 "ends_at": (n.nid, ["standstill_ends_at"])},
+            )
         for i, letter in enumerate(e.json["letters"]):
             base = ["letters", i]
             pack.fact(
@@ -573,27 +600,51 @@ def _recomputations(c: Competition, events: dict[int, _Stored], lots: list[str],
     return out
 
 
-def _standstill_days(events: dict[int, _Stored]) -> dict[str, Any] | None:
-    """The standstill day by day from the letters to its last day, with the calendar it counts on."""
+def _standstill_start(events: dict[int, _Stored]) -> tuple[_Stored, str, date, date] | None:
+    """What the standstill counts from, as the competition counts it: the letters, or (Procurement
+    Act 2023 s.51, PSR reg 12) the first notice after them that begins it, a later one only where
+    it ends the standstill later (a corrected notice never shortens it). (event, "letters" or
+    "notice", the day it begins with, its last day)."""
     letters = _pick(events, "OutcomeLettersIssued")
     if not letters:
         return None
     e = letters[-1]
     sent = datetime.fromisoformat(field_at(e.json, ["meta", "recorded_at"])).astimezone(LONDON).date()
-    last = date.fromisoformat(e.json["standstill_last_day"])
+    start: tuple[_Stored, str, date, date] = (e, "letters", sent, date.fromisoformat(e.json["standstill_last_day"]))
+    for n in _pick(events, "NoticePublished"):
+        if n.nid < e.nid or not n.json.get("standstill_last_day"):
+            continue
+        last = date.fromisoformat(n.json["standstill_last_day"])
+        if start[1] == "letters" or last > start[3]:
+            start = (n, "notice", date.fromisoformat(n.json["published_on"]), last)
+    return start
+
+
+def _standstill_days(events: dict[int, _Stored], regime: str | None) -> dict[str, Any] | None:
+    """The standstill day by day from the day it counts from to its last day, with the calendar it counts on."""
+    start = _standstill_start(events)
+    if start is None:
+        return None
+    e, counted_from, begins, last = start
+    letters = _pick(events, "OutcomeLettersIssued")[-1]
+    sent = datetime.fromisoformat(field_at(letters.json, ["meta", "recorded_at"])).astimezone(LONDON).date()
+    # "Beginning with the day" the award notice is published (PA 2023 s.51): that day counts.
+    inclusive = counted_from == "notice" and regime == "pa2023"
     days = []
-    day = sent
+    day = begins
     while day <= last:
         try:
             working = is_working_day(day)
         except CalendarNotCovered:
             working = None
         days.append({"day": day.isoformat(), "weekday": day.strftime("%A"), "working_day": working,
-                     "counts": day > sent})
+                     "counts": day >= begins if inclusive else day > begins})
         day += timedelta(days=1)
     return {
         "event": e.nid,
         "calendar": "England and Wales working days (weekends and the bank holidays the ledger ships), London time",
+        "counted_from": counted_from,
+        "begins_on": begins.isoformat(),
         "letters_sent_on": sent.isoformat(),
         "last_day": last.isoformat(),
         "days": days,

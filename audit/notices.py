@@ -8,18 +8,17 @@ the store or bytes:
 - `payload_sha256(payload)`: the hash recorded with a notice (`notice.publish` and
   `contract.publish_notice` take it as `payload_sha256`).
 
-The hook for the generated payload. The OCDS release of a notice is built by
-`audit/ocds.py` (the release builder). Publishing a notice is then:
+Publishing a notice, end to end:
 
-1. `release = notice_release(ledger, notice_type=..., competition=REF | None, contract=REF | None,
-   modification=REF | None, published_on=DAY)`, an OCDS 1.1.5 release with the UK extension's
-   `tender.noticeType` (or `awards`/`contracts` notice type) set from `UK_CODES[notice_type]`;
-   it needs, from the ledger: the competition (lots, outcome, award) or the contract (value,
-   term, variations, termination) as of the notice, and the notice type's code;
-2. `payload = canonical_json(release)` (sorted keys, no whitespace, UTF-8), sent to Find a Tender;
-3. the command `notice.publish` / `contract.publish_notice` with the reference Find a Tender
-   returned, the publication day and `payload_sha256(payload)`, so the payload can be shown
-   later to be the one published.
+1. `aqp ocds notice --competition REF | --contract REF --type NOTICE_TYPE [--modification M]
+   --out FILE` writes the payload (`audit.ocds.notice_payload`: an OCDS 1.1.5 release of the
+   contracting process as the world may see it, the notice as its document with the UK
+   extension's `noticeType`), as canonical JSON (`audit.verifier.digest.canonical`), and prints
+   its SHA-256;
+2. the payload is sent to Find a Tender, which answers with the notice's reference;
+3. the command `notice.publish` / `contract.publish_notice` records the reference, the
+   publication day and `payload_sha256`, so the payload can be shown later to be the one
+   published; the ledger's own OCDS release of the publication carries the same hash.
 """
 
 from __future__ import annotations

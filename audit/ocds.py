@@ -39,10 +39,14 @@ risks, escalation).
 official 1.1.5 release schema, nothing fetched) compiles each ocid's releases (`compiled_release`,
 the one path for ours and for ocdsmerge's own reference fixtures); a record embeds its releases.
 
-**For notices.** `notice_release(kind, process, ...)` builds the release a notice the law requires
-publishes (Procurement Act 2023 UK4, UK6, UK7, UK10, UK12..., PSR 2024), from the contracting
-process as the ledger has it (`Publication.process(ocid)`), tagged by `NOTICE_KINDS` and carrying
-the UK extension's `noticeType` on the notice's document.
+**Notices.** Each notice the ledger records as published (`notice.publish` on a competition,
+`contract.publish_notice` on a contract: `domain/procurement/notices.py` has the rules) is a
+release of its own, tagged as Find a Tender tags that notice (`NOTICES`: UK4 `tender`, UK6
+`award`, UK7 `contract`, UK10 `contractAmendment`, UK11 `contractTermination`; the PSR's notices
+`award` and `awardUpdate`), the notice as a document (Find a Tender's reference as its id, the
+UK extension's `noticeType` for a Procurement Act 2023 notice, the payload's SHA-256 where
+recorded) on the contract, the awards or the tender it is about. `notice_payload(...)` generates
+the release to send before publishing (`aqp ocds notice`), from the process as published so far.
 """
 
 from __future__ import annotations
@@ -69,8 +73,9 @@ PUBLISHER = {"name": "AQP Ledger"}
 #: the extensions our releases use, by the address of each extension.json (nothing is fetched)
 LOTS_EXTENSION = "https://raw.githubusercontent.com/open-contracting-extensions/ocds_lots_extension/v1.1.5/extension.json"
 ENQUIRY_EXTENSION = "https://raw.githubusercontent.com/open-contracting-extensions/ocds_enquiry_extension/v1.1.5/extension.json"
-#: the UK extension's `noticeType` (Find a Tender); used only by notice releases
-UK_EXTENSION = "https://raw.githubusercontent.com/cabinetoffice/ocds-uk-extension/main/extension.json"
+#: the UK extension's `noticeType` on a document (Find a Tender's packages name it at this address);
+#: declared only by packages whose releases carry a Procurement Act 2023 notice
+UK_EXTENSION = "https://raw.githubusercontent.com/cabinetoffice/ocds_uk_extension/main/extension.json"
 EXTENSIONS = (LOTS_EXTENSION, ENQUIRY_EXTENSION)
 
 #: a procedure -> (OCDS procurementMethod, procurementMethodDetails)
@@ -82,31 +87,23 @@ PROCUREMENT_METHODS = {
     "psr_competitive": ("open", "Provider Selection Regime 2024 competitive process"),
     "call_off": ("selective", "Call-off by further competition among the framework's providers"),
 }
-#: a notice the competition recorded -> the OCDS document type it is published as
-NOTICE_DOCUMENTS = {
-    "future_opportunity": "plannedProcurementNotice",
-    "contract_notice": "tenderNotice",
-    "award_notice": "awardNotice",
-    "contract_details_notice": "contractNotice",
+#: a notice the ledger records (`domain/procurement/notices.py`) -> how its release is published:
+#: (the release's tag, the notice document's OCDS type, the section the document goes in, its words).
+#: Find a Tender tags a UK4 release "tender", a UK6 "award", a UK7 "contract", a UK10
+#: "contractAmendment", a UK11 "contractTermination"; the UK extension's `noticeType` on the
+#: notice's document says which notice it is (Procurement Act 2023 notices only).
+NOTICES = {
+    "future_opportunity": ("planning", "plannedProcurementNotice", "tender", "Planned procurement notice"),
+    "contract_notice": ("tender", "tenderNotice", "tender", "Tender notice"),
+    "award_notice": ("award", "awardNotice", "awards", "Contract award notice"),
+    "psr_intention_to_award": ("award", "awardNotice", "awards", "Notice of intention to award (Provider Selection Regime)"),
+    "psr_award_confirmation": ("awardUpdate", "awardNotice", "awards", "Notice confirming the award (Provider Selection Regime)"),
+    "contract_details_notice": ("contract", "contractNotice", "contracts", "Contract details notice"),
+    "contract_change_notice": ("contractAmendment", "contractNotice", "contracts", "Contract change notice"),
+    "contract_termination_notice": ("contractTermination", "contractNotice", "contracts", "Contract termination notice"),
 }
-#: a notice the law requires (UK extension noticeType) -> (the release's tag, its document's type)
-NOTICE_KINDS = {
-    "UK1": ("planning", "plannedProcurementNotice"),
-    "UK2": ("planning", "plannedProcurementNotice"),
-    "UK3": ("planning", "plannedProcurementNotice"),
-    "UK4": ("tender", "tenderNotice"),
-    "UK5": ("tender", "tenderNotice"),
-    "UK6": ("award", "awardNotice"),
-    "UK7": ("contract", "contractNotice"),
-    "UK10": ("contractAmendment", "contractAmendmentNotice"),
-    "UK11": ("contractAmendment", "contractAmendmentNotice"),
-    "UK12": ("tenderCancellation", "tenderNotice"),
-    "UK13": ("contractTermination", "contractNotice"),
-    "UK14": ("contractTermination", "contractNotice"),
-    "UK15": ("contractTermination", "contractNotice"),
-    "UK16": ("contractTermination", "contractNotice"),
-    "UK17": ("contractTermination", "contractNotice"),
-}
+#: the Procurement Act 2023 notice types (Find a Tender) the ledger's notices are: UK3, UK4, UK6, UK7,
+#: UK10 and UK11 (`domain.procurement.notices.UK_CODES`); a notice of an earlier regime has none
 
 #: one merger for every compilation: our records and ocdsmerge's reference fixtures alike
 MERGER = Merger(schema=str(SCHEMA_PATH))
@@ -271,15 +268,7 @@ def _tender_release(p: Process, position: int, at: datetime, name: str, d: dict[
         _amend(tender, f"{tender['id']}-{d['document']}-{d['revision']}", at, reason, f"{d['title']} published again (revision {d['revision']}).")
         return _release(p, position, at, ["tenderAmendment"], tender=True)
     if name == "NoticePublished":
-        tender.setdefault("documents", []).append(
-            {
-                "id": d["notice_reference"],
-                "documentType": NOTICE_DOCUMENTS.get(d["notice_type"], "notice"),
-                "title": d["notice_type"].replace("_", " ").capitalize(),
-                "datePublished": _day(d["published_on"]),
-            }
-        )
-        return _release(p, position, at, ["tenderUpdate"], tender=True)
+        return _notice_release(p, position, at, d)
     if name == "ClarificationAnswered":
         tender["hasEnquiries"] = True
         # Published to all bidders as the authority worded it: who asked is never said.
@@ -400,6 +389,8 @@ def _contract_release(p: Process, position: int, at: datetime, name: str, d: dic
     contract = p.contracts.get(reference)
     if contract is None:
         return None
+    if name == "NoticePublished":
+        return _notice_release(p, position, at, d, contract=reference)
     if name == "Signed":
         contract.update(status="active", dateSigned=_day(d["signed_on"]))
         return _release(p, position, at, ["contractUpdate"], contracts=[contract])
@@ -488,6 +479,7 @@ COMPETITION_EVENTS = (
 CONTRACT_EVENTS = (
     Contract.Awarded, Contract.Signed, Contract.Varied, Contract.Extended, Contract.Novated, Contract.Terminated,
     Contract.Expired, Contract.MilestoneAdded, Contract.MilestoneAccepted, Contract.PaymentRecorded,
+    Contract.NoticePublished,
 )
 TOPICS = tuple(cls.TOPIC for cls in (*COMPETITION_EVENTS, *CONTRACT_EVENTS))
 _PAGE = 500
@@ -555,9 +547,16 @@ class Publication:
         used = [LOTS_EXTENSION] if any("lots" in r.get("tender", {}) for r in releases) else []
         if any("enquiries" in r.get("tender", {}) for r in releases):
             used.append(ENQUIRY_EXTENSION)
-        if any(d.get("noticeType") for r in releases for d in r.get("tender", {}).get("documents", [])):
+        if any(d.get("noticeType") for r in releases for d in _documents(r)):
             used.append(UK_EXTENSION)
         return used
+
+
+def _documents(release: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every document of a release: the tender's, each award's and each contract's."""
+    yield from release.get("tender", {}).get("documents", [])
+    for section in (*release.get("awards", []), *release.get("contracts", [])):
+        yield from section.get("documents", [])
 
 
 def _package(uri: str, published: datetime, key: str, items: list[dict[str, Any]], extensions: list[str]) -> dict[str, Any]:
@@ -619,36 +618,102 @@ def _contract_of(ledger: Any, event: Any, data: dict[str, Any], known: dict[Any,
 # ---------------------------------------------------------------------------- notices
 
 
-def notice_release(
-    kind: str,
-    process: Process,
-    *,
-    position: int,
-    at: datetime,
-    notice_reference: str,
-    published_on: date,
-    title: str | None = None,
-) -> dict[str, Any]:
-    """The release a notice the law requires publishes (`kind`: the UK extension's noticeType, UK4,
-    UK6, ...): the contracting process as the ledger has it (`Publication.processes[ocid]`), tagged
-    by `NOTICE_KINDS`, with the notice as a document carrying its `noticeType`."""
-    if kind not in NOTICE_KINDS:
-        raise ValueError(f"kind must be one of {', '.join(NOTICE_KINDS)}, not {kind!r}")
-    tag, document_type = NOTICE_KINDS[kind]
-    sections: dict[str, Any] = {}
-    if process.tender is not None:
-        sections["tender"] = True
-    if process.awards:
-        sections["awards"] = list(process.awards.values())
-    if process.contracts:
-        sections["contracts"] = list(process.contracts.values())
-    release = _release(process, position, at, [tag], **sections).data
-    document = {
-        "id": notice_reference,
+def _notice_document(d: dict[str, Any]) -> dict[str, Any]:
+    """A notice as the document its release carries: Find a Tender's reference as its id and,
+    for a Procurement Act 2023 notice, the UK extension's `noticeType` (UK6, ...)."""
+    _, document_type, _, words = NOTICES[d["notice_type"]]
+    document: dict[str, Any] = {
+        "id": d["notice_reference"],
         "documentType": document_type,
-        "noticeType": kind,
-        "title": title or f"{kind} notice",
-        "datePublished": _day(published_on.isoformat()),
+        "title": words,
+        "datePublished": _day(d["published_on"]),
     }
-    release.setdefault("tender", {"id": process.ocid}).setdefault("documents", []).append(document)
-    return release
+    if d.get("notice_code"):
+        document["noticeType"] = d["notice_code"]
+    said = []
+    if d.get("modification"):
+        said.append(f"Announces modification {d['modification']}.")
+    if d.get("payload_sha256"):
+        said.append(f"The payload published has SHA-256 {d['payload_sha256']}.")
+    if said:
+        document["description"] = " ".join(said)
+    return document
+
+
+def _with_document(section: dict[str, Any], document: dict[str, Any]) -> None:
+    documents = section.setdefault("documents", [])
+    documents[:] = [x for x in documents if x["id"] != document["id"]] + [document]
+
+
+def _notice_release(p: Process, position: int, at: datetime, d: dict[str, Any], *, contract: str | None = None) -> Release | None:
+    """The release of a notice published: tagged as Find a Tender tags that notice, its document in
+    the section it is about (the contract, the awards, else the tender), with the state it tells of."""
+    if d["notice_type"] not in NOTICES:
+        return None
+    tag, _, section, _ = NOTICES[d["notice_type"]]
+    document = _notice_document(d)
+    contracts = [p.contracts[contract]] if contract else list(p.contracts.values())
+    if section == "contracts" and contracts:
+        for entry in contracts:
+            _with_document(entry, document)
+        return _release(p, position, at, [tag], contracts=contracts)
+    if section in ("contracts", "awards") and p.awards:
+        awards = list(p.awards.values())
+        for entry in awards:
+            _with_document(entry, document)
+        return _release(p, position, at, [tag], awards=awards)
+    if p.tender is None:
+        return None
+    _with_document(p.tender, document)
+    return _release(p, position, at, [tag], tender=True)
+
+
+def notice_payload(
+    ledger: Any,
+    *,
+    notice_type: str,
+    published_on: date,
+    at: datetime,
+    competition: str | None = None,
+    contract: str | None = None,
+    modification: str | None = None,
+    prefix: str = DEFAULT_PREFIX,
+) -> dict[str, Any]:
+    """The release a notice the law requires publishes, generated from the ledger before it is sent
+    (to Find a Tender, which answers with the notice's reference): the contracting process as the
+    world may see it now, with the notice as its document. Its canonical bytes
+    (`audit.verifier.digest.canonical`) are what is sent; their SHA-256 is recorded with the
+    publication (`payload_sha256`), so the payload can later be shown to be the one published.
+
+    Raises ValueError, in words for the person asking, for a notice that is not of that record."""
+    from domain.procurement.notices import COMPETITION_NOTICE_TYPES, CONTRACT_NOTICE_TYPES, uk_code
+
+    if (competition is None) == (contract is None):
+        raise ValueError("A notice is about one competition or one contract: name exactly one.")
+    allowed = CONTRACT_NOTICE_TYPES if contract else COMPETITION_NOTICE_TYPES
+    if notice_type not in allowed:
+        raise ValueError(f"A {'contract' if contract else 'competition'}'s notice type is one of {', '.join(allowed)}, not {notice_type!r}.")
+    if notice_type == "contract_change_notice" and not modification:
+        raise ValueError("A contract change notice names the modification it announces (Procurement Act 2023 s.75(3)).")
+    published = publication(ledger, prefix=prefix)
+    if contract:
+        regime = ledger.aggregate(Contract, contract).regime
+        process = next((x for x in published.processes.values() if contract in x.contracts), None)
+    else:
+        regime = ledger.competition(competition).standstill_regime
+        process = published.processes.get(published.ocid(competition))
+    if process is None:
+        raise ValueError(f"Nothing of {contract or competition} is published yet: its notice has no contracting process to tell of.")
+    process = copy.deepcopy(process)  # the payload tells of the process; it does not change what is published
+    notice = {
+        "notice_type": notice_type,
+        "notice_reference": f"{process.ocid}-{notice_type}-{published_on.isoformat()}" + (f"-{modification}" if modification else ""),
+        "published_on": published_on.isoformat(),
+        "notice_code": uk_code(notice_type, regime),
+        "modification": modification,
+    }
+    release = _notice_release(process, 0, at, notice, contract=contract)
+    if release is None:
+        raise ValueError(f"{competition or contract} has no tender published yet for its notice to tell of.")
+    release.data["id"] = f"{process.ocid}-notice-{notice['notice_reference'].removeprefix(process.ocid + '-')}"
+    return release.data

@@ -57,6 +57,14 @@ def main() -> None:
         "starts_on": "2026-04-01", "ends_on": "2030-03-31",
     }, note="30 beds at the base rate for four years")
     on_contract("2026-03-16T11:00:00Z", OFFICER, {"type": "contract.sign", "signed_on": "2026-03-16"})
+    on_contract("2026-03-18T10:00:00Z", OFFICER, {
+        "type": "contract.publish_notice", "notice_type": "contract_termination_notice", "notice_reference": "FTS-2026-UK11-0001",
+        "published_on": "2026-03-18",
+    }, expect="contract_not_ended", note="Procurement Act 2023 s.80: a termination notice follows the contract's end")
+    on_contract("2026-03-18T10:05:00Z", OFFICER, {
+        "type": "contract.publish_notice", "notice_type": "contract_details_notice", "notice_reference": "FTS-2026-UK7-0417",
+        "published_on": "2026-03-18",
+    }, note="Procurement Act 2023 s.53: the contract details notice (UK7) within 30 days of entering into the contract")
     on_contract("2026-03-25T11:00:00Z", OFFICER, {
         "type": "contract.mobilise", "contract_manager": "Contract officer, Strategy and Commissioning",
         "invoicing_contact_role": "Finance manager", "go_live": "2026-04-01",
@@ -123,6 +131,10 @@ def main() -> None:
     })
     on_contract("2027-06-02T09:00:00Z", OFFICER, {"type": "contract.resume_referrals", "from_date": "2027-06-02"},
                 expect="contract_ended", note="nothing changes on a terminated contract")
+    on_contract("2027-06-08T10:00:00Z", OFFICER, {
+        "type": "contract.publish_notice", "notice_type": "contract_termination_notice", "notice_reference": "FTS-2027-UK11-0093",
+        "published_on": "2027-06-08",
+    }, note="Procurement Act 2023 s.80: the contract termination notice (UK11) within 30 days of the end")
     write()
 
 

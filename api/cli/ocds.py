@@ -1,16 +1,23 @@
 """OCDS publication.
 
     aqp ocds export [--since TIME] --out DIR
+    aqp ocds notice (--competition REF | --contract REF) --type NOTICE_TYPE [--modification M]
+                    [--published-on DAY] --out FILE
 
 Writes DIR/release-package.json (every release, or those dated from --since on) and
 DIR/record-package.json (the record of each contracting process with a release among them,
 compiled by ocdsmerge from all its releases), as the world may see them (`audit.ocds`); the ocid
 prefix is $AQP_OCDS_PREFIX. The public feed serves the same at /ocds/releases and /ocds/records.
+
+`notice` writes the payload of a notice the law requires (an OCDS release with the UK
+extension's notice type, `audit.ocds.notice_payload`) as the canonical bytes to send to Find a
+Tender, and prints their SHA-256: record the publication with it (`payload_sha256`).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from datetime import date, datetime, time, timezone
@@ -18,7 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from api.cli.common import open_ledger, settings
-from audit.ocds import publication
+from audit.ocds import notice_payload, publication
+from audit.verifier.digest import canonical
+from domain.kernel.errors import NotFound
+from domain.procurement.notices import COMPETITION_NOTICE_TYPES, CONTRACT_NOTICE_TYPES
 
 
 def parse_since(text: str) -> datetime:
@@ -67,6 +77,31 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_notice(args: argparse.Namespace) -> int:
+    prefix = settings(args).ocds_prefix
+    ledger = open_ledger(args, verb="aqp ocds notice")
+    now = datetime.now(timezone.utc)
+    try:
+        payload = notice_payload(
+            ledger, notice_type=args.type, published_on=args.published_on or now.date(), at=now,
+            competition=args.competition, contract=args.contract, modification=args.modification, prefix=prefix,
+        )
+    except (ValueError, NotFound) as err:
+        print(f"aqp ocds notice: {getattr(err, 'message', err)}", file=sys.stderr)
+        return 2
+    finally:
+        ledger.close()
+    body = canonical(payload)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(body)
+    sha = hashlib.sha256(body).hexdigest()
+    print(f"wrote {out}: the {args.type.replace('_', ' ')} payload ({len(body)} bytes); record its publication with "
+          f"payload_sha256 {sha}", file=sys.stderr)
+    print(json.dumps({"out": str(out), "payload_sha256": sha, "release": payload["id"], "tag": payload["tag"]}))
+    return 0
+
+
 def _write(path: Path, package: dict[str, Any]) -> None:
     path.write_text(json.dumps(package, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
@@ -78,3 +113,13 @@ def add_verbs(sub: Any) -> None:
     export.add_argument("--since", type=parse_since, metavar="DATE", help="only releases dated from this day (UTC) or time on")
     export.add_argument("--out", required=True, metavar="DIR", help="where to write the packages")
     export.set_defaults(func=cmd_export)
+    notice = verbs.add_parser("notice", help="write the payload of a notice the law requires, and print its SHA-256")
+    about = notice.add_mutually_exclusive_group(required=True)
+    about.add_argument("--competition", metavar="REF", help="a competition's notice")
+    about.add_argument("--contract", metavar="REF", help="a contract's notice")
+    notice.add_argument("--type", required=True, choices=sorted({*COMPETITION_NOTICE_TYPES, *CONTRACT_NOTICE_TYPES}),
+                        help="the notice type")
+    notice.add_argument("--modification", metavar="M", help="the modification a contract change notice announces")
+    notice.add_argument("--published-on", type=date.fromisoformat, metavar="DAY", help="the day it is to be published (default today)")
+    notice.add_argument("--out", required=True, metavar="FILE", help="where to write the payload")
+    notice.set_defaults(func=cmd_notice)

@@ -73,10 +73,11 @@ def defence_pack_view(pack: dict[str, Any], *, made_at: datetime | None = None) 
             {"id": fact["id"], "number": f"{number}.{n}", "html": statement_html(fact), "cites": sorted(fact.get("cites") or [])}
             for n, fact in enumerate(section["facts"], start=1)
         ]
-        sections.append({"number": number, "title": section["title"], "anchor": f"section-{number}", "facts": facts})
+        sections.append({"id": section["id"], "number": number, "title": section["title"], "anchor": f"section-{number}", "facts": facts})
     standstill = pack.get("standstill_days")
-    if standstill:  # the day-by-day table goes with the section whose facts cite the letters it counts from
-        home = next((s for s in sections if any(standstill["event"] in f["cites"] for f in s["facts"])), sections[-1] if sections else None)
+    if standstill:  # the day-by-day table goes with the letters' section, else the first citing what it counts from
+        citing = [s for s in sections if any(standstill["event"] in f["cites"] for f in s["facts"])]
+        home = next((s for s in citing if s["id"] == "letters"), citing[0] if citing else sections[-1] if sections else None)
         if home is not None:
             home["standstill"] = True
     events = [

@@ -243,28 +243,50 @@ def _recompute(where: str, item: dict[str, Any], events: _Events) -> str:
 
 
 def _check_standstill(where: str, days: dict[str, Any], events: _Events, regime: str | None) -> bool:
-    """Whether the first and last days were checked against the letters' record (False: it is withheld
-    from this reader, so they are as stated; the days between are checked by the calendar all the same)."""
+    """Whether the first and last days were checked against the record the standstill counts from
+    (the letters, or the notice that begins it under the Procurement Act 2023 or the PSR; False:
+    that record is withheld from this reader, so they are as stated; the days between are checked
+    by the calendar all the same)."""
     try:
+        counted_from = days.get("counted_from", "letters")
+        if counted_from not in ("letters", "notice"):
+            raise ValueError(f"it counts from {counted_from!r}, neither the letters nor a notice")
+        if counted_from == "notice" and regime not in ("pa2023", "psr2024"):
+            raise ValueError(f"it counts from a notice, but a {regime} standstill counts from the letters")
         state = events.check(int(days["event"]))
+        if counted_from == "letters" and regime in ("pa2023", "psr2024"):
+            # Until its notice is published the letters stand in for it; once it is, the standstill counts from it.
+            for position in sorted(int(p) for p in events.carried):
+                later = events.check(position) if position > int(days["event"]) else None
+                if later and later.get("notice_type") and later.get("standstill_last_day"):
+                    raise ValueError(f"it counts from the letters, but the pack carries the notice that begins it (event {position})")
+        begins = date.fromisoformat(days.get("begins_on", days["letters_sent_on"]))
         if state is None:
-            sent, last = date.fromisoformat(days["letters_sent_on"]), date.fromisoformat(days["last_day"])
+            last = date.fromisoformat(days["last_day"])
         else:
-            sent = datetime.fromisoformat(field_at(state, ["meta", "recorded_at"])).astimezone(LONDON).date()
+            if counted_from == "notice":
+                if not state.get("notice_type") or not state.get("standstill_last_day"):
+                    raise ValueError("the event it counts from is not a notice that begins the standstill")
+                start = date.fromisoformat(state["published_on"])
+            else:
+                start = datetime.fromisoformat(field_at(state, ["meta", "recorded_at"])).astimezone(LONDON).date()
+                if days["letters_sent_on"] != start.isoformat():
+                    raise ValueError("its letters day is not the letters event's")
             last = date.fromisoformat(state["standstill_last_day"])
-        if days["letters_sent_on"] != sent.isoformat() or days["last_day"] != last.isoformat():
-            raise ValueError("its first or last day is not the letters event's")
+            if begins != start or days["last_day"] != last.isoformat():
+                raise ValueError(f"its first or last day is not the {'notice' if counted_from == 'notice' else 'letters'} event's")
         listed = [date.fromisoformat(d["day"]) for d in days["days"]]
-        if listed != [sent + timedelta(days=i) for i in range((last - sent).days + 1)]:
-            raise ValueError("its days do not run one by one from the letters to the last day")
+        if listed != [begins + timedelta(days=i) for i in range((last - begins).days + 1)]:
+            raise ValueError("its days do not run one by one from the day it begins with to the last day")
         working = {date.fromisoformat(d["day"]): d["working_day"] for d in days["days"]}
         for day, flag in working.items():
             if day.weekday() >= 5 and flag:
                 raise ValueError(f"it counts {day.isoformat()}, a {day.strftime('%A')}, as a working day")
         if regime == "pcr2015":
-            expected = next(d for d in sorted(working) if d >= sent + timedelta(days=10) and working[d])
+            expected = next(d for d in sorted(working) if d >= begins + timedelta(days=10) and working[d])
         elif regime in ("pa2023", "psr2024"):
-            counted = [d for d in sorted(working) if working[d] and (d >= sent if regime == "pa2023" else d > sent)]
+            # PA 2023 s.51: 8 working days beginning with the notice's day; PSR reg 12: the 8 after it.
+            counted = [d for d in sorted(working) if working[d] and (d >= begins if regime == "pa2023" else d > begins)]
             expected = counted[7] if len(counted) >= 8 else None
         else:
             return state is not None
@@ -325,10 +347,12 @@ def check_pack(pack: dict[str, Any], key_lines: list[str]) -> list[str]:
     seen.add("standstill")
     if pack.get("standstill_days") is not None:
         tied = _check_standstill("standstill", pack["standstill_days"], events, regime)
-        line = (f"standstill: {len(pack['standstill_days']['days'])} days, counted by the {regime} rule to "
+        counted = pack["standstill_days"].get("counted_from", "letters")
+        line = (f"standstill: {len(pack['standstill_days']['days'])} days from the {'notice' if counted == 'notice' else 'letters'} "
+                f"of {pack['standstill_days'].get('begins_on', pack['standstill_days']['letters_sent_on'])}, counted by the {regime} rule to "
                 f"{pack['standstill_days']['last_day']} on the calendar stated")
         if not tied:
-            line += (f"; the letters' record is withheld from this reader, so its first and last day are as stated "
+            line += (f"; the record it counts from is withheld from this reader, so its first and last day are as stated "
                      f"({'signed by the ledger' if signed is not None else 'NOT signed'})")
         report.append(line)
     if signed is not None:

@@ -133,6 +133,38 @@ def competition_copy(ledger: Any, reference: str, *, before: str) -> None:
     AUTHORITIES[reference] = AUTHORITIES[source]
 
 
+def pa2023_copy(ledger: Any, reference: str) -> None:
+    """The example competition again as `reference` under the Procurement Act 2023, to its award:
+    opened with the Act's standstill, the contract award notice (UK6) published the day after the
+    letters (Thursday 2 April 2026), so the standstill that notice begins runs to 15 April (across
+    Easter, s.51), and the award the day after (the example's early award attempts are left out:
+    their refusals were the letters' standstill)."""
+    example, = (p for p in SCENARIOS if p.name.startswith("london-aqp"))
+    source = "AQP-CH-2026"
+    lead = {"id": "j.okafor", "org": "NEL-CSU", "role": "procurement_lead"}
+    lines = []
+    for text in example.read_text(encoding="utf-8").splitlines():
+        line = json.loads(text)
+        command = line["command"]
+        if command.get("competition") != source:
+            continue
+        if command["type"] == "award.conclude" or command.get("notice_type") == "award_notice":
+            continue
+        if command["type"] == "competition.open":
+            command["standstill_regime"] = "pa2023"
+        command["competition"] = reference
+        lines.append(json.dumps(line))
+        if command["type"] == "outcome_letters.issue":
+            lines.append(json.dumps({"actor": lead, "at": "2026-04-02T09:00:00Z", "command": {
+                "competition": reference, "type": "notice.publish", "notice_type": "award_notice",
+                "notice_reference": f"FTS-2026-UK6-{reference}", "published_on": "2026-04-02",
+            }}))
+    lines.append(json.dumps({"actor": lead, "at": "2026-04-16T12:00:00Z", "command": {"competition": reference, "type": "award.conclude"}}))
+    unmet = [o for o in apply_lines(ledger, lines) if not o.met]
+    assert not unmet, f"{reference}: {unmet[:3]}"
+    AUTHORITIES[reference] = AUTHORITIES[source]
+
+
 def wait_healthy(base: str, *, alive: Callable[[], bool], timeout: float = 30, interval: float = 0.02) -> bool:
     """Whether the server at `base` answers /health before it exits or `timeout` seconds pass."""
     deadline = time.monotonic() + timeout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -43,3 +44,43 @@ def test_aqp_ocds_export_writes_valid_release_and_record_packages(database_url, 
     assert refused.returncode == 2 and "AQP_OCDS_PREFIX must be ocds-" in refused.stderr
     refused = run("ocds", "export", "--since", "someday", "--out", str(tmp_path / "x"), env=env)
     assert refused.returncode == 2 and "--since takes a day" in refused.stderr
+
+
+def test_aqp_ocds_notice_writes_the_payload_whose_hash_the_publication_records(database_url, tmp_path):
+    env = {**os.environ, "AQP_DATABASE_URL": database_url, "AQP_LOG_FORMAT": "json"}
+    assert run("apply", "--quiet", str(ROOT / "scenarios" / "nottingham-escalation.jsonl"), env=env).returncode == 0
+    contract = "NCC-RES-2026/CITY/meadowview-care"
+
+    made = run("ocds", "notice", "--contract", contract, "--type", "contract_change_notice", "--modification", "V1",
+               "--published-on", "2027-06-09", "--out", str(tmp_path / "uk10.json"), env=env)
+    assert made.returncode == 0, made.stderr
+    body = (tmp_path / "uk10.json").read_bytes()
+    said = json.loads(made.stdout)
+    assert said["payload_sha256"] == hashlib.sha256(body).hexdigest() and said["payload_sha256"] in made.stderr
+    payload = json.loads(body)
+    assert body == json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    assert payload["tag"] == ["contractAmendment"] and payload["contracts"][0]["documents"][-1]["noticeType"] == "UK10"
+
+    # The details notice of the scenario, recorded again with a payload's hash, is a new publication
+    # whose release carries the hash (a corrected notice is published as another of the same type).
+    details = run("ocds", "notice", "--contract", contract, "--type", "contract_details_notice", "--out", str(tmp_path / "uk7.json"), env=env)
+    sha = json.loads(details.stdout)["payload_sha256"]
+    line = {"actor": {"id": "u-ncc-contract-officer", "org": "NCC", "role": "contract_manager"}, "at": "2027-06-09T10:00:00Z",
+            "command": {"type": "contract.publish_notice", "contract": contract, "notice_type": "contract_details_notice",
+                        "notice_reference": "FTS-2027-UK7-0555", "published_on": "2027-06-09", "payload_sha256": sha}}
+    (tmp_path / "publish.jsonl").write_text(json.dumps(line) + "\n", encoding="utf-8")
+    published = run("apply", "--quiet", str(tmp_path / "publish.jsonl"), env=env)
+    assert published.returncode == 0, published.stderr + published.stdout
+    assert run("ocds", "export", "--out", str(tmp_path / "out"), env=env).returncode == 0
+    releases = json.loads((tmp_path / "out" / "release-package.json").read_text(encoding="utf-8"))
+    documents = [d for r in releases["releases"] for c in r.get("contracts", []) for d in c.get("documents", [])]
+    assert any(d["id"] == "FTS-2027-UK7-0555" and sha in d["description"] for d in documents)
+    assert errors(releases, "release-package-schema.json") == []
+
+    for args, words in (
+        (("--contract", contract, "--type", "contract_change_notice"), "names the modification"),
+        (("--contract", "NO-SUCH-CONTRACT", "--type", "contract_details_notice"), "NO-SUCH-CONTRACT"),
+        (("--competition", "NO-SUCH", "--type", "award_notice"), "NO-SUCH"),
+    ):
+        refused = run("ocds", "notice", *args, "--out", str(tmp_path / "x.json"), env=env)
+        assert refused.returncode == 2 and words in refused.stderr and "Traceback" not in refused.stderr, refused.stderr

@@ -6,7 +6,7 @@ awarded competition whose evaluators scored, declared and assessed) and a signin
 - a bidder tenders for a competition whose deadline is a month away, naming itself in the
   request id (`X-Request-ID`) and in the reason; until the tenders are opened, no body any
   reader can get (the feed, the event index and its subjects, JSON and CSV and as of now, a
-  proof bundle, the competition, its list and trail) holds the bidder's organisation, its
+  proof bundle, the competition, its list, trail and procurement report, the public OCDS feed and record) holds the bidder's organisation, its
   account or the request id; once opened, the tender shows on every path;
 - an FOI officer gets no evaluator's account from the event index or its subjects (evaluators'
   identities are personal data, as the feed already withholds them); an auditor does;
@@ -115,6 +115,7 @@ def _bodies(server: Any, reference: str, request_id: str, position: int) -> dict
         (f"/competitions/{reference}", {"as_of": now}),
         ("/competitions", {}),
         (f"/competitions/{reference}/evaluation", {}),
+        (f"/competitions/{reference}/defence-pack", {}),
     ]
     csv_paths = [("/audit/index", {"reference": reference}), ("/audit/subjects", {"reference": reference}),
                  ("/audit/index", {"as_of": now, "kind": "competition"}), ("/competitions", {})]
@@ -127,6 +128,13 @@ def _bodies(server: Any, reference: str, request_id: str, position: int) -> dict
             for path, params in csv_paths:
                 answer = reader.get(path, params=params, headers={"Accept": "text/csv"})
                 found[f"{role} GET {path} {params} as CSV"] = answer.text
+    # What the world is told (OCDS, no token): the releases after the tender's and the process's record.
+    with httpx.Client(base_url=server.base_url, timeout=30) as world:
+        for path, params in (("/ocds/releases", {"after": max(position - 20, 0), "limit": 1000}),
+                             (f"/ocds/records/ocds-aqp000-{reference}", {})):
+            answer = world.get(path, params=params)
+            assert answer.status_code == 200, f"{path}: {answer.status_code}"
+            found[f"the public GET {path} {params}"] = answer.text
     # The pages, signed in as each reader: the competition, its list (and its downloads), the home page.
     pages = [f"/app/competitions/{reference}", f"/app/competitions/{reference}?as_at={now[:10]}", "/app/competitions",
              "/app/competitions?download=csv", "/app/", "/app/verification"]

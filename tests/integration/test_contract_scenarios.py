@@ -34,8 +34,8 @@ def contract(ledger: Ledger, reference: str) -> dict:
 def test_nottingham_escalation_ends_in_termination_for_default(ledger):
     outcomes = applied(ledger, "nottingham-escalation.jsonl")
     assert refusals(outcomes) == [
-        "stage_skipped", "escalation_incomplete", "already_suspended", "actions_outstanding", "notice_period_too_short",
-        "final_notice_not_expired", "contract_ended",
+        "contract_not_ended", "stage_skipped", "escalation_incomplete", "already_suspended", "actions_outstanding",
+        "notice_period_too_short", "final_notice_not_expired", "contract_ended",
     ]
     framework = framework_state(ledger.aggregate(Framework, "NCC-RES-2026"))
     assert framework["escalation_ladder"] == ["requirement_to_improve", "contract_suspension", "final_notice_90_day", "termination"]
@@ -49,6 +49,10 @@ def test_nottingham_escalation_ends_in_termination_for_default(ledger):
     plan = state["action_plans"]["RTI-2026-01"]
     assert plan["closed_on"] is None and [a for a, v in plan["actions"].items() if v["completed_on"] is None] == ["A4"]
     assert state["value"]["original"] == 46_928 * 30 * 52 * 4
+    # Procurement Act 2023: its details notice after signing (s.53), its termination notice after the end (s.80).
+    assert [(n["notice_type"], n["notice_code"], n["published_on"]) for n in state["notices"]] == [
+        ("contract_details_notice", "UK7", "2026-03-18"), ("contract_termination_notice", "UK11", "2027-06-08"),
+    ]
 
 
 def test_april_price_variation_varies_every_live_contract_and_leaves_ended_ones_alone(ledger):

@@ -26,7 +26,7 @@ from domain.kernel.metadata import Actor
 from domain.procurement.competition import Competition
 from scenarios import demo
 from tests.browser.site import SMALL_LONDON
-from tests.e2e.http_server import competition_copy
+from tests.e2e.http_server import competition_copy, pa2023_copy
 from tests.integration.machinery import apply
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -314,3 +314,42 @@ def test_an_event_of_another_competition_however_like_does_not_stand_in_for_this
     failed = verify(pack, signer, tmp_path)
     assert failed.returncode == 1
     assert f"FAILED: fact documents/{fact['id']} does not hold: event {copied} is of record" in failed.stderr
+
+
+def test_a_procurement_act_pack_counts_the_standstill_from_the_contract_award_notice(ledger, signer, tmp_path):
+    apply(ledger, SCENARIO.read_text().splitlines())
+    pa2023_copy(ledger, "AQP-CH-2026-PA")
+    pack = build_pack(ledger, "AQP-CH-2026-PA", AUDITOR, signer=signer, origin=ORIGIN, writes=True)
+    days = pack["standstill_days"]
+    # The letters went on Wednesday 1 April; the notice on Thursday 2 April begins it (s.51), and
+    # 8 working days beginning with that day, across Easter, end on Wednesday 15 April.
+    assert (days["counted_from"], days["letters_sent_on"], days["begins_on"], days["last_day"]) == (
+        "notice", "2026-04-01", "2026-04-02", "2026-04-15")
+    assert days["days"][0] == {"day": "2026-04-02", "weekday": "Thursday", "working_day": True, "counts": True}
+    assert sum(1 for d in days["days"] if d["working_day"] and d["counts"]) == 8
+    (notice,) = [f for s in pack["sections"] if s["id"] == "letters" for f in s["facts"] if "begins the standstill" in f["statement"]]
+    assert "(Procurement Act 2023 s.51)" in notice["statement"]
+    assert notice["values"]["last_day"] == "2026-04-15" and notice["values"]["notice_reference"] == "FTS-2026-UK6-AQP-CH-2026-PA"
+    checked = verify(pack, signer, tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    assert "from the notice of 2026-04-02, counted by the pa2023 rule to 2026-04-15" in checked.stdout
+
+    # Counted from the letters (a day shorter), even unsigned, the pack fails: it carries the notice.
+    letters = next(f["cites"][0] for s in pack["sections"] if s["id"] == "letters" for f in s["facts"] if "Letters sent" in f["statement"])
+    forged = copy.deepcopy(pack)
+    forged["signature"] = None
+    state = forged["events"][str(letters)]["record"]["state"]
+    forged["standstill_days"].update(counted_from="letters", begins_on="2026-04-01", event=letters,
+                                     last_day=json.loads(base64.b64decode(state))["standstill_last_day"])
+    forged["standstill_days"]["days"] = [
+        {"day": "2026-04-01", "weekday": "Wednesday", "working_day": True, "counts": False}, *days["days"][:-1]]
+    failed = verify(forged, signer, tmp_path)
+    assert failed.returncode == 1
+    assert "FAILED: fact standstill does not hold: it counts from the letters, but the pack carries the notice" in failed.stderr
+    # A last day a day short of the notice's own fails against the notice event.
+    short = copy.deepcopy(pack)
+    short["signature"] = None
+    short["standstill_days"]["last_day"] = "2026-04-14"
+    short["standstill_days"]["days"] = days["days"][:-1]
+    failed = verify(short, signer, tmp_path)
+    assert failed.returncode == 1 and "its first or last day is not the notice event's" in failed.stderr

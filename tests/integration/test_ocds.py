@@ -21,12 +21,14 @@ from audit import ocds
 from domain.kernel.personal import PersonalData
 from scenarios.demo import build
 from tests.conftest import postgres_schema, require_postgres
-from tests.e2e.http_server import competition_copy
+from tests.e2e.http_server import competition_copy, pa2023_copy
 from tests.ocds_schemas import errors
 from tests.shared import shared_file
 
 ROOT = Path(__file__).resolve().parents[2]
-SCENARIOS = ("london-aqp-care-homes-2026.jsonl", "nhse-call-off.jsonl")
+SCENARIOS = ("london-aqp-care-homes-2026.jsonl", "nhse-call-off.jsonl", "nottingham-escalation.jsonl")
+#: the example competition again under the Procurement Act 2023, with its contract award notice (UK6)
+PA2023 = "AQP-CH-2026-PA"
 #: two years, so that April prices vary the contracts and one is terminated
 SMALL_LONDON = {"scale": "london", "years": 2, "homes": 20, "seed": 7}
 NOW = datetime(2027, 1, 1, tzinfo=timezone.utc)
@@ -56,6 +58,7 @@ def world(request, tmp_path_factory):
     ledger = open_ledger(Settings(database_url=url), "cli")
     for name in SCENARIOS:
         apply(ledger, name)
+    pa2023_copy(ledger, PA2023)
     request.addfinalizer(ledger.close)
     return ledger
 
@@ -220,16 +223,85 @@ def test_releases_since_a_time_are_only_the_later_ones(published):
     assert all(r.data["date"] >= "2026-03-01T00:00:00" for r in later)
 
 
-def test_a_notice_release_carries_its_notice_type(published):
-    process = published.processes["ocds-aqp000-AQP-CH-2026"]
-    release = ocds.notice_release("UK6", process, position=10**9, at=NOW, notice_reference="FTS-2026-000001",
-                                  published_on=NOW.date())
-    assert release["tag"] == ["award"] and release["awards"]
-    (notice,) = [d for d in release["tender"]["documents"] if d.get("noticeType")]
-    assert notice == {"id": "FTS-2026-000001", "documentType": "awardNotice", "noticeType": "UK6",
-                      "title": "UK6 notice", "datePublished": "2027-01-01T00:00:00Z"}
-    package = published.release_package(uri="https://example.org/r", published=NOW)
-    package["releases"] = [release]
-    package["extensions"] = published.extensions_used([release])
+def notices_in(release: dict[str, Any]) -> list[dict[str, Any]]:
+    return [d for d in ocds._documents(release) if d["documentType"].endswith("Notice")]
+
+
+def test_the_contract_award_notice_is_a_release_of_its_own_with_the_uk6_notice_type(published):
+    releases = published.by_ocid(f"ocds-aqp000-{PA2023}")
+    # The first release carrying it is the notice's own (the awards carry their documents on after it).
+    notice, *later = [r for r in releases if any(d.get("noticeType") == "UK6" for d in notices_in(r))]
+    assert notice["tag"] == ["award"] and notice["date"].startswith("2026-04-02T09:00")
+    assert later[0]["tag"] == ["awardUpdate", "tenderUpdate"]
+    # The notice is on every award it announces, while they are pending (the standstill it begins).
+    assert notice["awards"] and {a["status"] for a in notice["awards"]} == {"pending"}
+    document = notice["awards"][0]["documents"][-1]
+    assert document == {"id": f"FTS-2026-UK6-{PA2023}", "documentType": "awardNotice", "noticeType": "UK6",
+                        "title": "Contract award notice", "datePublished": "2026-04-02T00:00:00Z"}
+    # The award follows it, the notice kept on the award (ocdsmerge keeps documents by id).
+    record = published.record(f"ocds-aqp000-{PA2023}")["compiledRelease"]
+    assert {a["status"] for a in record["awards"]} == {"active"}
+    assert all(any(d.get("noticeType") == "UK6" for d in a["documents"]) for a in record["awards"])
+    package = published.release_package(uri="https://example.org/r", published=NOW, releases=[])
+    package["releases"] = releases
+    package["extensions"] = published.extensions_used(releases)
     assert ocds.UK_EXTENSION in package["extensions"]
     assert errors(package, "release-package-schema.json") == []
+
+
+def test_a_contracts_details_and_termination_notices_are_releases_on_the_contract(published):
+    ocid = "ocds-aqp000-NCC-RES-2026-ACCREDITATION"
+    contract_id = f"{ocid}-contract-NCC-RES-2026/CITY/meadowview-care"
+    by_code: dict[str, dict[str, Any]] = {}
+    for release in published.by_ocid(ocid):  # each notice's own release: the first to carry it
+        for document in notices_in(release):
+            by_code.setdefault(document.get("noticeType"), release)
+    by_code.pop(None, None)
+    assert set(by_code) == {"UK7", "UK11"}
+    assert by_code["UK7"]["tag"] == ["contract"] and by_code["UK11"]["tag"] == ["contractTermination"]
+    for code, reference in (("UK7", "FTS-2026-UK7-0417"), ("UK11", "FTS-2027-UK11-0093")):
+        (contract,) = by_code[code]["contracts"]
+        assert contract["id"] == contract_id
+        assert any(d["id"] == reference and d["noticeType"] == code for d in contract["documents"])
+    # The termination notice tells of a contract already terminated; the refused early one is not there.
+    assert by_code["UK11"]["contracts"][0]["status"] == "terminated"
+    assert "FTS-2026-UK11-0001" not in json.dumps(published.by_ocid(ocid))
+
+
+def test_a_notice_under_an_earlier_regime_is_published_without_a_uk_notice_type(published):
+    psr = [d for r in published.releases for d in notices_in(r.data) if "Provider Selection Regime" in d["title"]]
+    assert psr, "the London demo's PSR rounds publish their intention and confirmation notices"
+    assert all("noticeType" not in d for d in psr)
+    example = [d for r in published.by_ocid("ocds-aqp000-AQP-CH-2026") for d in notices_in(r)]
+    assert {d["id"] for d in example} == {"CF-2026-0142-AQP", "CF-2026-0142-AWARD"}
+    assert all("noticeType" not in d for d in example)
+
+
+def test_a_notice_payload_is_the_release_to_send_and_changes_nothing_published(world, published):
+    before = [r.data for r in ocds.publication(world).releases]
+    payload = ocds.notice_payload(world, notice_type="contract_details_notice", published_on=NOW.date(), at=NOW,
+                                  contract="NCC-RES-2026/CITY/meadowview-care")
+    assert payload["tag"] == ["contract"] and payload["id"].startswith("ocds-aqp000-NCC-RES-2026-ACCREDITATION-notice-")
+    (contract,) = payload["contracts"]
+    assert contract["documents"][-1]["noticeType"] == "UK7"
+    package = published.release_package(uri="https://example.org/r", published=NOW, releases=[])
+    package["releases"] = [payload]
+    package["extensions"] = published.extensions_used([payload])
+    assert errors(package, "release-package-schema.json") == []
+    assert [r.data for r in ocds.publication(world).releases] == before
+
+
+@pytest.mark.parametrize(
+    ("asked", "words"),
+    [
+        ({"notice_type": "contract_change_notice", "contract": "NCC-RES-2026/CITY/meadowview-care"}, "names the modification"),
+        ({"notice_type": "award_notice", "contract": "NCC-RES-2026/CITY/meadowview-care"}, "contract's notice type is one of"),
+        ({"notice_type": "contract_change_notice", "competition": PA2023, "modification": "V1"}, "competition's notice type is one of"),
+        ({"notice_type": "award_notice"}, "name exactly one"),
+    ],
+)
+def test_a_notice_payload_not_of_its_record_is_refused_in_words(world, asked, words):
+    with pytest.raises(ValueError, match=words):
+        ocds.notice_payload(world, published_on=NOW.date(), at=NOW, **asked)
+
+
