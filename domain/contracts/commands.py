@@ -81,6 +81,9 @@ class SetFrameworkPrices(Command, tag="framework.set_prices"):
     #: ground (a price review clause): pcr2015_reg72_1_a, pa2023_sch8_1 or psr2024_reg13_1_a
     ground: Reference | None = None
     rationale: Text = "Annual price review under the contract's price review clause."
+    #: by contract, the contract change notice published for its variation where the Procurement Act
+    #: 2023 needs one (s.75: a change of the value by more than 10%); publish each first (contract.publish_notice)
+    change_notices: Annotated[dict[Reference, ShortText], entries(max_length=5000)] = {}
 
 
 class AwardContract(Command, tag="contract.award"):

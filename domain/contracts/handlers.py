@@ -27,7 +27,7 @@ from domain.contracts.framework import Framework
 from domain import access
 from domain.access import COMMISSIONING, CONTRACT_AWARDERS, FRAMEWORK_ESTABLISHERS, PROVIDER_OR_MANAGER, RISK_KEEPERS
 from domain.kernel.dispatch import Decide, Decision, find, handles, handles_loaded
-from domain.kernel.errors import AlreadyExists, NotPermitted
+from domain.kernel.errors import AlreadyExists, NotPermitted, ValidationFailed
 from domain.kernel.metadata import Actor
 from domain.procurement.competition import Competition
 from domain.procurement.handlers import check_party
@@ -84,9 +84,17 @@ def set_framework_prices(ledger: Any, cmd: k.SetFrameworkPrices, actor: Actor, n
             change = int((Decimal(contract.value) * uplift).quantize(Decimal(1), rounding=ROUND_HALF_UP))
             ground = cmd.ground or PRICE_REVIEW_GROUNDS.get(contract.regime, "")
             contract.vary(
-                kind="annual_price", ground=ground, value_change=change, effective_from=cmd.effective_from, rationale=cmd.rationale
+                kind="annual_price", ground=ground, value_change=change, effective_from=cmd.effective_from, rationale=cmd.rationale,
+                change_notice=cmd.change_notices.get(reference), light_touch=light_touch(ledger, contract),
             )
             varied.append(contract)
+    stray = sorted(set(cmd.change_notices) - {c.reference for c in varied})
+    if stray:
+        raise ValidationFailed(
+            f"change_notices names {', '.join(stray[:5])}, which this price change does not vary "
+            f"(not a live contract of framework {framework.reference}, or no earlier schedule to vary from).",
+            code="change_notice_unused", field="change_notices",
+        )
     return Decision([framework, *varied], value={"contracts_varied": len(varied)})
 
 

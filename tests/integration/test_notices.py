@@ -16,6 +16,7 @@ from api.bootstrap import ledger_at
 from audit.notices import overdue_notices
 from domain.contracts import commands as k
 from domain.contracts.contract import Contract
+from domain.contracts.framework import Framework
 from domain.contracts.views import contract_state
 from domain.kernel.metadata import Actor
 
@@ -96,3 +97,40 @@ def test_a_contract_without_its_details_notice_is_overdue_thirty_days_after_sign
     ]
     assert ledger.handle(late, MANAGER, at=datetime(2026, 4, 15, 9, tzinfo=UTC)).ok
     assert overdue_notices(ledger, date(2026, 5, 1)) == []
+
+
+def test_a_price_change_over_ten_percent_is_refused_until_each_contracts_change_notice_is_named(database_url):
+    """The annual price variation is a modification like any other: over 10% (s.75) a Procurement Act
+    contract needs its change notice, so the framework's new prices wait for it, and nothing is half-applied."""
+    ledger = ledger_at(database_url)
+    try:
+        pa2023_contract(ledger)
+        prices = k.SetFrameworkPrices(framework="NCC-PA", effective_from=date(2026, 4, 1), rates={"residential": 80_000})
+        assert ledger.handle(prices, COUNCIL, at=AT + timedelta(days=20)).ok  # the first schedule varies nothing
+        at = datetime(2027, 3, 1, 9, tzinfo=UTC)
+        uplift = k.SetFrameworkPrices(framework="NCC-PA", effective_from=date(2027, 4, 1), rates={"residential": 92_000})  # +15%
+        version = ledger.aggregate(Contract, CONTRACT).version
+        schedules = len(ledger.aggregate(Framework, "NCC-PA").price_schedules)
+        refused = ledger.handle(uplift, COUNCIL, at=at)
+        assert not refused.ok and refused.error.code == "change_notice_required" and CONTRACT in refused.error.message
+        assert ledger.aggregate(Contract, CONTRACT).version == version
+        assert len(ledger.aggregate(Framework, "NCC-PA").price_schedules) == schedules == 1  # the schedule waits too
+
+        stray = msgspec.structs.replace(uplift, change_notices={"NCC-PA/CITY/nobody": "FTS-UK10-1"})
+        refused = ledger.handle(stray, COUNCIL, at=at)
+        assert not refused.ok and refused.error.code in ("change_notice_required", "change_notice_unused")
+        notice = k.PublishContractNotice(
+            contract=CONTRACT, notice_type="contract_change_notice", notice_reference="FTS-UK10-2027-APRIL",
+            published_on=date(2027, 3, 1), modification="annual-price-2027",
+        )
+        assert ledger.handle(notice, MANAGER, at=at).ok
+        both = msgspec.structs.replace(uplift, change_notices={CONTRACT: "FTS-UK10-2027-APRIL", "NCC-PA/CITY/nobody": "FTS-UK10-1"})
+        refused = ledger.handle(both, COUNCIL, at=at + timedelta(hours=1))
+        assert not refused.ok and refused.error.code == "change_notice_unused" and "NCC-PA/CITY/nobody" in refused.error.message
+        named = msgspec.structs.replace(uplift, change_notices={CONTRACT: "FTS-UK10-2027-APRIL"})
+        done = ledger.handle(named, COUNCIL, at=at + timedelta(hours=1))
+        assert done.ok and done.value == {"contracts_varied": 1}
+        (variation,) = contract_state(ledger.aggregate(Contract, CONTRACT))["variations"]
+        assert variation["change_notice"] == "FTS-UK10-2027-APRIL" and variation["kind"] == "annual_price"
+    finally:
+        ledger.close()
