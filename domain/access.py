@@ -112,11 +112,16 @@ CONTACT_KEEPERS = ("provider", "contract_manager", "admin")
 PUBLISHERS = ("commissioner", "contract_manager", "admin")
 #: the scheduler and the performance process (the system), or a contract manager
 RECORDERS = ("system", "contract_manager")
+#: past notices from other publishers' OCDS (Contracts Finder): taken in by the system and admins
+#: (the CLI's import), and by procurement leads, who look back at how a service was bought before
+PAST_NOTICE_IMPORTERS = ("system", "admin", "procurement_lead")
 
 
 # ---------------------------------------------------------------------------- who reads what
 
 ALL_ROLES: tuple[str, ...] = tuple(ROLES)
+#: past notices are public data (Crown copyright under the Open Government Licence): every role reads them
+PAST_NOTICE_READERS = ALL_ROLES
 #: everybody but evaluators, who need the bids of their panels, not contracts or returns
 NOT_EVALUATORS = tuple(r for r in ROLES if r != "evaluator")
 #: monitoring about homes (returns, compliance, quality, exceptions): those who commission

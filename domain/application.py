@@ -254,6 +254,7 @@ import domain.contracts.handlers  # noqa: E402, F401 - registers the framework a
 import domain.providers.handlers  # noqa: E402, F401 - registers the provider and location handlers
 import domain.monitoring.handlers  # noqa: E402, F401 - registers the return, quality visit, KPI and performance failure handlers
 import domain.foi.handlers  # noqa: E402, F401 - registers the FOI request handlers
+import domain.past_notices.handlers  # noqa: E402, F401 - registers the past notices' handler
 
 _missing = set(COMMAND_TYPES.values()) - set(HANDLERS)
 assert not _missing, f"commands without a handler: {_missing}"

@@ -10,6 +10,7 @@ from projections.evaluation import EvaluationTrail
 from projections.event_index import EventIndex
 from projections.exceptions import ExceptionReports
 from projections.foi import FoiRequests
+from projections.past_notices import PastNotices
 from projections.placements import Placements
 from projections.quality import QualityDashboards
 from projections.rag import RagTables
@@ -29,6 +30,7 @@ READ_MODELS: dict[str, type[TableReadModel]] = {
         ExceptionReports,
         RagTables,
         FoiRequests,
+        PastNotices,
     )
 }
 

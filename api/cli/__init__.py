@@ -11,6 +11,7 @@
     aqp foi extract --about KIND:REF --out DIR --as ROLE:ORG:ID   an FOI extract, its schedule and proofs
     aqp ocds export [--since DATE] --out DIR  OCDS 1.1.5 release and record packages, as the world may see them
     aqp ocds notice --competition REF --type T --out FILE   the payload of a notice the law requires, and its SHA-256
+    aqp ocds import FILE...                  other publishers' OCDS packages taken in as past notices
     aqp projections status|rebuild [NAME]|run [--follow]
 
 Errors are sentences for people on stderr; results are JSON on stdout; logs are JSON lines

@@ -43,6 +43,7 @@ from api.http.contracts import ContractsController, FrameworksController
 from api.http.foi import FoiRequestsController
 from api.http.homes import HomeCareController, LocationsController, ProvidersController
 from api.http.ocds import OcdsController
+from api.http.past_notices import PastNoticesController
 from api.http.problems import AUTHENTICATED, EXCEPTION_HANDLERS, ProblemError, problems
 from api.http.read_models import (
     ExceptionsController,
@@ -136,6 +137,7 @@ CONTROLLERS: list[type[Controller]] = [
     AuditController,
     EventsController,
     OcdsController,
+    PastNoticesController,
 ]
 
 

@@ -60,6 +60,7 @@ NAVIGATION = (
     Page("Returns and KPIs", "/app/returns", access.MONITORING_READERS),
     Page("RAG table", "/app/rag", access.AGGREGATE_READERS),
     Page("Competitions", "/app/competitions", access.ALL_ROLES),
+    Page("Past notices", "/app/past-notices", access.PAST_NOTICE_READERS),
     Page("FOI requests", "/app/foi", access.FOI_OFFICERS),
     Page("Verification", "/app/verification", access.ALL_ROLES),
 )

@@ -17,6 +17,7 @@ from api.web.foi import FoiPages
 from api.web.competitions import CompetitionsPages
 from api.web.home import HomeController
 from api.web.homes import HomesController
+from api.web.past_notices import PastNoticesPages
 from api.web.rag import RagController
 from api.web.returns import ReturnPagesController
 from api.web.signing_in import SigningInController
@@ -35,6 +36,7 @@ PAGES: list[type[Controller]] = [
     ContractPagesController,
     ReturnPagesController,
     CompetitionsPages,
+    PastNoticesPages,
     FoiPages,
     VerificationPages,
 ]

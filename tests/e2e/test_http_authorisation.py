@@ -74,6 +74,8 @@ REQUESTS: dict[str, tuple[str, str, dict | None]] = {
     "GET /foi-requests": ("GET", "/foi-requests", None),
     "GET /foi-requests/disclosure-log": ("GET", "/foi-requests/disclosure-log", None),
     "GET /foi-requests/{reference:str}": ("GET", "/foi-requests/NO-SUCH-REQUEST", None),
+    "GET /past-notices": ("GET", "/past-notices?q=care", None),
+    "GET /past-notices/{ocid:str}": ("GET", "/past-notices/ocds-b5fd17-no-such-process", None),
 }
 #: what anybody may read without a token (and with one, whatever its role): the probes and the OCDS feed
 PUBLIC = {"GET /health", "GET /ready", "GET /ocds/releases", "GET /ocds/records/{ocid:str}"}

@@ -84,3 +84,24 @@ def test_aqp_ocds_notice_writes_the_payload_whose_hash_the_publication_records(d
     ):
         refused = run("ocds", "notice", *args, "--out", str(tmp_path / "x.json"), env=env)
         assert refused.returncode == 2 and words in refused.stderr and "Traceback" not in refused.stderr, refused.stderr
+def test_aqp_ocds_import_reports_each_release_and_fails_only_when_nothing_could_be_read(database_url, tmp_path):
+    from tests.shared import shared_file
+
+    env = {**os.environ, "AQP_DATABASE_URL": database_url, "AQP_LOG_FORMAT": "json", "AQP_LOG_LEVEL": "warning"}
+    samples = [str(shared_file("ocds", "samples", n)) for n in (
+        "uk-contracts-finder_release-package_2022-10-20_100releases.json", "mexico-sfp-apf_record-package_ocds-07smqs-993235.json")]
+    absent = str(tmp_path / "absent.json")
+    made = run("ocds", "import", *samples, absent, env=env)
+    assert made.returncode == 0, made.stderr
+    lines = [json.loads(line) for line in made.stdout.splitlines()]
+    assert lines[-1] == {"files": 3, "files_read": 2, "taken": 99, "held": 0, "refused": 2}
+    refused = [line for line in lines[:-1] if line["outcome"] == "refused"]
+    assert [(r["position"], r["problems"][0]["path"]) for r in refused] == [
+        ("releases/22", "tender/status"), ("records/0/releases/0", "tender/submissionMethod/0")]
+    assert "refused releases/22 (ocds-b5fd17-9acd68ad-792b-4018-834f-ae3b047c8a7d" in made.stderr
+    assert f"{absent}: not imported" in made.stderr
+
+    again = run("ocds", "import", samples[0], env=env)
+    assert again.returncode == 0 and json.loads(again.stdout.splitlines()[-1])["held"] == 99
+    nothing = run("ocds", "import", absent, env=env)
+    assert nothing.returncode == 1 and "cannot be read" in nothing.stderr

@@ -21,6 +21,7 @@ from audit import ocds
 from domain.kernel.personal import PersonalData
 from scenarios.demo import build
 from tests.conftest import postgres_schema, require_postgres
+from audit.ocds_validation import SCHEMA_DIR, SCHEMAS
 from tests.e2e.http_server import competition_copy, pa2023_copy
 from tests.ocds_schemas import errors
 from tests.shared import shared_file
@@ -100,8 +101,10 @@ def test_records_are_ocdsmerges_compilation_of_our_releases(published):
         assert record["compiledRelease"] == theirs.create_compiled_release(record["releases"])
 
 
-def test_the_shipped_release_schema_is_the_official_one():
+def test_the_shipped_schemas_are_the_official_ones():
     assert ocds.SCHEMA_PATH.read_bytes() == shared_file("ocds", "schema", "release-schema.json").read_bytes()
+    for name in SCHEMAS:
+        assert (SCHEMA_DIR / name).read_bytes() == shared_file("ocds", "schema", name).read_bytes(), name
 
 
 def test_release_ids_are_unique_and_releases_in_date_order(published):
