@@ -29,7 +29,7 @@ import sqlite3
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlparse
 
 import psycopg
@@ -39,6 +39,7 @@ from api.settings import Settings
 from audit.checkpoints import KeyRing
 from audit.erasure import SubjectKeys
 from audit.follower import AuditFollower
+from audit.ocds_validation import problems
 from domain.application import Ledger
 from projections.runner import ProjectionFollower
 
@@ -132,12 +133,18 @@ def redact_url(database_url: str) -> str:
 # ----------------------------------------------------------------------------- the ledger
 
 
+def release_problems(release: dict[str, Any]) -> list[dict[str, str]]:
+    """A past notice's release against the official OCDS 1.1.5 release schema, as the ledger refuses it."""
+    return [{"field": f"release/{p.path}" if p.path else "release", "rule": p.rule, "message": p.message} for p in problems(release)]
+
+
 def ledger_at(database_url: str, *, create_tables: bool = True, aggregate_cache: bool = False) -> Ledger:
     """The ledger on the store at `database_url`, on the system clock, with no followers."""
     env = store_env(database_url, create_tables=create_tables)
     if aggregate_cache:
         env.update(DEMO_CACHE)
     ledger = Ledger(env=env, clock=utc_now, subject_keys=SubjectKeys)
+    ledger.release_problems = release_problems
     # An erasure made by another process reaches this one's key cache before its next read.
     ledger.recorder.before_read.append(ledger.subject_keys.refresh)
     return ledger

@@ -68,6 +68,10 @@ class Ledger(Application):
         #: the time of a command sent without one (an aware datetime)
         self.clock = clock
         self._subject_keys = subject_keys
+        #: what is wrong with a past notice's release against the official OCDS schema, as problems
+        #: ({"field", "rule", "message"}); given by the bootstrap (the schema is audit's), so that a
+        #: release sent by any path, not only the importer, is checked in full before it is taken
+        self.release_problems: Callable[[dict[str, Any]], list[dict[str, str]]] | None = None
         super().__init__(env)
         #: called with the recordings after each committed command (e.g. the audit log follower)
         self.after_save: list[Callable[[list[Any]], None]] = []

@@ -9,6 +9,7 @@ import msgspec
 
 from domain.access import PAST_NOTICE_IMPORTERS
 from domain.kernel.dispatch import Decision, find, handles
+from domain.kernel.errors import ValidationFailed
 from domain.kernel.metadata import Actor
 from domain.past_notices.commands import TakePastNotice
 from domain.past_notices.procurement import PastProcurement, parse_release
@@ -20,6 +21,10 @@ if TYPE_CHECKING:
 @handles(TakePastNotice, PAST_NOTICE_IMPORTERS, "import past notices")
 def _take(ledger: Ledger, cmd: TakePastNotice, actor: Actor, now: datetime) -> Decision:
     release = parse_release(cmd.release)
+    checker = getattr(ledger, "release_problems", None)
+    found = checker(release) if checker is not None else []
+    if found:
+        raise ValidationFailed(found[0]["message"], code=found[0]["rule"] if len(found) == 1 else "release_invalid", fields=found)
     process = find(ledger, PastProcurement, release["ocid"])
     if process is None:
         process = PastProcurement.start(release["ocid"])

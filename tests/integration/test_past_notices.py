@@ -14,6 +14,7 @@ from pathlib import Path
 from api.ocds_import import import_file
 from audit.ocds import MERGER
 from domain.kernel.metadata import Actor
+from domain.past_notices.commands import NoticeSource, TakePastNotice
 from domain.past_notices.procurement import PastProcurement
 from projections import follow
 from projections.past_notices import PastNotices
@@ -175,3 +176,19 @@ def test_the_read_model_finds_a_care_notice_by_a_word_of_its_title_and_rebuilds_
         follow.catch_up(ledger, PastNotices(fresh))
         assert fresh.select("past_notices", columns=[c.name for c in PastNotices.tables[0].columns]) == view.select(
             "past_notices", columns=[c.name for c in PastNotices.tables[0].columns])
+
+
+def test_a_release_sent_as_a_command_is_checked_against_the_whole_schema_as_the_importer_checks_it(ledger):
+    """Whoever sends `past_notice.take` (a procurement lead through POST /commands, not the importer),
+    the ledger checks the release in full: the sample's InvalidStatus release is refused naming
+    tender/status, and nothing is recorded."""
+    package = json.loads(shared_file("ocds", "samples", "uk-contracts-finder_release-package_2022-10-20_100releases.json").read_text(encoding="utf-8"))
+    defective = package["releases"][22]
+    before = ledger.recorder.max_notification_id() or 0
+    source = NoticeSource(uri=package["uri"], publisher=package["publisher"], published_date=package["publishedDate"],
+                          package_sha256="0" * 64, position="releases/22")
+    take = TakePastNotice(release=json.dumps(defective), source=source)
+    refused = ledger.handle(take, Actor(id="lead", org="NEL-CSU", role="procurement_lead"))
+    assert not refused.ok and refused.error.code == "enum"
+    assert [f.field for f in refused.error.fields] == ["release/tender/status"]
+    assert (ledger.recorder.max_notification_id() or 0) == before
