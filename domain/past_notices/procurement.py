@@ -160,3 +160,15 @@ def instant_of(text: str) -> str:
         return moment.astimezone(timezone.utc).isoformat()
     except (OverflowError, ValueError):
         return text
+
+
+def past_procurement_state(p: PastProcurement) -> dict[str, Any]:
+    """A past procurement as `aqp show`, `replay` and `diff` give it: its ocid and each release held,
+    in date order, with its hashes, source and when it was taken (the release text as published)."""
+    return {
+        "ocid": p.ocid,
+        "releases": [
+            {key: r[key] for key in ("id", "date", "tags", "sha256", "content_sha256", "source", "taken_at", "release")}
+            for r in p.releases_in_date_order()
+        ],
+    }
