@@ -158,14 +158,16 @@ def attach_followers(ledger: Ledger, settings: Settings, role: Role) -> Ledger:
     """Attach what follows each command in a process of `role` (see the module docstring)."""
     wanted = FOLLOWERS[role]
     if "audit" in wanted and settings.audit_follow:
-        ledger.after_save.append(
-            AuditFollower(
-                ledger,
-                key_ring(settings),
-                every_events=settings.checkpoint_every_events,
-                every_seconds=settings.checkpoint_every_seconds,
-            )
+        follower = AuditFollower(
+            ledger,
+            key_ring(settings),
+            every_events=settings.checkpoint_every_events,
+            every_seconds=settings.checkpoint_every_seconds,
         )
+        # Each command's leaves go in the transaction that stores its events; the follower
+        # catches up whatever came before and signs the checkpoints.
+        ledger.recorder.merkle = follower.log
+        ledger.after_save.append(follower)
     if "processes" in wanted:
         ledger.after_save.extend(process_followers(ledger))  # contracts follow as soon as an award is stored
     if "read_models" in wanted and settings.projections_follow:

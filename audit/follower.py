@@ -1,6 +1,8 @@
 """Keeps the Merkle log in step with a running ledger, and signs checkpoints as it goes.
 
-Attached to a `Ledger` as an after-save hook: once a command's events are committed, the log
+Attached to a `Ledger` as an after-save hook. Where the recorder writes each command's leaves
+with its events (`recorder.merkle`, as the bootstrap sets it), the log is already current and
+the follower only signs; otherwise, once a command's events are committed, the log
 catches up (its own transaction; if it fails or the process dies, the next catch-up takes
 over from the log's position, so nothing is skipped or logged twice) and, every N events or
 T seconds, a checkpoint is signed (`AQP_CHECKPOINT_EVERY_EVENTS`, `AQP_CHECKPOINT_EVERY_SECONDS`;
@@ -30,8 +32,12 @@ class AuditFollower:
         #: the last checkpoint this follower knows of (False: none yet), to avoid a read per command
         self._latest: Any = None
 
-    def __call__(self, _recordings: Any = None) -> None:
-        self.log.catch_up()
+    def __call__(self, recordings: Any = None) -> None:
+        last = max((r.notification.id for r in recordings or () if getattr(r, "notification", None)), default=None)
+        known = self.log._tip[1] if self.log._tip is not None else None
+        if last is None or known is None or known < last:
+            # Not written with the events (the log was behind, or leaves go by catch-up alone).
+            self.log.catch_up()
         if self.ring is None or not self.ring.signing_key_file.exists():
             return
         now = datetime.now(timezone.utc)

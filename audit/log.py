@@ -7,6 +7,15 @@ after failed saves). Its bytes are a canonical encoding of the record exactly as
 The log follows the notification log like a projection. Its position is its own content: the last leaf's notification id is written in the same
 transaction as the leaves, so a crash can neither skip nor repeat an event. Every complete
 aligned subtree hash is kept (`audit_nodes`), so a proof needs O(log n) lookups.
+
+In a running ledger the leaves go further: they are written in the transaction that stores the
+events (`append_within`, called by the recorders of `audit/immutability.py` once the events have
+their notification ids), so a command costs one transaction and its events are never stored
+without their leaves. Every writer of leaves holds the events' append lock while it does
+(PostgreSQL: the table lock the library takes to keep ids in commit order, which `catch_up`
+takes too; SQLite: the database's one writer), so the tip read inside the transaction is the
+tip the leaves extend. Where the log is behind the events (a ledger that ran without it, or
+written by an older version), the transaction leaves them to `catch_up`, as before.
 """
 
 from __future__ import annotations
@@ -17,9 +26,20 @@ from typing import Any
 from eventsourcing.persistence import IntegrityError
 
 from audit.merkle import completed_nodes, consistency_proof, inclusion_proof, tree_root
-from audit.store import SqlStore
+from audit.store import Sql, SqlStore
 from audit.verifier.leaf import leaf_bytes
 from audit.verifier.merkle import leaf_hash
+
+
+class Appended:
+    """Leaves written inside a transaction not yet committed: what the log learns once it is."""
+
+    def __init__(self, log: AuditLog, tip: tuple[int, int], nodes: dict[tuple[int, int], bytes]) -> None:
+        self.log, self.tip, self.nodes = log, tip, nodes
+
+    def settle(self) -> None:
+        self.log._node_cache.update(self.nodes)
+        self.log._tip = self.tip
 
 
 def _chunks(rows: list[tuple], size: int) -> Iterator[list[tuple]]:
@@ -101,11 +121,14 @@ class AuditLog:
             if len(records) < batch:
                 return added
 
-    def _append(self, size: int, records: list[tuple[int, Any, int, str, bytes]]) -> None:
+    def _planned(
+        self, size: int, records: list[tuple[int, Any, int, str, bytes]], node: Callable[[int, int], bytes]
+    ) -> tuple[list[tuple[int, int]], dict[tuple[int, int], bytes]]:
+        """The leaf rows and the new complete subtree hashes that appending `records` at `size` makes."""
         new_nodes: dict[tuple[int, int], bytes] = {}
 
         def lookup(level: int, index: int) -> bytes:
-            return new_nodes.get((level, index)) or self.node(level, index)
+            return new_nodes.get((level, index)) or node(level, index)
 
         leaf_rows = []
         for offset, (nid, oid, version, topic, state) in enumerate(records):
@@ -113,20 +136,63 @@ class AuditLog:
             for level, idx, digest in completed_nodes(lookup, index, leaf_hash(leaf_bytes(nid, oid, version, topic, state))):
                 new_nodes[(level, idx)] = digest
             leaf_rows.append((index, nid))
+        return leaf_rows, new_nodes
+
+    def _insert(self, sql: Sql, leaf_rows: list[tuple[int, int]], new_nodes: dict[tuple[int, int], bytes]) -> None:
+        # The first insert conflicts if another writer appended these leaves first.
+        for chunk in _chunks(leaf_rows, 400):
+            sql.execute(
+                f"INSERT INTO {self.leaves} (leaf_index, notification_id) VALUES {', '.join(['(?, ?)'] * len(chunk))}",
+                [value for row in chunk for value in row],
+            )
+        node_rows = [(level, idx, digest) for (level, idx), digest in new_nodes.items()]
+        for chunk in _chunks(node_rows, 300):
+            sql.execute(
+                f"INSERT INTO {self.nodes} (level, idx, hash) VALUES {', '.join(['(?, ?, ?)'] * len(chunk))}",
+                [value for row in chunk for value in row],
+            )
+
+    def _append(self, size: int, records: list[tuple[int, Any, int, str, bytes]]) -> None:
+        leaf_rows, new_nodes = self._planned(size, records, self.node)
         with self.store.transaction(commit=True) as sql:
-            # The first insert conflicts if another follower appended these leaves first.
-            for chunk in _chunks(leaf_rows, 400):
-                sql.execute(
-                    f"INSERT INTO {self.leaves} (leaf_index, notification_id) VALUES {', '.join(['(?, ?)'] * len(chunk))}",
-                    [value for row in chunk for value in row],
-                )
-            node_rows = [(level, idx, digest) for (level, idx), digest in new_nodes.items()]
-            for chunk in _chunks(node_rows, 300):
-                sql.execute(
-                    f"INSERT INTO {self.nodes} (level, idx, hash) VALUES {', '.join(['(?, ?, ?)'] * len(chunk))}",
-                    [value for row in chunk for value in row],
-                )
+            # Under the events' append lock, as every writer of leaves is (see the module docstring).
+            self.store.lock_appends(sql)
+            self._insert(sql, leaf_rows, new_nodes)
         self._node_cache.update(new_nodes)
+
+    def append_within(self, sql: Sql, records: list[tuple[int, Any, int, str, bytes]]) -> Appended | None:
+        """Append the leaves of `records` (just stored, in notification order) in the transaction
+        that stored them, if the log had every earlier event; None otherwise (`catch_up` will).
+
+        Reads only inside `sql` (the cache holds committed nodes alone, which never change);
+        what it learns is this process's once the transaction commits (`Appended.settle`)."""
+        if not records:
+            return None
+        events, column = self.store.table(self.store.events_table), self.store.id_column
+        # One round trip: the log's last leaf, and the event stored just before these.
+        (row,) = sql.query(
+            f"SELECT (SELECT leaf_index FROM {self.leaves} ORDER BY leaf_index DESC LIMIT 1) AS leaf_index, "
+            f"(SELECT notification_id FROM {self.leaves} ORDER BY leaf_index DESC LIMIT 1) AS notification_id, "
+            f"(SELECT MAX({column}) FROM {events} WHERE {column} < ?) AS before",
+            (records[0][0],),
+        )
+        size = 0 if row["leaf_index"] is None else int(row["leaf_index"]) + 1
+        position = int(row["notification_id"] or 0)
+        if int(row["before"] or 0) != position:
+            return None  # the log is behind the events: catch_up appends in order
+
+        def node(level: int, index: int) -> bytes:
+            cached = self._node_cache.get((level, index))
+            if cached is not None:
+                return cached
+            found = sql.query(f"SELECT hash FROM {self.nodes} WHERE level = ? AND idx = ?", (level, index))
+            if not found:
+                raise LookupError(f"the audit log has no node at level {level}, index {index}")
+            return bytes(found[0]["hash"])
+
+        leaf_rows, new_nodes = self._planned(size, records, node)
+        self._insert(sql, leaf_rows, new_nodes)
+        return Appended(self, (size + len(records), records[-1][0]), new_nodes)
 
     # ------------------------------------------------------------ tree and proofs
 

@@ -58,6 +58,13 @@ class SqlStore:
             return name
         return f'"{self.datastore.schema}"."{name}"'
 
+    def lock_appends(self, sql: Sql) -> None:
+        """Take the lock that orders appends to the events (PostgreSQL's table lock, the
+        library's own statements); SQLite's one writer needs none."""
+        if not self.sqlite:
+            for statement in self.recorder.lock_table_statements:
+                sql.cursor.execute(statement)
+
     @contextmanager
     def transaction(self, *, commit: bool) -> Iterator[Sql]:
         with self.datastore.transaction(commit=commit) as cursor:

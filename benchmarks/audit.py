@@ -65,7 +65,9 @@ def main() -> int:
                 ring.init("aqp-ledger.bench/log")
                 plain = ledger_at(plain_url)
                 followed = ledger_at(followed_url)
-                followed.after_save.append(AuditFollower(followed, ring, every_events=500))
+                follower = AuditFollower(followed, ring, every_events=500)
+                followed.recorder.merkle = follower.log  # as the bootstrap attaches it: leaves in the events' transaction
+                followed.after_save.append(follower)
                 try:
                     without = open_commands(plain, args.events, "PLAIN")
                     with_log = open_commands(followed, args.events, "FOLLOWED")

@@ -178,3 +178,99 @@ def test_a_failing_follower_never_undoes_a_committed_command(ledger):
     ledger.after_save.clear()
     log = AuditLog(ledger)
     assert log.catch_up() == 4  # the log catches up later
+
+
+def leaves_in_store(database_url: str) -> int:
+    """The leaves committed, read by a connection of its own."""
+    with raw_connection(database_url) as conn:
+        return int(conn.execute("SELECT COUNT(*) FROM audit_leaves").fetchone()[0])
+
+
+def test_a_commands_leaves_are_written_in_the_transaction_that_stores_its_events(database_url):
+    """With the log attached to the recorder (as the bootstrap attaches it), each command's leaves
+    are there when its transaction commits, read back by another connection with no catch-up; a
+    command whose transaction fails leaves neither its events nor its leaves; and the root is the
+    one a recomputation from every stored event gives."""
+    ledger = ledger_at(database_url)
+    try:
+        log = AuditLog(ledger)
+        ledger.recorder.merkle = log
+        add_history(ledger, 3)  # 12 events, one transaction each command
+        assert leaves_in_store(database_url) == ledger.max_position() == 12
+        assert log.size_known() == 12 and log.catch_up() == 0
+
+        def refuse(sql):
+            raise RuntimeError("the idempotency key's write fails")
+
+        competition = ledger.competition("AQP-0000")
+        with acting(CommandContext(actor=LEAD, at=START, command_id="y", command_type="t", correlation_id="y", causation_id="y")):
+            competition.publish_document(document="Z", title="z", sha256="d" * 64, size_bytes=1, now=START)
+        with pytest.raises(RuntimeError):
+            ledger.save(competition, in_same_transaction=refuse)
+        assert ledger.max_position() == 12 and leaves_in_store(database_url) == 12
+        assert log.size_known() == 12  # nothing learnt from a transaction that did not commit
+        add_history(ledger, 1, start=3)
+        assert leaves_in_store(database_url) == ledger.max_position() == 16
+        reference = MemoryTree()
+        for record in log.store.stored_events():
+            reference.append(leaf_bytes(*record))
+        assert AuditLog(ledger).root() == reference.root()
+        assert verify(ledger, []).ok
+    finally:
+        ledger.close()
+
+
+def test_where_the_log_is_behind_a_command_leaves_its_leaves_to_the_catch_up_which_keeps_the_order(database_url):
+    ledger = ledger_at(database_url)
+    try:
+        add_history(ledger, 2)  # 8 events stored without the log
+        log = AuditLog(ledger)
+        ledger.recorder.merkle = log
+        add_history(ledger, 1, start=2)
+        assert leaves_in_store(database_url) == 0  # not leaf 0 for event 9: the log is behind
+        assert log.catch_up() == 12
+        add_history(ledger, 1, start=3)  # now current: written with the events
+        assert leaves_in_store(database_url) == 16 and log.catch_up() == 0
+        assert [nid for _, nid, _ in log.recorded_leaves()] == [record[0] for record in log.store.stored_events()]
+        assert verify(ledger, []).ok
+    finally:
+        ledger.close()
+
+
+def test_two_writers_and_a_catch_up_at_once_keep_one_log_in_notification_order(database_url):
+    """Two ledgers (two processes' worth of connections) writing commands at once, each writing
+    its leaves with its events, and a third catching up meanwhile: every event has one leaf, in
+    notification order, and the tree verifies."""
+    import threading
+
+    writers = [ledger_at(database_url) for _ in range(2)]
+    watcher = ledger_at(database_url)
+    try:
+        for w in writers:
+            w.recorder.merkle = AuditLog(w)
+        failures: list[BaseException] = []
+
+        def write(w, start):
+            try:
+                add_history(w, 5, start=start)
+            except BaseException as err:  # noqa: BLE001 - reported below
+                failures.append(err)
+
+        threads = [threading.Thread(target=write, args=(w, 10 * i)) for i, w in enumerate(writers)]
+        for t in threads:
+            t.start()
+        catching = AuditLog(watcher)
+        while any(t.is_alive() for t in threads):
+            catching.catch_up()
+        for t in threads:
+            t.join()
+        assert not failures, failures
+        catching.catch_up()
+        leaves = list(catching.recorded_leaves())
+        stored = [record[0] for record in catching.store.stored_events()]
+        assert [nid for _, nid, _ in leaves] == stored and len(stored) == 40
+        assert [i for i, _, _ in leaves] == list(range(40))
+        assert verify(watcher, []).ok
+    finally:
+        for w in (*writers, watcher):
+            w.close()
