@@ -637,8 +637,10 @@ def _standstill_days(events: dict[int, _Stored], regime: str | None) -> dict[str
             working = is_working_day(day)
         except CalendarNotCovered:
             working = None
+        within = day >= begins if inclusive else day > begins
+        # The Procurement Act and the PSR count working days; PCR 2015's ten days are calendar days.
         days.append({"day": day.isoformat(), "weekday": day.strftime("%A"), "working_day": working,
-                     "counts": day >= begins if inclusive else day > begins})
+                     "counts": within and (working is not False if regime in ("pa2023", "psr2024") else True)})
         day += timedelta(days=1)
     return {
         "event": e.nid,
