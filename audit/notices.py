@@ -7,6 +7,8 @@ the store or bytes:
   notice (s.53) or termination notice (s.80) is past its last day and not recorded.
 - `payload_sha256(payload)`: the hash recorded with a notice (`notice.publish` and
   `contract.publish_notice` take it as `payload_sha256`).
+- `published_notices(ledger)`: every notice recorded as published, of competitions and
+  contracts, as the world may read it (`domain.access.PUBLIC`, through `domain.event_view`).
 
 Publishing a notice, end to end:
 
@@ -28,10 +30,18 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
+from uuid import UUID
+
 from eventsourcing.utils import get_topic
 
+from domain import access
 from domain.contracts.contract import Contract
 from domain.contracts.handlers import light_touch
+from domain.event_view import LedgerFacts, event_view
+from domain.procurement.competition import Competition
+
+#: what a published notice says, as the pages list it (a notice recorded before codes and payloads has neither)
+NOTICE_FIELDS = ("notice_type", "notice_code", "notice_reference", "published_on", "modification", "payload_sha256")
 
 
 def payload_sha256(payload: bytes) -> str:
@@ -60,3 +70,22 @@ def overdue_notices(ledger: Any, today: date) -> list[dict[str, Any]]:
         contract = ledger.aggregate(Contract, reference)
         overdue.extend(contract.notices_overdue(today=today, light_touch=light_touch(ledger, contract)))
     return overdue
+
+
+def published_notices(ledger: Any, page: int = 500) -> dict[UUID, list[dict[str, Any]]]:
+    """Competition or contract id -> the notices recorded as published on it, in the order recorded,
+    each as the world may read its event (`access.PUBLIC`: what the public feed and OCDS read as)."""
+    topics = [get_topic(Competition.NoticePublished), get_topic(Contract.NoticePublished)]
+    facts = LedgerFacts(ledger)
+    found: dict[UUID, list[dict[str, Any]]] = {}
+    position = 0
+    while True:
+        notifications = ledger.recorder.select_notifications(start=position, limit=page, topics=topics, inclusive_of_start=False)
+        for notification in notifications:
+            event = ledger.mapper.to_domain_event(notification)
+            data = event_view(event, access.PUBLIC, facts)["data"]
+            if data is not None:
+                found.setdefault(event.originator_id, []).append({k: data.get(k) for k in NOTICE_FIELDS})
+            position = notification.id
+        if len(notifications) < page:
+            return found

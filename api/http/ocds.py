@@ -1,12 +1,14 @@
 """The public OCDS feed: what the ledger publishes, readable by anybody, without a token.
 
     GET /ocds/releases?after=POSITION&limit=N   a release package: the releases after a position
+    GET /ocds/releases/{release_id}              a release package holding that one release
     GET /ocds/records/{ocid}                     a record package: one contracting process's record
 
 The releases are `audit.ocds`'s, as the world may see them (`domain.access.PUBLIC`): nothing
 sealed, withheld or personal. A release's position is the ledger position of the event it
 publishes (its id ends with it); pages follow the ledger's order, each with `links.next` while
-there are more. The publication is worked out once per ledger position (`LedgerService.answer`).
+there are more. The publication is worked out once per ledger position (`LedgerService.answer`),
+and the pages' "Publication" tabs (`api.web.publication`) read that same one (`published`).
 """
 
 from __future__ import annotations
@@ -49,11 +51,34 @@ class RecordPackage(msgspec.Struct, rename="camel", omit_defaults=True):
     extensions: list[str] | None = None
 
 
-def _published(request: Request[Any, Any, Any]) -> Publication:
-    service = request.app.state.service
-    prefix = request.app.state.web_settings.ocds_prefix
+class ReleasePackage(msgspec.Struct, rename="camel", omit_defaults=True):
+    """An OCDS 1.1 release package holding one release."""
+
+    uri: str
+    version: str
+    published_date: str
+    publisher: dict[str, str]
+    releases: list[dict[str, Any]]
+    extensions: list[str] | None = None
+
+
+def published(service: Any, prefix: str) -> Publication:
+    """The publication as the ledger stands, worked out once per position (the feed's and the pages')."""
     position = service.ledger.max_position()
     return service.answer(("ocds", prefix, position), lambda: publication(service.ledger, prefix=prefix))
+
+
+def release_by_id(service: Any, prefix: str, release_id: str) -> dict[str, Any] | None:
+    """One published release by its id (an index of them kept beside the publication), or None."""
+    position = service.ledger.max_position()
+    index = service.answer(
+        ("ocds-release-ids", prefix, position), lambda: {r.data["id"]: r.data for r in published(service, prefix).releases}
+    )
+    return index.get(release_id)  # type: ignore[no-any-return]
+
+
+def _published(request: Request[Any, Any, Any]) -> Publication:
+    return published(request.app.state.service, request.app.state.web_settings.ocds_prefix)
 
 
 def _last_date(releases: list[dict[str, Any]]) -> str:
@@ -87,6 +112,28 @@ class OcdsController(Controller):
             releases=page,
             links=Links(next=f"/ocds/releases?after={later[limit - 1].position}&limit={limit}" if more else None),
             extensions=Publication.extensions_used(page) or None,
+        )
+
+    @get("/releases/{release_id:str}", exclude_from_auth=True, security=[{}], sync_to_thread=True, responses=problems(400, 404, 406, 422),
+         summary="One OCDS release (public)",
+         description="A release package holding the one release with this id (`{ocid}-{position}`), as anybody may see "
+         "it: no token needed.")
+    def release(
+        self,
+        request: Request[Any, Any, Any],
+        release_id: Annotated[str, PathParameter(max_length=300, description="the release's id, e.g. ocds-aqp000-AQP-CH-2026-42")],
+    ) -> ReleasePackage:
+        service = request.app.state.service
+        found = release_by_id(service, request.app.state.web_settings.ocds_prefix, release_id)
+        if found is None:
+            raise ProblemError(404, "not_found", f"There is no release {release_id} published.")
+        return ReleasePackage(
+            uri=str(request.url),
+            version=OCDS_VERSION,
+            published_date=found["date"],
+            publisher=dict(PUBLISHER),
+            releases=[found],
+            extensions=Publication.extensions_used([found]) or None,
         )
 
     @get("/records/{ocid:str}", exclude_from_auth=True, security=[{}], sync_to_thread=True, responses=problems(400, 404, 406, 422),

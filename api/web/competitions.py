@@ -5,6 +5,8 @@
                                         evaluation matrix and standings per lot, moderation beside
                                         the original scores, declarations, compliance, finances,
                                         clarifications, letters, standstill, challenges, award
+    GET /app/competitions/{reference}?tab=publication
+                                        what the world has been told of it (`api.web.publication`)
     GET /app/competitions/{reference}/defence-pack[.pdf|.json]
                                         the procurement report (`audit.defence_pack`, drawn by
                                         `api.web.documents`), whole or `?lot=`, `?bidder=` for what
@@ -43,6 +45,7 @@ from api.http.competitions import COMPETITIONS, competition_for, defence_pack_fo
 from api.http.problems import ProblemError
 from api.web.documents import defence_pack_documents, defence_pack_title, defence_pack_view
 from api.web.lists import Column, FieldError, Filter, as_at_moment, download, parse_as_at, read_list, wanted_download
+from api.web.publication import TABS, competition_publication
 from api.web.templating import ENVIRONMENT, render
 from domain import access
 from domain.procurement.vocabulary import (
@@ -89,6 +92,16 @@ class CompetitionsPages(Controller):
         principal = principal_of(request)
         service = request.app.state.service
         errors: list[FieldError] = []
+        tab = request.query_params.get("tab") or None
+        if tab not in (None, *TABS):
+            errors.append(FieldError("page-tabs", "tab must be publication, or left out for the competition"))
+            tab = None
+        if tab is not None:
+            # Who may open the page may open the tab: the API's read first (its 404), then the public publication alone.
+            record = competition_for(service, principal, reference, None)
+            prefix = request.app.state.web_settings.ocds_prefix
+            return render(request, "competition_publication.html", title=f"{record['reference']}: publication", c=record,
+                          pub=competition_publication(service, prefix, record["reference"]), errors=[])
         asked = request.query_params.get("as_at") or None
         as_at = parse_as_at(asked, errors)
         moment = as_at_moment(as_at) if as_at else None

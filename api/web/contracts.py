@@ -9,6 +9,8 @@
                                           dates, action plans; for a service contract its
                                           milestones, highlight reports (delivery confidence in
                                           words and colour) and risks
+    GET /app/contracts/{reference:path}?tab=publication
+                                          what the world has been told of it (`api.web.publication`)
 
 Who: every role but evaluators (`access.NOT_EVALUATORS`, as the API's `/contracts`); a
 provider sees only the contracts it holds. The register is the API's own table
@@ -27,7 +29,9 @@ from litestar import Controller, Request, Response, get
 
 from api.http.auth import requires_role
 from api.http.contracts import CONTRACTS, ContractReference, contract_answer
+from api.http.tables import today
 from api.web.lists import Column, FieldError, Filter, as_at_moment, download, parse_as_at, read_list, wanted_download
+from api.web.publication import TABS, contract_publication
 from api.web.returns import home_names
 from api.web.templating import render
 from domain import access
@@ -128,7 +132,16 @@ class ContractPagesController(Controller):
     def contract(self, request: Request[Any, Any, Any], reference: ContractReference) -> Response[Any]:
         reference = str(reference).strip("/")
         errors: list[FieldError] = []
+        tab = request.query_params.get("tab") or None
+        if tab not in (None, *TABS):
+            errors.append(FieldError("page-tabs", "tab must be publication, or left out for the contract"))
         as_at = parse_as_at(request.query_params.get("as_at") or None, errors)
+        if tab in TABS and not errors:
+            # Who may open the page may open the tab: the API's read first (its 404), then the public publication alone.
+            contract_answer(request, reference, None)
+            prefix = request.app.state.web_settings.ocds_prefix
+            return render(request, "contract_publication.html", title=f"Contract {reference}: publication", reference=reference,
+                          href=contract_href(reference), pub=contract_publication(request.app.state.service, prefix, reference, today=today()))
         if errors:
             return render(request, "contract.html", status=400, title="Contract", reference=reference, href=contract_href(reference), state=None, errors=errors,
                           as_at_text=request.query_params.get("as_at", ""))

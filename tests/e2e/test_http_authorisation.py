@@ -78,8 +78,9 @@ REQUESTS: dict[str, tuple[str, str, dict | None]] = {
     "GET /past-notices/{ocid:str}": ("GET", "/past-notices/ocds-b5fd17-no-such-process", None),
 }
 #: what anybody may read without a token (and with one, whatever its role): the probes and the OCDS feed
-PUBLIC = {"GET /health", "GET /ready", "GET /ocds/releases", "GET /ocds/records/{ocid:str}"}
-PUBLIC_REQUESTS = {"GET /ocds/releases": "/ocds/releases", "GET /ocds/records/{ocid:str}": "/ocds/records/ocds-aqp000-AQP-CH-2026"}
+PUBLIC = {"GET /health", "GET /ready", "GET /ocds/releases", "GET /ocds/releases/{release_id:str}", "GET /ocds/records/{ocid:str}"}
+PUBLIC_REQUESTS = {"GET /ocds/releases": "/ocds/releases", "GET /ocds/records/{ocid:str}": "/ocds/records/ocds-aqp000-AQP-CH-2026",
+                   "GET /ocds/releases/{release_id:str}": "/ocds/releases/ocds-aqp000-AQP-CH-2026-3"}
 
 
 from api.web.errors import is_page  # noqa: E402
