@@ -195,6 +195,8 @@ class Release:
     position: int
     ocid: str
     data: dict[str, Any]
+    #: the reference of the notice this release publishes, if it is a notice's own release
+    notice: str | None = None
 
 
 def _release(process: Process, position: int, at: datetime, tags: list[str], **sections: Any) -> Release:
@@ -542,6 +544,10 @@ class Publication:
                 progress(n, len(wanted))
         return _package(uri, published, "records", records, self.extensions_used([x for r in records for x in r["releases"]]))
 
+    def notices_published(self) -> dict[str, str]:
+        """Release id -> the reference of the notice it publishes, for the notices' own releases."""
+        return {r.data["id"]: r.notice for r in self.releases if r.notice}
+
     @staticmethod
     def extensions_used(releases: list[dict[str, Any]]) -> list[str]:
         used = [LOTS_EXTENSION] if any("lots" in r.get("tender", {}) for r in releases) else []
@@ -599,6 +605,8 @@ def publication(ledger: Any, *, prefix: str = DEFAULT_PREFIX) -> Publication:
             org = (shown["actor"] or {}).get("org")
             release = _contract_release(process, position, event.timestamp, name, data, reference, org)
         if release is not None:
+            if name == "NoticePublished":
+                release.notice = data["notice_reference"]
             releases.append(release)
     # Date order (ocdsmerge's), ties in the order recorded.
     releases.sort(key=lambda r: (r.data["date"], r.position))

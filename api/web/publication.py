@@ -88,17 +88,29 @@ def in_england(moment: str) -> str:
     return f"{local.day} {local:%B %Y} at {local:%H:%M}"
 
 
-def release_rows(releases: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        {
+def release_rows(releases: list[dict[str, Any]], notices: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Each release in words; a notice's own release (`notices`: release id -> its reference) says which notice."""
+    rows = []
+    for r in releases:
+        told = []
+        for document in _notice_documents(r):
+            if (notices or {}).get(r["id"]) == document["id"] and not told:
+                code = f" ({document['noticeType']})" if document.get("noticeType") else ""
+                told.append(f"{document.get('title') or 'Notice'}{code} {document['id']}")
+        rows.append({
             "id": r["id"],
             "date": r["date"],
             "when": in_england(r["date"]),
             "tags": [tag_words(t) for t in r.get("tag", [])],
+            "notice": "; ".join(told) or None,
             "href": f"/ocds/releases/{r['id']}",
-        }
-        for r in releases
-    ]
+        })
+    return rows
+
+
+def _notice_documents(release: dict[str, Any]) -> list[dict[str, Any]]:
+    sections = [release.get("tender") or {}, *release.get("awards", []), *release.get("contracts", [])]
+    return [d for s in sections for d in s.get("documents", []) if str(d.get("documentType", "")).endswith("Notice")]
 
 
 def notice_rows(notices: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -122,7 +134,7 @@ def competition_publication(service: Any, prefix: str, reference: str) -> dict[s
     ocid = publication.ocid(reference)
     return {
         **_links(ocid),
-        "releases": release_rows(publication.by_ocid(ocid)),
+        "releases": release_rows(publication.by_ocid(ocid), publication.notices_published()),
         "notices": notice_rows(notices.get(Competition.id_for(reference), [])),
     }
 
@@ -148,8 +160,8 @@ def contract_publication(service: Any, prefix: str, reference: str, *, today: da
         **_links(ocid),
         "contract_ocds_id": own_id,
         "pa2023": contract.regime == "pa2023",
-        "process_releases": release_rows(of_process),
-        "releases": release_rows(own),
+        "process_releases": release_rows(of_process, publication.notices_published()),
+        "releases": release_rows(own, publication.notices_published()),
         "notices": notice_rows(notices.get(Contract.id_for(reference), [])),
         "owed": [{**o, "words": notice_words(o["notice_type"]), "overdue": today.isoformat() > o["due"]} for o in owed],
     }

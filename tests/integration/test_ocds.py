@@ -236,6 +236,9 @@ def test_the_contract_award_notice_is_a_release_of_its_own_with_the_uk6_notice_t
     notice, *later = [r for r in releases if any(d.get("noticeType") == "UK6" for d in notices_in(r))]
     assert notice["tag"] == ["award"] and notice["date"].startswith("2026-04-02T09:00")
     assert later[0]["tag"] == ["awardUpdate", "tenderUpdate"]
+    # The notice's own release is known as such (the pages say which notice it publishes); the later ones are not.
+    assert published.notices_published()[notice["id"]] == f"FTS-2026-UK6-{PA2023}"
+    assert not any(r["id"] in published.notices_published() for r in later)
     # The notice is on every award it announces, while they are pending (the standstill it begins).
     assert notice["awards"] and {a["status"] for a in notice["awards"]} == {"pending"}
     document = notice["awards"][0]["documents"][-1]
