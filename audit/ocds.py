@@ -686,6 +686,7 @@ def notice_payload(
     contract: str | None = None,
     modification: str | None = None,
     prefix: str = DEFAULT_PREFIX,
+    published: Publication | None = None,
 ) -> dict[str, Any]:
     """The release a notice the law requires publishes, generated from the ledger before it is sent
     (to Find a Tender, which answers with the notice's reference): the contracting process as the
@@ -693,6 +694,7 @@ def notice_payload(
     (`audit.verifier.digest.canonical`) are what is sent; their SHA-256 is recorded with the
     publication (`payload_sha256`), so the payload can later be shown to be the one published.
 
+    `published`: the publication as it stands, where the caller holds it (else it is read).
     Raises ValueError, in words for the person asking, for a notice that is not of that record."""
     from domain.procurement.notices import COMPETITION_NOTICE_TYPES, CONTRACT_NOTICE_TYPES, uk_code
 
@@ -703,7 +705,7 @@ def notice_payload(
         raise ValueError(f"A {'contract' if contract else 'competition'}'s notice type is one of {', '.join(allowed)}, not {notice_type!r}.")
     if notice_type == "contract_change_notice" and not modification:
         raise ValueError("A contract change notice names the modification it announces (Procurement Act 2023 s.75(3)).")
-    published = publication(ledger, prefix=prefix)
+    published = published or publication(ledger, prefix=prefix)
     if contract:
         regime = ledger.aggregate(Contract, contract).regime
         process = next((x for x in published.processes.values() if contract in x.contracts), None)

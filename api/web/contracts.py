@@ -31,7 +31,8 @@ from api.http.auth import requires_role
 from api.http.contracts import CONTRACTS, ContractReference, contract_answer
 from api.http.tables import today
 from api.web.lists import Column, FieldError, Filter, as_at_moment, download, parse_as_at, read_list, wanted_download
-from api.web.publication import TABS, contract_publication
+from api.web.publication import TABS, contract_publication, notice_payload_bytes
+from domain.procurement.notices import CONTRACT_NOTICE_TYPES
 from api.web.returns import home_names
 from api.web.templating import render
 from domain import access
@@ -136,9 +137,23 @@ class ContractPagesController(Controller):
         if tab not in (None, *TABS):
             errors.append(FieldError("page-tabs", "tab must be publication, or left out for the contract"))
         as_at = parse_as_at(request.query_params.get("as_at") or None, errors)
+        payload_of = request.query_params.get("notice_payload") or None
+        if payload_of is not None and (tab not in TABS or payload_of not in CONTRACT_NOTICE_TYPES or payload_of == "contract_change_notice"):
+            errors.append(FieldError("notice_payload", "notice_payload must be contract_details_notice or contract_termination_notice, on the publication tab"))
         if tab in TABS and not errors:
             # Who may open the page may open the tab: the API's read first (its 404), then the public publication alone.
             contract_answer(request, reference, None)
+            prefix = request.app.state.web_settings.ocds_prefix
+            if payload_of is not None:
+                try:
+                    body, sha = notice_payload_bytes(request.app.state.service, prefix, reference, payload_of, today=today())
+                except ValueError as err:
+                    errors.append(FieldError("notice_payload", str(err)))
+                else:
+                    name = f"{reference.replace('/', '-')}-{payload_of}.json"
+                    return Response(body, media_type="application/json", headers={
+                        "Content-Disposition": f'attachment; filename="{name}"', "X-Payload-SHA256": sha, "Cache-Control": "no-store"})
+        if tab in TABS and not errors:
             prefix = request.app.state.web_settings.ocds_prefix
             return render(request, "contract_publication.html", title=f"Contract {reference}: publication", reference=reference,
                           href=contract_href(reference), pub=contract_publication(request.app.state.service, prefix, reference, today=today()))

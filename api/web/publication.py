@@ -18,14 +18,18 @@ contract still owes is the domain's rule (`Contract.notices_overdue`, as `audit.
 
 from __future__ import annotations
 
+import hashlib
 import re
-from datetime import date, datetime
+from datetime import date, datetime, time, timezone
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID
 
 from api.http.ocds import published
 from api.http.tables import ENGLAND
 from audit.notices import published_notices
+from audit.ocds import notice_payload
+from audit.verifier.digest import canonical
 from domain.contracts.contract import Contract
 from domain.contracts.handlers import light_touch
 from domain.procurement.competition import Competition
@@ -163,5 +167,38 @@ def contract_publication(service: Any, prefix: str, reference: str, *, today: da
         "process_releases": release_rows(of_process, publication.notices_published()),
         "releases": release_rows(own, publication.notices_published()),
         "notices": notice_rows(notices.get(Contract.id_for(reference), [])),
-        "owed": [{**o, "words": notice_words(o["notice_type"]), "overdue": today.isoformat() > o["due"]} for o in owed],
+        "owed": [
+            {**o, "words": notice_words(o["notice_type"]), "overdue": today.isoformat() > o["due"],
+             "payload": _payload_link(service, publication, reference, o["notice_type"], today)}
+            for o in owed
+        ],
     }
+
+
+def notice_payload_bytes(service: Any, prefix: str, reference: str, notice_type: str, *, today: date) -> tuple[bytes, str]:
+    """The payload of a notice the contract owes, to send to Find a Tender (`audit.ocds.notice_payload`),
+    as canonical bytes with their SHA-256, the same however often asked while the ledger stands still:
+    dated by the process's latest release, to be published today. ValueError for a notice it cannot owe."""
+    publication = published(service, prefix)
+    return _payload(service, publication, reference, notice_type, today)
+
+
+def _payload(service: Any, publication: Any, reference: str, notice_type: str, today: date) -> tuple[bytes, str]:
+    contract = service.ledger.aggregate(Contract, reference)
+    releases = publication.by_ocid(publication.ocid(contract.competition))
+    at = datetime.fromisoformat(releases[-1]["date"].replace("Z", "+00:00")) if releases else datetime.combine(today, time(12), tzinfo=timezone.utc)
+    payload = notice_payload(service.ledger, notice_type=notice_type, published_on=today, at=at, contract=reference,
+                             prefix=publication.prefix, published=publication)
+    body = canonical(payload)
+    return body, hashlib.sha256(body).hexdigest()
+
+
+def _payload_link(service: Any, publication: Any, reference: str, notice_type: str, today: date) -> dict[str, str] | None:
+    """Where to download the payload of an owed notice, and its SHA-256 (a change notice names its modification: none here)."""
+    if notice_type == "contract_change_notice":
+        return None
+    try:
+        _, sha = _payload(service, publication, reference, notice_type, today)
+    except ValueError:
+        return None
+    return {"href": f"/app/contracts/{quote(reference, safe='/')}?tab=publication&notice_payload={notice_type}", "sha256": sha}

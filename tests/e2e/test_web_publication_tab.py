@@ -10,6 +10,7 @@ that validates (an unknown id is a problem document, 404).
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from collections.abc import Iterator
@@ -142,12 +143,27 @@ def test_a_contracts_tab_shows_its_overdue_notice_and_then_the_notice_with_its_c
         assert len(own) == 3 and "Contract amended" in text  # awarded, signed, varied
         assert released(before.text).count(own[0]) == 1
 
+        # The owed notice's payload, to send to Find a Tender: the page gives it and its SHA-256, the same every time.
+        (href,) = re.findall(r'<a href="([^"]+notice_payload=contract_details_notice)" download>', before.text)
+        shown = re.search(r"SHA-256 <span class=\"aqp-hash\">([0-9a-f]{64})</span>", before.text).group(1)
+        payload = manager.get(html.unescape(href))
+        assert payload.status_code == 200 and payload.headers["content-type"].startswith("application/json")
+        assert payload.headers["x-payload-sha256"] == hashlib.sha256(payload.content).hexdigest() == shown
+        assert manager.get(html.unescape(href)).content == payload.content
+        release = payload.json()
+        assert release["tag"] == ["contract"] and release["contracts"][0]["documents"][-1]["noticeType"] == "UK7"
+        assert "attachment" in payload.headers["content-disposition"]
+        wrong = manager.get(address + "&notice_payload=award_notice")
+        assert wrong.status_code == 400 and "notice_payload must be" in html.unescape(wrong.text)
+        with person(served, "provider", "another-provider") as stranger:
+            assert stranger.get(html.unescape(href)).status_code == 404  # a provider not holding it: no tab, no payload
+
         notice = k.PublishContractNotice(contract=PA_CONTRACT, notice_type="contract_details_notice",
-                                         notice_reference="FTS-UK7-77", published_on=date(2026, 4, 20), payload_sha256="cd" * 32)
+                                         notice_reference="FTS-UK7-77", published_on=date(2026, 4, 20), payload_sha256=shown)
         assert ledger.handle(notice, PA_MANAGER, at=datetime(2026, 5, 2, 9, tzinfo=timezone.utc)).ok
         after = html.unescape(manager.get(address).text)
     assert "due by 14 April 2026" not in after and "Overdue" not in after
-    assert "Contract details notice" in after and ">UK7<" in after and "FTS-UK7-77" in after and "cd" * 32 in after
+    assert "Contract details notice" in after and ">UK7<" in after and "FTS-UK7-77" in after and shown in after
     assert "20 April 2026" in after
 
 
