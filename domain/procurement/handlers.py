@@ -14,8 +14,9 @@ import msgspec
 
 from domain import access
 from domain.access import EVALUATOR, LEAD_OR_EVALUATOR, PROCUREMENT_LEAD, PROVIDER
-from domain.kernel.dispatch import Decide, Decision, handles, handles_loaded
-from domain.kernel.errors import AlreadyExists, NotPermitted, no_such
+from domain.contracts.framework import Framework
+from domain.kernel.dispatch import Decide, Decision, find, handles, handles_loaded
+from domain.kernel.errors import AlreadyExists, NotPermitted, ValidationFailed, no_such
 from domain.kernel.metadata import Actor
 from domain.kernel.personal import personal
 from domain.procurement import commands as c
@@ -48,6 +49,7 @@ def on_competition(command_type: type[c.Command], roles: tuple[str, ...], action
 def open_competition(ledger: Any, cmd: c.OpenCompetition, actor: Actor, now: datetime) -> Decision:
     if ledger.exists(Competition, cmd.competition):
         raise AlreadyExists(f"Competition {cmd.competition} already exists.", code="competition_exists")
+    _check_framework_regime(ledger, cmd)
     competition = Competition.open(
         reference=cmd.competition,
         title=cmd.title,
@@ -66,6 +68,20 @@ def open_competition(ledger: Any, cmd: c.OpenCompetition, actor: Actor, now: dat
         acting_for=list(cmd.acting_for),
     )
     return Decision([competition])
+
+
+def _check_framework_regime(ledger: Any, cmd: c.OpenCompetition) -> None:
+    """A call-off from a Procurement Act 2023 framework is a procurement under the Act: opened under
+    another regime, its award would need no contract award notice (s.50) while its contracts, which
+    take the framework's regime, are the Act's."""
+    framework = find(ledger, Framework, cmd.framework) if cmd.framework else None
+    if framework is not None and framework.regime == "pa2023" and cmd.standstill_regime != "pa2023":
+        raise ValidationFailed(
+            f"Framework {framework.reference} is under the Procurement Act 2023, so a competition calling off it runs "
+            f"under it too (standstill_regime pa2023), not {cmd.standstill_regime}.",
+            code="regime_not_the_frameworks",
+            field="standstill_regime",
+        )
 
 
 @on_competition(c.SetActingFor, PROCUREMENT_LEAD, "change the organisations a competition is run for")
