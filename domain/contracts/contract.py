@@ -33,6 +33,8 @@ from domain.procurement.notices import (
 TERMINATION_REASONS = ("home_closure", "default", "expiry", "mutual_agreement", "novation")
 #: escalation stages that suspend new referrals and placements while they stand (seed 004)
 SUSPENDING_STAGES = ("contract_suspension",)
+#: the ground only a light-touch contract may rely on (s.74(2))
+LIGHT_TOUCH_GROUND = "pa2023_s74_2_light_touch"
 #: escalation stages that are notices of a fixed length: termination may not take effect before they run out
 NOTICE_DAYS = {"final_notice_90_day": 90}
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -261,6 +263,14 @@ class Contract(DeliveryPlan, LedgerAggregate):
         """`change_notice` names the contract change notice published for it (s.75); `light_touch`:
         the contract is for light-touch services (its competition's procedure), which need none."""
         self._check_live()
+        if ground == LIGHT_TOUCH_GROUND and not light_touch:
+            # s.74(2) is a light-touch contract's ground: naming it does not make a contract one.
+            raise ValidationFailed(
+                f"The light-touch ground (Procurement Act 2023 s.74(2)) is for light-touch contracts; {self.reference} was not "
+                "awarded off a light-touch procurement the ledger holds, so it needs another ground (and, over 10%, its "
+                "contract change notice, s.75).",
+                code="ground_not_available", field="ground",
+            )
         check_modification(
             regime=self.regime,
             ground_code=ground,
@@ -271,8 +281,7 @@ class Contract(DeliveryPlan, LedgerAggregate):
         )
         needed = change_notice_required(
             regime=self.regime,
-            # relying on the light-touch ground says the contract is one (s.74(2))
-            light_touch=light_touch or ground == "pa2023_s74_2_light_touch",
+            light_touch=light_touch,
             value_before=self.value,
             value_change=value_change,
         )

@@ -27,7 +27,8 @@ from domain.contracts.framework import Framework
 from domain import access
 from domain.access import COMMISSIONING, CONTRACT_AWARDERS, FRAMEWORK_ESTABLISHERS, PROVIDER_OR_MANAGER, RISK_KEEPERS
 from domain.kernel.dispatch import Decide, Decision, find, handles, handles_loaded
-from domain.kernel.errors import AlreadyExists, NotPermitted, ValidationFailed
+from domain.kernel.errors import AlreadyExists, NotPermitted, RuleBroken, ValidationFailed
+from domain.procurement.vocabulary import AWARDED
 from domain.kernel.metadata import Actor
 from domain.procurement.competition import Competition
 from domain.procurement.handlers import check_party
@@ -108,7 +109,7 @@ def _uplift(old: dict[str, int], new: dict[str, int]) -> Decimal:
 
 @handles(k.AwardContract, CONTRACT_AWARDERS, "award a contract")
 def award_contract(ledger: Any, cmd: k.AwardContract, actor: Actor, now: datetime) -> Decision:
-    _check_party_to_competition(ledger, cmd.competition, actor)
+    _check_party_to_competition(ledger, cmd.competition, actor, lot=cmd.lot, provider=cmd.provider)
     if ledger.exists(Contract, cmd.contract):
         raise AlreadyExists(f"Contract {cmd.contract} already exists.", code="contract_exists")
     framework = ledger.aggregate(Framework, cmd.framework)
@@ -127,15 +128,27 @@ def award_contract(ledger: Any, cmd: k.AwardContract, actor: Actor, now: datetim
     return Decision([contract, framework])
 
 
-def _check_party_to_competition(ledger: Any, reference: str, actor: Actor) -> None:
+def _check_party_to_competition(ledger: Any, reference: str, actor: Actor, *, lot: str, provider: str) -> None:
     """A contract awarded by hand off a competition the ledger holds: only by its own parties (the
-    award process, as the system, is not scoped). One the ledger does not hold may be named, as an
-    award made outside it (an accreditation) is."""
-    if actor.role not in access.COMPETITION_PARTIES:
-        return
+    award process, as the system, is not scoped), and only once that competition's award is
+    concluded, to a provider it awarded the lot to, so that its standstill and (Procurement Act
+    2023 s.50) its contract award notice come first. One the ledger does not hold may be named,
+    as an award made outside it (an accreditation) is."""
     competition = find(ledger, Competition, reference)
-    if competition is not None:
+    if competition is None:
+        return
+    if actor.role in access.COMPETITION_PARTIES:
         check_party(competition, actor, "award a contract")
+    if competition.status != AWARDED or competition.award is None:
+        raise RuleBroken(
+            f"Competition {reference} has not concluded its award ({competition.status}): a contract follows the award, "
+            "after the standstill and, under the Procurement Act 2023, the contract award notice (s.50, s.51).",
+            code="competition_not_awarded", field="competition",
+        )
+    if provider not in (competition.award["awards"].get(lot) or []):
+        raise RuleBroken(
+            f"Competition {reference} did not award lot {lot} to {provider}.", code="not_awarded_to_provider", field="provider",
+        )
 
 
 def check_own_contract(actor: Actor, contract: Contract, action: str) -> None:

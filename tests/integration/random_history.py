@@ -174,8 +174,9 @@ class History:
             return LEAD, c.CancelCompetition(competition=ref, reason="The requirement has changed.")
         ref = CONTRACTS[step.index]
         if step.op == "award":
+            # An award made outside the ledger (an accreditation): one off a competition it holds follows that award.
             return LEAD, k.AwardContract(
-                contract=ref, framework=FRAMEWORK, competition=COMPETITIONS[0], lot="NCL", provider=f"provider-{step.index}",
+                contract=ref, framework=FRAMEWORK, competition="ACCREDITATION-2026", lot="NCL", provider=f"provider-{step.index}",
                 value=10_000_000 + abs(step.amount) * 10, starts_on=today, ends_on=today + timedelta(days=200),
             )
         if step.op == "sign":

@@ -1,7 +1,7 @@
 """Issue 16's review: ways round the notices the law requires, tried on real stores.
 
-Each test sends commands a hostile or careless user could send and says what the law asks; the
-ones the ledger does not yet refuse are marked xfail with the reason (the review's findings).
+Each test sends commands a hostile or careless user could send and says what the law asks; each
+is refused now (the review's findings 1 to 3).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-import pytest
 
 from domain.commands import AnyCommand
 from domain.contracts.contract import Contract
@@ -67,9 +66,6 @@ def _handle(ledger: Any, command: dict[str, Any], actor: Actor, at: datetime) ->
     return ledger.handle(msgspec.convert(command, AnyCommand), actor, at=at)
 
 
-@pytest.mark.xfail(strict=True, reason="review16 finding 1: contract.award by hand off a held Procurement Act competition "
-                   "checks only that the actor is a party; the competition need not be awarded, so its contract award notice "
-                   "(s.50(1)) and standstill (s.51) are skipped")
 def test_a_contract_cannot_be_awarded_by_hand_off_a_procurement_act_competition_still_in_standstill(ledger):
     apply(ledger, _framework_lines())
     apply(ledger, _lines(reference="AQP-CH-2026-PA", regime="pa2023", stop_after="outcome_letters.issue"))
@@ -83,6 +79,7 @@ def test_a_contract_cannot_be_awarded_by_hand_off_a_procurement_act_competition_
         "starts_on": "2026-06-01", "ends_on": "2027-05-31",
     }, LEAD, long_after)
     assert not by_hand.ok, "a contract entered into off a PA 2023 competition with no contract award notice"
+    assert by_hand.error.code == "competition_not_awarded" and [f.field for f in by_hand.error.fields] == ["competition"]
     assert ledger.max_position() == before
 
 
@@ -104,9 +101,6 @@ def test_a_competition_under_a_procurement_act_framework_cannot_run_under_anothe
     assert _handle(ledger, opening["command"], LEAD, datetime.fromisoformat(opening["at"])).ok
 
 
-@pytest.mark.xfail(strict=True, reason="review16 finding 3: naming the light-touch ground (pa2023_s74_2_light_touch) is taken "
-                   "as saying the contract is light-touch, so any Procurement Act contract's modification over 10% takes "
-                   "effect without its contract change notice (s.75) however it was procured")
 def test_the_light_touch_ground_does_not_excuse_a_contract_that_is_not_light_touch_from_its_change_notice(ledger):
     apply(ledger, [json.dumps({"actor": {"id": NCL_COMMISSIONER.id, "org": "ICB-NCL", "role": "commissioner"},
                                "at": "2026-03-02T09:00:00Z", "command": {
@@ -125,4 +119,5 @@ def test_the_light_touch_ground_does_not_excuse_a_contract_that_is_not_light_tou
             "value_change": 50_000_000, "effective_from": "2026-06-01", "rationale": "Not substantial, we say: more beds."}
     varied = _handle(ledger, vary, NCL_MANAGER, datetime(2026, 5, 1, 9, tzinfo=UTC))
     assert not varied.ok, "a 50% change of a contract that is not light-touch, with no change notice"
+    assert varied.error.code == "ground_not_available" and [f.field for f in varied.error.fields] == ["ground"]
     assert ledger.aggregate(Contract, "NCL-PA/NCL/aster").version == version

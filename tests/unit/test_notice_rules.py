@@ -330,8 +330,20 @@ def test_a_light_touch_contract_needs_no_change_notice():
         k.vary(kind="scope", ground="pa2023_sch8_1", value_change=50_000_000, effective_from=date(2026, 6, 1),
                rationale="More beds for winter as provided for.", light_touch=True)
         k.vary(kind="scope", ground="pa2023_s74_2_light_touch", value_change=40_000_000, effective_from=date(2026, 7, 1),
-               rationale="Not substantial: the same service, more of it.")
+               rationale="Not substantial: the same service, more of it.", light_touch=True)
     assert len(k.variations) == 2
+
+
+def test_naming_the_light_touch_ground_does_not_make_a_contract_light_touch():
+    k = pa_contract(value=100_000_000)
+    before = len(k.pending_events)
+    contract_refused(
+        "ground_not_available", AT,
+        lambda: k.vary(kind="scope", ground="pa2023_s74_2_light_touch", value_change=40_000_000, effective_from=date(2026, 7, 1),
+                       rationale="Not substantial, we say."),
+        field="ground",
+    )
+    assert len(k.pending_events) == before
 
 
 def test_a_novation_needs_a_change_notice_however_small():
