@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
@@ -85,6 +86,30 @@ class SqlStore:
                 return bool(sql.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)))
             row = sql.query("SELECT to_regclass(?) AS t", (f'"{self.datastore.schema}"."{name}"',))[0]
             return row["t"] is not None
+
+    def stored_originator_id(self, originator_id: UUID) -> Any:
+        """The originator id as this store's events table keeps it (SQLite: hex text; PostgreSQL: uuid, or its text)."""
+        if self.sqlite:
+            return originator_id.hex
+        return originator_id if self.datastore.originator_id_type == "uuid" else str(originator_id)
+
+    def position_of(self, originator_id: UUID, version: int) -> tuple[int | None, int]:
+        """(notification id of version `version` of `originator_id`, or None; its latest version, 0 for none).
+
+        Both through the table's own key on (originator_id, originator_version): a few index
+        pages whatever the log's length, where reading the log for it costs the whole log.
+        """
+        events = self.table(self.events_table)
+        oid = self.stored_originator_id(originator_id)
+        rows = self.query_now(
+            f"SELECT {self.id_column} AS nid, originator_version AS version FROM {events} "
+            "WHERE originator_id = ? AND originator_version = ? "
+            f"UNION ALL SELECT NULL, MAX(originator_version) FROM {events} WHERE originator_id = ?",
+            (oid, version, oid),
+        )
+        found = next((row for row in rows if row["nid"] is not None), None)
+        latest = max((int(row["version"] or 0) for row in rows), default=0)
+        return (int(found["nid"]) if found else None), latest
 
     def stored_events(
         self, after: int = 0, batch: int = 5000, limit: int | None = None
