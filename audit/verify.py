@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
@@ -218,6 +219,21 @@ def verify(
     return report
 
 
+def read_ahead(pages: Iterator[list[Any]]) -> Iterator[list[Any]]:
+    """The same pages, the next read while this one is checked: PostgreSQL's server and the
+    wire work while we hash (3.6-4.1 against 2.9-3.1 of read+decode at 100,000 events). Not
+    on SQLite: its rows are built under the GIL, so a reader thread only contends (1.7-2.0
+    against 2.7-3.1)."""
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        coming = reader.submit(next, pages, None)
+        while True:
+            page = coming.result()
+            if page is None:
+                return
+            coming = reader.submit(next, pages, None)
+            yield page
+
+
 class _Leaves:
     """The log's recorded leaves (leaf index, notification id, leaf hash) from a leaf on, read
     page by page and taken as the events are; as the driver reads them: integers and bytes
@@ -225,7 +241,8 @@ class _Leaves:
     recomputed leaf, so it is reported as changed)."""
 
     def __init__(self, log: AuditLog, start_size: int, page: int) -> None:
-        self.pages = log.recorded_leaf_pages(after=start_size - 1, page=page)
+        pages = log.recorded_leaf_pages(after=start_size - 1, page=page)
+        self.pages = pages if log.store.sqlite else read_ahead(pages)
         self.buffer: list[tuple[int, int, Any]] = []
         self.at = 0
         self.taken = 0
@@ -262,7 +279,8 @@ def _compare_leaves(
     expected_index = start_size
     hasher = LeafHasher()
     first = itemgetter(0)
-    for page in log.store.stored_event_pages(after=log_position_before(log, start_size), page=page_size):
+    pages = log.store.stored_event_pages(after=log_position_before(log, start_size), page=page_size)
+    for page in pages if log.store.sqlite else read_ahead(pages):
         digests = hasher.page(page)
         tree.extend(digests)
         report.events += len(page)

@@ -100,13 +100,13 @@ def _verify(ledger: Ledger, ring: KeyRing, args: argparse.Namespace) -> int:
 
 
 
-def add_verbs(sub: Any) -> None:
-    keys = sub.add_parser("keys", help="the checkpoint signing key")
+def keys_arguments(keys: argparse.ArgumentParser, defaults: Any) -> None:
     keys.add_argument("action", choices=["init", "public", "rotate"])
     keys.add_argument("--name", default=None, help="the key name (default: $AQP_LOG_ORIGIN)")
     keys.set_defaults(func=cmd_keys)
 
-    audit = sub.add_parser("audit", help="the Merkle log, signed checkpoints, verification and proofs")
+
+def audit_arguments(audit: argparse.ArgumentParser, defaults: Any) -> None:
     audit_sub = audit.add_subparsers(dest="action", required=True)
     audit_sub.add_parser("follow", help="bring the Merkle log up to date with the stored events")
     audit_sub.add_parser("checkpoint", help="sign a checkpoint of the log now")
