@@ -158,14 +158,24 @@ class AuditLog:
         return int(rows[0]["leaf_index"]) if rows else None
 
     def recorded_leaf_pages(self, after: int = -1, page: int = 20000) -> Iterator[list[tuple[int, int, Any]]]:
-        """(leaf index, notification id, recorded leaf hash or None) after leaf `after`, in pages of plain tuples."""
-        yield from self.store.pages(
-            f"SELECT l.leaf_index, l.notification_id, n.hash FROM {self.leaves} l "
-            f"LEFT JOIN {self.nodes} n ON n.level = 0 AND n.idx = l.leaf_index "
-            "WHERE l.leaf_index > ? ORDER BY l.leaf_index LIMIT ?",
-            after,
-            page,
-        )
+        """(leaf index, notification id, recorded leaf hash or None) after leaf `after`, in pages of plain tuples.
+
+        Two range reads per page, each on its table's key, rather than a join: after a bulk
+        load PostgreSQL's stale statistics plan the join as a sort of every leaf hash, per page.
+        """
+        for leaves in self.store.pages(
+            f"SELECT leaf_index, notification_id FROM {self.leaves} WHERE leaf_index > ? ORDER BY leaf_index LIMIT ?", after, page
+        ):
+            first, last = leaves[0][0], leaves[-1][0]
+            hashes = self.store.tuples(
+                f"SELECT idx, hash FROM {self.nodes} WHERE level = 0 AND idx >= ? AND idx <= ? ORDER BY idx", (first, last)
+            )
+            if len(hashes) == len(leaves) == last - first + 1:
+                # Both runs are whole (no index missing from either): they pair off in order.
+                yield [(index, nid, digest) for (index, nid), (_, digest) in zip(leaves, hashes, strict=True)]
+            else:
+                found = dict(hashes)
+                yield [(index, nid, found.get(index)) for index, nid in leaves]
 
     def notification_id_at(self, leaf_index: int) -> int | None:
         with self.store.transaction(commit=False) as sql:

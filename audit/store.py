@@ -120,21 +120,25 @@ class SqlStore:
         a page per query, so the cost is the database's and the driver's, not ours per row.
         """
         while True:
-            with self.datastore.transaction(commit=False) as cursor:
-                if self.sqlite:
-                    raw = cursor.sqlite_cursor
-                    raw.row_factory = None
-                    raw.execute(select, (after, page))
-                else:
-                    # Binary results: bytea and integers as they are, not as text to parse (twice as fast).
-                    raw = cursor.connection.cursor(row_factory=tuple_row, binary=True)
-                    raw.execute(select.replace("?", "%s"), (after, page))
-                rows = raw.fetchall()
+            rows = self.tuples(select, (after, page))
             if rows:
                 yield rows
             if len(rows) < page:
                 return
             after = rows[-1][0]
+
+    def tuples(self, select: str, params: tuple | list = ()) -> list[tuple]:
+        """One query's rows as plain tuples, values as the driver gives them (see `pages`)."""
+        with self.datastore.transaction(commit=False) as cursor:
+            if self.sqlite:
+                raw = cursor.sqlite_cursor
+                raw.row_factory = None
+                raw.execute(select, params)
+            else:
+                # Binary results: bytea and integers as they are, not as text to parse (twice as fast).
+                raw = cursor.connection.cursor(row_factory=tuple_row, binary=True)
+                raw.execute(select.replace("?", "%s"), params)
+            return list(raw.fetchall())
 
     def stored_event_pages(self, after: int = 0, page: int = 20000) -> Iterator[list[tuple[int, Any, int, Any, Any]]]:
         """The stored records after notification id `after`, in pages, as the driver reads them.
