@@ -12,6 +12,11 @@
 
 With `since_checkpoint`, the prefix up to that checkpoint is taken from the stored nodes,
 checked against the checkpoint's signed root, and only later events are recomputed.
+
+It needs no decoding: the events are read as stored, straight from their table in pages of
+20,000 by notification id, beside the log's leaves in pages by leaf index, so its cost is
+reading the rows and hashing them (benchmarks/proofs.py: about 3.5 times the library's own
+read and decode of the same log).
 """
 
 from __future__ import annotations
