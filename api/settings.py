@@ -13,7 +13,6 @@ The variables, their defaults and meanings are `VARIABLES`, the README's table.
 from __future__ import annotations
 
 import dataclasses
-import logging
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -21,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from audit.checkpoints import DEFAULT_ORIGIN
+from audit.origin import DEFAULT_ORIGIN
 
 DEFAULT_DATABASE_URL = "sqlite:///var/ledger.db"
 
@@ -102,6 +101,8 @@ def _path(_variable: str, text: str) -> Path:
 
 
 def _level(variable: str, text: str) -> str:
+    import logging  # noqa: PLC0415 - only when a level is set: `aqp --help` need not load logging
+
     if not isinstance(getattr(logging, text.upper(), None), int):
         raise SettingError(f"{variable} must be a log level (debug, info, warning, error, critical), not {text!r}")
     return text

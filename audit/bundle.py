@@ -39,12 +39,13 @@ def resolve_event(ledger: Any, log: AuditLog, event_ref: str) -> int:
     kinds = {cls.KIND: cls for cls in LedgerAggregate.__subclasses__()}
     if match["kind"] not in kinds:
         raise ProveError(f"unknown kind {match['kind']!r}; known: {', '.join(sorted(kinds))}")
-    originator_id = str(kinds[match["kind"]].id_for(match["ref"]))
-    version = int(match["version"])
-    for nid, oid, ver, _, _ in log.store.stored_events():
-        if ver == version and canonical_originator_id(oid) == originator_id:
-            return nid
-    raise ProveError(f"no stored event {event_ref}")
+    kind, reference, version = match["kind"], match["ref"], int(match["version"])
+    notification_id, latest = log.store.position_of(kinds[kind].id_for(reference), version)
+    if notification_id is not None:
+        return notification_id
+    if latest == 0:
+        raise ProveError(f"no stored event {event_ref}: there is no {kind} {reference}")
+    raise ProveError(f"no stored event {event_ref}: {kind} {reference} has versions 1 to {latest}, so there is no version {version}")
 
 
 def prove(ledger: Any, event_ref: str, *, signer: NoteSigner | None, origin: str = DEFAULT_ORIGIN) -> dict[str, Any]:

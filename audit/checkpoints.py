@@ -19,10 +19,10 @@ from typing import Any
 
 from audit.immutability import sql_text
 from audit.log import AuditLog
+from audit.origin import DEFAULT_ORIGIN
 from audit.signing import NoteSigner, checkpoint_text, load_signer, save_signer, sign_note, Ed25519NoteSigner
 from audit.verifier.note import VerifierKey, parse_verifier_key
 
-DEFAULT_ORIGIN = "aqp-ledger.local/log"
 
 
 class InconsistentLog(Exception):

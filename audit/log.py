@@ -223,6 +223,54 @@ class AuditLog:
             rows = sql.query(f"SELECT leaf_index FROM {self.leaves} WHERE notification_id = ?", (notification_id,))
         return int(rows[0]["leaf_index"]) if rows else None
 
+    def recorded_leaf_pages(self, after: int = -1, page: int = 20000) -> Iterator[list[tuple[int, int, Any]]]:
+        """(leaf index, notification id, recorded leaf hash or None) after leaf `after`, in pages of plain tuples.
+
+        Two range reads per page, each on its table's key, rather than a join: after a bulk
+        load PostgreSQL's stale statistics plan the join as a sort of every leaf hash, per page.
+        """
+        for leaves in self.store.pages(
+            f"SELECT leaf_index, notification_id FROM {self.leaves} WHERE leaf_index > ? ORDER BY leaf_index LIMIT ?", after, page
+        ):
+            first, last = leaves[0][0], leaves[-1][0]
+            hashes = self.store.tuples(
+                f"SELECT idx, hash FROM {self.nodes} WHERE level = 0 AND idx >= ? AND idx <= ? ORDER BY idx", (first, last)
+            )
+            if len(hashes) == len(leaves) == last - first + 1:
+                # Both runs are whole (no index missing from either): they pair off in order.
+                yield [(index, nid, digest) for (index, nid), (_, digest) in zip(leaves, hashes, strict=True)]
+            else:
+                found = dict(hashes)
+                yield [(index, nid, found.get(index)) for index, nid in leaves]
+
+    def notification_id_at(self, leaf_index: int) -> int | None:
+        with self.store.transaction(commit=False) as sql:
+            rows = sql.query(f"SELECT notification_id FROM {self.leaves} WHERE leaf_index = ?", (leaf_index,))
+        return int(rows[0]["notification_id"]) if rows else None
+
+    def preload_roots(self, sizes: list[int], chunk: int = 300) -> None:
+        """Read the nodes the roots of these tree sizes are made of, a few queries in all
+        (verification checks a root per checkpoint: one query per node would dominate it)."""
+        wanted: set[tuple[int, int]] = set()
+
+        def note(level: int, index: int) -> bytes:
+            wanted.add((level, index))
+            return bytes(32)  # which nodes a root needs does not depend on their hashes
+
+        for size in sizes:
+            tree_root(note, size)
+        missing = sorted(key for key in wanted if key not in self._node_cache)
+        for start in range(0, len(missing), chunk):
+            part = missing[start : start + chunk]
+            with self.store.transaction(commit=False) as sql:
+                rows = sql.query(
+                    f"SELECT level, idx, hash FROM {self.nodes} WHERE "
+                    + " OR ".join(["(level = ? AND idx = ?)"] * len(part)),
+                    [value for key in part for value in key],
+                )
+            for row in rows:
+                self._node_cache[(int(row["level"]), int(row["idx"]))] = bytes(row["hash"])
+
     def recorded_leaves(self, batch: int = 10000) -> Iterator[tuple[int, int, bytes]]:
         """(leaf index, notification id, recorded leaf hash) in leaf order."""
         after = -1

@@ -13,8 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg.rows import tuple_row
 
 
 class Sql:
@@ -93,6 +95,74 @@ class SqlStore:
             row = sql.query("SELECT to_regclass(?) AS t", (f'"{self.datastore.schema}"."{name}"',))[0]
             return row["t"] is not None
 
+    def stored_originator_id(self, originator_id: UUID) -> Any:
+        """The originator id as this store's events table keeps it (SQLite: hex text; PostgreSQL: uuid, or its text)."""
+        if self.sqlite:
+            return originator_id.hex
+        return originator_id if self.datastore.originator_id_type == "uuid" else str(originator_id)
+
+    def position_of(self, originator_id: UUID, version: int) -> tuple[int | None, int]:
+        """(notification id of version `version` of `originator_id`, or None; its latest version, 0 for none).
+
+        Both through the table's own key on (originator_id, originator_version): a few index
+        pages whatever the log's length, where reading the log for it costs the whole log.
+        """
+        events = self.table(self.events_table)
+        oid = self.stored_originator_id(originator_id)
+        rows = self.query_now(
+            f"SELECT {self.id_column} AS nid, originator_version AS version FROM {events} "
+            "WHERE originator_id = ? AND originator_version = ? "
+            f"UNION ALL SELECT NULL, MAX(originator_version) FROM {events} WHERE originator_id = ?",
+            (oid, version, oid),
+        )
+        found = next((row for row in rows if row["nid"] is not None), None)
+        latest = max((int(row["version"] or 0) for row in rows), default=0)
+        return (int(found["nid"]) if found else None), latest
+
+    def pages(self, select: str, after: int, page: int) -> Iterator[list[tuple]]:
+        """Pages of plain tuples, keyset-paginated on their first column: `select` ends
+        `WHERE key > ? ORDER BY key LIMIT ?`. Values as the driver gives them, unconverted.
+
+        For reads of the whole log (verification): tuples, not the library's dict rows, and
+        a page per query, so the cost is the database's and the driver's, not ours per row.
+        """
+        while True:
+            rows = self.tuples(select, (after, page))
+            if rows:
+                yield rows
+            if len(rows) < page:
+                return
+            after = rows[-1][0]
+
+    def tuples(self, select: str, params: tuple | list = ()) -> list[tuple]:
+        """One query's rows as plain tuples, values as the driver gives them (see `pages`)."""
+        with self.datastore.transaction(commit=False) as cursor:
+            if self.sqlite:
+                raw = cursor.sqlite_cursor
+                raw.row_factory = None
+                raw.execute(select, params)
+            else:
+                # Binary results: bytea and integers as they are, not as text to parse (twice as fast).
+                raw = cursor.connection.cursor(row_factory=tuple_row, binary=True)
+                raw.execute(select.replace("?", "%s"), params)
+            return list(raw.fetchall())
+
+    def stored_event_pages(self, after: int = 0, page: int = 20000) -> Iterator[list[tuple[int, Any, int, Any, Any]]]:
+        """The stored records after notification id `after`, in pages, as the driver reads them.
+
+        (notification id, originator id, version, topic, state): the originator id as hex
+        text on SQLite, as UUID text on PostgreSQL (cast in the query: the same text the
+        leaf holds, without building a UUID per row); a tampered SQLite row may hold any
+        type in any column, so callers convert as `stored_events` does.
+        """
+        oid = "originator_id" if self.sqlite or self.datastore.originator_id_type == "text" else "originator_id::text"
+        yield from self.pages(
+            f"SELECT {self.id_column}, {oid}, originator_version, topic, state FROM {self.table(self.events_table)} "
+            f"WHERE {self.id_column} > ? ORDER BY {self.id_column} LIMIT ?",
+            after,
+            page,
+        )
+
     def stored_events(
         self, after: int = 0, batch: int = 5000, limit: int | None = None
     ) -> Iterator[tuple[int, Any, int, str, bytes]]:
@@ -117,6 +187,16 @@ class SqlStore:
             if len(rows) < batch:
                 return
             after = int(rows[-1]["nid"])
+
+
+def stored_bytes(value: Any) -> bytes:
+    """A state column's value as bytes, however the driver gave it (see `_bytes`)."""
+    return _bytes(value)
+
+
+def stored_text(value: Any) -> str:
+    """A topic column's value as text, however the driver gave it (see `_text`)."""
+    return _text(value)
 
 
 def _bytes(value: Any) -> bytes:

@@ -10,20 +10,20 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from api.bootstrap import key_ring
 from api.cli.common import open_ledger, progress, settings
-from audit.bundle import ProveError, prove
-from audit.checkpoints import Checkpoints, InconsistentLog, KeyRing
-from audit.log import AuditLog
-from audit.signing import KeyFileError
-from audit.verifier.note import NoteError, parse_verifier_key
-from audit.verify import verify
-from domain.application import Ledger
+
+if TYPE_CHECKING:
+    from audit.checkpoints import KeyRing
+    from domain.application import Ledger
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
+    from api.bootstrap import key_ring  # noqa: PLC0415 - the verb's imports, not its parser's
+    from audit.signing import KeyFileError  # noqa: PLC0415
+    from audit.verifier.note import NoteError  # noqa: PLC0415
+
     ring = key_ring(settings(args))
     try:
         if args.action == "init":
@@ -43,6 +43,13 @@ def cmd_keys(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
+    from api.bootstrap import key_ring  # noqa: PLC0415 - the verb's imports, not its parser's
+    from audit.bundle import ProveError, prove  # noqa: PLC0415
+    from audit.checkpoints import Checkpoints, InconsistentLog  # noqa: PLC0415
+    from audit.log import AuditLog  # noqa: PLC0415
+    from audit.signing import KeyFileError  # noqa: PLC0415
+    from audit.verifier.note import NoteError  # noqa: PLC0415
+
     ledger = open_ledger(args)
     log = AuditLog(ledger)
     checkpoints = Checkpoints(log)
@@ -79,6 +86,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def _verify(ledger: Ledger, ring: KeyRing, args: argparse.Namespace) -> int:
+    from audit.verifier.note import parse_verifier_key  # noqa: PLC0415
+    from audit.verify import verify  # noqa: PLC0415
+
     keys = ring.verifier_keys()
     for key_file in args.key or []:
         keys += [parse_verifier_key(line) for line in Path(key_file).read_text().splitlines() if line.strip()]
@@ -100,13 +110,13 @@ def _verify(ledger: Ledger, ring: KeyRing, args: argparse.Namespace) -> int:
 
 
 
-def add_verbs(sub: Any) -> None:
-    keys = sub.add_parser("keys", help="the checkpoint signing key")
+def keys_arguments(keys: argparse.ArgumentParser, defaults: Any) -> None:
     keys.add_argument("action", choices=["init", "public", "rotate"])
     keys.add_argument("--name", default=None, help="the key name (default: $AQP_LOG_ORIGIN)")
     keys.set_defaults(func=cmd_keys)
 
-    audit = sub.add_parser("audit", help="the Merkle log, signed checkpoints, verification and proofs")
+
+def audit_arguments(audit: argparse.ArgumentParser, defaults: Any) -> None:
     audit_sub = audit.add_subparsers(dest="action", required=True)
     audit_sub.add_parser("follow", help="bring the Merkle log up to date with the stored events")
     audit_sub.add_parser("checkpoint", help="sign a checkpoint of the log now")

@@ -8,12 +8,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from api import bootstrap
-from api.bootstrap import CannotOpenLedger, Role
+from typing import TYPE_CHECKING
+
 from api.settings import Settings
-from domain.application import Ledger
 from domain.kernel.errors import DomainError
 from domain.kernel.metadata import ROLES, Actor
+
+if TYPE_CHECKING:
+    from api.bootstrap import Role
+    from domain.application import Ledger
 
 
 def settings(args: argparse.Namespace) -> Settings:
@@ -27,6 +30,11 @@ def database_url(args: argparse.Namespace) -> str:
 
 def open_ledger(args: argparse.Namespace, role: Role = "cli", *, verb: str = "aqp") -> Ledger:
     """The ledger with the followers of `role`; a failure is a sentence on stderr and exit 1."""
+    # Here, not at the top: the bootstrap loads the stores, the domain and the HTTP layer,
+    # which parsing a verb's arguments (and its --help) never needs.
+    from api import bootstrap  # noqa: PLC0415
+    from api.bootstrap import CannotOpenLedger  # noqa: PLC0415
+
     try:
         return bootstrap.open_ledger(settings(args), role)
     except CannotOpenLedger as err:

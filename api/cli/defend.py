@@ -69,8 +69,7 @@ def cmd_defend(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_verbs(sub: Any) -> None:
-    defend = sub.add_parser("defend", help="the procurement report of a competition, with its proofs")
+def defend_arguments(defend: argparse.ArgumentParser, defaults: Any) -> None:
     defend.add_argument("competition", help="the competition's reference, e.g. AQP-CH-2026")
     defend.add_argument("--lot", help="one lot only")
     defend.add_argument("--for-bidder", metavar="B", help="what bidder B is entitled to (its own scores, the winners', the relative advantages)")

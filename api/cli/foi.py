@@ -72,8 +72,7 @@ def cmd_foi_extract(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_verbs(sub: Any) -> None:
-    foi = sub.add_parser("foi", help="FOI: extract every record about a subject, redacted, with its schedule and proofs")
+def foi_arguments(foi: argparse.ArgumentParser, defaults: Any) -> None:
     foi_sub = foi.add_subparsers(dest="action", required=True)
     ex = foi_sub.add_parser("extract", help="write the records, the redaction schedule and the manifest with proofs")
     ex.add_argument("--about", required=True, metavar="KIND:REF", help="competition:REF, contract:REF, provider:ID or subject:ID")

@@ -23,8 +23,7 @@ def cmd_gdpr_erase(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_verbs(sub: Any) -> None:
-    gdpr = sub.add_parser("gdpr", help="personal data: erase a data subject")
+def gdpr_arguments(gdpr: argparse.ArgumentParser, defaults: Any) -> None:
     gdpr_sub = gdpr.add_subparsers(dest="action", required=True)
     erase = gdpr_sub.add_parser("erase", help="destroy a subject's personal data (their key); history still verifies")
     erase.add_argument("subject", help="the person's opaque id")

@@ -78,15 +78,14 @@ def cmd_sign_in(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_verbs(sub: Any, defaults: Any) -> None:
-    """The `serve` and `tokens` verbs (the HTTP API)."""
-    serve_verb = sub.add_parser("serve", help="serve the HTTP API (uvicorn)")
+def serve_arguments(serve_verb: argparse.ArgumentParser, defaults: Any) -> None:
     serve_verb.add_argument("--host", default=defaults.http_host, help="default 127.0.0.1")
     serve_verb.add_argument("--port", type=int, default=defaults.http_port, help="default 8000")
     serve_verb.add_argument("--graceful-seconds", type=float, default=30.0, help="how long in-flight requests may finish on shutdown")
     serve_verb.set_defaults(func=cmd_serve, log_level="info")
 
-    tokens = sub.add_parser("tokens", help="API bearer tokens: issue, revoke, list")
+
+def tokens_arguments(tokens: argparse.ArgumentParser, defaults: Any) -> None:
     tokens_sub = tokens.add_subparsers(dest="action", required=True)
     issue = tokens_sub.add_parser("issue", help="issue a token (printed once; only its hash is kept)")
     issue.add_argument("--user", required=True, help="the person's (or system's) id, e.g. j.okafor")
@@ -98,7 +97,8 @@ def add_verbs(sub: Any, defaults: Any) -> None:
     tokens_sub.add_parser("list", help="every token's id, principal and state (never the token)")
     tokens.set_defaults(func=cmd_tokens)
 
-    sign_in = sub.add_parser("sign-in", help="a one-time link that signs a person in to the pages")
+
+def sign_in_arguments(sign_in: argparse.ArgumentParser, defaults: Any) -> None:
     sign_in.add_argument("--user", required=True, help="the person's id, e.g. a.khan@ncl.example.nhs.uk")
     sign_in.add_argument("--org", required=True, help="their organisation, e.g. ICB-NCL, or a provider's CQC id")
     sign_in.add_argument("--role", required=True, choices=ROLES, help="the role they act in on the pages")

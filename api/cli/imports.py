@@ -110,8 +110,7 @@ def cmd_cqc_sync(args: argparse.Namespace) -> int:
 
 
 
-def add_templates(sub: Any) -> None:
-    templates = sub.add_parser("templates", help="monitoring return templates")
+def templates_arguments(templates: argparse.ArgumentParser, defaults: Any) -> None:
     templates_sub = templates.add_subparsers(dest="action", required=True)
     publish = templates_sub.add_parser("publish", help="publish template files as new versions")
     publish.add_argument("files", nargs="+", metavar="FILE")
@@ -122,8 +121,7 @@ def add_templates(sub: Any) -> None:
     publish.set_defaults(func=cmd_templates_publish)
 
 
-def add_cqc(sub: Any, defaults: Any) -> None:
-    cqc = sub.add_parser("cqc", help="the regulator's data")
+def cqc_arguments(cqc: argparse.ArgumentParser, defaults: Any) -> None:
     cqc_sub = cqc.add_subparsers(dest="action", required=True)
     cqc_import = cqc_sub.add_parser("import", help="import CQC API location records from a JSON file")
     cqc_import.add_argument("file", help="one record, a list of records, or {'examples': [{'record': ...}]}")

@@ -160,8 +160,7 @@ def _write(path: Path, package: dict[str, Any]) -> None:
     path.write_text(json.dumps(package, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def add_verbs(sub: Any) -> None:
-    ocds = sub.add_parser("ocds", help="OCDS 1.1.5 publication: release and record packages")
+def ocds_arguments(ocds: argparse.ArgumentParser, defaults: Any) -> None:
     verbs = ocds.add_subparsers(dest="ocds_verb", required=True)
     export = verbs.add_parser("export", help="write release-package.json and record-package.json")
     export.add_argument("--since", type=parse_since, metavar="DATE", help="only releases dated from this day (UTC) or time on")

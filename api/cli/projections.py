@@ -74,8 +74,7 @@ def cmd_projections_run(args: argparse.Namespace) -> int:
 
 
 
-def add_verbs(sub: Any) -> None:
-    projections = sub.add_parser("projections", help="the read models: status, rebuild, run")
+def projections_arguments(projections: argparse.ArgumentParser, defaults: Any) -> None:
     projections_sub = projections.add_subparsers(dest="action", required=True)
     projections_sub.add_parser("status", help="each read model's position and lag").set_defaults(func=cmd_projections_status)
     projections_rebuild = projections_sub.add_parser("rebuild", help="rebuild read models from zero, swapped in when complete")

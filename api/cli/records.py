@@ -147,19 +147,18 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 
-def add_example(sub: Any) -> None:
-    example = sub.add_parser("example", help="apply the example procurement to the ledger and print its outcome")
+def example_arguments(example: argparse.ArgumentParser, defaults: Any) -> None:
     example.set_defaults(func=cmd_example)
 
 
-def add_apply_and_show(sub: Any) -> None:
-    """The `apply` and `show` verbs (`show competition`, and `show KIND` for every other kind of record)."""
-    apply = sub.add_parser("apply", help="apply a scenario file (JSON lines)")
+def apply_arguments(apply: argparse.ArgumentParser, defaults: Any) -> None:
     apply.add_argument("file")
     apply.add_argument("--quiet", action="store_true", help="no progress on the terminal")
     apply.set_defaults(func=cmd_apply)
 
-    show = sub.add_parser("show", help="print an aggregate's state as JSON")
+
+def show_arguments(show: argparse.ArgumentParser, defaults: Any) -> None:
+    """`show competition`, and `show KIND` for every other kind of record."""
     show_sub = show.add_subparsers(dest="kind", required=True)
     show_competition = show_sub.add_parser("competition")
     show_competition.add_argument("reference")
@@ -177,16 +176,17 @@ def add_apply_and_show(sub: Any) -> None:
         show_kind.set_defaults(func=cmd_show_kind)
 
 
-def add_replay_and_diff(sub: Any) -> None:
-    """Replay (audit): read models as of a time, and what changed in a record between two times."""
-    replay = sub.add_parser("replay", help="rebuild a read model as it stood at a time, in a scratch store")
+def replay_arguments(replay: argparse.ArgumentParser, defaults: Any) -> None:
+    """Replay (audit): a read model as of a time."""
     replay.add_argument("--as-of", type=parse_instant, required=True, help="ISO 8601 time, e.g. 2026-03-01T12:00:00Z")
     replay.add_argument("--projection", required=True, help=f"the read model: {', '.join(sorted(READ_MODELS))}")
     replay.add_argument("--table", help="one of the read model's tables (default: its first)")
     replay.add_argument("--format", choices=["json", "csv"], default="json")
     replay.set_defaults(func=cmd_replay)
 
-    changed = sub.add_parser("diff", help="what changed in an aggregate between two times, and the events between")
+
+def diff_arguments(changed: argparse.ArgumentParser, defaults: Any) -> None:
+    """Replay (audit): what changed in a record between two times."""
     changed.add_argument("kind", help=f"the kind of record: {', '.join(aggregate_kinds())}")
     changed.add_argument("reference")
     changed.add_argument("--from", dest="t1", type=parse_instant, required=True, metavar="T1", help="ISO 8601 time (exclusive)")

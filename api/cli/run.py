@@ -128,18 +128,14 @@ def _demo_sign_in_link(ledger: Ledger, base: str, configured: Any) -> str:
     return base + sign_ins.issue(user=DEMO_COMMISSIONER, org="ICB-NCL", role="commissioner").path()
 
 
-def add_run(sub: Any, defaults: Any) -> None:
-    run = sub.add_parser(
-        "run", help="build the London demo into the ledger if absent, print its headline figures, then serve the HTTP API"
-    )
+def run_arguments(run: argparse.ArgumentParser, defaults: Any) -> None:
     run.add_argument("--no-serve", action="store_true", help="print the figures and exit")
     run.add_argument("--host", default=defaults.http_host, help="default 127.0.0.1")
     run.add_argument("--port", type=int, default=defaults.http_port, help="default 8000")
     run.set_defaults(func=cmd_run)
 
 
-def add_demo(sub: Any) -> None:
-    demo_verb = sub.add_parser("demo", help="build a realistic demo ledger through the users' commands")
+def demo_arguments(demo_verb: argparse.ArgumentParser, defaults: Any) -> None:
     demo_verb.add_argument("--scale", choices=demo.SCALES, default="london", help="london (default), nottingham or national")
     demo_verb.add_argument("--seed", type=int, default=1, help="the same seed builds the same history (default 1)")
     demo_verb.add_argument("--years", type=int, default=3, help="years of history ending 31 December 2025 (1-8, default 3)")
