@@ -170,8 +170,10 @@ def steps() -> list[tuple[datetime, Callable[[Ledger, datetime], Any]]]:
     found.append((at(date(2026, 3, 3), 11), lambda ledger, when: ok(ledger, PublishTemplate(template=shipped_template(TEMPLATE)), COMMISSIONER, when)))
     for location, (name, provider, *_rest) in HOMES.items():
         contract = f"{FRAMEWORK}/{provider}"
+        # Awarded on an accreditation made outside the ledger: a contract off a competition it holds
+        # (the example's AQP-CH-2026, where the worlds hold it too) follows that competition's own award.
         found.append((at(date(2026, 3, 20)), lambda ledger, when, c=contract, p=provider: ok(ledger, k.AwardContract(
-            contract=c, framework=FRAMEWORK, competition="AQP-CH-2026", lot="LONDON", provider=p, value=10_000_000,
+            contract=c, framework=FRAMEWORK, competition="AQP-NH-LONDON-ACCREDITATION", lot="LONDON", provider=p, value=10_000_000,
             starts_on=date(2026, 4, 1), ends_on=date(2030, 3, 31),
         ), MANAGER, when)))
         found.append((at(date(2026, 3, 20), 11), lambda ledger, when, c=contract, loc=location: ok(
