@@ -34,8 +34,7 @@ class AuditFollower:
 
     def __call__(self, recordings: Any = None) -> None:
         last = max((r.notification.id for r in recordings or () if getattr(r, "notification", None)), default=None)
-        known = self.log._tip[1] if self.log._tip is not None else None
-        if last is None or known is None or known < last:
+        if last is None or not self.log.holds(last):
             # Not written with the events (the log was behind, or leaves go by catch-up alone).
             self.log.catch_up()
         if self.ring is None or not self.ring.signing_key_file.exists():

@@ -88,6 +88,10 @@ class AuditLog:
         """The size as this process last saw it (no read), for hot paths."""
         return (self._tip or self.tip())[0]
 
+    def holds(self, position: int) -> bool:
+        """Whether the log, as this process last saw it (no read), already has the event at `position`."""
+        return self._tip is not None and self._tip[1] >= position
+
     def position(self) -> int:
         """The notification id of the last event in the log (0 for none)."""
         return self.tip()[1]

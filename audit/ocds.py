@@ -64,6 +64,7 @@ from domain import access
 from domain.contracts.contract import Contract
 from domain.contracts.modifications import GROUNDS
 from domain.event_view import LedgerFacts, event_view
+from domain.procurement.notices import COMPETITION_NOTICE_TYPES, CONTRACT_NOTICE_TYPES, uk_code
 from domain.procurement.competition import Competition
 
 DEFAULT_PREFIX = "ocds-aqp000"
@@ -696,8 +697,6 @@ def notice_payload(
 
     `published`: the publication as it stands, where the caller holds it (else it is read).
     Raises ValueError, in words for the person asking, for a notice that is not of that record."""
-    from domain.procurement.notices import COMPETITION_NOTICE_TYPES, CONTRACT_NOTICE_TYPES, uk_code
-
     if (competition is None) == (contract is None):
         raise ValueError("A notice is about one competition or one contract: name exactly one.")
     allowed = CONTRACT_NOTICE_TYPES if contract else COMPETITION_NOTICE_TYPES

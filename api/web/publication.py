@@ -160,12 +160,13 @@ def contract_publication(service: Any, prefix: str, reference: str, *, today: da
     # Every notice the Act requires and not recorded, with its last day: asked as of the end of
     # time, so those not yet late are listed too; late ones are those whose last day has passed.
     owed = contract.notices_overdue(today=date.max, light_touch=light_touch(service.ledger, contract))
+    told = publication.notices_published()
     return {
         **_links(ocid),
         "contract_ocds_id": own_id,
         "pa2023": contract.regime == "pa2023",
-        "process_releases": release_rows(of_process, publication.notices_published()),
-        "releases": release_rows(own, publication.notices_published()),
+        "process_releases": release_rows(of_process, told),
+        "releases": release_rows(own, told),
         "notices": notice_rows(notices.get(Contract.id_for(reference), [])),
         "owed": [
             {**o, "words": notice_words(o["notice_type"]), "overdue": today.isoformat() > o["due"],

@@ -136,7 +136,8 @@ def _bodies(server: Any, reference: str, request_id: str, position: int) -> dict
             assert answer.status_code == 200, f"{path}: {answer.status_code}"
             found[f"the public GET {path} {params}"] = answer.text
     # The pages, signed in as each reader: the competition, its list (and its downloads), the home page.
-    pages = [f"/app/competitions/{reference}", f"/app/competitions/{reference}?as_at={now[:10]}", "/app/competitions",
+    pages = [f"/app/competitions/{reference}", f"/app/competitions/{reference}?as_at={now[:10]}",
+             f"/app/competitions/{reference}?tab=publication", "/app/competitions",
              "/app/competitions?download=csv", "/app/", "/app/verification"]
     for role, org in READERS:
         with closing(_signed_in_pages(server, role, org)) as person:
