@@ -25,6 +25,8 @@ import pytest
 from api.web.rag import change
 from projections.cms import CmsList
 from projections.rag import RagTables
+from playwright.sync_api import expect
+
 from tests.browser.conftest import accessible, served_demo, shot
 from tests.browser.site import NCL, SMALL_NOTTINGHAM, Site
 
@@ -55,9 +57,9 @@ def test_a_commissioner_opens_an_icb_a_directorate_and_all_homes_changes_the_mea
     page = site.signed_in(browser, "commissioner", NCL)
     page.locator("header").get_by_role("link", name="Areas", exact=True).click()
     page.wait_for_url(re.compile(r".*/app/areas$"))
-    assert page.get_by_role("heading", name="Areas", exact=True).is_visible()
+    expect(page.get_by_role("heading", name="Areas", exact=True)).to_be_visible()
     for heading in ("ICBs", "Directorates", "All homes (pan-London overview)"):
-        assert page.get_by_role("heading", name=heading).is_visible(), heading
+        expect(page.get_by_role("heading", name=heading), heading).to_be_visible()
     accessible(page)
     shot(page, site, "areas")
 
@@ -115,7 +117,7 @@ def test_a_commissioner_opens_an_icb_a_directorate_and_all_homes_changes_the_mea
 def test_placements_rate_exceptions_and_homes_off_the_framework_are_shown_filtered_and_downloaded(site, browser):
     page = site.signed_in(browser, "commissioner", NCL)
     page.goto(site.url("/app/areas/placements"))
-    assert page.get_by_role("heading", name="Placements: usage and spend").is_visible()
+    expect(page.get_by_role("heading", name="Placements: usage and spend")).to_be_visible()
     assert page.locator("#usage-1 svg").count() == 1
     accessible(page)
     shot(page, site, "area-placements")
@@ -133,7 +135,7 @@ def test_placements_rate_exceptions_and_homes_off_the_framework_are_shown_filter
     assert len(book) > 1 and {r[column] for r in book[1:]} == {"yes"}
 
     page.goto(site.url("/app/areas/non-framework-homes"))
-    assert page.get_by_role("heading", name="Homes off the framework at the framework rate").is_visible()
+    expect(page.get_by_role("heading", name="Homes off the framework at the framework rate")).to_be_visible()
     accessible(page)
     shot(page, site, "area-non-framework-homes")
     page.context.close()
@@ -170,7 +172,7 @@ def test_a_provider_is_refused_the_aggregate_pages_as_the_api_refuses_it(site, b
         answer = page.goto(site.url(path))
         refused = httpx.get(site.url(route), headers={"Authorization": f"Bearer {token}"})
         assert answer.status == refused.status_code == 403, (path, answer.status, refused.status_code)
-        assert page.get_by_role("heading", name="You cannot do this").is_visible()
+        expect(page.get_by_role("heading", name="You cannot do this")).to_be_visible()
     page.goto(site.url("/app/areas/directorate/Barnet"))
     assert page.locator("h1").inner_text() == "You cannot do this"
     accessible(page)
@@ -187,7 +189,7 @@ def test_the_rag_table_shows_each_years_outcomes_and_the_change_since_the_year_b
     latest = max(compared, key=lambda r: r["year"])
     page = rag_site.signed_in(browser, "commissioner", "NCC")
     page.goto(rag_site.url("/app/rag"))
-    assert page.get_by_role("heading", name="RAG table: outcomes of quality visits").is_visible()
+    expect(page.get_by_role("heading", name="RAG table: outcomes of quality visits")).to_be_visible()
     table = page.locator("table.aqp-rag", has=page.locator("caption", has_text=latest["year"])).first
     assert f"Change since {latest['previous_year']}" in table.inner_text()
     total = table.locator("tr", has_text="All categories")
@@ -203,7 +205,7 @@ def test_the_rag_table_shows_each_years_outcomes_and_the_change_since_the_year_b
     assert book[0][:3] == ["Year", "Category", "Code"] and len(book) - 1 == len(rows)
 
     page.get_by_role("link", name="The visits behind the table").click()
-    assert page.get_by_role("heading", name="Quality visits").is_visible()
+    expect(page.get_by_role("heading", name="Quality visits")).to_be_visible()
     page.select_option("#rag", "red")
     page.get_by_role("button", name="Apply filters").click()
     outcomes = page.locator("table.aqp-list tbody .nhsuk-tag").all_inner_texts()

@@ -16,6 +16,8 @@ from api.http.competitions import evaluation_for
 from api.tokens import Principal
 from audit.checkpoints import KeyRing
 from projections.competitions import CompetitionList
+from playwright.sync_api import expect
+
 from tests.browser.conftest import accessible, shot
 from tests.browser.site import CSU, NCL
 
@@ -34,13 +36,13 @@ def test_the_procurement_lead_reads_the_standings_matrix_and_moderation(site, br
     page = site.signed_in(browser, "procurement_lead", CSU, "lead@nelcsu.example.nhs.uk")
     page.get_by_role("link", name="Competitions", exact=True).first.click()
     page.wait_for_url(re.compile(r".*/app/competitions$"))
-    assert page.get_by_role("link", name=reference).is_visible()
+    expect(page.get_by_role("link", name=reference)).to_be_visible()
     accessible(page)
     shot(page, site, "competitions-procurement-lead")
 
     page.get_by_role("link", name=reference).click()
     page.wait_for_url(re.compile(rf".*/app/competitions/{reference}$"))
-    assert page.get_by_role("heading", name="Standings").is_visible()
+    expect(page.get_by_role("heading", name="Standings")).to_be_visible()
     standings = page.locator("#standings ~ table").first.inner_text()
     first_lot = trail.standings[0].lot
     ranked = [s for s in trail.standings if s.lot == first_lot and s.rank == 1]
@@ -65,7 +67,7 @@ def test_the_procurement_lead_reads_the_standings_matrix_and_moderation(site, br
         answer = page.goto(site.url(f"/app/competitions/{reference}{query}"))
         assert answer.status in (200, 400), query
     page.goto(site.url("/app/competitions?status=bogus"))
-    assert page.get_by_text("Status: choose one of the options").first.is_visible()
+    expect(page.get_by_text("Status: choose one of the options").first).to_be_visible()
     page.context.close()
 
 
@@ -113,7 +115,7 @@ def test_a_commissioner_of_an_organisation_not_named_gets_404(site, browser):
     page = site.signed_in(browser, "commissioner", NCL, "a.khan@ncl.example.nhs.uk")
     answer = page.goto(site.url(f"/app/competitions/{reference}"))
     assert answer.status == 200
-    assert page.get_by_role("heading", name="Outcome").is_visible()
+    expect(page.get_by_role("heading", name="Outcome")).to_be_visible()
     assert page.locator("table.aqp-matrix").count() == 0
     accessible(page)
     shot(page, site, "competition-commissioner")
@@ -162,8 +164,8 @@ def test_the_procurement_lead_opens_the_procurement_report_and_downloads_its_pdf
     page.goto(site.url(f"/app/competitions/{reference}"))
     page.get_by_role("link", name="read the procurement report").click()
     page.wait_for_url(re.compile(rf".*/app/competitions/{reference}/defence-pack$"))
-    assert page.get_by_role("heading", name=f"Procurement report: {reference}", level=1).is_visible()
-    assert page.get_by_role("heading", name="How to verify this report without trusting us").is_visible()
+    expect(page.get_by_role("heading", name=f"Procurement report: {reference}", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name="How to verify this report without trusting us")).to_be_visible()
     accessible(page)
     shot(page, site, "procurement-report")
     with page.expect_download(timeout=120_000) as download:

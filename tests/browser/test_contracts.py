@@ -83,13 +83,13 @@ def test_a_contract_manager_filters_the_register_and_reads_a_contract(site, brow
 def test_a_service_contract_shows_milestones_highlight_rag_and_risks(site, browser, contracts):
     page = site.signed_in(browser, "contract_manager", "NHSE")
     page.goto(site.url(f"/app/contracts/{CALL_OFF}"))
-    assert page.get_by_role("heading", name="Milestones").is_visible()
+    expect(page.get_by_role("heading", name="Milestones")).to_be_visible()
     reports = page.locator(".nhsuk-card__heading")
     assert reports.count() > 0
     first = reports.first.inner_text()
     assert any(word in first for word in ("Green", "Amber", "Red"))  # the RAG in words, beside its colour
     assert page.locator(".nhsuk-card .nhsuk-tag").count() > 0
-    assert page.get_by_role("heading", name="Risks").is_visible()
+    expect(page.get_by_role("heading", name="Risks")).to_be_visible()
     accessible(page)
     shot(page, site, "contract-service")
 
@@ -105,7 +105,7 @@ def test_a_provider_sees_only_its_own_contracts_and_not_anothers(site, browser, 
     shot(page, site, "contracts-provider")
     answer = page.goto(site.url(f"/app/contracts/{other['reference']}"))
     assert answer.status == 404
-    assert page.get_by_role("heading", name="Page not found").is_visible()
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
     withheld = page.locator("main").inner_text().replace(other["reference"], "REF")
     # Another's contract reads exactly as one that does not exist: its existence does not leak.
     missing = page.goto(site.url("/app/contracts/NO/SUCH/contract"))
@@ -140,7 +140,7 @@ def test_the_register_downloads_as_filtered_and_bad_values_are_an_error_summary(
     for bad in ("status=bogus", "sort=nope", "page=0", "as_at=31-03-2026", "referrals_suspended=perhaps"):
         answer = page.goto(site.url(f"/app/contracts?{bad}"))
         assert answer.status == 400, bad
-        assert page.get_by_role("heading", name="There is a problem").is_visible()
+        expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
     accessible(page)
     shot(page, site, "contracts-error")
     answer = page.goto(site.url(f"/app/contracts/{ESCALATED}?as_at=yesterday"))

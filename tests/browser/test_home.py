@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import accessible, shot
 from tests.browser.site import CSU, NCL, NEL
 
@@ -139,8 +141,8 @@ def test_a_provider_sees_its_homes_and_their_returns_and_nobody_elses(site, brow
 
 def test_other_roles_get_the_cards(site, browser):
     page = site.signed_in(browser, "foi_officer", NCL)
-    assert page.get_by_role("heading", name="Pages").is_visible()
-    assert page.get_by_role("link", name="Care homes").first.is_visible()
+    expect(page.get_by_role("heading", name="Pages")).to_be_visible()
+    expect(page.get_by_role("link", name="Care homes").first).to_be_visible()
     accessible(page)
     shot(page, site, "home-foi-officer")
     page.context.close()

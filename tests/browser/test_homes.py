@@ -20,6 +20,8 @@ import api.web.homes as homes_page
 from api.http.read_models import LOCATIONS
 from api.http.tables import Query, read_table, today
 from api.tokens import Principal
+from playwright.sync_api import expect
+
 from tests.browser.conftest import accessible, shot
 from tests.browser.site import NCL
 
@@ -49,7 +51,7 @@ def test_a_commissioner_filters_sorts_pages_downloads_the_cms_list_and_opens_a_h
     page = site.signed_in(browser, "commissioner", SWL)
     page.get_by_role("link", name="Care homes", exact=True).first.click()
     page.wait_for_url(re.compile(r".*/app/homes$"))
-    assert page.get_by_role("heading", name="Care homes", level=1).is_visible()
+    expect(page.get_by_role("heading", name="Care homes", level=1)).to_be_visible()
     everything = api_rows(site, "commissioner", SWL)
     assert len(names_on(page)) == len(everything) == 20
     accessible(page)
@@ -118,7 +120,7 @@ def test_a_commissioner_filters_sorts_pages_downloads_the_cms_list_and_opens_a_h
     page.get_by_role("link", name="Elm Grange", exact=True).click()
     page.wait_for_url(re.compile(rf".*/app/homes/{ELM_GRANGE}$"))
     main = page.locator("main").inner_text()
-    assert page.get_by_role("heading", name="Elm Grange", level=1).is_visible()
+    expect(page.get_by_role("heading", name="Elm Grange", level=1)).to_be_visible()
     for words in ("CQC facts", "CQC ratings", "Vacancies", "Quality over time", "Returns and punctuality", "Contracts",
                   "South West London ICB", "per 1,000 bed-days", "AQP-CH-2025/SWL/1-473006684"):
         assert words in main, words

@@ -17,6 +17,8 @@ import pytest
 
 from api.ocds_import import import_file
 from domain.kernel.metadata import Actor
+from playwright.sync_api import expect
+
 from tests.browser.conftest import accessible, shot
 from tests.browser.site import Site
 from tests.conftest import postgres_schema, require_postgres
@@ -85,7 +87,7 @@ def test_a_commissioner_finds_a_care_notice_by_a_word_of_its_title_and_reads_it(
 
     link.click()
     page.wait_for_url(re.compile(rf".*/app/past-notices/{the_ocid('crisis beds')}$"))
-    assert page.get_by_role("heading", name="The record").is_visible()
+    expect(page.get_by_role("heading", name="The record")).to_be_visible()
     body = page.locator("main").inner_text()
     assert "NHS Arden and GEM CSU" in body and "planning" in body
     assert page.get_by_role("link", name="Open Government Licence v3.0").count() >= 1
@@ -104,7 +106,7 @@ def test_a_commissioner_finds_a_care_notice_by_a_word_of_its_title_and_reads_it(
     # Bad input is a page that says what is wrong, never a 500; an unknown ocid is the 404 page.
     answer = page.goto(notices_site.url("/app/past-notices?from_date=20%2F10%2F2022"))
     assert answer.status == 400
-    assert page.get_by_text("Released from: enter a day as year-month-day").first.is_visible()
+    expect(page.get_by_text("Released from: enter a day as year-month-day").first).to_be_visible()
     assert page.goto(notices_site.url("/app/past-notices?status=bogus")).status == 400
     assert page.goto(notices_site.url("/app/past-notices/ocds-b5fd17-not-there")).status == 404
     page.context.close()

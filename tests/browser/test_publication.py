@@ -67,7 +67,7 @@ def test_the_competitions_publication_tab_lists_the_public_record(site, browser)
 
     with page.expect_navigation():
         page.get_by_role("link", name="Competition", exact=True).click()
-    assert page.get_by_role("heading", name="Summary and timetable").is_visible()
+    expect(page.get_by_role("heading", name="Summary and timetable")).to_be_visible()
     expect(page.get_by_role("link", name="Competition", exact=True)).to_have_attribute("aria-current", "page")
     page.set_viewport_size({"width": 1280, "height": 700})
     page.screenshot(path=str(shot(page, site, "competition-record-tab").with_name("competition-record-tab-top.png")))

@@ -90,7 +90,7 @@ def test_the_returns_list_and_missed_runs_filter_and_download(site, browser):
                 "/app/returns/list?as_at=2026-13-45", "/app/returns/missed-runs?sort=nope", "/app/returns/list?page=-1"):
         answer = page.goto(site.url(bad))
         assert answer.status == 400, bad
-        assert page.get_by_role("heading", name="There is a problem").first.is_visible()
+        expect(page.get_by_role("heading", name="There is a problem").first).to_be_visible()
     accessible(page)
     shot(page, site, "returns-error")
     for odd in ("/app/returns?kpi_scope=icb&kpi_area=" + "z" * 300, "/app/returns?template=%27%3B--", "/app/returns/list?period_from=zzz"):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import accessible, shot
 from tests.browser.site import NCL
 
@@ -13,7 +15,7 @@ def test_a_commissioner_signs_in_with_a_one_time_link_sees_who_they_are_and_sign
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
     page = context.new_page()
     page.goto(link)
-    assert page.get_by_text("a.khan@ncl.example.nhs.uk").is_visible()
+    expect(page.get_by_text("a.khan@ncl.example.nhs.uk")).to_be_visible()
     accessible(page)
     shot(page, site, "sign-in-confirm")
     page.get_by_role("button", name="Sign in").click()
@@ -26,11 +28,11 @@ def test_a_commissioner_signs_in_with_a_one_time_link_sees_who_they_are_and_sign
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
 
     page.get_by_role("button", name="Sign out").click()
-    assert page.get_by_role("heading", name="You have signed out").is_visible()
+    expect(page.get_by_role("heading", name="You have signed out")).to_be_visible()
     page.goto(site.url("/app/"))
-    assert page.get_by_role("heading", name="Sign in to AQP Ledger").is_visible()
+    expect(page.get_by_role("heading", name="Sign in to AQP Ledger")).to_be_visible()
     # The link worked once.
     page.goto(link)
-    assert page.get_by_role("heading", name="This sign-in link no longer works").is_visible()
+    expect(page.get_by_role("heading", name="This sign-in link no longer works")).to_be_visible()
     accessible(page)
     context.close()
