@@ -194,6 +194,8 @@ def _is_creation_race(err: BaseException) -> bool:
 
 def _open_with_followers(settings: Settings, role: Role) -> Ledger:
     ledger = ledger_at(settings.database_url, create_tables=settings.create_tables, aggregate_cache=role == "demo")
+    if role != "demo":  # the demo's single writer keeps every record in the library's cache
+        ledger.keep_aggregates(settings.kept_aggregates)
     try:
         return attach_followers(ledger, settings, role)
     except BaseException:

@@ -53,6 +53,8 @@ class Settings:
     checkpoint_every_seconds: float = 3600.0
     #: keep the read models current after each command, in the process that sent it
     projections_follow: bool = True
+    #: how many records a process keeps between commands, so a command reads only what was stored since (`domain.kept_aggregates`); 0 keeps none
+    kept_aggregates: int = 2000
     #: where `aqp serve` and `aqp run` listen
     http_host: str = "127.0.0.1"
     http_port: int = 8000
@@ -175,6 +177,10 @@ VARIABLES: dict[str, tuple[str, Parse, str, str]] = {
     "AQP_PROJECTIONS_FOLLOW": (
         "projections_follow", _yes_no, "`yes`",
         "keep the read models current after each command (`no` where `aqp projections run --follow` does it)",
+    ),
+    "AQP_KEPT_AGGREGATES": (
+        "kept_aggregates", _whole, "`2000`",
+        "how many records a process keeps between commands, so a command on a long record reads only its new events (`0`: none)",
     ),
     "AQP_HTTP_HOST": ("http_host", _text, "`127.0.0.1`", "where `aqp serve` and `aqp run` listen (`--host`)"),
     "AQP_HTTP_PORT": ("http_port", _port, "`8000`", "their port (`--port`)"),

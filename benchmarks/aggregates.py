@@ -7,7 +7,10 @@ one (`--long`, default 5,000 events), then measures on each, in the same run:
 
 - a read of the home now (`Ledger.aggregate`), without any aggregate cache;
 - a read as it stood a day before its last report (`as_of`);
-- a command (a vacancy report) through `Ledger.handle`, from a process with no cache.
+- a command (a vacancy report) through `Ledger.handle`, from a process keeping nothing
+  ("command", as a CLI call is);
+- the same from a process that keeps the records its commands load ("kept", as a server
+  does: `domain.kept_aggregates`), after its first command on the home.
 
 and prints the long home's cost over the short one's (the issue's targets: a command at most
 1.5x, an as-of read at most 2x). Medians of `--repeat` runs each.
@@ -25,6 +28,7 @@ import sys
 import tempfile
 import time
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -33,6 +37,7 @@ from api.bootstrap import ledger_at  # noqa: E402
 from api.cqc_import import import_records  # noqa: E402
 from api.logging import configure_logging  # noqa: E402
 from benchmarks.append import drop_schemas, stores  # noqa: E402
+from domain.application import Ledger  # noqa: E402
 from domain.kernel.metadata import Actor  # noqa: E402
 from domain.providers import commands as pc  # noqa: E402
 from domain.providers.location import Location  # noqa: E402
@@ -82,39 +87,53 @@ def build(url: str, homes: dict[str, int]) -> date:
         ledger.close()
 
 
-def median_seconds(action, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def medians(actions: dict[str, Any], repeat: int) -> dict[str, float]:
+    """Each action's median seconds, the actions taken in turn (and in alternating order), so
+    that whatever drifts during the run (the machine's load, the store's files) falls on all alike."""
+    times: dict[str, list[float]] = {name: [] for name in actions}
+    names = list(actions)
+    for n in range(repeat):
+        for name in names if n % 2 == 0 else reversed(names):
+            start = time.perf_counter()
+            actions[name]()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(seconds) for name, seconds in times.items()}
 
 
 def measure(url: str, homes: dict[str, int], last_day: date, repeat: int) -> dict[str, dict[str, float]]:
-    ledger = ledger_at(url)  # no aggregate cache: what each API worker and CLI call is
+    ledger = ledger_at(url)  # keeping nothing: what a CLI call is
+    kept = ledger_at(url)  # keeping records between commands: what a server is (`AQP_KEPT_AGGREGATES`)
+    kept.keep_aggregates(100)
+    days = iter(range(1, 100_000))
     out: dict[str, dict[str, float]] = {}
     try:
+        actions: dict[str, dict[str, Any]] = {what: {} for what in WHAT}
         for location, events in homes.items():
             end = FIRST_DAY + timedelta(days=events - 1)
             before = at(end - timedelta(days=1)) + timedelta(hours=1)
-            version = ledger.aggregate(Location, location).version
-            days = iter(range(1, 10_000))
+            out[location] = {"events": ledger.aggregate(Location, location).version}
 
-            def command() -> None:
-                day = max(end, last_day) + timedelta(days=next(days))
-                result = ledger.handle(report(location, day, 1), home_manager(), at=at(day))
+            def command(by: Ledger = ledger, location: str = location) -> None:
+                day = last_day + timedelta(days=next(days))
+                result = by.handle(report(location, day, 1), home_manager(), at=at(day))
                 assert result.ok, result.error
 
-            out[location] = {
-                "events": version,
-                "read": median_seconds(lambda: ledger.aggregate(Location, location), repeat),
-                "as_of": median_seconds(lambda: ledger.aggregate(Location, location, as_of=before), repeat),
-                "command": median_seconds(command, repeat),
-            }
+            command(kept)  # its first command loads the record; the ones measured find it kept
+            actions["command"][location] = command
+            actions["kept"][location] = functools.partial(command, kept)
+            actions["read"][location] = functools.partial(ledger.aggregate, Location, location)
+            actions["as_of"][location] = functools.partial(ledger.aggregate, Location, location, as_of=before)
+        for what, by_home in actions.items():
+            for location, seconds in medians(by_home, repeat).items():
+                out[location][what] = seconds
     finally:
         ledger.close()
+        kept.close()
     return out
+
+
+#: what is measured on each home
+WHAT = ("command", "kept", "read", "as_of")
 
 
 def main() -> int:
@@ -131,8 +150,9 @@ def main() -> int:
             try:
                 print(f"{name}: building a home of {args.short} and one of {args.long} reports ...", file=sys.stderr, flush=True)
                 last_day = build(url, homes)
-                short, long = (measure(url, homes, last_day, args.repeat)[h] for h in homes)
-                for what in ("command", "read", "as_of"):
+                measured = measure(url, homes, last_day, args.repeat)
+                short, long = (measured[h] for h in homes)
+                for what in WHAT:
                     print(
                         f"{name:<9} {what:<8} {short['events']:>6} events {short[what] * 1000:8.2f} ms   "
                         f"{long['events']:>6} events {long[what] * 1000:8.2f} ms   ratio long/short {long[what] / short[what]:6.2f}"

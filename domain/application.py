@@ -30,6 +30,7 @@ from domain.kernel.command_types import check_bounds, error_info
 from domain.kernel.dispatch import HANDLERS
 from domain.kernel.errors import DomainError, no_such
 from domain.kernel.metadata import Actor, CommandContext, LedgerAggregate, acting
+from domain.kept_aggregates import Borrowing, KeptAggregates
 from domain.access import require_role
 from domain.procurement.competition import Competition
 from domain.procurement.views import competition_state, seen_by
@@ -66,10 +67,25 @@ def replay(aggregate: Any, events: Any) -> Any:
 
 
 class LedgerRepository(Repository):
-    """The library's repository, replaying with `replay` unless told otherwise."""
+    """The library's repository, replaying with `replay` unless told otherwise; inside a command,
+    lending the records kept between commands (`domain.kept_aggregates`) if the process keeps any."""
+
+    #: the records kept between commands (set by `Ledger.keep_aggregates`)
+    kept: KeptAggregates | None = None
 
     def get(self, aggregate_id: Any, *, version: int | None = None, projector_func: Any = replay, **options: Any) -> Any:
-        return super().get(aggregate_id, version=version, projector_func=projector_func, **options)
+        borrowing = KeptAggregates.borrowing() if self.kept is not None else None
+        if borrowing is None or version is not None or projector_func is not replay or self.cache is not None:
+            return super().get(aggregate_id, version=version, projector_func=projector_func, **options)
+        assert self.kept is not None
+        record = self.kept.take(aggregate_id, borrowing)
+        if record is None:
+            record = self._reconstruct_aggregate(aggregate_id, None, replay)
+        else:
+            # What other processes (or this one, outside the shelf) stored since it was kept.
+            record = replay(record, self.event_store.get(originator_id=aggregate_id, gt=record.version))
+        borrowing.records.append(record)
+        return record
 
 
 class Ledger(Application):
@@ -104,6 +120,11 @@ class Ledger(Application):
             fastforward=made.fastforward, fastforward_skipping=made.fastforward_skipping,
             deepcopy_from_cache=made.deepcopy_from_cache,
         )
+
+    def keep_aggregates(self, size: int) -> None:
+        """Keep up to `size` records between commands (`domain.kept_aggregates`); 0 keeps none."""
+        erasures = getattr(self.subject_keys, "erasures", None)
+        self.repository.kept = KeptAggregates(size, erasures or (lambda: 0)) if size > 0 else None
 
     def register_transcodings(self, transcoder: Any) -> None:
         super().register_transcodings(transcoder)
@@ -174,6 +195,20 @@ class Ledger(Application):
         ctx: CommandContext,
         record_with_events: Callable[[Any, c.CommandResult], None] | None = None,
     ) -> c.CommandResult:
+        kept = self.repository.kept
+        if kept is None:
+            return self._decide_and_save_lent(command, actor, ctx, record_with_events, None)
+        with kept.lending() as borrowing:
+            return self._decide_and_save_lent(command, actor, ctx, record_with_events, borrowing)
+
+    def _decide_and_save_lent(
+        self,
+        command: c.Command,
+        actor: Actor,
+        ctx: CommandContext,
+        record_with_events: Callable[[Any, c.CommandResult], None] | None,
+        borrowing: Borrowing | None,
+    ) -> c.CommandResult:
         now = ctx.at
         roles, action, handler = HANDLERS[type(command)]
         try:
@@ -203,6 +238,8 @@ class Ledger(Application):
             return c.CommandResult(ok=False, error=error_info(err))
         except IntegrityError:
             log.warning("command_conflicted")
+            if borrowing is not None:
+                borrowing.spoiled = True  # its events were collected from the records, then not stored
             return c.CommandResult(
                 ok=False,
                 error=c.ErrorInfo(

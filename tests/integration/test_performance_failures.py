@@ -17,6 +17,7 @@ from domain.monitoring.failures import PerformanceRecord
 from domain.monitoring.views import performance_record_state
 from domain.kernel.metadata import Actor
 from domain.monitoring.performance_process import PerformanceFailures
+from domain.providers.commands import AddLocationContact
 from domain.monitoring.templates import shipped_template
 from tests.unit.test_cqc_records import (
     AGENCY,
@@ -149,3 +150,25 @@ def test_kpi_sets_are_published_as_versions_and_a_contract_manager_may_record_a_
     elsewhere = RecordCriticalFailure(contract="NO-SUCH", cause="x", kind="other", description="d", occurred_on=date(2026, 5, 1))
     unknown = ledger.handle(elsewhere, MANAGER, at=at)
     assert not unknown.ok and unknown.error.code == "contract_not_found"
+
+
+def test_an_event_of_its_topics_stored_by_another_process_is_processed_at_this_ones_next_command(database_url):
+    """The follower skips reading the log after a command with none of its topics only when that
+    command's events follow straight on what it has seen: another process's rating in between
+    is found at this process's next command, however unrelated."""
+    ledger = ledger_at(database_url)
+    process = ProcessFollower(ledger, PerformanceFailures)
+    ledger.after_save.append(process)
+    other = ledger_at(database_url)  # follows nothing, as `aqp cqc sync` in a cron job might not
+    try:
+        set_up(ledger)
+        missed(ledger, "2026-04-06")  # of its topics: read
+        missed(ledger, "2026-05-04")
+        rated_inadequate(other)
+        assert not ledger.exists(PerformanceRecord, CONTRACT)
+        added = AddLocationContact(location=AGENCY, contact="c-1", role="manager", name="Ada Obi", email="ada@example.org")
+        ok(ledger, added, Actor(id="dpo", org="CSU", role="admin"), datetime(2026, 9, 1, tzinfo=UTC))
+        assert list(record(ledger)["critical_failures"]) == [f"cqc_inadequate:{CARE_HOME}:2026-08-14"]
+    finally:
+        other.close()
+        ledger.close()
