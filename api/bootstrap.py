@@ -33,15 +33,19 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlparse
 
 import psycopg
+import structlog
 
 from api.processes import followers as process_followers
 from api.settings import Settings
 from audit.checkpoints import KeyRing
 from audit.erasure import SubjectKeys
 from audit.follower import AuditFollower
+from audit.snapshots import SealedSnapshots, seal_key
 from audit.ocds_validation import problems
 from domain.application import Ledger
 from projections.runner import ProjectionFollower
+
+log = structlog.get_logger("aqp.bootstrap")
 
 Role = Literal["api", "cli", "worker", "benchmark", "demo"]
 Follower = Literal["audit", "processes", "read_models"]
@@ -196,6 +200,11 @@ def _open_with_followers(settings: Settings, role: Role) -> Ledger:
     ledger = ledger_at(settings.database_url, create_tables=settings.create_tables, aggregate_cache=role == "demo")
     if role != "demo":  # the demo's single writer keeps every record in the library's cache
         ledger.keep_aggregates(settings.kept_aggregates)
+    if settings.snapshots:
+        try:
+            ledger.use_snapshots(SealedSnapshots(ledger, seal_key(settings.key_dir)))
+        except (OSError, ValueError) as err:  # no key to be had: every read replays, as before
+            log.warning("snapshots_off", reason=str(err))
     try:
         return attach_followers(ledger, settings, role)
     except BaseException:

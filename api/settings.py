@@ -55,6 +55,8 @@ class Settings:
     projections_follow: bool = True
     #: how many records a process keeps between commands, so a command reads only what was stored since (`domain.kept_aggregates`); 0 keeps none
     kept_aggregates: int = 2000
+    #: read long records from sealed snapshots and take them (`audit.snapshots`; the key is kept in `key_dir`)
+    snapshots: bool = True
     #: where `aqp serve` and `aqp run` listen
     http_host: str = "127.0.0.1"
     http_port: int = 8000
@@ -181,6 +183,10 @@ VARIABLES: dict[str, tuple[str, Parse, str, str]] = {
     "AQP_KEPT_AGGREGATES": (
         "kept_aggregates", _whole, "`2000`",
         "how many records a process keeps between commands, so a command on a long record reads only its new events (`0`: none)",
+    ),
+    "AQP_SNAPSHOTS": (
+        "snapshots", _yes_no, "`yes`",
+        "read long records from sealed snapshots, taking one every 100 events (the seal's key is `snapshot-seal.key` in `AQP_KEY_DIR`)",
     ),
     "AQP_HTTP_HOST": ("http_host", _text, "`127.0.0.1`", "where `aqp serve` and `aqp run` listen (`--host`)"),
     "AQP_HTTP_PORT": ("http_port", _port, "`8000`", "their port (`--port`)"),

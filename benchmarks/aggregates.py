@@ -5,8 +5,10 @@ hundreds of events a year and every command or read of it replays them all unles
 does better. This builds two homes on one store, one with a short history and one with a long
 one (`--long`, default 5,000 events), then measures on each, in the same run:
 
-- a read of the home now (`Ledger.aggregate`), without any aggregate cache;
-- a read as it stood a day before its last report (`as_of`);
+- a read of the home now (`Ledger.aggregate`), without any aggregate cache, from its latest
+  sealed snapshot (`audit.snapshots`) and the events since;
+- a read as it stood a day before its last report (`as_of`), from the snapshot before then;
+- the same as-of read replaying every event, without snapshots ("replayed": before them);
 - a command (a vacancy report) through `Ledger.handle`, from a process keeping nothing
   ("command", as a CLI call is);
 - the same from a process that keeps the records its commands load ("kept", as a server
@@ -36,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from api.bootstrap import ledger_at  # noqa: E402
 from api.cqc_import import import_records  # noqa: E402
 from api.logging import configure_logging  # noqa: E402
+from audit.snapshots import SealedSnapshots, seal_key  # noqa: E402
 from benchmarks.append import drop_schemas, stores  # noqa: E402
 from domain.application import Ledger  # noqa: E402
 from domain.kernel.metadata import Actor  # noqa: E402
@@ -70,7 +73,7 @@ def report(location: str, day: date, beds: int) -> pc.ReportVacancies:
 
 def build(url: str, homes: dict[str, int]) -> date:
     """Each home with about `events` events (daily reports from FIRST_DAY); the last day reported."""
-    ledger = ledger_at(url, aggregate_cache=True)  # building only: as `aqp demo` does
+    ledger = with_snapshots(ledger_at(url, aggregate_cache=True), url)  # building only: as `aqp demo` does
     try:
         for location in homes:
             outcome = import_records(ledger, [care_home_record(location)], SYNC, at(FIRST_DAY) - timedelta(days=1))
@@ -101,9 +104,10 @@ def medians(actions: dict[str, Any], repeat: int) -> dict[str, float]:
 
 
 def measure(url: str, homes: dict[str, int], last_day: date, repeat: int) -> dict[str, dict[str, float]]:
-    ledger = ledger_at(url)  # keeping nothing: what a CLI call is
-    kept = ledger_at(url)  # keeping records between commands: what a server is (`AQP_KEPT_AGGREGATES`)
+    ledger = with_snapshots(ledger_at(url), url)  # keeping nothing: what a CLI call is
+    kept = with_snapshots(ledger_at(url), url)  # keeping records between commands: what a server is (`AQP_KEPT_AGGREGATES`)
     kept.keep_aggregates(100)
+    replaying = ledger_at(url)  # without snapshots: every event replayed
     days = iter(range(1, 100_000))
     out: dict[str, dict[str, float]] = {}
     try:
@@ -123,17 +127,29 @@ def measure(url: str, homes: dict[str, int], last_day: date, repeat: int) -> dic
             actions["kept"][location] = functools.partial(command, kept)
             actions["read"][location] = functools.partial(ledger.aggregate, Location, location)
             actions["as_of"][location] = functools.partial(ledger.aggregate, Location, location, as_of=before)
+            actions["replayed"][location] = functools.partial(replaying.aggregate, Location, location, as_of=before)
         for what, by_home in actions.items():
             for location, seconds in medians(by_home, repeat).items():
                 out[location][what] = seconds
     finally:
         ledger.close()
         kept.close()
+        replaying.close()
     return out
 
 
 #: what is measured on each home
-WHAT = ("command", "kept", "read", "as_of")
+WHAT = ("command", "kept", "read", "as_of", "replayed")
+
+
+def with_snapshots(ledger: Ledger, url: str) -> Ledger:
+    """The ledger reading and taking sealed snapshots, as `open_ledger` makes it (the key beside the store)."""
+    ledger.use_snapshots(SealedSnapshots(ledger, seal_key(KEYS)))
+    return ledger
+
+
+#: the sealing key of the run's snapshots (made in its temporary directory by `main`)
+KEYS = Path(tempfile.gettempdir())
 
 
 def main() -> int:
@@ -145,7 +161,9 @@ def main() -> int:
     args = parser.parse_args()
     configure_logging(level="warning")
     homes = {"1-900000001": args.short, "1-900000002": args.long}
+    global KEYS
     with tempfile.TemporaryDirectory() as tmp:
+        KEYS = Path(tmp) / "keys"
         for name, (url, _), schemas in stores(args.stores.split(","), tmp):
             try:
                 print(f"{name}: building a home of {args.short} and one of {args.long} reports ...", file=sys.stderr, flush=True)

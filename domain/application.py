@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 import msgspec
 import structlog
@@ -33,6 +33,7 @@ from domain.kernel.metadata import Actor, CommandContext, LedgerAggregate, actin
 from domain.kept_aggregates import Borrowing, KeptAggregates
 from domain.access import require_role
 from domain.procurement.competition import Competition
+from domain.providers.location import Location
 from domain.procurement.views import competition_state, seen_by
 
 log = structlog.get_logger("aqp.ledger")
@@ -66,12 +67,29 @@ def replay(aggregate: Any, events: Any) -> Any:
     return aggregate
 
 
+class Snapshots(Protocol):
+    """Sealed snapshots of long records (`audit.snapshots.SealedSnapshots`)."""
+
+    def take(self, aggregate: Any) -> None: ...
+
+    def nearest(self, originator_id: Any, *, version: int | None = None, at: datetime | None = None) -> tuple[Any, int | None] | None: ...
+
+
 class LedgerRepository(Repository):
     """The library's repository, replaying with `replay` unless told otherwise; inside a command,
     lending the records kept between commands (`domain.kept_aggregates`) if the process keeps any."""
 
     #: the records kept between commands (set by `Ledger.keep_aggregates`)
     kept: KeptAggregates | None = None
+    #: the sealed snapshots (`audit.snapshots`, set by `Ledger.use_snapshots`)
+    snapshots_sealed: Snapshots | None = None
+
+    def _reconstruct_aggregate(self, aggregate_id: Any, version: int | None, projector_func: Any) -> Any:
+        nearest = self.snapshots_sealed.nearest(aggregate_id, version=version) if self.snapshots_sealed else None
+        if nearest is None:
+            return super()._reconstruct_aggregate(aggregate_id, version, projector_func)
+        restored, _ = nearest
+        return projector_func(restored, self.event_store.get(originator_id=aggregate_id, gt=restored.version, lte=version))
 
     def get(self, aggregate_id: Any, *, version: int | None = None, projector_func: Any = replay, **options: Any) -> Any:
         borrowing = KeptAggregates.borrowing() if self.kept is not None else None
@@ -105,6 +123,8 @@ class Ledger(Application):
         #: ({"field", "rule", "message"}); given by the bootstrap (the schema is audit's), so that a
         #: release sent by any path, not only the importer, is checked in full before it is taken
         self.release_problems: Callable[[dict[str, Any]], list[dict[str, str]]] | None = None
+        #: the sealed snapshots, if this process has their key (`use_snapshots`)
+        self.snapshots_sealed: Snapshots | None = None
         super().__init__(env)
         #: called with the recordings after each committed command (e.g. the audit log follower)
         self.after_save: list[Callable[[list[Any]], None]] = []
@@ -120,6 +140,24 @@ class Ledger(Application):
             fastforward=made.fastforward, fastforward_skipping=made.fastforward_skipping,
             deepcopy_from_cache=made.deepcopy_from_cache,
         )
+
+    #: the records whose histories grow long, and how often a snapshot of each is taken (in events)
+    snapshot_every: ClassVar[dict[type, int]] = {Location: 50}
+
+    def use_snapshots(self, snapshots: Snapshots | None) -> None:
+        """Read long records from their sealed snapshots and take new ones (None: replay every event)."""
+        self.snapshots_sealed = snapshots
+        self.repository.snapshots_sealed = snapshots
+
+    def _snapshot_long_records(self, saved: list[tuple[Any, int]]) -> None:
+        # After the command is stored; a snapshot missed costs only a longer replay.
+        for aggregate, before in saved:
+            every = self.snapshot_every.get(type(aggregate))
+            if every and aggregate.version // every > before // every and not aggregate.pending_events:
+                try:
+                    self.snapshots_sealed.take(aggregate)  # type: ignore[union-attr]
+                except Exception:  # noqa: BLE001 - the command is stored; the next interval tries again
+                    log.exception("snapshot_failed", record=str(aggregate.id), version=aggregate.version)
 
     def keep_aggregates(self, size: int) -> None:
         """Keep up to `size` records between commands (`domain.kept_aggregates`); 0 keeps none."""
@@ -230,7 +268,10 @@ class Ledger(Application):
                     value=decision.value,
                 )
                 save_options["in_same_transaction"] = lambda sql: record_with_events(sql, expected)
+            versions_before = [(a, a.version - len(a.pending_events)) for a in decision.aggregates]
             recordings = self.save(*decision.aggregates, **save_options) if decision.aggregates else []
+            if self.snapshots_sealed is not None and recordings:
+                self._snapshot_long_records(versions_before)
             if decision.after is not None:
                 decision.after()
         except DomainError as err:
@@ -274,9 +315,14 @@ class Ledger(Application):
         try:
             if as_of is None:
                 return self.repository.get(aggregate_id)
-            # Replayed as its events are read, each decoded once, up to the last recorded by `as_of`.
-            aggregate = None
-            for event in self.events.get(aggregate_id):
+            # From the latest snapshot taken by `as_of` (if any), replayed as its events are read,
+            # each decoded once, up to the last recorded by `as_of`.
+            aggregate, after, until = None, None, None
+            nearest = self.snapshots_sealed.nearest(aggregate_id, at=as_of) if self.snapshots_sealed else None
+            if nearest is not None:
+                aggregate, until = nearest
+                after = aggregate.version
+            for event in self.events.get(aggregate_id, gt=after, lte=until):
                 if event.timestamp > as_of:
                     break
                 aggregate = event.mutate(aggregate)

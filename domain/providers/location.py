@@ -6,7 +6,9 @@ predecessor and a rating that falls to Inadequate are events of their own, so a 
 manager following the home sees them. On top of CQC's facts, commissioners set the home's
 category and commissioning area and share concerns (seen only by commissioning roles), and
 the provider reports daily bed vacancies in the four CMS bed types, suspends placements
-voluntarily and keeps its contacts up to date (seed 000, s.6.1.2). A provider acts only for
+voluntarily and keeps its contacts up to date (seed 000, s.6.1.2). The record keeps the last
+`KEPT_DAYS` of vacancies and availability, all a command can name, so its state does not grow
+with the years it reports (the events keep every day). A provider acts only for
 the homes it runs (`require_own_location`); what each viewer sees is in `views.py`.
 
 People's names, e-mail addresses and phone numbers (the registered manager, contacts) and
@@ -23,7 +25,7 @@ the method that decides it.
 from __future__ import annotations
 
 import copy
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -76,11 +78,30 @@ def london_day(now: datetime) -> date:
 
 
 
+#: how many days of vacancies and availability a home's record keeps: a report or correction
+#: names a day at most a year back (`RecentDay`), so no command can ask about an older one;
+#: older days stay in the events, the read models and a read as of their time
+KEPT_DAYS = 400
+
+
+def _forget_old_days(days: dict[str, Any], today: datetime) -> None:
+    """Drop the oldest days while they are older than `KEPT_DAYS` before `today` (days arrive
+    nearly in order, so this looks at a day or two; one reported late goes when it comes first)."""
+    cutoff = (today.date() - timedelta(days=KEPT_DAYS)).isoformat()
+    while days:
+        first = next(iter(days))
+        if first >= cutoff:
+            return
+        del days[first]
+
+
 @stored_as("domain.providers")
 class Location(LedgerAggregate):
     """A CQC location: a care home or home-care branch (CQC location id, e.g. 1-125856395)."""
 
     KIND = "location"
+    #: the shape of its state, for snapshots (`audit.snapshots`): change it when the state's shape changes
+    SNAPSHOT_SHAPE = 1
 
     def __init__(self) -> None:
         self.reference = ""
@@ -514,6 +535,7 @@ class Location(LedgerAggregate):
                 "reported_at": self.timestamp.isoformat(),
                 "corrections": 0,
             }
+            _forget_old_days(loc.vacancies, self.timestamp)
 
     class VacanciesCorrected(LedgerAggregate.Event):
         day: str
@@ -565,6 +587,7 @@ class Location(LedgerAggregate):
                 "accepting_new_packages": self.accepting_new_packages,
                 "reported_at": self.timestamp.isoformat(),
             }
+            _forget_old_days(loc.availability, self.timestamp)
 
     # ------------------------------------------------------------------ suspension
 
