@@ -41,6 +41,7 @@ bench: $(INSTALLED)
 	$(BIN)/python benchmarks/append.py
 	$(BIN)/python benchmarks/audit.py
 	$(BIN)/python benchmarks/proofs.py
+	$(BIN)/python benchmarks/aggregates.py
 	$(BIN)/python benchmarks/api.py
 	$(BIN)/python benchmarks/web.py
 	$(BIN)/python benchmarks/demo.py --years 1 --stores sqlite,postgres
