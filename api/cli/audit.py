@@ -70,6 +70,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
                     print(f"{cp.seq:>6}  size {cp.tree_size:>9}  key {cp.key_id}  {cp.created_at}")
         elif args.action == "verify":
             return _verify(ledger, ring, args)
+        elif args.action == "snapshots":
+            return _check_snapshots(ledger, ring)
         elif args.action == "prove":
             signer = ring.signer() if ring.signing_key_file.exists() else None
             bundle = prove(ledger, args.event, signer=signer, origin=ring.origin)
@@ -109,6 +111,24 @@ def _verify(ledger: Ledger, ring: KeyRing, args: argparse.Namespace) -> int:
     return 1
 
 
+def _check_snapshots(ledger: Ledger, ring: KeyRing) -> int:
+    from audit.snapshots import SealedSnapshots, seal_key  # noqa: PLC0415
+
+    snapshots = SealedSnapshots(ledger, seal_key(ring.directory))
+    def tick(done: int, total: int) -> None:
+        print(f"\rchecking snapshots: {done}/{total}", end="", file=sys.stderr, flush=True)
+
+    checked, problems = snapshots.check(ledger.events, progress=tick if sys.stderr.isatty() else None)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    if not problems:
+        print(f"OK: {checked} snapshots, each sealed and equal to its record replayed from the events to its version.")
+        return 0
+    print(f"FAILED: {checked} snapshots, {len(problems)} do not hold. First: {problems[0]}")
+    for problem in problems[1:]:
+        print(f"  {problem}")
+    return 1
+
 
 def keys_arguments(keys: argparse.ArgumentParser, defaults: Any) -> None:
     keys.add_argument("action", choices=["init", "public", "rotate"])
@@ -125,6 +145,7 @@ def audit_arguments(audit: argparse.ArgumentParser, defaults: Any) -> None:
     check = audit_sub.add_parser("verify", help="recompute and check everything; exit 0 only if all holds")
     check.add_argument("--since-checkpoint", type=int, metavar="N")
     check.add_argument("--key", action="append", metavar="FILE", help="extra trusted verifier keys (one per line)")
+    audit_sub.add_parser("snapshots", help="check every sealed snapshot against its record replayed from the events")
     proof = audit_sub.add_parser("prove", help="write a proof bundle for one event")
     proof.add_argument("event", help="a notification id, or KIND/REFERENCE@VERSION")
     proof.add_argument("--out", metavar="FILE")

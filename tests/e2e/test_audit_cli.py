@@ -69,3 +69,44 @@ def test_verify_names_the_first_tampered_event(tmp_path):
     assert verified.returncode == 1
     assert verified.stdout.startswith("FAILED")
     assert f"First: changed: notification {target} (leaf {target - 1}) differs from what was logged" in verified.stdout
+
+
+def test_an_auditor_checks_the_snapshots_and_finds_one_the_events_do_not_give(tmp_path):
+    """`aqp audit snapshots` replays each snapshotted record and compares; a snapshot re-sealed by
+    someone holding the key (here: changed, then sealed afresh by the ledger's own code) is named."""
+    import json  # noqa: PLC0415
+    from datetime import date, timedelta  # noqa: PLC0415
+
+    db = tmp_path / "ledger.db"
+    env = {**os.environ, "AQP_DATABASE_URL": f"sqlite:///{db}", "AQP_KEY_DIR": str(tmp_path / "keys"), "AQP_LOG_FORMAT": "json"}
+    home, first = "1-1000000077", date(2026, 1, 5)
+    sync = {"id": "cqc-sync", "org": "NEL-CSU", "role": "system"}
+    record = {"locationId": home, "providerId": "1-2000000077", "name": "Cedar View", "registrationStatus": "Registered",
+              "numberOfBeds": 40, "localAuthority": "Camden", "region": "London"}
+    lines = [{"actor": sync, "at": "2026-01-04T06:00:00Z", "command": {"type": "location.import_cqc", "record": record}}]
+    manager = {"id": "manager", "org": "1-2000000077", "role": "provider"}
+    for n in range(120):
+        day = first + timedelta(days=n)
+        lines.append({"actor": manager, "at": f"{day.isoformat()}T09:00:00Z",
+                      "command": {"type": "location.report_vacancies", "location": home, "date": day.isoformat(), "residential": n % 4}})
+    scenario = tmp_path / "long-home.jsonl"
+    scenario.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    aqp = ("-m", "api.cli")
+    applied = run(*aqp, "apply", "--quiet", str(scenario), env=env)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    checked = run(*aqp, "audit", "snapshots", env=env)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.stdout == "OK: 2 snapshots, each sealed and equal to its record replayed from the events to its version.\n"
+
+    forge = (
+        "from api.bootstrap import ledger_at; from audit.snapshots import SealedSnapshots, seal_key; from pathlib import Path; "
+        "from domain.providers.location import Location; import sys; "
+        f"ledger = ledger_at(sys.argv[1]); s = SealedSnapshots(ledger, seal_key(Path(sys.argv[2]))); "
+        f"home = s.nearest(Location.id_for('{home}'), version=100)[0]; home.beds = 400; s.take(home)"
+    )
+    forged = run("-c", forge, f"sqlite:///{db}", str(tmp_path / "keys"), env=env)
+    assert forged.returncode == 0, forged.stderr
+    checked = run(*aqp, "audit", "snapshots", env=env)
+    assert checked.returncode == 1
+    assert checked.stdout.startswith("FAILED: 2 snapshots, 1 do not hold. First: the snapshot of record ")
+    assert "at version 100 differs from its events in: beds" in checked.stdout

@@ -65,7 +65,7 @@ def long_home(database_url, tmp_path):
 
 def test_a_home_read_from_its_snapshots_is_the_home_its_events_give(long_home):
     ledger, plain = long_home
-    assert ledger.snapshots_sealed.count() == 2  # at versions 100 and 200
+    assert ledger.snapshots_sealed.count() == 5  # at versions 50, 100, ... 250
     assert home(ledger) == home(plain)
     rng = random.Random(5)
     moments = [at(FIRST) - timedelta(days=2), at(FIRST + timedelta(days=249)) + timedelta(days=30)]
@@ -164,3 +164,19 @@ def test_a_home_keeps_the_days_a_command_can_name_and_a_read_as_of_then_shows_th
         assert sorted(early["vacancies"])[0] == FIRST.isoformat() and len(early["vacancies"]) == 11
     finally:
         ledger.close()
+
+
+def test_the_auditors_check_finds_a_snapshot_forged_with_the_key(long_home, database_url, tmp_path):
+    """The seal stops anyone without the key; `aqp audit snapshots` replays each record and finds a
+    snapshot sealed by someone holding it that says what the events do not."""
+    ledger, plain = long_home
+    snapshots = ledger.snapshots_sealed
+    assert snapshots.check(ledger.events) == (5, [])
+    forged = snapshots.nearest(Location.id_for(HOME), version=200)[0]
+    forged.vacancies[(FIRST + timedelta(days=150)).isoformat()]["counts"]["nursing"] = 4
+    forged.beds = 99
+    snapshots.take(forged)  # sealed with the key, as an operator could
+    checked, problems = snapshots.check(ledger.events)
+    assert checked == 5 and problems == [
+        f"the snapshot of record {Location.id_for(HOME)} at version 200 differs from its events in: beds, vacancies"
+    ]
