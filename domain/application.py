@@ -39,6 +39,7 @@ from domain.procurement.views import competition_state, seen_by
 log = structlog.get_logger("aqp.ledger")
 
 TAggregate = TypeVar("TAggregate", bound=LedgerAggregate)
+TRead = TypeVar("TRead")
 
 
 class SubjectKeys(Protocol):
@@ -331,6 +332,15 @@ class Ledger(Application):
             return aggregate
         except AggregateNotFoundError:
             raise no_such(cls.KIND, reference, when=f" as of {as_of.isoformat()}" if as_of else "") from None
+
+    def read_now(self, aggregate_id: Any, read: Callable[[Any], TRead]) -> TRead:
+        """`read(record)` on the record as it stands now. In a process keeping records between
+        commands the kept one is lent for the read, so `read` must neither keep nor change it."""
+        kept = self.repository.kept
+        if kept is None or kept.borrowing() is not None:  # keeping none, or inside a command's own lending
+            return read(self.repository.get(aggregate_id))
+        with kept.lending():
+            return read(self.repository.get(aggregate_id))
 
     def exists(self, cls: type[LedgerAggregate], reference: str) -> bool:
         try:

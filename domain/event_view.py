@@ -219,31 +219,30 @@ def event_view(event: Any, viewer: Actor, facts: RecordFacts) -> dict[str, Any]:
 
 
 class LedgerFacts:
-    """`RecordFacts` from the ledger as it stands now, each record loaded once (keep one per read).
+    """`RecordFacts` from the ledger as it stands now, each fact read once (keep one per read).
 
     As it stands now, not as of any past time: once tenders are opened what was sealed is no
     secret, and who commissions a home or is party to a competition is decided on the record
-    as it is, as the records' own reads decide it."""
+    as it is, as the records' own reads decide it. Each fact is read off the record in passing
+    (`Ledger.read_now`): in a server that keeps records the kept one is lent for the read, so a
+    page of the feed costs a few lookups, not a replay of every competition it touches."""
 
     def __init__(self, ledger: Any) -> None:
         self._ledger = ledger
-        self._competitions: dict[UUID, Competition] = {}
-        self._homes: dict[UUID, frozenset[str]] = {}
+        self._facts: dict[tuple[Any, ...], Any] = {}
 
-    def _competition(self, competition_id: UUID) -> Competition:
-        if competition_id not in self._competitions:
-            self._competitions[competition_id] = self._ledger.repository.get(competition_id)
-        return self._competitions[competition_id]
+    def _fact(self, key: tuple[Any, ...], record_id: UUID, read: Any) -> Any:
+        if key not in self._facts:
+            self._facts[key] = self._ledger.read_now(record_id, read)
+        return self._facts[key]
 
     def tenders_opened(self, competition_id: UUID) -> bool:
-        return self._competition(competition_id).opened_at is not None
+        return bool(self._fact(("opened", competition_id), competition_id, lambda c: c.opened_at is not None))
 
     def sees_competition(self, competition_id: UUID, viewer: Actor) -> bool:
         if viewer.role not in access.COMPETITION_PARTIES:
             return True
-        return there_for(self._competition(competition_id), viewer)
+        return bool(self._fact(("sees", competition_id, viewer), competition_id, lambda c: there_for(c, viewer)))
 
     def commissioners_of_home(self, location_id: UUID) -> frozenset[str]:
-        if location_id not in self._homes:
-            self._homes[location_id] = self._ledger.commissioners_of_home(self._ledger.repository.get(location_id))
-        return self._homes[location_id]
+        return self._fact(("home", location_id), location_id, self._ledger.commissioners_of_home)  # type: ignore[no-any-return]
