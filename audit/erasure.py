@@ -18,8 +18,11 @@ count moved is not kept.
 from __future__ import annotations
 
 import base64
+import contextvars
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from functools import cached_property
 from typing import Any
@@ -133,6 +136,21 @@ class SubjectKeys:
         return existed
 
 
+_existing_keys_only: contextvars.ContextVar[bool] = contextvars.ContextVar("aqp_existing_keys_only", default=False)
+
+
+@contextmanager
+def existing_keys_only() -> Iterator[None]:
+    """Encode personal data only under keys that exist: what re-stores data already read (a
+    snapshot of a record's state) must fail rather than make a new key for a subject erased
+    since the data was decrypted, which would bring the erased data back."""
+    token = _existing_keys_only.set(True)
+    try:
+        yield
+    finally:
+        _existing_keys_only.reset(token)
+
+
 class PersonalDataAsCiphertext(Transcoding):
     """Stores `PersonalData` as {subject, nonce, ciphertext}; the subject is the AAD."""
 
@@ -142,11 +160,16 @@ class PersonalDataAsCiphertext(Transcoding):
     def __init__(self, keys: SubjectKeys) -> None:
         self.keys = keys
 
-    def encode(self, obj: PersonalData) -> dict[str, str]:
+    def encode(self, obj: PersonalData) -> dict[str, Any]:
         if obj.value is None:
+            if _existing_keys_only.get():
+                # A snapshot of a record holding data erased since: said to be erased, nothing more
+                # (else no record that ever held an erased subject's data could be snapshotted again).
+                return {"subject": obj.subject, "erased": True}
             raise ValueError(f"erased personal data of {obj.subject} cannot be stored again")
-        key = self.keys.key_for(obj.subject, create=True)
-        assert key is not None
+        key = self.keys.key_for(obj.subject, create=not _existing_keys_only.get())
+        if key is None:
+            raise ValueError(f"no key for {obj.subject} (erased since it was read): not stored again")
         nonce = os.urandom(12)
         ciphertext = AESGCM(key).encrypt(nonce, obj.value.encode("utf-8"), obj.subject.encode("utf-8"))
         return {
@@ -157,6 +180,8 @@ class PersonalDataAsCiphertext(Transcoding):
 
     def decode(self, data: dict[str, str]) -> PersonalData:
         subject = data["subject"]
+        if data.get("erased") is True:
+            return PersonalData(subject, None)
         key = self.keys.key_for(subject, create=False)
         if key is None:
             return PersonalData(subject, None)

@@ -13,7 +13,10 @@ seal does not hold, whose state says another record or version than its row, or 
 has changed shape since (`SNAPSHOT_SHAPE`), is never used: the read replays the events instead
 and the refusal is logged. A process without the key reads and takes no snapshots. Personal
 data stays ciphertext in a snapshot, under its subject's key (the ledger's transcoding), so an
-erasure reaches snapshots as it reaches events.
+erasure reaches snapshots as it reaches events. A snapshot never makes a key (`existing_keys_only`):
+data read before its subject was erased is not stored again under a new one, a value already
+erased is stored as erased, and no snapshot is taken after a command during which a subject was
+erased (`Ledger._snapshot_long_records`).
 
 Snapshots are taken after the command that crosses the interval is stored, in their own
 transaction: a crash before leaves none, which costs only a longer replay.
@@ -34,6 +37,7 @@ import msgspec
 import structlog
 from eventsourcing.utils import get_topic, resolve_topic
 
+from audit.erasure import existing_keys_only
 from audit.store import SqlStore, stored_bytes
 
 log = structlog.get_logger("aqp.snapshots")
@@ -86,7 +90,9 @@ class SealedSnapshots:
     def take(self, aggregate: Any) -> None:
         """Store a snapshot of `aggregate` as it is (it must hold no pending events)."""
         state = {k: v for k, v in vars(aggregate).items() if k != "_pending_events"}
-        encoded = self._transcoder.encode(state)
+        # Never under a key made now: a subject erased since the state was read stays erased.
+        with existing_keys_only():
+            encoded = self._transcoder.encode(state)
         topic = get_topic(type(aggregate))
         shape = int(getattr(type(aggregate), "SNAPSHOT_SHAPE", 1))
         modified_at = _micros(aggregate.modified_on)

@@ -65,7 +65,7 @@ def long_home(database_url, tmp_path):
 
 def test_a_home_read_from_its_snapshots_is_the_home_its_events_give(long_home):
     ledger, plain = long_home
-    assert ledger.snapshots_sealed.count() == 5  # at versions 50, 100, ... 250
+    assert ledger.snapshots_sealed.count() == 5  # at versions 50, 100, 150, 200 and 250 (every 50 events)
     assert home(ledger) == home(plain)
     rng = random.Random(5)
     moments = [at(FIRST) - timedelta(days=2), at(FIRST + timedelta(days=249)) + timedelta(days=30)]
