@@ -133,8 +133,14 @@ def _state(ledger: Any, cls: type[LedgerAggregate], aggregate_id: UUID, version:
             "or register one with audit.replay.register_state.",
             code="no_state_function",
         )
+    # From the events alone, never a snapshot: what an auditor replays is what was committed to.
+    aggregate = None
+    for event in ledger.events.get(aggregate_id, lte=version):
+        aggregate = event.mutate(aggregate)
     try:
-        return state(ledger.repository.get(aggregate_id, version=version))
+        if aggregate is None:
+            raise AggregateNotFoundError(aggregate_id)
+        return state(aggregate)
     except AggregateNotFoundError:  # pragma: no cover - the version was just read from its events
         raise NotFound(f"There is no {cls.KIND} with id {aggregate_id}.", code=f"{cls.KIND}_not_found") from None
 
