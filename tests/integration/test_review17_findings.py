@@ -13,7 +13,6 @@ from api.bootstrap import ledger_at
 from api.cqc_import import import_records
 from api.processes import followers as process_followers
 from api.scenario import apply_lines
-from audit.snapshots import SealedSnapshots, seal_key
 from benchmarks.aggregates import SYNC, at, care_home_record, home_manager
 from domain.application import Ledger
 from domain.kernel import data_subjects
@@ -22,16 +21,12 @@ from domain.providers import commands as pc
 from domain.providers.location import Location
 from domain.providers.views import location_state
 from tests.integration.store_access import raw_connection, schema_of
+from tests.integration.test_snapshots import sealed
 
 HOME = "1-555000017"
 FIRST = date(2024, 1, 1)
 ADMIN = Actor(id="dpo", org="CSU", role="admin")
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
-
-
-def sealed(ledger: Ledger, key_dir) -> Ledger:
-    ledger.use_snapshots(SealedSnapshots(ledger, seal_key(key_dir)))
-    return ledger
 
 
 def report(ledger: Ledger, day: date, beds: int, *, when=None):
@@ -162,6 +157,18 @@ def _state(aggregate) -> dict:
     return {k: v for k, v in vars(aggregate).items() if k != "_pending_events"}
 
 
+def assert_kept_as_replayed(keeping: Ledger, database_url: str) -> None:
+    """Every record left on `keeping`'s shelf is, attribute for attribute, what a replay gives."""
+    shelf = dict(keeping.repository.kept._shelf)
+    assert shelf
+    fresh = ledger_at(database_url)
+    try:
+        for record_id, (_, record) in shelf.items():
+            assert _state(record) == _state(fresh.repository.get(record_id)), type(record).__name__
+    finally:
+        fresh.close()
+
+
 @pytest.mark.parametrize("scenario", ["london-aqp-care-homes-2026.jsonl", "nhse-call-off.jsonl", "novation-after-sale.jsonl",
                                       "nottingham-escalation.jsonl", "monthly-returns.jsonl", "april-price-variation.jsonl"])
 def test_every_kept_record_after_a_scenario_is_the_record_its_events_give(database_url, scenario):
@@ -175,14 +182,7 @@ def test_every_kept_record_after_a_scenario_is_the_record_its_events_give(databa
     try:
         outcomes = [(o.line, o.met, o.result.ok, o.result.error and o.result.error.code) for o in apply_lines(keeping, lines)]
         assert all(met for _, met, _, _ in outcomes), [o for o in outcomes if not o[1]]
-        shelf = dict(keeping.repository.kept._shelf)
-        assert shelf
-        fresh = ledger_at(database_url)
-        try:
-            for record_id, (_, record) in shelf.items():
-                assert _state(record) == _state(fresh.repository.get(record_id)), type(record).__name__
-        finally:
-            fresh.close()
+        assert_kept_as_replayed(keeping, database_url)
     finally:
         keeping.close()
 
@@ -340,14 +340,7 @@ def test_the_monitoring_story_on_a_keeping_ledger_with_its_processes_leaves_kept
     keeping.after_save.extend(process_followers(keeping))
     try:
         monitoring_story.build(keeping)
-        shelf = dict(keeping.repository.kept._shelf)
-        assert shelf
-        fresh = ledger_at(database_url)
-        try:
-            for record_id, (_, record) in shelf.items():
-                assert _state(record) == _state(fresh.repository.get(record_id)), type(record).__name__
-        finally:
-            fresh.close()
+        assert_kept_as_replayed(keeping, database_url)
     finally:
         keeping.close()
 
