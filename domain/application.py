@@ -124,8 +124,6 @@ class Ledger(Application):
         #: ({"field", "rule", "message"}); given by the bootstrap (the schema is audit's), so that a
         #: release sent by any path, not only the importer, is checked in full before it is taken
         self.release_problems: Callable[[dict[str, Any]], list[dict[str, str]]] | None = None
-        #: the sealed snapshots, if this process has their key (`use_snapshots`)
-        self.snapshots_sealed: Snapshots | None = None
         super().__init__(env)
         #: called with the recordings after each committed command (e.g. the audit log follower)
         self.after_save: list[Callable[[list[Any]], None]] = []
@@ -147,8 +145,12 @@ class Ledger(Application):
 
     def use_snapshots(self, snapshots: Snapshots | None) -> None:
         """Read long records from their sealed snapshots and take new ones (None: replay every event)."""
-        self.snapshots_sealed = snapshots
         self.repository.snapshots_sealed = snapshots
+
+    @property
+    def snapshots_sealed(self) -> Snapshots | None:
+        """The sealed snapshots, if this process has their key (held by the repository, which reads them)."""
+        return self.repository.snapshots_sealed
 
     def _erasure_count(self) -> int | None:
         erasures = getattr(self.subject_keys, "erasures", None)
@@ -181,8 +183,7 @@ class Ledger(Application):
 
     def keep_aggregates(self, size: int) -> None:
         """Keep up to `size` records between commands (`domain.kept_aggregates`); 0 keeps none."""
-        erasures = getattr(self.subject_keys, "erasures", None)
-        self.repository.kept = KeptAggregates(size, erasures or (lambda: 0)) if size > 0 else None
+        self.repository.kept = KeptAggregates(size, lambda: self._erasure_count() or 0) if size > 0 else None
 
     def register_transcodings(self, transcoder: Any) -> None:
         super().register_transcodings(transcoder)
