@@ -65,6 +65,7 @@ def test_a_commissioner_opens_an_icb_a_directorate_and_all_homes_changes_the_mea
 
     # An ICB: the measure over time beside all homes, the ICBs side by side.
     page.locator("h2#icb + ul a").first.click()
+    page.wait_for_load_state()  # the page the click opened, drawn before it is read
     assert page.locator("h1").inner_text().endswith("quality over time")
     assert page.locator("#over-time svg").count() == 1
     assert page.locator("#side-by-side svg").count() == 1
@@ -108,6 +109,7 @@ def test_a_commissioner_opens_an_icb_a_directorate_and_all_homes_changes_the_mea
     # All homes, the pan-London overview.
     page.goto(site.url("/app/areas"))
     page.locator("h2#all + ul a").first.click()
+    page.wait_for_load_state()  # the page the click opened, drawn before it is read
     assert page.locator("h1").inner_text() == "All homes: quality over time"
     accessible(page)
     shot(page, site, "area-all-homes")

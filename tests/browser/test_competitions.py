@@ -59,6 +59,7 @@ def test_the_procurement_lead_reads_the_standings_matrix_and_moderation(site, br
 
     # A bidder's individual scores, with justifications.
     page.locator("#standings ~ table").first.get_by_role("link").first.click()
+    page.wait_for_load_state()  # the page the click opened, drawn before it is read
     assert "justification" in page.locator("#scores ~ table").first.inner_text().lower() or page.locator("#scores ~ table td").count() > 3
     accessible(page)
 

@@ -54,6 +54,7 @@ def test_a_contract_manager_filters_the_register_and_reads_a_contract(site, brow
     page.goto(site.url("/app/contracts?status=terminated"))
     assert ESCALATED in page.locator("table.aqp-list").inner_text()
     page.get_by_role("link", name=ESCALATED).click()
+    page.wait_for_load_state()  # the page the click opened, drawn before it is read
     text = page.locator("main").inner_text()
     assert "Escalated to requirement to improve" in text and "Escalated to contract suspension" in text
     assert "Action plan RTI-2026-01" in text and "Retrain all care staff" in text

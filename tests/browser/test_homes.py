@@ -178,6 +178,7 @@ def test_a_provider_sees_only_its_own_homes_and_not_anothers(site, browser):
     shot(page, site, "homes-list-provider")
 
     page.get_by_role("link", name=own[0]["name"], exact=True).click()
+    page.wait_for_load_state()  # the page the click opened, drawn before it is read
     main = page.locator("main").inner_text()
     assert "Quality over time" in main and "Returns and punctuality" in main
     assert "Area figures are for commissioners" in main  # a provider sees its own, not its areas' (the API's rule)

@@ -98,6 +98,7 @@ def test_a_commissioner_finds_a_care_notice_by_a_word_of_its_title_and_reads_it(
     # An award with its suppliers and values, on a process that has one.
     page.goto(notices_site.url("/app/past-notices?q=RStudio"))
     page.get_by_role("link", name=re.compile("RStudio")).first.click()
+    page.wait_for_load_state()  # the page the click opened, drawn before it is read
     awards = page.locator("#awards ~ table").first.inner_text()
     assert "£" in awards
     accessible(page)
