@@ -145,18 +145,23 @@ def scratch_store() -> Iterator[SQLiteDatastore]:
         datastore.close()
 
 
-def scratch_view_in(datastore: SQLiteDatastore, read_model: type[ReadModel[TView]], *, secondary_indexes: bool = True) -> TView:
-    """The read model's view in `datastore` (without `secondary_indexes`: tables only written and read by key)."""
-    view = read_model.sqlite_view(datastore, tracking_table_name=tracking_table(read_model), secondary_indexes=secondary_indexes)
+def scratch_view_in(
+    datastore: SQLiteDatastore, read_model: type[ReadModel[TView]], *, secondary_indexes: bool = True, history: bool | None = None
+) -> TView:
+    """The read model's view in `datastore` (without `secondary_indexes`: tables only written and read by key;
+    `history` False: no history tables, as for a replay read once and thrown away)."""
+    view = read_model.sqlite_view(
+        datastore, tracking_table_name=tracking_table(read_model), secondary_indexes=secondary_indexes, history=history
+    )
     view.create_table()
     return view
 
 
 @contextmanager
 def scratch_view(read_model: type[ReadModel[TView]]) -> Iterator[TView]:
-    """The read model's view in a fresh in-memory SQLite database, gone on exit."""
+    """The read model's view in a fresh in-memory SQLite database, gone on exit (keeping no history)."""
     with scratch_store() as datastore:
-        yield scratch_view_in(datastore, read_model)
+        yield scratch_view_in(datastore, read_model, history=False)
 
 
 def catch_up(

@@ -22,7 +22,7 @@ from eventsourcing.utils import get_topic
 
 from projections.follow import ReadModel
 from projections.handlers import Handlers, unhandled
-from projections.tables import MemoryPage, Page, Table
+from projections.tables import MemoryPage, Page, Table, micros
 from projections.views import PostgresTableView, SQLiteTableView, TableView
 
 
@@ -32,11 +32,15 @@ class TableReadModel(Handlers, ReadModel[TableView]):
     tables: ClassVar[tuple[Table, ...]]
     #: the event classes it follows (their topics select what it reads from the log)
     followed: ClassVar[tuple[type, ...]]
+    #: whether its views keep every version of every row, so "as at a time" is a query
+    #: (`projections/tables.py`, "History"); a read model whose rows carry their own time
+    #: and never change (the event index) answers that by a column instead
+    keeps_history: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "tables" in vars(cls):
-            attrs = {"tables": cls.tables}
+            attrs = {"tables": cls.tables, "keeps_history": cls.keeps_history}
             cls.sqlite_view = type(f"SQLite{cls.__name__}View", (SQLiteTableView,), attrs)
             cls.postgres_view = type(f"Postgres{cls.__name__}View", (PostgresTableView,), attrs)
             cls.columns = cls.tables[0].shown
@@ -63,10 +67,27 @@ class TableReadModel(Handlers, ReadModel[TableView]):
     ) -> None:
         apply = self.apply
         with self.view.page(tracking, cursor, start=start) as page:
+            if not page.history:
+                for event, position in zip(events, positions or [None] * len(events), strict=True):
+                    page.position = position
+                    apply(event, page)
+                self.finish(page)
+                return
+            # Each event's versions are its own: what `finish` works out follows every event
+            # (which, by its rule, gives the page's end the same rows).
+            finishes = type(self).finish is not TableReadModel.finish
             for event, position in zip(events, positions or [None] * len(events), strict=True):
-                page.position = position
+                moment = micros(event.timestamp)
+                if moment >= page.latest_at:
+                    page.latest_at = moment
+                elif page.back_from is None:
+                    page.back_from = position
+                page.position, page.moment = position, moment
                 apply(event, page)
-            self.finish(page)
+                if finishes:
+                    self.finish(page)
+            if not finishes:
+                self.finish(page)
 
     def finish(self, page: Page) -> None:
         """Called once a page's events are applied, before it is written (by default nothing).

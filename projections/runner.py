@@ -46,7 +46,8 @@ from audit.store import Sql, SqlStore
 from projections import follow
 from projections.catalogue import READ_MODELS, read_model
 from projections.read_model import TableReadModel
-from projections.tables import Table
+from projections.tables import HISTORY_COLUMNS, Table
+from projections.views import HISTORY_SINCE
 
 log = structlog.get_logger("aqp.projections")
 
@@ -164,6 +165,11 @@ def _swap(ledger: Any, scratch: list[TableReadModel], positions: dict[str, int])
                     fill_table(store, sql, table, table.name, projection.view.final_rows(table))
                     for statement in table.index_statements(table.name):
                         sql.execute(statement)
+                    if projection.view.keeps_history:
+                        sql.execute(f"DROP TABLE IF EXISTS {table.history_name}")
+                        fill_history(store, sql, table, table.history_name, projection.view.final_versions(table))
+                        for statement in table.history_index_statements(table.history_name):
+                            sql.execute(statement)
                 _record_position(ledger, store, sql, projection, positions)
             return
         for projection in scratch:
@@ -171,6 +177,10 @@ def _swap(ledger: Any, scratch: list[TableReadModel], positions: dict[str, int])
                 shadow = store.table(table.name + _REBUILT)
                 sql.execute(f"DROP TABLE IF EXISTS {shadow}")
                 fill_table(store, sql, table, shadow, projection.view.final_rows(table))
+                if projection.view.keeps_history:
+                    shadow = store.table(table.history_name + _REBUILT)
+                    sql.execute(f"DROP TABLE IF EXISTS {shadow}")
+                    fill_history(store, sql, table, shadow, projection.view.final_versions(table))
         schema = store.datastore.schema
         for projection in scratch:
             for table in projection.tables:
@@ -180,6 +190,13 @@ def _swap(ledger: Any, scratch: list[TableReadModel], positions: dict[str, int])
                 sql.execute(f'ALTER INDEX "{schema}"."{table.name}{_REBUILT}_pkey" RENAME TO "{table.name}_pkey"')
                 for statement in table.index_statements(live):
                     sql.execute(statement)
+                if projection.view.keeps_history:
+                    history = table.history_name
+                    sql.execute(f"DROP TABLE IF EXISTS {store.table(history)}")
+                    sql.execute(f'ALTER TABLE {store.table(history + _REBUILT)} RENAME TO "{history}"')
+                    sql.execute(f'ALTER INDEX "{schema}"."{history}{_REBUILT}_pkey" RENAME TO "{history}_pkey"')
+                    for statement in table.history_index_statements(store.table(history)):
+                        sql.execute(statement)
             _record_position(ledger, store, sql, projection, positions)
 
 
@@ -196,10 +213,29 @@ def fill_table(store: SqlStore, sql: Sql, table: Table, qualified: str, rows: It
             copy.write_row(row)
 
 
+def fill_history(store: SqlStore, sql: Sql, table: Table, qualified: str, versions: Iterable[tuple[Any, ...]]) -> None:
+    """Create `table`'s history table as `qualified`, without its indexes, and write `versions` into it."""
+    for statement in table.history_create_statements(qualified, indexes=False):
+        sql.execute(statement)
+    if store.sqlite:
+        sql.cursor.executemany(table.history_insert_statement(qualified), versions)
+        return
+    with sql.cursor.copy(f"COPY {qualified} ({', '.join(('key', *table.names, *HISTORY_COLUMNS))}) FROM STDIN") as copy:
+        for version in versions:
+            copy.write_row(version)
+
+
 def _record_position(ledger: Any, store: SqlStore, sql: Sql, model: TableReadModel, positions: dict[str, int]) -> None:
-    tracking = store.table(follow.tracking_table(type(model)))
+    name = follow.tracking_table(type(model))
+    tracking = store.table(name)
     sql.execute(f"DELETE FROM {tracking} WHERE application_name = ?", (ledger.name,))
     sql.execute(f"INSERT INTO {tracking} (application_name, notification_id) VALUES (?, ?)", (ledger.name, positions[model.name]))
+    if model.view.keeps_history:
+        # Rebuilt from the first event: the history is whole now, whenever it began before.
+        since = store.table(HISTORY_SINCE)
+        latest_at, back_from = model.view.history_clock()
+        sql.execute(f"DELETE FROM {since} WHERE read_model = ?", (name,))
+        sql.execute(f"INSERT INTO {since} (read_model, since, latest_at, back_from) VALUES (?, 0, ?, ?)", (name, latest_at, back_from))
 
 
 class ProjectionFollower:

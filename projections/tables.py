@@ -21,6 +21,15 @@ crash loses nothing (the position moves with the rows), and catching up writes e
 once per page however many events touched it. `MemoryPage` runs the same handlers over
 dicts, for tests of the rules without a database; `InMemory` holds a rebuild's rows.
 
+**History.** A view that keeps history (`TableView.keeps_history`) also writes, for each
+table, every version each row has had into its history table (`Table.history_name`): the
+row's columns with the position and the time from which it held (`held_from`,
+`held_from_at`) and until which (`held_until`, `held_until_at`; an open version, the row as
+it stands, has no `held_until` and `OPEN` as its time). A page records a version per event
+that changed the row, not per page, so "the table as at T" is a query over the history
+table, not a replay of the log, whatever the page sizes were. Times are microseconds since
+1970 in UTC (`micros`), integers, so both stores compare them alike.
+
 Every table has a text primary key column `key` (the read model composes it, e.g.
 "1-101|2026-04") and typed columns. Columns marked `hidden` are kept for the read model's
 own use (a contract's escalation ladder) and are not shown by `rows()`. Text ordering is
@@ -31,12 +40,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from functools import cached_property
 from operator import itemgetter
 from typing import Any, NamedTuple
 
 TEXT, INTEGER, REAL = "text", "integer", "real"
 SQL_TYPES = {TEXT: "TEXT", INTEGER: "BIGINT", REAL: "DOUBLE PRECISION"}
+
+#: the columns a history table adds to its table's (see "History" above)
+HISTORY_COLUMNS = ("held_from", "held_until", "held_from_at", "held_until_at")
+#: `held_until_at` of a version that still holds: later than any time a datetime can give
+OPEN = 2**62
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def micros(moment: datetime) -> int:
+    """A time as the history tables hold it: microseconds since 1970 in UTC (a naive time is UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 @dataclass(frozen=True)
@@ -107,6 +131,33 @@ class Table:
         columns = ("key", *self.names)
         return f"INSERT INTO {qualified} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
 
+    @property
+    def history_name(self) -> str:
+        return f"{self.name}__history"
+
+    def history_create_statements(self, qualified: str, *, indexes: bool = True) -> list[str]:
+        """The history table (see "History" above), and its indexes (`history_index_statements`)."""
+        columns = ", ".join(f"{c.name} {SQL_TYPES[c.type]}" for c in self.columns)
+        create = (
+            f"CREATE TABLE IF NOT EXISTS {qualified} (key TEXT NOT NULL, {columns}, held_from BIGINT NOT NULL, "
+            "held_until BIGINT, held_from_at BIGINT NOT NULL, held_until_at BIGINT NOT NULL, PRIMARY KEY (key, held_from))"
+        )
+        return [create, *(self.history_index_statements(qualified) if indexes else [])]
+
+    def history_index_statements(self, qualified: str) -> list[str]:
+        """A key's open version by a partial index (ending it costs the same however long the key's
+        history), and versions by when they ended (a past time's rows are those ending after it)."""
+        name = self.history_name
+        return [
+            f"CREATE UNIQUE INDEX IF NOT EXISTS {name}_open_idx ON {qualified} (key) WHERE held_until IS NULL",
+            f"CREATE INDEX IF NOT EXISTS {name}_until_idx ON {qualified} (held_until_at)",
+        ]
+
+    def history_insert_statement(self, qualified: str) -> str:
+        """INSERT of a version: (key, *columns, held_from, held_until, held_from_at, held_until_at)."""
+        columns = ("key", *self.names, *HISTORY_COLUMNS)
+        return f"INSERT INTO {qualified} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+
     def index_statements(self, qualified: str) -> list[str]:
         """The secondary indexes (named after the table; PostgreSQL index names live in the
         table's schema, so they are not qualified)."""
@@ -120,18 +171,22 @@ _DELETED = object()
 
 
 class Changes(NamedTuple):
-    """A table's rows written by a page: upserted (dicts), deleted (keys), inserted (value tuples)."""
+    """A table's rows written by a page: upserted (dicts), deleted (keys), inserted (value tuples);
+    with history, the stored open versions it ends ((key, held_until, held_until_at)) and the
+    versions it adds ((key, *columns, held_from, held_until, held_from_at, held_until_at))."""
 
     table: Table
     upserts: list[dict[str, Any]]
     deletes: list[str]
     inserts: list[tuple[Any, ...]]
+    closes: list[tuple[str, int, int]] = []
+    versions: list[tuple[Any, ...]] = []
 
 
 class Page:
     """Row reads and writes for one page of events, applied in one transaction (see module doc)."""
 
-    def __init__(self, tables: dict[str, Table], fetch: Any) -> None:
+    def __init__(self, tables: dict[str, Table], fetch: Any, *, history: bool = False) -> None:
         self.tables = tables
         self._fetch = fetch  # (table, key) -> row dict | None, read inside the page's transaction
         self._rows: dict[str, dict[str, Any]] = {name: {} for name in tables}
@@ -140,6 +195,20 @@ class Page:
         #: the notification id of the event being applied (None where the caller has none to give,
         #: e.g. unit tests feeding events straight from aggregates)
         self.position: int | None = None
+        #: the time of the event being applied (`micros`), for the history's versions
+        self.moment: int | None = None
+        #: whether the page records each row's versions (see "History" in the module doc)
+        self.history = history
+        #: with history: the latest time of the events applied so far, and the position of the
+        #: first whose time was earlier than one before it (`projections.views.HISTORY_SINCE`)
+        self.latest_at = 0
+        self.back_from: int | None = None
+        # With history: per table, key -> (position, moment) the row's version in this page began
+        # at; the same for the first change in this page (where the stored open version ends);
+        # and the versions this page both began and ended.
+        self._since: dict[str, dict[str, tuple[int, int]]] = {name: {} for name in tables}
+        self._first: dict[str, dict[str, tuple[int, int]]] = {name: {} for name in tables}
+        self._closed: dict[str, list[tuple[Any, ...]]] = {name: [] for name in tables}
         #: a read model's own notes for this page, e.g. rows to finish once its events are applied
         #: (`TableReadModel.finish`); gone with the page
         self.notes: dict[str, Any] = {}
@@ -161,6 +230,8 @@ class Page:
         if len(full) != len(spec._empty):
             spec.check(row)
         full["key"] = key
+        if self.history:
+            self._versioned(table, key)
         self._rows[table][key] = full
         self._dirty[table].add(key)
 
@@ -176,13 +247,35 @@ class Page:
         if len(row) != len(spec._empty):
             spec.check(values)
         row["key"] = key
+        if self.history:
+            self._versioned(table, key)
         cached[key] = row
         self._dirty[table].add(key)
         return row
 
     def delete(self, table: str, key: str) -> None:
+        if self.history:
+            self._versioned(table, key)
         self._rows[table][key] = _DELETED
         self._dirty[table].add(key)
+
+    def _when(self) -> tuple[int, int]:
+        if self.position is None or self.moment is None:
+            raise ValueError("a page that keeps history needs each event's position and time (page.position, page.moment)")
+        return self.position, self.moment
+
+    def _versioned(self, table: str, key: str) -> None:
+        """Before the row at `key` changes: end the version this page gave it at an earlier event, if any."""
+        when = self._when()
+        since = self._since[table]
+        began = since.get(key)
+        if began is None:
+            since[key] = self._first[table][key] = when
+        elif began[0] != when[0]:
+            prior = self._rows[table][key]
+            if prior is not _DELETED:
+                self._closed[table].append((*self.tables[table].values(prior), began[0], when[0], began[1], when[1]))
+            since[key] = when
 
     def insert(self, table: str, key: str, row: dict[str, Any]) -> None:
         """Add a row that does not exist yet and that no handler reads or changes afterwards.
@@ -192,18 +285,24 @@ class Page:
         given are null.
         """
         spec = self.tables[table]
+        values: tuple[Any, ...] | None = None
         if len(row) == len(spec.columns):
             try:
                 # Every column, nothing else (as many keys as columns, and each column found).
-                self._inserted[table].append((key, *spec.column_values(row)))
-                return
+                values = (key, *spec.column_values(row))
             except KeyError:
                 pass
-        spec.check(row)
-        self._inserted[table].append((key, *spec.column_values({**spec._empty, **row})))
+        if values is None:
+            spec.check(row)
+            values = (key, *spec.column_values({**spec._empty, **row}))
+        self._inserted[table].append(values)
+        if self.history:
+            position, moment = self._when()
+            self._closed[table].append((*values, position, None, moment, OPEN))
 
     def written(self) -> Iterator[Changes]:
-        """Each table's rows to upsert, keys to delete and rows to insert (in key order, then as inserted)."""
+        """Each table's rows to upsert, keys to delete and rows to insert (in key order, then as
+        inserted), and with history the versions ended and added."""
         for name, keys in self._dirty.items():
             rows = self._rows[name]
             upserts, deletes = [], []
@@ -214,8 +313,15 @@ class Page:
                 else:
                     upserts.append(row)
             inserts = self._inserted[name]
-            if upserts or deletes or inserts:
-                yield Changes(self.tables[name], upserts, deletes, inserts)
+            if not self.history:
+                if upserts or deletes or inserts:
+                    yield Changes(self.tables[name], upserts, deletes, inserts)
+                continue
+            spec, since, first = self.tables[name], self._since[name], self._first[name]
+            closes = [(k, *first[k]) for k in sorted(first)]
+            versions = self._closed[name] + [(*spec.values(row), *since[row["key"]][:1], None, since[row["key"]][1], OPEN) for row in upserts]
+            if upserts or deletes or inserts or closes or versions:
+                yield Changes(spec, upserts, deletes, inserts, closes, versions)
 
 
 class MemoryPage(Page):
@@ -226,7 +332,7 @@ class MemoryPage(Page):
         super().__init__({t.name: t for t in tables}, lambda table, key: self.store[table.name].get(key))
 
     def commit(self) -> None:
-        for table, upserts, deletes, inserts in self.written():
+        for table, upserts, deletes, inserts, *_history in self.written():
             stored = self.store[table.name]
             for key in deletes:
                 stored.pop(key, None)
@@ -239,6 +345,9 @@ class MemoryPage(Page):
         self._rows = {name: {} for name in self.tables}
         self._dirty = {name: set() for name in self.tables}
         self._inserted = {name: [] for name in self.tables}
+        self._since = {name: {} for name in self.tables}
+        self._first = {name: {} for name in self.tables}
+        self._closed = {name: [] for name in self.tables}
         self.notes = {}
 
     def rows(self, table: str) -> list[dict[str, Any]]:
@@ -253,25 +362,46 @@ def _sortable(value: Any) -> tuple[int, Any]:
 
 
 class InMemory:
-    """A build's rows held in memory (`TableView.build_in_memory`): rows by key, rows inserted, position."""
+    """A build's rows held in memory (`TableView.build_in_memory`): rows by key, rows inserted,
+    position, and with history each table's ended versions and open ones (by key)."""
 
     def __init__(self, tables: Iterable[Table]) -> None:
         names = [t.name for t in tables]
         self.rows: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in names}
         self.inserted: dict[str, list[tuple[Any, ...]]] = {name: [] for name in names}
+        self.ended: dict[str, list[tuple[Any, ...]]] = {name: [] for name in names}
+        self.open: dict[str, dict[str, tuple[Any, ...]]] = {name: {} for name in names}
         self.position = 0
+        self.latest_at = 0
+        self.back_from: int | None = None
 
     def keep(self, written: Iterable[Changes], position: int) -> None:
         """A page's changes, applied once the page's events all have been (a failed page keeps nothing)."""
-        for table, upserts, deletes, inserts in written:
+        for table, upserts, deletes, inserts, closes, versions in written:
             rows = self.rows[table.name]
             for key in deletes:
                 rows.pop(key, None)
             for row in upserts:
                 rows[row["key"]] = row  # the page's own copy, which nothing changes after the page
             self.inserted[table.name] += inserts
+            if closes or versions:
+                ended, open_ = self.ended[table.name], self.open[table.name]
+                for key, until, until_at in closes:
+                    version = open_.pop(key, None)
+                    if version is not None:
+                        ended.append((*version[:-4], version[-4], until, version[-2], until_at))
+                for version in versions:
+                    if version[-3] is None:
+                        open_[version[0]] = version
+                    else:
+                        ended.append(version)
         self.position = position
+
+    def versions(self, table: Table) -> list[tuple[Any, ...]]:
+        """Every version of `table`'s rows, by key and then from when it held."""
+        return sorted([*self.ended[table.name], *self.open[table.name].values()], key=itemgetter(0, -4))
 
     @property
     def count(self) -> int:
-        return sum(map(len, self.rows.values())) + sum(map(len, self.inserted.values()))
+        held = (self.rows, self.inserted, self.ended, self.open)
+        return sum(len(rows) for kind in held for rows in kind.values())

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -20,7 +21,15 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.sql import SQL
 
 from projections.follow import ReadModelView, SQLiteTrackingTable
-from projections.tables import SQL_TYPES, TEXT, InMemory, Page, Table
+from projections.tables import HISTORY_COLUMNS, SQL_TYPES, TEXT, InMemory, Page, Table, micros
+
+#: per store and read model, what says whether its history tables answer "as at" exactly:
+#: `since`, the position from which they hold every version (0: since the log began; later
+#: on a store whose tables were filled before history was kept), `latest_at`, the latest
+#: time of the events it has applied, and `back_from`, the position of the first event it
+#: applied whose time is earlier than one before it (a back-dated record: then "every event
+#: recorded at or before T" is no longer a stretch of the log, and only a replay answers it)
+HISTORY_SINCE = "read_model_history"
 
 
 @dataclass(frozen=True)
@@ -78,13 +87,68 @@ class TableView(ReadModelView):
 
     #: whether the tables get their secondary indexes (`Table.indexes`); the key is always indexed
     secondary_indexes: bool = True
+    #: whether every version of every row is kept (`projections/tables.py`, "History"): the
+    #: read model's choice, which a scratch replay turns off
+    keeps_history: bool = False
 
     def _table_statements(self) -> list[str]:
-        return [
+        made = [
             s
             for t in self.tables
             for s in t.create_statements(self.qualified(t.name), postgres=self.postgres, indexes=self.secondary_indexes)
         ]
+        if self.keeps_history:
+            made += [s for t in self.tables for s in t.history_create_statements(self.qualified(t.history_name))]
+            made.append(
+                f"CREATE TABLE IF NOT EXISTS {self.qualified(HISTORY_SINCE)} "
+                "(read_model TEXT PRIMARY KEY, since BIGINT NOT NULL, latest_at BIGINT NOT NULL, back_from BIGINT)"
+            )
+        return made
+
+    def _mark_history_start(self, cursor: Any) -> None:
+        """Note, once, from which position this store's history tables hold: 0 on a new store; on
+        one whose tables were filled before history was kept, the position they had reached."""
+        # (The library keeps a row of its own in the tracking table, its schema migration's.)
+        cursor.execute(f"SELECT MAX(notification_id) AS n FROM {self.qualified(self.tracking_table_name)} WHERE application_name <> '__migration__'")
+        reached = cursor.fetchone()["n"] or 0
+        cursor.execute(
+            self._sql(
+                f"INSERT INTO {self.qualified(HISTORY_SINCE)} (read_model, since, latest_at) VALUES (?, ?, 0) "
+                "ON CONFLICT (read_model) DO NOTHING"
+            ),
+            (self.tracking_table_name, reached),
+        )
+
+    def history_exact(self) -> bool:
+        """Whether the history tables answer "as at" any time exactly: they hold every version since
+        the log began and no event they followed was back-dated (see `HISTORY_SINCE`)."""
+        if not self.keeps_history:
+            return False
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(self._sql(f"SELECT since, back_from FROM {self.qualified(HISTORY_SINCE)} WHERE read_model = ?"), (self.tracking_table_name,))
+            found = cursor.fetchone()
+        return found is not None and found["since"] == 0 and found["back_from"] is None
+
+    #: (position, latest_at, back_from) as this view last wrote them: good for a page that starts there
+    _clock: tuple[int, int, int | None] | None = None
+
+    def history_clock(self) -> tuple[int, int | None]:
+        """(latest_at, back_from) of the events applied so far (`HISTORY_SINCE`)."""
+        if self._memory is not None:
+            return self._memory.latest_at, self._memory.back_from
+        with self.datastore.transaction(commit=False) as cursor:
+            return self._read_clock(cursor)
+
+    def _read_clock(self, cursor: Any) -> tuple[int, int | None]:
+        cursor.execute(self._sql(f"SELECT latest_at, back_from FROM {self.qualified(HISTORY_SINCE)} WHERE read_model = ?"), (self.tracking_table_name,))
+        found = cursor.fetchone()
+        return (0, None) if found is None else (found["latest_at"], found["back_from"])
+
+    def as_at(self, moment: datetime) -> AsAt:
+        """The tables as they stood at `moment`, read from the history tables (exact where `history_exact`)."""
+        if not self.keeps_history:
+            raise ValueError(f"{type(self).__name__} keeps no history")
+        return AsAt(self, micros(moment))
 
     #: at most this many rows are held by a build in memory (see `build_in_memory`); beyond,
     #: they go to the view's tables and the build goes on there
@@ -148,9 +212,11 @@ class TableView(ReadModelView):
             if start is not None and start != memory.position:
                 raise IntegrityError(f"{self.tracking_table_name}: the position is {memory.position}, not {start}")
             rows = memory.rows
-            page = Page({t.name: t for t in self.tables}, lambda table, key: rows[table.name].get(key))
+            page = Page({t.name: t for t in self.tables}, lambda table, key: rows[table.name].get(key), history=self.keeps_history)
+            page.latest_at, page.back_from = memory.latest_at, memory.back_from
             yield page
             memory.keep(page.written(), tracking.notification_id)
+            memory.latest_at, memory.back_from = page.latest_at, page.back_from
             if memory.count > self.IN_MEMORY_AT_MOST:
                 self._spill(tracking)
             return
@@ -172,7 +238,31 @@ class TableView(ReadModelView):
                 rows = list(self.final_rows(table))
                 if rows:
                     cursor.executemany(self._statements[table.name][2], rows)
+                versions = list(self.final_versions(table))
+                if versions:
+                    cursor.executemany(self._history_statements[table.name][1], versions)
+            if self.keeps_history:
+                cursor.execute(
+                    self._sql(f"UPDATE {self.qualified(HISTORY_SINCE)} SET latest_at = ?, back_from = ? WHERE read_model = ?"),
+                    (memory.latest_at, memory.back_from, self.tracking_table_name),
+                )
         self._memory = None
+
+    def final_versions(self, table: Table) -> Iterator[tuple[Any, ...]]:
+        """Every version in `table`'s history, by key then time: what a swap copies out (nothing without history)."""
+        if not self.keeps_history:
+            return
+        memory = self._memory
+        if memory is not None:
+            yield from memory.versions(table)
+            return
+        with self.datastore.transaction(commit=False) as cursor:
+            columns = ", ".join(("key", *table.names, *HISTORY_COLUMNS))
+            rows = getattr(cursor, "sqlite_cursor", cursor)
+            rows.execute(f"SELECT {columns} FROM {self.qualified(table.history_name)} ORDER BY {self._text_order('key', table)}, held_from")
+            while batch := rows.fetchmany(5000):
+                for row in batch:
+                    yield tuple(row.values()) if isinstance(row, dict) else tuple(row)
 
     @contextmanager
     def _page_on(self, cursor: Any, tracking: Tracking, start: int | None) -> Iterator[Page]:
@@ -187,12 +277,36 @@ class TableView(ReadModelView):
             found = cursor.fetchone()
             return None if found is None else {n: found[n] for n in ("key", *table.names)}
 
-        page = Page({t.name: t for t in self.tables}, fetch)
+        page = Page({t.name: t for t in self.tables}, fetch, history=self.keeps_history)
+        if self.keeps_history:
+            clock = self._clock
+            if clock is not None and start is not None and clock[0] == start:
+                clock_before = clock[1:]
+            else:
+                clock_before = self._read_clock(cursor)
+            page.latest_at, page.back_from = clock_before
         yield page
-        for table, upserts, deletes, inserts in page.written():
+        for table, upserts, deletes, inserts, closes, versions in page.written():
             self._write(cursor, table, upserts, deletes)
             if inserts:
                 cursor.executemany(self._statements[table.name][2], inserts)
+            if closes or versions:
+                # The stored open versions end first: the partial index allows one open version a key.
+                end, add = self._history_statements[table.name]
+                if closes:
+                    cursor.executemany(end, [(until, until_at, key) for key, until, until_at in closes])
+                if versions:
+                    cursor.executemany(add, versions)
+        if self.keeps_history:
+            clock_after = (page.latest_at, page.back_from)
+            if clock_after != clock_before:
+                cursor.execute(
+                    self._sql(f"UPDATE {self.qualified(HISTORY_SINCE)} SET latest_at = ?, back_from = ? WHERE read_model = ?"),
+                    (*clock_after, self.tracking_table_name),
+                )
+            # Good for the next page only if it starts here: one that does not (this transaction
+            # rolled back, or another process wrote meanwhile) reads the row again.
+            self._clock = (tracking.notification_id, *clock_after)
 
     def _advance(self, cursor: Any, tracking: Tracking, start: int) -> None:
         """Move the position from `start` to the page's end, or refuse (IntegrityError) if it has moved."""
@@ -230,6 +344,18 @@ class TableView(ReadModelView):
             )
         return made
 
+    @cached_property
+    def _history_statements(self) -> dict[str, tuple[str, str]]:
+        """Per table: (end a key's open version, add a version) on its history table."""
+        made = {}
+        for table in self.tables:
+            name = self.qualified(table.history_name)
+            made[table.name] = (
+                self._sql(f"UPDATE {name} SET held_until = ?, held_until_at = ? WHERE key = ? AND held_until IS NULL"),
+                self._sql(table.history_insert_statement(name)),
+            )
+        return made
+
     def _write(self, cursor: Any, table: Table, upserts: list[dict[str, Any]], deletes: list[str]) -> None:
         delete, upsert, _insert = self._statements[table.name]
         if deletes:
@@ -253,6 +379,7 @@ class TableView(ReadModelView):
         any_of: Sequence[Sequence[dict[str, Any]]] = (),
         sort: str | None = None,
         mask: Mask | None = None,
+        at: int | None = None,
     ) -> list[dict[str, Any]]:
         """Rows of `table` (default: the first) meeting `where` and `any_of`, in order; shown columns by default.
 
@@ -272,7 +399,9 @@ class TableView(ReadModelView):
             # A lookup kept for the read model's own use (every column hidden) has nothing to show.
             raise KeyError(f"{spec.name} is a lookup of hidden columns kept for the read model's own use; name the columns to read")
         self._known(spec, names)
-        clauses, params = self._where(spec, where, any_of, mask)
+        source, params = self._source(spec, at)
+        clauses, conditions = self._where(spec, where, any_of, mask)
+        params += conditions
         order = tuple(order_by or spec.order_by)
         self._known(spec, order)
         direction = " DESC" if descending else ""
@@ -283,7 +412,7 @@ class TableView(ReadModelView):
             down = " DESC" if sort.startswith("-") else ""
             ordering = f"({_read(column, mask)} IS NULL){down}, {self._text_order(column, spec, down, mask)}, {ordering}"
         read = ", ".join(n if mask is None or n not in mask.columns else f"{_read(n, mask)} AS {n}" for n in names)
-        statement = f"SELECT {read} FROM {self.qualified(spec.name)}{clauses} ORDER BY {ordering}"
+        statement = f"SELECT {read} FROM {source}{clauses} ORDER BY {ordering}"
         if limit is not None:
             statement += " LIMIT ? OFFSET ?"
             params += [limit, offset]
@@ -298,15 +427,27 @@ class TableView(ReadModelView):
         where: dict[str, Any] | None = None,
         any_of: Sequence[Sequence[dict[str, Any]]] = (),
         mask: Mask | None = None,
+        at: int | None = None,
     ) -> int:
         spec = self._table(table)
-        clauses, params = self._where(spec, where, any_of, mask)
+        source, params = self._source(spec, at)
+        clauses, conditions = self._where(spec, where, any_of, mask)
         with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute(self._sql(f"SELECT COUNT(*) AS n FROM {self.qualified(spec.name)}{clauses}"), params)
+            cursor.execute(self._sql(f"SELECT COUNT(*) AS n FROM {source}{clauses}"), params + conditions)
             return int(cursor.fetchone()["n"])
 
     def rows(self, table: str | None = None) -> list[dict[str, Any]]:
         return self.select(table)
+
+    def _source(self, spec: Table, at: int | None) -> tuple[str, list[Any]]:
+        """What a read selects from: the table, or at a time its history's versions holding then."""
+        if at is None:
+            return self.qualified(spec.name), []
+        if not self.keeps_history:
+            raise ValueError(f"{spec.name} keeps no history to read as at a time")
+        columns = ", ".join(("key", *spec.names))
+        held = f"SELECT {columns} FROM {self.qualified(spec.history_name)} WHERE held_until_at > ? AND held_from_at <= ?"
+        return f"({held}) AS as_at", [at, at]
 
     def _table(self, table: str | None) -> Table:
         if table is None:
@@ -384,6 +525,23 @@ def _read(column: str, mask: Mask | None) -> str:
 CONDITIONS = ("=", "!=", "<", "<=", ">", ">=", "is null", "not null", "in", "not in", "contains")
 
 
+class AsAt:
+    """A view's tables as they stood at a time (`TableView.as_at`): `select`, `count` and `rows` as the view's."""
+
+    def __init__(self, view: TableView, at: int) -> None:
+        self.view, self.at = view, at
+        self.tables = view.tables
+
+    def select(self, table: str | None = None, **options: Any) -> list[dict[str, Any]]:
+        return self.view.select(table, at=self.at, **options)
+
+    def count(self, table: str | None = None, **options: Any) -> int:
+        return self.view.count(table, at=self.at, **options)
+
+    def rows(self, table: str | None = None) -> list[dict[str, Any]]:
+        return self.select(table)
+
+
 class _PositionInMemory:
     """A view built in memory has its position there (before the library's tracking table in the MRO)."""
 
@@ -408,22 +566,27 @@ class _AddedColumns:
         view: Any = self
         with self.datastore.transaction(commit=True) as cursor:
             for table in self.tables:
-                qualified = view.qualified(table.name)
-                cursor.execute(f"SELECT * FROM {qualified} LIMIT 0")
-                described = getattr(cursor, "sqlite_cursor", cursor).description or ()
-                present = {d[0] for d in described}
-                for column in table.columns:
-                    if column.name not in present:
-                        cursor.execute(f"ALTER TABLE {qualified} ADD COLUMN {column.name} {SQL_TYPES[column.type]}")
+                names = [table.name, table.history_name] if view.keeps_history else [table.name]
+                for qualified in map(view.qualified, names):
+                    cursor.execute(f"SELECT * FROM {qualified} LIMIT 0")
+                    described = getattr(cursor, "sqlite_cursor", cursor).description or ()
+                    present = {d[0] for d in described}
+                    for column in table.columns:
+                        if column.name not in present:
+                            cursor.execute(f"ALTER TABLE {qualified} ADD COLUMN {column.name} {SQL_TYPES[column.type]}")
+            if view.keeps_history:
+                view._mark_history_start(cursor)
 
 
 class SQLiteTableView(_AddedColumns, _PositionInMemory, SQLiteTrackingTable, TableView):
     postgres = False
 
-    def __init__(self, datastore: Any, *, secondary_indexes: bool = True, **kwargs: Any) -> None:
+    def __init__(self, datastore: Any, *, secondary_indexes: bool = True, history: bool | None = None, **kwargs: Any) -> None:
         # A rebuild's scratch tables are only written, read by key and copied out whole, so
         # they go without the indexes the live tables keep for serving (`runner.rebuild`).
         self.secondary_indexes = secondary_indexes
+        if history is not None:
+            self.keeps_history = history and type(self).keeps_history
         super().__init__(datastore, **kwargs)
 
     def construct_create_table_statements(self) -> list[str]:
@@ -433,6 +596,8 @@ class SQLiteTableView(_AddedColumns, _PositionInMemory, SQLiteTrackingTable, Tab
 class PostgresTableView(_AddedColumns, _PositionInMemory, PostgresTrackingRecorder, TableView):
     postgres = True
 
-    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+    def __init__(self, datastore: PostgresDatastore, *, history: bool | None = None, **kwargs: Any) -> None:
+        if history is not None:
+            self.keeps_history = history and type(self).keeps_history
         super().__init__(datastore, **kwargs)
         self.sql_create_statements.extend(SQL(s) for s in self._table_statements())  # type: ignore[arg-type]

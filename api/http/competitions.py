@@ -210,7 +210,7 @@ class CompetitionsController(Controller):
         description="One row per competition (the competition list read model). Tender counts stay null until tenders are opened. "
         "A procurement lead, commissioner, contract manager or evaluator sees only the competitions of its organisation "
         "and those run for it (`acting_for`; an evaluator also those on whose panels they sit). "
-        "With as_of, the list as it stood then (rebuilt from the log).",
+        "With as_of, the list as it stood then (from the read model's history).",
     )
 
     @read("/{reference:str}", access.ALL_ROLES, "A competition as you may see it",

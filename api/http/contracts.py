@@ -77,7 +77,7 @@ class ContractsController(Controller):
     list_contracts = table_route(
         "/", CONTRACTS, roles=access.NOT_EVALUATORS, summary="The contract register",
         description="One row per contract (the contract register read model); values in pence. A provider sees its own contracts only. "
-        "With as_of, the register as it stood then (rebuilt from the log: e.g. as_of=2026-03-31T23:59:59Z for 31 March).",
+        "With as_of, the register as it stood then (from the read model's history: e.g. as_of=2026-03-31T23:59:59Z for 31 March).",
     )
 
     @read("/{reference:path}", access.NOT_EVALUATORS, "A contract, now or as of a time",

@@ -19,8 +19,8 @@ record itself:
 - everybody else (providers and bidders, commissioners, contract managers, FOI officers, the
   system; an evaluator on no panel of it): 404, as if there were no such competition.
 
-With `as_of` the read model is rebuilt from the log up to that time (bounded as the lists'
-`as_of`: `tables.replayed`), so an auditor sees the trail as it stood at any moment.
+With `as_of` the read model is read as it stood at that time, from its history tables (as
+the lists' `as_of`: `tables.replayed`), so an auditor sees the trail as it stood at any moment.
 """
 
 from __future__ import annotations

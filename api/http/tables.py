@@ -39,10 +39,16 @@ viewer): read, filtered and sorted as null in the SQL, so nothing gives them awa
 is asked (the read models have no clock: a rebuild must give the same rows), e.g. whether a
 suspension is in force today or a vacancy report is stale. `today()` is the date in England.
 
-**as_of.** A table says how it can answer as of a time (`as_of`): "replay" rebuilds its read
-model from the log up to that time in a scratch store (`follow.scratch_view`) and queries
-that the same way; refused (422 `as_of_too_costly`) when the log holds more than
-`AQP_API_REPLAY_MAX_EVENTS` events (default 20,000: `aqp replay --table` does it offline);
+**as_of.** A table says how it can answer as of a time (`as_of`): "replay" reads its read
+model as it stood then, from the history tables that keep every version of every row
+(`projections/tables.py`, "History": a query, whatever the log's length). A store whose
+read model was filled before it kept history has none for the time before (until `aqp
+projections rebuild`), and one whose log holds a back-dated record (an event stamped earlier
+than one stored before it: then "every event at or before T" is not a stretch of the log)
+cannot read it from versions: it is rebuilt from the log up to that time in a scratch store
+(`follow.scratch_view`) and queried the same way, refused (422 `as_of_too_costly`) when the
+log holds more than `AQP_API_REPLAY_MAX_EVENTS` events (default 20,000: `aqp replay
+--table` does it offline);
 "column:<name>" is for an append-only table whose rows carry their time (the event index:
 rows with that column at or before the time); None refuses as_of (422 `as_of_not_supported`).
 """
@@ -347,13 +353,20 @@ def read_table(service: Any, query: Query, *, as_of: datetime | None, limit: int
 
 @contextmanager
 def replayed(service: Any, read_model: Any, as_of: datetime) -> Iterator[Any]:
-    """The read model rebuilt from the log up to `as_of` in a scratch store (bounded: see the module docstring)."""
+    """The read model as it stood at `as_of`: read from its history tables where they answer
+    exactly (`TableView.history_exact`); else rebuilt from the log up to then in a scratch
+    store (bounded: see the module docstring)."""
+    live = service.view(read_model)
+    if getattr(live, "keeps_history", False) and live.history_exact():
+        yield live.as_at(as_of)
+        return
     events, limit = service.ledger.max_position(), service.replay_max_events
     if events > limit:
         raise _as_of_refused(
             "as_of_too_costly",
             f"Rebuilding the {read_model.name} read model as of a time means replaying up to {events} events, more than "
-            f"this server does per request ({limit}); use `aqp replay {read_model.name} --as-of ... --table ...`.",
+            f"this server does per request ({limit}); use `aqp replay {read_model.name} --as-of ... --table ...`, or "
+            f"`aqp projections rebuild {read_model.name}` once, which gives it a whole history to answer from.",
         )
     with follow.scratch_view(read_model) as view:
         follow.catch_up(service.ledger, read_model(view), as_of=as_of)

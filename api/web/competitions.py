@@ -24,7 +24,7 @@ trail (commissioners, contract managers, providers, FOI officers) sees the decis
 record, not the working.
 
 `?as_at=YYYY-MM-DD` shows the competition as it stood at the end of that day in England, as
-the API's `as_of` does (the trail is rebuilt from the log; where the API refuses that, the
+the API's `as_of` does (the trail's history; where the API refuses that, the
 page says so in the API's words and still shows the record). `?lot=` picks the lot whose
 matrix and standings are shown; `?bidder=` a bidder whose individual scores are listed.
 """

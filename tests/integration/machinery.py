@@ -62,9 +62,13 @@ def dying_half_way(view: Any) -> Iterator[list[dict[str, Any]]]:
         del view._write
 
 
-def contents(view: Any, model: Any) -> dict[str, list[dict[str, Any]]]:
-    """Every table of a read model, every column (hidden ones too), in key order."""
-    return {t.name: view.select(t.name, columns=("key", *t.names), order_by=("key",)) for t in model.tables}
+def contents(view: Any, model: Any) -> dict[str, list[Any]]:
+    """Every table of a read model, every column (hidden ones too), in key order; and where the
+    view keeps history, every version in each table's history (by key, then time)."""
+    found: dict[str, list[Any]] = {t.name: view.select(t.name, columns=("key", *t.names), order_by=("key",)) for t in model.tables}
+    if view.keeps_history:
+        found |= {t.history_name: list(view.final_versions(t)) for t in model.tables}
+    return found
 
 
 def live_contents(ledger: Ledger, model: Any) -> dict[str, list[dict[str, Any]]]:
