@@ -23,6 +23,7 @@ Thread safety (checked, and why there is one lock):
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -85,6 +86,8 @@ class LedgerService:
         self.group_commit = on_postgres(ledger) if group_commit is None else group_commit
         self._queue: list[_Waiting] = []
         self._queue_lock = threading.Lock()
+        #: a request is leading (taking groups to the ledger); the others wait to be answered
+        self._leading = False
         self._views: dict[Any, Any] = {}
         self._views_lock = threading.Lock()
         #: read answers already worked out (`answer`), keyed by everything that decides them
@@ -234,28 +237,47 @@ class LedgerService:
 
     # ------------------------------------------------------------ group commit
     #
-    # Each request queues its command and then waits for `write_lock`. Whoever holds it takes every
-    # command queued by then and hands them to the ledger as one group (`Ledger.handle_together`):
-    # each decided in turn against the group's records, all stored in one transaction, the
-    # after-save hooks run once. A request whose command a previous holder took finds it answered
-    # when it gets the lock. No timer: a group is whatever queued while the previous one was stored.
+    # Each request queues its command. One request at a time leads: it takes `write_lock`, then
+    # every command queued by then, and hands them to the ledger as one group
+    # (`Ledger.handle_together`): each decided in turn against the group's records, all stored in
+    # one transaction, the after-save hooks run once. It then wakes each request of the group to
+    # answer, and hands the lead to the first request queued meanwhile (if any), which takes the
+    # next group. The others wait on their own event, not on the lock: a request answered by a
+    # group never has to take the lock to learn it. No timer: a group is whatever queued while
+    # the previous one was being stored.
 
     def _run_grouped(self, waiting: _Waiting) -> Answer:
         with self._queue_lock:
             self._queue.append(waiting)
-        with self.write_lock:
-            if not waiting.done:
+            leading = not self._leading
+            self._leading = True
+        if not leading:
+            waiting.wake.wait()  # answered, or handed the lead
+        if not waiting.done:
+            try:
+                with self.write_lock:
+                    if len(self._queue) < 2:
+                        # Let the requests just answered (runnable, waiting for the GIL) queue their
+                        # next commands first: no wait, one yield of the interpreter.
+                        time.sleep(0)
+                    with self._queue_lock:
+                        taken, self._queue = self._queue, []
+                    try:
+                        self._run_group(taken)
+                    except BaseException as err:  # noqa: BLE001 - told to every request not answered yet
+                        for w in taken:
+                            if w.answer is None and w.error is None:
+                                w.error = err
+                    finally:
+                        for w in taken:
+                            w.done = True
+                            w.wake.set()
+            finally:
                 with self._queue_lock:
-                    taken, self._queue = self._queue, []
-                try:
-                    self._run_group(taken)
-                except BaseException as err:  # noqa: BLE001 - told to every request not answered yet
-                    for w in taken:
-                        if w.answer is None and w.error is None:
-                            w.error = err
-                finally:
-                    for w in taken:
-                        w.done = True
+                    if self._queue:
+                        self._queue[0].wake.set()  # the lead passes to the first request queued meanwhile
+                    else:
+                        self._leading = False
         if waiting.error is not None:
             raise waiting.error
         assert waiting.answer is not None
@@ -286,11 +308,16 @@ class LedgerService:
         grouped: list[_Waiting] = []
         after: list[_Waiting] = []  # a second request with a key already in the group: once the first is stored
         keys: set[tuple[str, str]] = set()
+        # One read for the group's keys; a key found is looked at alone (its answer, or a 422).
+        used = self.idempotency.used(list({(w.scope, w.key) for w in taken if w.key is not None}))
         for w in taken:
             if w.key is None:
                 grouped.append(w)
             elif (w.scope, w.key) in keys:
                 after.append(w)
+            elif (w.scope, w.key) not in used:
+                keys.add((w.scope, w.key))
+                grouped.append(w)
             else:
                 try:
                     w.answer = self._earlier(w.scope, w.key, w.print_)
@@ -370,6 +397,8 @@ class _Waiting:
     done: bool = False
     #: its idempotency key was written in the group's transaction
     stored_with_events: bool = False
+    #: set when it is answered, or handed the lead
+    wake: threading.Event = field(default_factory=threading.Event)
 
 
 def _answer(result: c.CommandResult, path: str) -> Answer:
