@@ -470,6 +470,7 @@ class Ledger(Application):
         tokens = structlog.contextvars.bind_contextvars(
             command_id=ctx.command_id, correlation_id=ctx.correlation_id, command=ctx.command_type,
             actor=queued.actor.id, org=queued.actor.org, role=queued.actor.role, grouped=True,
+            **({"request_id": queued.request_id} if queued.request_id is not None else {}),
         )
         try:
             decided = self._decide_once(queued, ctx, group)

@@ -54,6 +54,8 @@ class Queued:
     business_time: datetime | None = None
     #: called inside the group's transaction with the command's expected result (see `Ledger.handle`)
     record_with_events: Callable[[Any, c.CommandResult], None] | None = None
+    #: the request it came from, bound to its log lines (the group runs in another request's thread)
+    request_id: str | None = None
 
 
 @dataclass

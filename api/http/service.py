@@ -284,10 +284,13 @@ class LedgerService:
         return waiting.answer
 
     def _alone(self, w: _Waiting) -> None:
+        tokens = structlog.contextvars.bind_contextvars(request_id=w.request_id)  # its own, not the leading request's
         try:
             w.answer = self._run_alone(w.principal, w.command, path=w.path, request_id=w.request_id, key=w.key, scope=w.scope, print_=w.print_)
         except BaseException as err:  # noqa: BLE001 - answered to its own request, raised in its thread
             w.error = err
+        finally:
+            structlog.contextvars.reset_contextvars(**tokens)
 
     def _run_group(self, taken: list[_Waiting]) -> None:
         """The commands taken, in the order they queued: in groups, each command the ledger never
@@ -364,7 +367,8 @@ class LedgerService:
                 w.stored_with_events = True
 
         return Queued(
-            w.command, w.principal.actor(), correlation_id=w.request_id, causation_id=w.request_id, record_with_events=record
+            w.command, w.principal.actor(), correlation_id=w.request_id, causation_id=w.request_id, record_with_events=record,
+            request_id=w.request_id,
         )
 
     def _earlier(self, scope: str, key: str, print_: str) -> Answer | None:
