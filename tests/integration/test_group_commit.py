@@ -106,7 +106,7 @@ def one_commit_of(seen: list[list[Any]], events: int) -> bool:
 
 
 def grouped(service: LedgerService, calls: list[tuple[Any, str | None]], principal: Any) -> list[Any]:
-    """Send every (command, key) from its own thread, all queued before any runs: one group."""
+    """Send every (command, key) from its own thread, queued in this order before any runs: one group."""
     answers: list[Any] = [None] * len(calls)
 
     def send(i: int, command: Any, key: str | None) -> None:
@@ -117,10 +117,10 @@ def grouped(service: LedgerService, calls: list[tuple[Any, str | None]], princip
 
     threads = [threading.Thread(target=send, args=(i, command, key)) for i, (command, key) in enumerate(calls)]
     with service.write_lock:
-        for t in threads:
+        for queued, t in enumerate(threads, start=1):
             t.start()
-        while len(service._queue) < len(calls):  # each request queues, then waits for the lock
-            time.sleep(0.001)
+            while len(service._queue) < queued:  # each request queues (in this order), then waits
+                time.sleep(0.001)
     for t in threads:
         t.join()
     return answers
@@ -356,3 +356,32 @@ def test_group_commit_is_on_by_default_on_postgresql_and_as_set_otherwise(databa
     assert Settings.from_env({"AQP_GROUP_COMMIT": "no"}).group_commit is False
     with pytest.raises(SettingError, match="AQP_GROUP_COMMIT must be auto, yes or no"):
         Settings.from_env({"AQP_GROUP_COMMIT": "sometimes"})
+
+
+class SendFromAnotherProcess(ct.Command, tag="test.send_from_another_process"):
+    """Stands for another server process answering a request while this one's group is decided."""
+
+
+def test_a_key_recorded_by_another_process_while_the_group_is_decided_is_answered_from_its_record(ledgers):
+    # Two services over one database stand for two server processes. The same keyed request
+    # reaches both: this one decides it in a group while the other records it first.
+    here, there = LedgerService(ledgers.ledger(), group_commit=True), LedgerService(ledgers.ledger(), group_commit=True)
+    principal = here.tokens.issue(user="j.okafor", org="NEL-CSU", role="procurement_lead").principal
+    command = opening("CROSS-1")
+    elsewhere: list[Any] = []
+
+    def send_elsewhere(_ledger: Any, cmd: SendFromAnotherProcess, actor: Any, now: datetime) -> Decision:
+        if not elsewhere:
+            elsewhere.append(there.run(principal, command, method="POST", path="/commands", request_id="there", idempotency_key="cross"))
+        return Decision([])
+
+    HANDLERS[SendFromAnotherProcess] = (("procurement_lead",), "test", send_elsewhere)
+    try:
+        answers = grouped(here, [(command, "cross"), (SendFromAnotherProcess(), None)], principal)
+    finally:
+        del HANDLERS[SendFromAnotherProcess]
+    (first,) = elsewhere
+    assert first.status == 200 and not first.replayed
+    assert answers[0].status == 200 and answers[0].replayed and answers[0].body == first.body
+    assert len(stored_of(here.ledger, "CROSS-1")) == 1  # recorded once
+    assert verify(here.ledger, ledgers.ring.verifier_keys()).ok
