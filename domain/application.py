@@ -559,8 +559,13 @@ class Ledger(Application):
             return read(self.repository.get(aggregate_id))
 
     def exists(self, cls: type[LedgerAggregate], reference: str) -> bool:
+        aggregate_id = cls.id_for(reference)
+        group = Group.current(self.repository)
+        if group is not None:
+            # In a group: made by an earlier command of it, or any event stored (one row read, not a replay).
+            return group.has(aggregate_id) or bool(self.recorder.select_events(aggregate_id, limit=1))
         try:
-            self.repository.get(cls.id_for(reference))
+            self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return False
         return True

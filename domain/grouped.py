@@ -16,7 +16,10 @@ of the commands before it in the group, stored or not:
   it reads it afresh and replays the group's earlier events onto it. A record touched but
   holding no pending event was not changed (every change is an event) and stays.
 - a record another process changed since the group first read it cannot take the group's
-  events: `Conflict` ends the group's deciding, and each command is handled alone.
+  events: `Conflict` ends the group's deciding, and each command is handled alone;
+- whether a record exists (`Ledger.exists`, asked by every command that creates one) is the
+  group's if it holds it, else one row of the store's: no replay of a record the command only
+  refuses to create again.
 
 What the map never answers: a read at a version, or through the library's own cache (the demo);
 and commands whose decision reads more than their records (`Ledger.decided_alone`: a framework's
@@ -105,6 +108,10 @@ class Group:
             self.records[aggregate_id] = record
         self.touched.append(record)
         return record
+
+    def has(self, aggregate_id: Any) -> bool:
+        """Whether the group holds the record (loaded, or made by an earlier command), or events for it."""
+        return aggregate_id in self.records or aggregate_id in self.events
 
     def begin(self) -> None:
         """A command starts: nothing touched yet."""

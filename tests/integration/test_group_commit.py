@@ -385,3 +385,18 @@ def test_a_key_recorded_by_another_process_while_the_group_is_decided_is_answere
     assert answers[0].status == 200 and answers[0].replayed and answers[0].body == first.body
     assert len(stored_of(here.ledger, "CROSS-1")) == 1  # recorded once
     assert verify(here.ledger, ledgers.ring.verifier_keys()).ok
+
+
+def test_in_a_group_a_record_exists_if_stored_or_made_by_an_earlier_command_of_it(ledgers):
+    ledger = ledgers.ledger()
+    lead = LedgerService(ledger).tokens.issue(user="j.okafor", org="NEL-CSU", role="procurement_lead").principal.actor()
+    assert ledger.handle(opening("THERE-1"), lead).ok
+    outcomes = ledger.handle_together([
+        Queued(opening("THERE-1"), lead),  # stored before the group
+        Queued(opening("NEW-1"), lead),
+        Queued(opening("NEW-1"), lead),  # made by the command before, not stored yet
+    ])
+    assert outcomes is not None  # decided in the group, not left to the store's unique key
+    assert [o.ok for o in outcomes] == [False, True, False]
+    assert {outcomes[0].error.code, outcomes[2].error.code} == {"competition_exists"}
+    assert len(stored_of(ledger, "NEW-1")) == 1
