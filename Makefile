@@ -43,6 +43,7 @@ bench: $(INSTALLED)
 	$(BIN)/python benchmarks/proofs.py
 	$(BIN)/python benchmarks/aggregates.py
 	$(BIN)/python benchmarks/api.py
+	$(BIN)/python benchmarks/group_commit.py
 	$(BIN)/python benchmarks/web.py
 	$(BIN)/python benchmarks/demo.py --years 1 --stores sqlite,postgres
 	$(BIN)/python benchmarks/projections.py

@@ -57,6 +57,9 @@ class Settings:
     kept_aggregates: int = 2000
     #: read long records from sealed snapshots and take them (`audit.snapshots`; the key is kept in `key_dir`)
     snapshots: bool = True
+    #: share one transaction and commit between concurrent requests' commands (`api.http.service`;
+    #: None: on PostgreSQL only)
+    group_commit: bool | None = None
     #: where `aqp serve` and `aqp run` listen
     http_host: str = "127.0.0.1"
     http_port: int = 8000
@@ -126,6 +129,15 @@ def _yes_no(variable: str, text: str) -> bool:
     raise SettingError(f"{variable} must be yes or no, not {text!r}")
 
 
+def _auto_yes_no(variable: str, text: str) -> bool | None:
+    if text.lower() == "auto":
+        return None
+    try:
+        return _yes_no(variable, text)
+    except SettingError:
+        raise SettingError(f"{variable} must be auto, yes or no, not {text!r}") from None
+
+
 def _whole(variable: str, text: str) -> int:
     try:
         value = int(text)
@@ -187,6 +199,10 @@ VARIABLES: dict[str, tuple[str, Parse, str, str]] = {
     "AQP_SNAPSHOTS": (
         "snapshots", _yes_no, "`yes`",
         "read long records from sealed snapshots, taking one every 100 events (the seal's key is `snapshot-seal.key` in `AQP_KEY_DIR`)",
+    ),
+    "AQP_GROUP_COMMIT": (
+        "group_commit", _auto_yes_no, "`auto`",
+        "concurrent requests' commands share one transaction and commit, each decided and answered alone (`auto`: on PostgreSQL, not SQLite)",
     ),
     "AQP_HTTP_HOST": ("http_host", _text, "`127.0.0.1`", "where `aqp serve` and `aqp run` listen (`--host`)"),
     "AQP_HTTP_PORT": ("http_port", _port, "`8000`", "their port (`--port`)"),

@@ -11,7 +11,8 @@ no ledger work) measured in the same run, so the ratio is what to compare across
     python benchmarks/api.py [--clients 8] [--seconds 5] [--stores sqlite,postgres]
 
 The clients share the machine with the server (2 cores here), so absolute numbers are low;
-the command runs one at a time per process by design (see api/http/service.py).
+commands run one at a time per process, or in groups sharing a transaction where
+`AQP_GROUP_COMMIT` is on (by default on PostgreSQL; see api/http/service.py).
 """
 
 from __future__ import annotations

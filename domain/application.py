@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol, TypeVar
 
@@ -30,6 +31,7 @@ from domain.kernel.command_types import check_bounds, error_info
 from domain.kernel.dispatch import HANDLERS
 from domain.kernel.errors import DomainError, no_such
 from domain.kernel.metadata import Actor, CommandContext, LedgerAggregate, acting
+from domain.grouped import Conflict, Group, Queued
 from domain.kept_aggregates import Borrowing, KeptAggregates
 from domain.access import require_role
 from domain.procurement.competition import Competition
@@ -40,6 +42,18 @@ log = structlog.get_logger("aqp.ledger")
 
 TAggregate = TypeVar("TAggregate", bound=LedgerAggregate)
 TRead = TypeVar("TRead")
+
+
+@dataclass
+class _Decided:
+    """One command of a group, decided: its events (accepted) or its outcome (refused or failed)."""
+
+    queued: Queued
+    ctx: CommandContext
+    outcome: c.CommandResult | BaseException | None = None
+    events: list[Any] = field(default_factory=list)
+    expected: c.CommandResult | None = None
+    after: Callable[[], None] | None = None
 
 
 class SubjectKeys(Protocol):
@@ -93,6 +107,13 @@ class LedgerRepository(Repository):
         return projector_func(restored, self.event_store.get(originator_id=aggregate_id, gt=restored.version, lte=version))
 
     def get(self, aggregate_id: Any, *, version: int | None = None, projector_func: Any = replay, **options: Any) -> Any:
+        group = Group.current(self)
+        if group is not None and version is None and projector_func is replay and not options:
+            # Inside a group of commands (`domain.grouped`): the record as the group's earlier commands left it.
+            return group.get(aggregate_id, lambda: self._get(aggregate_id, version=None, projector_func=replay))
+        return self._get(aggregate_id, version=version, projector_func=projector_func, **options)
+
+    def _get(self, aggregate_id: Any, *, version: int | None = None, projector_func: Any = replay, **options: Any) -> Any:
         borrowing = KeptAggregates.borrowing() if self.kept is not None else None
         if borrowing is None or version is not None or projector_func is not replay or self.cache is not None:
             return super().get(aggregate_id, version=version, projector_func=projector_func, **options)
@@ -333,6 +354,165 @@ class Ledger(Application):
         position = max((e.position for e in events if e.position is not None), default=None)
         return c.CommandResult(ok=True, events=events, value=decision.value, position=position)
 
+    # ------------------------------------------------------------ group commit
+
+    #: the commands never grouped (`domain.grouped`): what they decide reads more than their records
+    #: (a framework's commissioners are read from the notification log by the access checks of
+    #: every later command; an erasure destroys a key after its event is stored)
+    decided_alone: ClassVar[frozenset[str]] = frozenset({"framework.establish", "personal_data.erase"})
+
+    def groups(self, command: c.Command) -> bool:
+        """Whether `command` may be decided in a group (`handle_together`)."""
+        return self.repository.cache is None and type(command).__struct_config__.tag not in self.decided_alone
+
+    def handle_together(self, queued: list[Queued]) -> list[c.CommandResult | BaseException] | None:
+        """Decide each command in turn, as `handle` would, and store every accepted command's events
+        (with their Merkle leaves and each command's `record_with_events`) in ONE transaction.
+
+        Returns one outcome per command, in order: its result (a refusal is a result), or the
+        exception its handler raised. None when nothing was stored: the transaction failed (e.g.
+        another process stored an event of one of the records first) or a record changed under
+        the group; the caller then handles each command alone (`handle`), as if never grouped.
+        The after-save hooks run once, with every recording of the group.
+        """
+        kept = self.repository.kept
+        try:
+            if kept is None:
+                return self._handle_group(queued, None)
+            with kept.lending() as borrowing:
+                return self._handle_group(queued, borrowing)
+        except Conflict:
+            log.info("group_conflicted", commands=len(queued))
+            return None
+
+    def _context(
+        self, command: c.Command, actor: Actor, *, at: datetime | None, correlation_id: str | None,
+        causation_id: str | None, business_time: datetime | None,
+    ) -> CommandContext:
+        command_id = str(uuid.uuid4())
+        return CommandContext(
+            actor=actor,
+            at=at or self.clock(),
+            command_id=command_id,
+            command_type=str(type(command).__struct_config__.tag),
+            correlation_id=correlation_id or command_id,
+            causation_id=causation_id or command_id,
+            reason=command.reason,
+            business_time=business_time,
+        )
+
+    def _handle_group(self, queued: list[Queued], borrowing: Borrowing | None) -> list[c.CommandResult | BaseException] | None:
+        erasures_before = None
+        if self.snapshots_sealed is not None:
+            erasures_before = borrowing.erasures if borrowing is not None else self._erasure_count()
+        group = Group(owner=self.repository)
+        with group.deciding():
+            decided = [self._decide_in_group(q, group) for q in queued]
+        events = [e for d in decided for e in d.events]
+        writes = [(d.queued.record_with_events, d.expected) for d in decided if d.events and d.queued.record_with_events is not None]
+
+        def write_all(sql: Any) -> None:
+            for write, expected in writes:
+                write(sql, expected)  # type: ignore[misc]
+
+        try:
+            recordings = self.save(*events, **({"in_same_transaction": write_all} if writes else {})) if events else []
+        except Exception:  # noqa: BLE001 - nothing of the group is stored: each command is handled alone
+            log.warning("group_commit_failed", commands=len(queued), events=len(events), exc_info=True)
+            if borrowing is not None:
+                borrowing.spoiled = True  # its records hold events collected, then not stored
+            return None
+        log.info("group_committed", commands=len(queued), events=len(events))
+        outcomes: list[c.CommandResult | BaseException] = []
+        start = 0
+        for d in decided:
+            if d.outcome is not None:
+                outcomes.append(d.outcome)
+                continue
+            mine = recordings[start : start + len(d.events)]
+            start += len(d.events)
+            recorded = [
+                c.RecordedEvent(
+                    type=type(r.domain_event).__qualname__,
+                    aggregate_id=str(r.domain_event.originator_id),
+                    version=r.domain_event.originator_version,
+                    position=r.notification.id,
+                )
+                for r in mine
+            ]
+            if d.after is not None:
+                try:
+                    d.after()
+                except Exception:  # noqa: BLE001 - its events are stored
+                    log.exception("after_failed", command_id=d.ctx.command_id)
+            position = max((e.position for e in recorded if e.position is not None), default=None)
+            outcomes.append(c.CommandResult(ok=True, events=recorded, value=d.expected.value, position=position))
+        if self.snapshots_sealed is not None and recordings:
+            saved = [
+                (group.records[aggregate_id], stored[0].originator_version - 1)
+                for aggregate_id, stored in group.events.items()
+                if aggregate_id in group.records and group.records[aggregate_id].version == stored[-1].originator_version
+            ]
+            self._snapshot_long_records(saved, erasures_before)
+        if recordings:
+            for hook in self.after_save:
+                try:
+                    hook(recordings)
+                except Exception:  # noqa: BLE001 - the commands are committed; a follower catches up later
+                    log.exception("after_save_failed", hook=type(hook).__name__)
+        return outcomes
+
+    def _decide_in_group(self, queued: Queued, group: Group) -> _Decided:
+        ctx = self._context(
+            queued.command, queued.actor, at=queued.at, correlation_id=queued.correlation_id,
+            causation_id=queued.causation_id, business_time=queued.business_time,
+        )
+        tokens = structlog.contextvars.bind_contextvars(
+            command_id=ctx.command_id, correlation_id=ctx.correlation_id, command=ctx.command_type,
+            actor=queued.actor.id, org=queued.actor.org, role=queued.actor.role, grouped=True,
+            **({"request_id": queued.request_id} if queued.request_id is not None else {}),
+        )
+        try:
+            decided = self._decide_once(queued, ctx, group)
+            result = decided.outcome
+            if queued.at is None and isinstance(result, c.CommandResult) and result.error is not None and result.error.code == "time_before_last_change":
+                log.info("command_clock_retaken")  # as `handle` does
+                ctx = msgspec.structs.replace(ctx, at=max(self.clock(), ctx.at))
+                decided = self._decide_once(queued, ctx, group)
+            return decided
+        finally:
+            structlog.contextvars.reset_contextvars(**tokens)
+
+    def _decide_once(self, queued: Queued, ctx: CommandContext, group: Group) -> _Decided:
+        roles, action, handler = HANDLERS[type(queued.command)]
+        group.begin()
+        try:
+            require_role(queued.actor, roles, action)
+            check_bounds(queued.command, ctx.at)
+            with acting(ctx):
+                decision = handler(self, queued.command, queued.actor, ctx.at)
+        except DomainError as err:
+            group.refuse()
+            log.info("command_refused", code=err.code, reason=err.message)
+            return _Decided(queued, ctx, outcome=c.CommandResult(ok=False, error=error_info(err)))
+        except Conflict:
+            group.refuse()
+            raise
+        except Exception as err:  # noqa: BLE001 - this command's failure, answered to it alone
+            group.refuse()
+            return _Decided(queued, ctx, outcome=err)
+        events = group.accept(decision.aggregates)
+        expected = c.CommandResult(
+            ok=True,
+            events=[
+                c.RecordedEvent(type=type(e).__qualname__, aggregate_id=str(e.originator_id), version=e.originator_version)
+                for e in events
+            ],
+            value=decision.value,
+        )
+        log.info("command_decided", events=len(events))
+        return _Decided(queued, ctx, events=events, expected=expected, after=decision.after)
+
     # -------------------------------------------------------------------- reads
 
     def aggregate(self, cls: type[TAggregate], reference: str, *, as_of: datetime | None = None) -> TAggregate:
@@ -379,8 +559,13 @@ class Ledger(Application):
             return read(self.repository.get(aggregate_id))
 
     def exists(self, cls: type[LedgerAggregate], reference: str) -> bool:
+        aggregate_id = cls.id_for(reference)
+        group = Group.current(self.repository)
+        if group is not None:
+            # In a group: made by an earlier command of it, or any event stored (one row read, not a replay).
+            return group.has(aggregate_id) or bool(self.recorder.select_events(aggregate_id, limit=1))
         try:
-            self.repository.get(cls.id_for(reference))
+            self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return False
         return True

@@ -187,7 +187,8 @@ def create_app(
     """The API over a ledger (opened by the caller: `api/serve.py`); `owns_ledger`: closed when the app stops."""
     settings = settings or Settings()
     service = LedgerService(
-        ledger, owns_ledger=owns_ledger, keys=key_ring(settings), replay_max_events=settings.api_replay_max_events
+        ledger, owns_ledger=owns_ledger, keys=key_ring(settings), replay_max_events=settings.api_replay_max_events,
+        group_commit=settings.group_commit,
     )
 
     @asynccontextmanager

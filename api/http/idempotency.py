@@ -96,6 +96,20 @@ class IdempotencyStore:
                 (scope, key, fingerprint, status, msgspec.json.encode(body).decode(), datetime.now(timezone.utc).isoformat()),
             )
 
+    def used(self, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of these (scope, key) pairs already have an answer recorded: one read for many."""
+        found: set[tuple[str, str]] = set()
+        for start in range(0, len(keys), 200):  # within SQLite's limit on bound parameters
+            chunk = keys[start : start + 200]
+            with self.store.transaction(commit=False) as sql:
+                rows = sql.query(
+                    f"SELECT scope, idempotency_key FROM {self.table} WHERE (scope, idempotency_key) IN "
+                    f"({', '.join(['(?, ?)'] * len(chunk))})",
+                    [value for pair in chunk for value in pair],
+                )
+            found.update((row["scope"], row["idempotency_key"]) for row in rows)
+        return found
+
     def find(self, scope: str, key: str) -> StoredAnswer | None:
         with self.store.transaction(commit=False) as sql:
             rows = sql.query(

@@ -9,7 +9,10 @@ Thread safety (checked, and why there is one lock):
   after-save hooks (the Merkle log follower, whose in-memory tip and node cache are not
   guarded; the read-model follower; the processes that award contracts and record
   performance failures), and two commands loading the same aggregate would race for its
-  next version. So commands take `write_lock`: one at a time per process. Reads never do,
+  next version. So commands take `write_lock`: one at a time per process. With group commit
+  (`AQP_GROUP_COMMIT`, on by default on PostgreSQL) the holder of the lock takes every command
+  queued by concurrent requests and the ledger decides them in turn and stores them in one
+  transaction (`Ledger.handle_together`, `domain/grouped.py`); still one group at a time. Reads never do,
   proof bundles included (proven against the latest signed checkpoint, they write nothing).
   Across processes the database decides: the second writer of an aggregate version gets an IntegrityError, which the dispatcher turns
   into a `concurrent_modification` refusal (409), never a 500.
@@ -20,12 +23,15 @@ Thread safety (checked, and why there is one lock):
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
+import structlog
+from eventsourcing.postgres import PostgresApplicationRecorder
 
 from api.http.idempotency import IdempotencyStore, check_key, fingerprint, scope_of
 from api.http.problems import FieldProblem, ProblemError, from_error_info
@@ -35,9 +41,16 @@ from audit.checkpoints import Checkpoints, KeyRing
 from audit.log import AuditLog
 from domain.kernel import command_types as c
 from domain.application import Ledger
+from domain.grouped import Queued
 from projections import follow
 
 THREADS = 12
+
+log = structlog.get_logger("aqp.api")
+
+
+def on_postgres(ledger: Ledger) -> bool:
+    return isinstance(ledger.recorder, PostgresApplicationRecorder)
 
 
 @dataclass
@@ -58,6 +71,7 @@ class LedgerService:
         owns_ledger: bool = False,
         keys: KeyRing | None = None,
         replay_max_events: int = Settings.api_replay_max_events,
+        group_commit: bool | None = Settings.group_commit,
     ) -> None:
         self.ledger = ledger
         self.owns_ledger = owns_ledger
@@ -68,6 +82,12 @@ class LedgerService:
         self.tokens = TokenStore(ledger)
         self.idempotency = IdempotencyStore(ledger)
         self.write_lock = threading.Lock()
+        #: share one transaction between concurrent requests' commands (`AQP_GROUP_COMMIT`; None: on PostgreSQL)
+        self.group_commit = on_postgres(ledger) if group_commit is None else group_commit
+        self._queue: list[_Waiting] = []
+        self._queue_lock = threading.Lock()
+        #: a request is leading (taking groups to the ledger); the others wait to be answered
+        self._leading = False
         self._views: dict[Any, Any] = {}
         self._views_lock = threading.Lock()
         #: read answers already worked out (`answer`), keyed by everything that decides them
@@ -170,39 +190,186 @@ class LedgerService:
         request_id: str,
         idempotency_key: str | None,
     ) -> Answer:
-        """Apply a command as the principal; with a key, at most once per (principal, key)."""
+        """Apply a command as the principal; with a key, at most once per (principal, key).
+
+        With group commit on (`group_commit`), concurrent requests' commands share a transaction
+        (`_run_grouped`); otherwise, and for the commands the ledger never groups, one at a time."""
         key = check_key(idempotency_key)
         scope = scope_of(principal)
         print_ = fingerprint(method, path, command)
+        if self.group_commit:
+            return self._run_grouped(_Waiting(principal, command, path, request_id, key, scope, print_))
         with self.write_lock:
-            if key is not None:
+            return self._run_alone(principal, command, path=path, request_id=request_id, key=key, scope=scope, print_=print_)
+
+    def _run_alone(
+        self, principal: Principal, command: c.Command, *, path: str, request_id: str, key: str | None, scope: str, print_: str
+    ) -> Answer:
+        """One command in its own transaction (the caller holds `write_lock`)."""
+        if key is not None:
+            earlier = self._earlier(scope, key, print_)
+            if earlier is not None:
+                return earlier
+        stored_with_events = False
+
+        def record(sql: Any, expected: c.CommandResult) -> None:
+            nonlocal stored_with_events
+            self.idempotency.write(sql, scope, key, print_, 200, expected)  # type: ignore[arg-type]
+            stored_with_events = True
+
+        result = self.ledger.handle(
+            command,
+            principal.actor(),
+            correlation_id=request_id,
+            causation_id=request_id,
+            record_with_events=record if key is not None else None,
+        )
+        answer = _answer(result, path)
+        if key is not None and not stored_with_events:
+            if result.error is not None and result.error.code == "concurrent_modification":
+                # Perhaps our own key, written by a concurrent request in another process.
                 earlier = self._earlier(scope, key, print_)
                 if earlier is not None:
                     return earlier
-            stored_with_events = False
+            else:
+                self.idempotency.keep(scope, key, print_, answer.status, answer.body)
+        return answer
+
+    # ------------------------------------------------------------ group commit
+    #
+    # Each request queues its command. One request at a time leads: it takes `write_lock`, then
+    # every command queued by then, and hands them to the ledger as one group
+    # (`Ledger.handle_together`): each decided in turn against the group's records, all stored in
+    # one transaction, the after-save hooks run once. It then wakes each request of the group to
+    # answer, and hands the lead to the first request queued meanwhile (if any), which takes the
+    # next group. The others wait on their own event, not on the lock: a request answered by a
+    # group never has to take the lock to learn it. No timer: a group is whatever queued while
+    # the previous one was being stored.
+
+    def _run_grouped(self, waiting: _Waiting) -> Answer:
+        with self._queue_lock:
+            self._queue.append(waiting)
+            leading = not self._leading
+            self._leading = True
+        if not leading:
+            waiting.wake.wait()  # answered, or handed the lead
+        if not waiting.done:
+            try:
+                with self.write_lock:
+                    if len(self._queue) < 2:
+                        # Let the requests just answered (runnable, waiting for the GIL) queue their
+                        # next commands first: no wait, one yield of the interpreter.
+                        time.sleep(0)
+                    with self._queue_lock:
+                        taken, self._queue = self._queue, []
+                    try:
+                        self._run_group(taken)
+                    except BaseException as err:  # noqa: BLE001 - told to every request not answered yet
+                        for w in taken:
+                            if w.answer is None and w.error is None:
+                                w.error = err
+                    finally:
+                        for w in taken:
+                            w.done = True
+                            w.wake.set()
+            finally:
+                with self._queue_lock:
+                    if self._queue:
+                        self._queue[0].wake.set()  # the lead passes to the first request queued meanwhile
+                    else:
+                        self._leading = False
+        if waiting.error is not None:
+            raise waiting.error
+        assert waiting.answer is not None
+        return waiting.answer
+
+    def _alone(self, w: _Waiting) -> None:
+        tokens = structlog.contextvars.bind_contextvars(request_id=w.request_id)  # its own, not the leading request's
+        try:
+            w.answer = self._run_alone(w.principal, w.command, path=w.path, request_id=w.request_id, key=w.key, scope=w.scope, print_=w.print_)
+        except BaseException as err:  # noqa: BLE001 - answered to its own request, raised in its thread
+            w.error = err
+        finally:
+            structlog.contextvars.reset_contextvars(**tokens)
+
+    def _run_group(self, taken: list[_Waiting]) -> None:
+        """The commands taken, in the order they queued: in groups, each command the ledger never
+        groups (`Ledger.groups`) alone, after the group before it is stored."""
+        segment: list[_Waiting] = []
+        for w in taken:
+            if self.ledger.groups(w.command):
+                segment.append(w)
+            else:
+                self._run_segment(segment)
+                segment = []
+                self._alone(w)
+        self._run_segment(segment)
+
+    def _run_segment(self, taken: list[_Waiting]) -> None:
+        if not taken:
+            return
+        grouped: list[_Waiting] = []
+        after: list[_Waiting] = []  # a second request with a key already in the group: once the first is stored
+        keys: set[tuple[str, str]] = set()
+        # One read for the group's keys; a key found is looked at alone (its answer, or a 422).
+        used = self.idempotency.used(list({(w.scope, w.key) for w in taken if w.key is not None}))
+        for w in taken:
+            if w.key is None:
+                grouped.append(w)
+            elif (w.scope, w.key) in keys:
+                after.append(w)
+            elif (w.scope, w.key) not in used:
+                keys.add((w.scope, w.key))
+                grouped.append(w)
+            else:
+                try:
+                    w.answer = self._earlier(w.scope, w.key, w.print_)
+                except BaseException as err:  # noqa: BLE001 - a key reused for another request: its 422
+                    w.error = err
+                    continue
+                if w.answer is None:
+                    keys.add((w.scope, w.key))
+                    grouped.append(w)
+        try:
+            outcomes = self.ledger.handle_together([self._queued(w) for w in grouped]) if len(grouped) > 1 else None
+        except BaseException as err:  # noqa: BLE001 - nothing is known to be stored: each alone says
+            if not isinstance(err, Exception):
+                raise
+            log.exception("group_failed", commands=len(grouped))
+            outcomes = None
+        if outcomes is None:
+            # One command, or the group's transaction failed: each alone, as without group commit.
+            for w in grouped:
+                self._alone(w)
+        else:
+            for w, outcome in zip(grouped, outcomes, strict=True):
+                if isinstance(outcome, BaseException):
+                    w.error = outcome
+                    continue
+                try:
+                    answer = _answer(outcome, w.path)
+                    if w.key is not None and not w.stored_with_events:
+                        # Refused, or nothing to store: the answer is kept as `_run_alone` keeps it.
+                        self.idempotency.keep(w.scope, w.key, w.print_, answer.status, answer.body)
+                    w.answer = answer
+                except BaseException as err:  # noqa: BLE001
+                    w.error = err
+        for w in after:
+            self._alone(w)
+
+    def _queued(self, w: _Waiting) -> Queued:
+        record = None
+        if w.key is not None:
+            key = w.key
 
             def record(sql: Any, expected: c.CommandResult) -> None:
-                nonlocal stored_with_events
-                self.idempotency.write(sql, scope, key, print_, 200, expected)  # type: ignore[arg-type]
-                stored_with_events = True
+                self.idempotency.write(sql, w.scope, key, w.print_, 200, expected)
+                w.stored_with_events = True
 
-            result = self.ledger.handle(
-                command,
-                principal.actor(),
-                correlation_id=request_id,
-                causation_id=request_id,
-                record_with_events=record if key is not None else None,
-            )
-            answer = _answer(result, path)
-            if key is not None and not stored_with_events:
-                if result.error is not None and result.error.code == "concurrent_modification":
-                    # Perhaps our own key, written by a concurrent request in another process.
-                    earlier = self._earlier(scope, key, print_)
-                    if earlier is not None:
-                        return earlier
-                else:
-                    self.idempotency.keep(scope, key, print_, answer.status, answer.body)
-            return answer
+        return Queued(
+            w.command, w.principal.actor(), correlation_id=w.request_id, causation_id=w.request_id, record_with_events=record,
+            request_id=w.request_id,
+        )
 
     def _earlier(self, scope: str, key: str, print_: str) -> Answer | None:
         stored = self.idempotency.find(scope, key)
@@ -216,6 +383,26 @@ class LedgerService:
                 [FieldProblem(field="header:Idempotency-Key", rule="unique_per_request", message="already used for another request")],
             )
         return Answer(stored.status, stored.body, replayed=True, headers={"Idempotent-Replayed": "true"})
+
+
+@dataclass
+class _Waiting:
+    """A request's command waiting for its group, and then its answer (or the exception to raise)."""
+
+    principal: Principal
+    command: c.Command
+    path: str
+    request_id: str
+    key: str | None
+    scope: str
+    print_: str
+    answer: Answer | None = None
+    error: BaseException | None = None
+    done: bool = False
+    #: its idempotency key was written in the group's transaction
+    stored_with_events: bool = False
+    #: set when it is answered, or handed the lead
+    wake: threading.Event = field(default_factory=threading.Event)
 
 
 def _answer(result: c.CommandResult, path: str) -> Answer:
