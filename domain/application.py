@@ -417,11 +417,19 @@ class Ledger(Application):
 
         try:
             recordings = self.save(*events, **({"in_same_transaction": write_all} if writes else {})) if events else []
-        except Exception:  # noqa: BLE001 - nothing of the group is stored: each command is handled alone
+        except IntegrityError:
+            # Refused by the store before the commit (another process stored a version or a key
+            # first): nothing of the group is stored, so each command is handled alone.
             log.warning("group_commit_failed", commands=len(queued), events=len(events), exc_info=True)
             if borrowing is not None:
                 borrowing.spoiled = True  # its records hold events collected, then not stored
             return None
+        except BaseException:
+            # Anything else (the connection lost, perhaps during the commit) leaves unknown whether
+            # the group was stored: handled again, a command without a key could be recorded twice.
+            if borrowing is not None:
+                borrowing.spoiled = True
+            raise
         log.info("group_committed", commands=len(queued), events=len(events))
         outcomes: list[c.CommandResult | BaseException] = []
         start = 0

@@ -332,11 +332,11 @@ class LedgerService:
                     grouped.append(w)
         try:
             outcomes = self.ledger.handle_together([self._queued(w) for w in grouped]) if len(grouped) > 1 else None
-        except BaseException as err:  # noqa: BLE001 - nothing is known to be stored: each alone says
-            if not isinstance(err, Exception):
-                raise
+        except Exception as err:  # noqa: BLE001 - whether the group was stored is not known: each is told, none is retried
             log.exception("group_failed", commands=len(grouped))
-            outcomes = None
+            for w in grouped:
+                w.error = err
+            grouped, outcomes = [], []
         if outcomes is None:
             # One command, or the group's transaction failed: each alone, as without group commit.
             for w in grouped:

@@ -400,3 +400,28 @@ def test_in_a_group_a_record_exists_if_stored_or_made_by_an_earlier_command_of_i
     assert [o.ok for o in outcomes] == [False, True, False]
     assert {outcomes[0].error.code, outcomes[2].error.code} == {"competition_exists"}
     assert len(stored_of(ledger, "NEW-1")) == 1
+
+
+def test_a_group_whose_store_fails_other_than_by_a_conflict_is_answered_with_the_failure_and_never_run_again(ledgers):
+    # The connection lost as the commit went through: the group may well be stored. Run again
+    # alone, each command without a key would be recorded a second time; so none is.
+    ledger = ledgers.ledger()
+    service = LedgerService(ledger, group_commit=True)
+    principal = service.tokens.issue(user="j.okafor", org="NEL-CSU", role="procurement_lead").principal
+    assert service.run(principal, opening("LOST-1"), method="POST", path="/commands", request_id="r0", idempotency_key=None).status == 200
+    save = ledger.save
+    saves: list[int] = []
+
+    def stored_then_lost(*args: Any, **kwargs: Any) -> Any:
+        saves.append(len(args))
+        save(*args, **kwargs)
+        raise ConnectionError("the connection was lost as the commit went through")
+
+    ledger.save = stored_then_lost
+    try:
+        answers = grouped(service, [(document("LOST-1", n), None) for n in range(3)], principal)
+    finally:
+        del ledger.save
+    assert all(isinstance(a, ConnectionError) for a in answers), answers
+    assert saves == [3]  # the group's one save; no command tried again alone
+    assert [d for _, _, d in stored_of(ledger, "LOST-1")] == [None, "D0", "D1", "D2"]
