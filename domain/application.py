@@ -44,6 +44,19 @@ TAggregate = TypeVar("TAggregate", bound=LedgerAggregate)
 TRead = TypeVar("TRead")
 
 
+def recorded_events(recordings: Any) -> list[c.RecordedEvent]:
+    """What a command's answer says of the events it stored (type, record, version, position)."""
+    return [
+        c.RecordedEvent(
+            type=type(r.domain_event).__qualname__,
+            aggregate_id=str(r.domain_event.originator_id),
+            version=r.domain_event.originator_version,
+            position=r.notification.id,
+        )
+        for r in recordings
+    ]
+
+
 @dataclass
 class _Decided:
     """One command of a group, decided: its events (accepted) or its outcome (refused or failed)."""
@@ -336,15 +349,7 @@ class Ledger(Application):
                     kind="conflict",
                 ),
             )
-        events = [
-            c.RecordedEvent(
-                type=type(r.domain_event).__qualname__,
-                aggregate_id=str(r.domain_event.originator_id),
-                version=r.domain_event.originator_version,
-                position=r.notification.id,
-            )
-            for r in recordings
-        ]
+        events = recorded_events(recordings)
         log.info("command_applied", events=len(events))
         for hook in self.after_save:
             try:
@@ -439,15 +444,7 @@ class Ledger(Application):
                 continue
             mine = recordings[start : start + len(d.events)]
             start += len(d.events)
-            recorded = [
-                c.RecordedEvent(
-                    type=type(r.domain_event).__qualname__,
-                    aggregate_id=str(r.domain_event.originator_id),
-                    version=r.domain_event.originator_version,
-                    position=r.notification.id,
-                )
-                for r in mine
-            ]
+            recorded = recorded_events(mine)
             if d.after is not None:
                 try:
                     d.after()

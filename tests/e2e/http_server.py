@@ -73,8 +73,9 @@ class Server:
 
 
 @contextmanager
-def running_server(database_url: str) -> Iterator[Server]:
-    settings = Settings.from_env().replace(database_url=database_url)
+def running_server(database_url: str, **overrides: Any) -> Iterator[Server]:
+    """The API over `database_url`, with the environment's settings but for `overrides` (e.g. `group_commit=True`)."""
+    settings = Settings.from_env().replace(database_url=database_url, **overrides)
     app = create_app(open_ledger(settings, "api"), settings=settings, owns_ledger=True)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"))
@@ -90,6 +91,18 @@ def running_server(database_url: str) -> Iterator[Server]:
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+def every(client: Any, path: str, **params: Any) -> list[dict[str, Any]]:
+    """Every row of a list, page by page."""
+    rows: list[dict[str, Any]] = []
+    offset: int | None = 0
+    while offset is not None:
+        answer = client.get(path, params={**params, "limit": 500, "offset": offset})
+        assert answer.status_code == 200, answer.text
+        rows += answer.json()["items"]
+        offset = answer.json()["next_offset"]
+    return rows
 
 
 def world(ledger: Any) -> None:

@@ -18,7 +18,7 @@ import pytest
 from audit.replay import replay_projection
 from tests.conftest import postgres_schema, require_postgres
 from tests.e2e.commissioner_world import apply
-from tests.e2e.http_server import ROOT, running_server
+from tests.e2e.http_server import ROOT, every, running_server
 
 pytestmark = pytest.mark.storage
 
@@ -38,17 +38,6 @@ def served(request, tmp_path_factory):
     with postgres_schema() as url, running_server(url) as server:
         apply(server.ledger, lines)
         yield server
-
-
-def every(client: Any, path: str, **params: Any) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    offset: int | None = 0
-    while offset is not None:
-        answer = client.get(path, params={**params, "limit": 500, "offset": offset})
-        assert answer.status_code == 200, answer.text
-        rows += answer.json()["items"]
-        offset = answer.json()["next_offset"]
-    return rows
 
 
 def event_times(ledger: Any) -> list[datetime]:

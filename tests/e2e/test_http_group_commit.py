@@ -3,50 +3,24 @@
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
-import uvicorn
 
-from api.bootstrap import open_ledger
-from api.http.app import create_app
-from api.settings import Settings
 from audit.checkpoints import KeyRing
 from audit.log import AuditLog
 from audit.verify import verify
-from tests.e2e.http_server import free_port
+from tests.e2e.http_server import running_server
 
 pytestmark = pytest.mark.storage
-
-
-@contextmanager
-def grouping_server(database_url: str, key_dir) -> Iterator[tuple[str, object]]:
-    settings = Settings.from_env().replace(database_url=database_url, key_dir=key_dir, group_commit=True)
-    app = create_app(open_ledger(settings, "api"), settings=settings, owns_ledger=True)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the API server did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}", app.state.service
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 def test_concurrent_requests_through_the_grouping_server_are_each_recorded_once_and_answered_their_own(database_url, tmp_path):
     ring = KeyRing(tmp_path / "keys")
     ring.init("aqp-ledger.test/log")
-    with grouping_server(database_url, tmp_path / "keys") as (base_url, service):
+    with running_server(database_url, key_dir=tmp_path / "keys", group_commit=True) as server:
+        base_url, service = server.base_url, server.app.state.service
         assert service.group_commit
         token = service.tokens.issue(user="j.okafor", org="NEL-CSU", role="procurement_lead").token
         headers = {"Authorization": f"Bearer {token}"}

@@ -21,7 +21,7 @@ from projections.cms import CmsList
 from audit.replay import replay_projection
 from tests.conftest import postgres_schema, require_postgres
 from tests.e2e import commissioner_world as w
-from tests.e2e.http_server import running_server
+from tests.e2e.http_server import every, running_server
 
 pytestmark = pytest.mark.storage
 
@@ -41,18 +41,6 @@ def served(request, tmp_path_factory):
     with postgres_schema() as url, running_server(url) as server:
         w.build(server)
         yield server
-
-
-def every(client: Any, path: str, **params: Any) -> list[dict[str, Any]]:
-    """Every row of a list, page by page."""
-    rows: list[dict[str, Any]] = []
-    offset: int | None = 0
-    while offset is not None:
-        answer = client.get(path, params={**params, "limit": 500, "offset": offset})
-        assert answer.status_code == 200, answer.text
-        rows += answer.json()["items"]
-        offset = answer.json()["next_offset"]
-    return rows
 
 
 # ------------------------------------------------------------------ the commissioner's questions (README)
