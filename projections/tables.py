@@ -231,6 +231,8 @@ class Page:
             spec.check(row)
         full["key"] = key
         if self.history:
+            if self._unchanged(table, key, full):
+                return
             self._versioned(table, key)
         self._rows[table][key] = full
         self._dirty[table].add(key)
@@ -248,6 +250,8 @@ class Page:
             spec.check(values)
         row["key"] = key
         if self.history:
+            if current == row:
+                return row
             self._versioned(table, key)
         cached[key] = row
         self._dirty[table].add(key)
@@ -255,9 +259,19 @@ class Page:
 
     def delete(self, table: str, key: str) -> None:
         if self.history:
+            if self._unchanged(table, key, _DELETED):
+                return
             self._versioned(table, key)
         self._rows[table][key] = _DELETED
         self._dirty[table].add(key)
+
+    def _unchanged(self, table: str, key: str, row: Any) -> bool:
+        """Whether the row already stands so (with history, a row put again as it was is no new
+        version: a rule re-working a row after every event would otherwise fill the history)."""
+        cached = self._rows[table]
+        if key not in cached:
+            cached[key] = self._fetch(self.tables[table], key) or _DELETED
+        return cached[key] == row if row is not _DELETED else cached[key] is _DELETED
 
     def _when(self) -> tuple[int, int]:
         if self.position is None or self.moment is None:
