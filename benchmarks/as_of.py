@@ -105,7 +105,7 @@ def measure(ledger: Any, repeat: int, with_replay: bool) -> list[str]:
                 spent = timed(lambda: replayed(service, table.read_model, then).__enter__())
             finally:
                 live.history_exact = held
-            lines.append(f"{'':<20} replaying the log up to then instead (before history): {spent:8.1f} s")
+            lines.append(f"{'':<20} replaying the log up to then instead (before history): {spent * 1000:9.1f} ms")
     return lines
 
 
