@@ -340,17 +340,19 @@ def test_frameworks_are_never_grouped_as_their_commissioners_decide_later_comman
     assert ledger.commissioning.holders_of("Camden") in ({"ICB-NCL"}, {"ICB-NEL"})
 
 
-def test_group_commit_is_on_by_default_on_postgresql_and_as_set_otherwise(database_url):
+def test_group_commit_is_off_by_default_and_as_set_otherwise(database_url):
     from api.bootstrap import ledger_at
     from api.settings import SettingError
 
     ledger = ledger_at(database_url)
     try:
-        assert LedgerService(ledger).group_commit is database_url.startswith("postgresql")
+        assert LedgerService(ledger).group_commit is False
+        assert LedgerService(ledger, group_commit=None).group_commit is database_url.startswith("postgresql")  # auto
         assert LedgerService(ledger, group_commit=True).group_commit is True
         assert LedgerService(ledger, group_commit=False).group_commit is False
     finally:
         ledger.close()
+    assert Settings.from_env({}).group_commit is False
     assert Settings.from_env({"AQP_GROUP_COMMIT": "auto"}).group_commit is None
     assert Settings.from_env({"AQP_GROUP_COMMIT": "yes"}).group_commit is True
     assert Settings.from_env({"AQP_GROUP_COMMIT": "no"}).group_commit is False

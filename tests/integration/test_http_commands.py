@@ -115,7 +115,7 @@ def test_concurrent_writers_of_one_aggregate_in_two_processes_get_a_result_or_a_
     assert {a.status for a in answers} <= {200, 409}
     conflicts = [a for a in answers if a.status == 409]
     print(f"{len(conflicts)} of {len(answers)} concurrent commands were told to retry (409)")
-    assert all(a.body["code"] == "concurrent_modification" for a in conflicts)
+    assert all(a.body["code"] == "concurrent_modification" for a in conflicts), [a.body for a in conflicts]
     competition = services[0].ledger.competition("RACE-1")
     assert len(competition.documents) == sum(1 for a in answers if a.status == 200)
     for s in services:
