@@ -10,7 +10,7 @@ contracts it holds (`access.may_deal_with`): another's is answered 404, as if ab
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -92,10 +92,28 @@ def contract_answer(request: Request[Any, Any, Any], reference: str, as_of: date
     """A contract as the principal may see it, now or as of a time, with its rates on the day: the
     API's answer and the contract page's (`api/web/contracts.py`), so the two never differ. A
     contract a provider does not hold is 404, as one that does not exist."""
-    contract = load(request, Contract, reference, as_of)
+    if as_of is not None:
+        contract = load(request, Contract, reference, as_of)
+        if not access.may_deal_with(principal_of(request).actor(), contract.provider, *contract.homes):
+            raise not_found(f"contract {reference}")
+        return {**contract_state(contract), "rates": _rates(request, contract.framework, as_of)}
+    # Now: the records kept by the service while their versions stand (two indexed reads, not two
+    # replays), and the answer kept for each day, since the rates in force change with the day.
+    service = request.app.state.service
+    erasures = service.erasures()  # read before the records: what is kept under it predates any erasure after
+    version = service.version_of(Contract, reference)
+    if version is None:
+        raise not_found(f"contract {reference}")
+    contract = service.aggregate(Contract, reference, version, erasures=erasures)
     if not access.may_deal_with(principal_of(request).actor(), contract.provider, *contract.homes):
         raise not_found(f"contract {reference}")
-    return {**contract_state(contract), "rates": _rates(request, contract.framework, as_of)}
+    framework_version = service.version_of(Framework, contract.framework)
+    framework = (None if framework_version is None
+                 else service.aggregate(Framework, contract.framework, framework_version, erasures=erasures))
+    day = today()
+    key = ("contract", reference, contract.version, framework_version, day)
+    return service.answer(key, lambda: {**contract_state(contract), "rates": _rates_of(framework, day)},  # type: ignore[no-any-return]
+                          erasures=erasures)
 
 
 def _rates(request: Request[Any, Any, Any], framework: str, as_of: datetime | None) -> dict[str, Any] | None:
@@ -104,12 +122,15 @@ def _rates(request: Request[Any, Any, Any], framework: str, as_of: datetime | No
     Rates are the framework's (`framework.set_prices`), the same for every contract under it:
     pence a week per bed type for care homes, pence an hour per care tier for home care.
     """
-    record = find(request, Framework, framework, as_of=as_of)
+    return _rates_of(find(request, Framework, framework, as_of=as_of), day_of(as_of) if as_of else today())
+
+
+def _rates_of(record: Framework | None, on: date) -> dict[str, Any] | None:
     if record is None:
         return None
-    day = (day_of(as_of) if as_of else today()).isoformat()
+    day = on.isoformat()
     effective = max((d for d in record.price_schedules if d <= day), default=None)
     if effective is None:
         return None
     unit = {"care_homes": "pence_per_week", "home_care": "pence_per_hour"}.get(record.kind)
-    return {"framework": framework, "on": day, "effective_from": effective, "unit": unit, "rates": dict(record.price_schedules[effective])}
+    return {"framework": record.reference, "on": day, "effective_from": effective, "unit": unit, "rates": dict(record.price_schedules[effective])}

@@ -173,6 +173,27 @@ def test_a_contract_reads_as_it_stood_at_a_time(populated):
     assert then.status_code == 200 and then.json()["version"] <= now["version"]
 
 
+def test_a_contracts_answer_now_follows_every_change_to_it_and_to_its_frameworks_prices(populated):
+    # The answer is kept between requests (by the contract's and the framework's versions and the day):
+    # a change to either is in the very next read.
+    with populated.client("contract_manager", "ICB-NCL") as manager, populated.client("commissioner", "ICB-NCL") as icb:
+        reference = manager.get("/contracts", params={"limit": 1}).json()["items"][0]["reference"]
+        day = manager.get(f"/contracts/{reference}").json()["rates"]["on"]
+        # Ended, so the price change below varies it not: only the framework's version moves.
+        ended = manager.post("/commands", json={"type": "contract.terminate", "contract": reference, "reason_kind": "mutual_agreement",
+                                                "effective_on": day, "reason": "The provider and the ICB agreed to end it."})
+        assert ended.status_code == 200, ended.text
+        first = manager.get(f"/contracts/{reference}").json()
+        assert first["status"] == "terminated" and manager.get(f"/contracts/{reference}").json() == first
+        raised = {kind: pence + 125 for kind, pence in first["rates"]["rates"].items()}
+        priced = icb.post("/commands", json={"type": "framework.set_prices", "framework": first["framework"], "effective_from": day,
+                                              "rates": raised, "rationale": "A price review in force from today."})
+        assert priced.status_code == 200, priced.text
+        after = manager.get(f"/contracts/{reference}").json()
+    assert first["rates"]["rates"] != raised and after["version"] == first["version"]
+    assert after["rates"] == {**first["rates"], "effective_from": day, "rates": raised}
+
+
 def test_tables_are_filtered_sorted_paged_and_answer_csv(populated):
     with populated.client("commissioner", "ICB-NCL") as icb:
         page = icb.get("/contracts", params={"sort": "-provider", "limit": 2}).json()
