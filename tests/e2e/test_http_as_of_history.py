@@ -10,8 +10,7 @@ clock records it; each answer must equal the read model rebuilt from the log up 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
-from typing import Any
+from datetime import timedelta, timezone
 
 import pytest
 
@@ -19,6 +18,7 @@ from audit.replay import replay_projection
 from tests.conftest import postgres_schema, require_postgres
 from tests.e2e.commissioner_world import apply
 from tests.e2e.http_server import ROOT, every, running_server
+from tests.integration.machinery import event_times
 
 pytestmark = pytest.mark.storage
 
@@ -38,14 +38,6 @@ def served(request, tmp_path_factory):
     with postgres_schema() as url, running_server(url) as server:
         apply(server.ledger, lines)
         yield server
-
-
-def event_times(ledger: Any) -> list[datetime]:
-    found, start = [], 1
-    while notifications := ledger.notification_log.select(start=start, limit=ledger.log_section_size):
-        found += [ledger.mapper.to_domain_event(n).timestamp for n in notifications]
-        start = notifications[-1].id + 1
-    return found
 
 
 def test_every_list_as_of_any_time_is_the_read_model_rebuilt_up_to_then_however_long_the_log(served, monkeypatch):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlparse
 
@@ -41,6 +42,15 @@ def apply(ledger: Ledger, lines: list[str]) -> None:
     """Apply scenario lines; every line must do what it expects (the lines that did not are the failure)."""
     outcomes = list(apply_lines(ledger, lines))
     assert [(o.line, o.result) for o in outcomes if not o.met] == []
+
+
+def event_times(ledger: Ledger) -> list[datetime]:
+    """The time of every event in the log, in log order (for choosing as-of moments)."""
+    found, start = [], 1
+    while notifications := ledger.notification_log.select(start=start, limit=ledger.log_section_size):
+        found += [ledger.mapper.to_domain_event(n).timestamp for n in notifications]
+        start = notifications[-1].id + 1
+    return found
 
 
 @contextmanager

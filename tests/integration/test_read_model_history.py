@@ -20,7 +20,7 @@ from projections.catalogue import READ_MODELS
 from projections.tables import OPEN, micros
 from projections.views import HISTORY_SINCE
 from tests.integration import monitoring_story
-from tests.integration.machinery import apply, fresh_ledger
+from tests.integration.machinery import apply, event_times, fresh_ledger
 
 pytestmark = pytest.mark.storage
 
@@ -36,14 +36,6 @@ def replayed_rows(ledger: Any, model: Any, at: datetime) -> dict[str, list[dict[
     with follow.scratch_view(model) as view:
         follow.catch_up(ledger, model(view), as_of=at)
         return every_row(view, model)
-
-
-def event_times(ledger: Any) -> list[datetime]:
-    found, start = [], 1
-    while notifications := ledger.notification_log.select(start=start, limit=ledger.log_section_size):
-        found += [ledger.mapper.to_domain_event(n).timestamp for n in notifications]
-        start = notifications[-1].id + 1
-    return found
 
 
 def scenario(name: str) -> Any:
