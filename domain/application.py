@@ -44,6 +44,15 @@ TAggregate = TypeVar("TAggregate", bound=LedgerAggregate)
 TRead = TypeVar("TRead")
 
 
+def _expected(events: list[Any], value: Any) -> c.CommandResult:
+    """The answer a command will give once `events` are stored, as far as it is known before (no positions yet)."""
+    return c.CommandResult(
+        ok=True,
+        events=[c.RecordedEvent(type=type(e).__qualname__, aggregate_id=str(e.originator_id), version=e.originator_version) for e in events],
+        value=value,
+    )
+
+
 def recorded_events(recordings: Any) -> list[c.RecordedEvent]:
     """What a command's answer says of the events it stored (type, record, version, position)."""
     return [
@@ -246,24 +255,12 @@ class Ledger(Application):
         are not known yet): the HTTP API stores an idempotency key's answer this way. It is
         not called when the command is refused, nor when nothing is saved.
         """
-        command_type = type(command).__struct_config__.tag
-        command_id = str(uuid.uuid4())
-        now = at or self.clock()
-        ctx = CommandContext(
-            actor=actor,
-            at=now,
-            command_id=command_id,
-            command_type=str(command_type),
-            correlation_id=correlation_id or command_id,
-            causation_id=causation_id or command_id,
-            reason=command.reason,
-            business_time=business_time,
-        )
+        ctx = self._context(command, actor, at=at, correlation_id=correlation_id, causation_id=causation_id, business_time=business_time)
         # Bound for the whole command, so every log line written while it runs carries them.
         tokens = structlog.contextvars.bind_contextvars(
-            command_id=command_id,
+            command_id=ctx.command_id,
             correlation_id=ctx.correlation_id,
-            command=command_type,
+            command=ctx.command_type,
             actor=actor.id,
             org=actor.org,
             role=actor.role,
@@ -318,15 +315,7 @@ class Ledger(Application):
                 decision = handler(self, command, actor, now)
             save_options: dict[str, Any] = {}
             if record_with_events is not None:
-                pending = [e for a in decision.aggregates for e in a.pending_events]
-                expected = c.CommandResult(
-                    ok=True,
-                    events=[
-                        c.RecordedEvent(type=type(e).__qualname__, aggregate_id=str(e.originator_id), version=e.originator_version)
-                        for e in pending
-                    ],
-                    value=decision.value,
-                )
+                expected = _expected([e for a in decision.aggregates for e in a.pending_events], decision.value)
                 save_options["in_same_transaction"] = lambda sql: record_with_events(sql, expected)
             versions_before = [(a, a.version - len(a.pending_events)) for a in decision.aggregates]
             recordings = self.save(*decision.aggregates, **save_options) if decision.aggregates else []
@@ -507,14 +496,7 @@ class Ledger(Application):
             group.refuse()
             return _Decided(queued, ctx, outcome=err)
         events = group.accept(decision.aggregates)
-        expected = c.CommandResult(
-            ok=True,
-            events=[
-                c.RecordedEvent(type=type(e).__qualname__, aggregate_id=str(e.originator_id), version=e.originator_version)
-                for e in events
-            ],
-            value=decision.value,
-        )
+        expected = _expected(events, decision.value)
         log.info("command_decided", events=len(events))
         return _Decided(queued, ctx, events=events, expected=expected, after=decision.after)
 
