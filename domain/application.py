@@ -44,6 +44,18 @@ TAggregate = TypeVar("TAggregate", bound=LedgerAggregate)
 TRead = TypeVar("TRead")
 
 
+#: On the ledger's own clock a command refused as earlier than its record's last change has
+#: raced, not erred: another process recorded a change to the record after this command took the
+#: time but before it loaded the record. Taken again, the time is past that change; under many
+#: writers the next change can come between again, so it is taken up to this many times (a clock
+#: set back by more than the retakes cover is answered as it is: `time_before_last_change`).
+CLOCK_RETAKES = 5
+
+
+def _raced_the_clock(outcome: Any) -> bool:
+    return isinstance(outcome, c.CommandResult) and outcome.error is not None and outcome.error.code == "time_before_last_change"
+
+
 def _expected(events: list[Any], value: Any) -> c.CommandResult:
     """The answer a command will give once `events` are stored, as far as it is known before (no positions yet)."""
     return c.CommandResult(
@@ -267,11 +279,10 @@ class Ledger(Application):
         )
         try:
             result = self._decide_and_save(command, actor, ctx, record_with_events)
-            if at is None and result.error is not None and result.error.code == "time_before_last_change":
-                # On the ledger's own clock this is a race, not a mistake: another process
-                # recorded a change to the same record after this command took the time but
-                # before it loaded the record. Taken again, the time is past that change.
-                log.info("command_clock_retaken")
+            for attempt in range(1, CLOCK_RETAKES + 1):
+                if at is not None or not _raced_the_clock(result):
+                    break
+                log.info("command_clock_retaken", attempt=attempt)
                 ctx = msgspec.structs.replace(ctx, at=max(self.clock(), ctx.at))
                 result = self._decide_and_save(command, actor, ctx, record_with_events)
             return result
@@ -468,9 +479,10 @@ class Ledger(Application):
         )
         try:
             decided = self._decide_once(queued, ctx, group)
-            result = decided.outcome
-            if queued.at is None and isinstance(result, c.CommandResult) and result.error is not None and result.error.code == "time_before_last_change":
-                log.info("command_clock_retaken")  # as `handle` does
+            for attempt in range(1, CLOCK_RETAKES + 1):  # as `handle` does
+                if queued.at is not None or not _raced_the_clock(decided.outcome):
+                    break
+                log.info("command_clock_retaken", attempt=attempt)
                 ctx = msgspec.structs.replace(ctx, at=max(self.clock(), ctx.at))
                 decided = self._decide_once(queued, ctx, group)
             return decided
