@@ -3,7 +3,8 @@
 A KPI set (seed 003 s.2.2 and s.3.6, seed 000 s.7) is data, shipped in
 domain/monitoring/kpi_sets/ and published with `kpi.publish`, versioned like return
 templates: each published version is frozen, and republishing a version unchanged records
-nothing. Each indicator has an id, the measure (what is counted, as a percentage), a target
+nothing. Version 1 of a set ships as NAME.json and each later version as NAME.vN.json, so a
+shipped version, once published, is never edited in place. Each indicator has an id, the measure (what is counted, as a percentage), a target
 (a comparison and a value), a frequency, whether it is critical, and the consequence of a
 breach. `evaluate_kpi` is pure: given the figures for a period it says met or breached, and
 by how much. A contract manager may record a breach as a critical failure (failures.py).
@@ -112,13 +113,35 @@ def parse_kpis(raw: Any) -> dict[str, Any]:
 kpis_sha256 = definition_sha256
 
 
-def shipped_kpis(name: str) -> dict[str, Any]:
-    """A KPI set shipped in domain/monitoring/kpi_sets/ (`name` without .json), as raw JSON."""
-    return json.loads((SHIPPED_KPIS / f"{name}.json").read_text(encoding="utf-8"))
+_VERSION_FILE = re.compile(r"^(?P<name>[a-z0-9][a-z0-9-]*?)(?:\.v(?P<version>[0-9]+))?$")
+
+
+def _shipped_files() -> dict[str, dict[int, Path]]:
+    """name -> version -> file: version 1 is NAME.json, each later version NAME.vN.json beside it
+    (a published version never changes, so a new one is a new file)."""
+    found: dict[str, dict[int, Path]] = {}
+    for path in SHIPPED_KPIS.glob("*.json"):
+        match = _VERSION_FILE.match(path.stem)
+        if match:
+            found.setdefault(match["name"], {})[int(match["version"] or 1)] = path
+    return found
+
+
+def shipped_kpis(name: str, version: int | None = None) -> dict[str, Any]:
+    """A KPI set shipped in domain/monitoring/kpi_sets/ (`name` without .json), as raw JSON: the
+    latest shipped version, or `version`."""
+    versions = _shipped_files().get(name) or {1: SHIPPED_KPIS / f"{name}.json"}
+    return json.loads(versions[max(versions) if version is None else version].read_text(encoding="utf-8"))
+
+
+def shipped_kpi_versions(name: str) -> list[dict[str, Any]]:
+    """Every shipped version of a KPI set, oldest first: publish them in this order."""
+    versions = _shipped_files()[name]
+    return [json.loads(versions[v].read_text(encoding="utf-8")) for v in sorted(versions)]
 
 
 def shipped_kpi_names() -> list[str]:
-    return sorted(p.stem for p in SHIPPED_KPIS.glob("*.json"))
+    return sorted(_shipped_files())
 
 
 def indicator(definition: dict[str, Any], kpi: str) -> dict[str, Any]:

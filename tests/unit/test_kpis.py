@@ -15,6 +15,7 @@ from domain.monitoring.kpis import (
     indicator,
     parse_kpis,
     shipped_kpi_names,
+    shipped_kpi_versions,
     shipped_kpis,
 )
 from domain.monitoring.failures import PerformanceRecord
@@ -41,7 +42,7 @@ def at(day: date, hour: int = 10) -> datetime:
 
 def test_the_shipped_kpi_sets_load_with_the_seeds_targets():
     assert shipped_kpi_names() == ["cheshire-east-accommodation-with-care", "london-aqp-care-homes"]
-    cheshire = parse_kpis(shipped_kpis("cheshire-east-accommodation-with-care"))
+    cheshire = parse_kpis(shipped_kpis("cheshire-east-accommodation-with-care", 1))
     targets = {k["id"]: (k["target"]["comparison"], k["target"]["value"], k["frequency"]) for k in cheshire["indicators"]}
     assert targets == {
         "outcome_reviews": ("at_least", 95, "quarterly"),
@@ -57,6 +58,27 @@ def test_the_shipped_kpi_sets_load_with_the_seeds_targets():
         ("returns_by_deadline", {"comparison": "at_least", "value": 75}),
         ("returns_within_three_months", {"comparison": "above", "value": 95}),
     ]
+
+
+def test_cheshire_easts_second_version_adds_safe_caring_and_well_led_at_95_and_keeps_the_first_as_it_was():
+    first, second = (parse_kpis(raw) for raw in shipped_kpi_versions("cheshire-east-accommodation-with-care"))
+    assert (first["version"], second["version"]) == (1, 2)
+    assert shipped_kpis("cheshire-east-accommodation-with-care") == shipped_kpi_versions("cheshire-east-accommodation-with-care")[1]
+    # Version 1 is published and frozen: the second keeps its indicators exactly and adds three.
+    assert second["indicators"][:5] == first["indicators"]
+    added = {k["id"]: (k["label"], k["target"], k["critical"]) for k in second["indicators"][5:]}
+    assert added == {
+        "safe": ("Safe", {"comparison": "at_least", "value": 95}, True),
+        "caring": ("Caring", {"comparison": "at_least", "value": 95}, True),
+        "well_led": ("Well-led", {"comparison": "at_least", "value": 95}, True),
+    }
+    # Published in order, version 2 follows version 1; published first, it is refused.
+    with as_(COMMISSIONER, NOW):
+        kpis = KpiSet.publish_first(first)
+        assert kpis.publish(second) is True
+        with pytest.raises(DomainError) as err:
+            KpiSet.publish_first(second)
+    assert err.value.code == "kpis_version_not_next"
 
 
 def test_a_bad_kpi_set_names_every_field_at_once():
