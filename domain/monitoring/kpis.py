@@ -12,14 +12,13 @@ by how much. A contract manager may record a breach as a critical failure (failu
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
 
 from domain.kernel.errors import ValidationFailed
 from domain.kernel.topics import stored_as
-from domain.kernel.versioned import VersionedDefinition, definition_sha256
+from domain.kernel.versioned import VersionedDefinition, definition_sha256, shipped_definition, shipped_files, shipped_versions
 from domain.monitoring.templates import Failures, ReturnInvalid
 
 SHIPPED_KPIS = Path(__file__).parent / "kpi_sets"
@@ -113,35 +112,19 @@ def parse_kpis(raw: Any) -> dict[str, Any]:
 kpis_sha256 = definition_sha256
 
 
-_VERSION_FILE = re.compile(r"^(?P<name>[a-z0-9][a-z0-9-]*?)(?:\.v(?P<version>[0-9]+))?$")
-
-
-def _shipped_files() -> dict[str, dict[int, Path]]:
-    """name -> version -> file: version 1 is NAME.json, each later version NAME.vN.json beside it
-    (a published version never changes, so a new one is a new file)."""
-    found: dict[str, dict[int, Path]] = {}
-    for path in SHIPPED_KPIS.glob("*.json"):
-        match = _VERSION_FILE.match(path.stem)
-        if match:
-            found.setdefault(match["name"], {})[int(match["version"] or 1)] = path
-    return found
-
-
 def shipped_kpis(name: str, version: int | None = None) -> dict[str, Any]:
     """A KPI set shipped in domain/monitoring/kpi_sets/ (`name` without .json), as raw JSON: the
     latest shipped version, or `version`."""
-    versions = _shipped_files().get(name) or {1: SHIPPED_KPIS / f"{name}.json"}
-    return json.loads(versions[max(versions) if version is None else version].read_text(encoding="utf-8"))
+    return shipped_definition(SHIPPED_KPIS, name, version)
 
 
 def shipped_kpi_versions(name: str) -> list[dict[str, Any]]:
     """Every shipped version of a KPI set, oldest first: publish them in this order."""
-    versions = _shipped_files()[name]
-    return [json.loads(versions[v].read_text(encoding="utf-8")) for v in sorted(versions)]
+    return shipped_versions(SHIPPED_KPIS, name)
 
 
 def shipped_kpi_names() -> list[str]:
-    return sorted(_shipped_files())
+    return sorted(shipped_files(SHIPPED_KPIS))
 
 
 def indicator(definition: dict[str, Any], kpi: str) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from domain.monitoring.views import kpi_set_state, performance_record_state, ret
 from domain.kernel.metadata import Actor
 from domain.monitoring.periods import due_on, period_bounds, shift_period
 from domain.monitoring.returns import Return
-from domain.monitoring.templates import parse_template, shipped_template, template_sha256
+from domain.monitoring.templates import parse_template, shipped_template, shipped_template_versions, template_sha256
 from tests.unit.story import as_
 
 PROVIDER = Actor(id="u-willow", org="1-000000003", role="provider")
@@ -251,7 +251,7 @@ CHESHIRE_RETURNS = {"cheshire-east-quarterly": ("2026-Q1", QUARTERLY), "cheshire
 
 @pytest.mark.parametrize("name", sorted(CHESHIRE_RETURNS))
 def test_each_cheshire_template_loads_and_a_realistic_return_passes(name):
-    definition = parse_template(shipped_template(name))
+    definition = parse_template(shipped_template(name, 1))
     assert definition["template"] == name and definition["version"] == 1
     assert all(m["definition"].strip() for m in definition["metrics"])
     period, values = CHESHIRE_RETURNS[name]
@@ -264,6 +264,30 @@ def test_each_cheshire_template_loads_and_a_realistic_return_passes(name):
     state = return_state(ret)
     assert state["status"] == "submitted" and state["lateness"]["on_time"]
     assert state["period"]["ends_on"] == period_bounds(definition, period)[1].isoformat()
+
+
+#: version 2 of the annual return adds the KPI and Quality Framework table's Safe, Caring and Well-led
+ANNUAL_V2 = {**ANNUAL, "kpi_safe_percent": 96.0, "kpi_caring_percent": 95.0, "kpi_well_led_percent": 94.5}
+
+
+def test_the_annual_returns_second_version_asks_for_safe_caring_and_well_led_and_keeps_the_first():
+    first, second = (parse_template(raw) for raw in shipped_template_versions("cheshire-east-annual"))
+    assert (first["version"], second["version"]) == (1, 2)
+    assert second["metrics"][: len(first["metrics"])] == first["metrics"]
+    assert [m["id"] for m in second["metrics"][len(first["metrics"]):]] == ["kpi_safe_percent", "kpi_caring_percent", "kpi_well_led_percent"]
+    due = due_on(second, "2026-27")
+    with as_(PROVIDER, at(due)):
+        ret = Return.submit_new(
+            location=HOME, definition=second, sha256=template_sha256(second), period="2026-27",
+            values=ANNUAL_V2, comments={}, answers={}, now=at(due),
+        )
+        assert return_state(ret)["template"]["version"] == 2
+        with pytest.raises(DomainError) as err:
+            Return.submit_new(
+                location=HOME, definition=second, sha256=template_sha256(second), period="2026-27",
+                values=ANNUAL, comments={}, answers={}, now=at(due),
+            )
+    assert {f["field"] for f in err.value.fields} == {"kpi_safe_percent", "kpi_caring_percent", "kpi_well_led_percent"}
 
 
 def test_the_annual_return_is_due_on_30_april_and_the_quarterly_ten_working_days_after_the_quarter():
