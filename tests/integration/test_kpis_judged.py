@@ -32,7 +32,7 @@ REFERENCE = f"{CARE_HOME}/{QUARTERLY_TEMPLATE}/v1/2026-Q1"
 FIELDS = ["residents", "cec_funded_residents", "outcome_reviews_completed", "outcome_reviews_with_outcome_achieved"]
 
 
-def set_up(ledger: Ledger) -> None:
+def set_up(ledger: Ledger, kpi_sets: tuple[str, ...] = ("cheshire-east-accommodation-with-care",)) -> None:
     """Cheshire East's framework, monitored by its KPI set, commissioning the home's area; the home on a contract under it."""
     assert [o.outcome for o in import_records(ledger, list(shipped_records().values()), SYNC, MARCH)] == ["recorded", "recorded"]
     at = datetime(2026, 3, 3, 9, tzinfo=UTC)
@@ -40,7 +40,7 @@ def set_up(ledger: Ledger) -> None:
         framework="CEC-AWC-2026", title="Cheshire East accommodation with care", kind="care_homes",
         lots=[k.FrameworkLot(id="ALL", name="Cheshire East")], commissioners=[k.Commissioner(org="CEC", kind="council", areas=["Devon"])],
         starts_on=date(2026, 4, 1), ends_on=date(2030, 3, 31), regime="pcr2015", escalation_ladder="cheshire_east",
-        monitoring={"returns": [QUARTERLY_TEMPLATE], "kpis": ["cheshire-east-accommodation-with-care"]},
+        monitoring={"returns": [QUARTERLY_TEMPLATE], "kpis": list(kpi_sets)},
     ), COMMISSIONER, at)
     ok(ledger, k.AwardContract(
         contract=CONTRACT, framework="CEC-AWC-2026", competition="CEC-AWC-2026", lot="ALL", provider="1-102642955",
@@ -49,12 +49,13 @@ def set_up(ledger: Ledger) -> None:
     ok(ledger, k.AddHome(contract=CONTRACT, location=CARE_HOME, effective_from=date(2026, 4, 1)), MANAGER, at)
 
 
-def with_a_quarterly_return(ledger: Ledger) -> None:
-    set_up(ledger)
+def with_a_quarterly_return(ledger: Ledger, kpi_sets: tuple[str, ...] = ("cheshire-east-accommodation-with-care",)) -> int:
+    """The set-up and the home's first quarterly return; the position of its event."""
+    set_up(ledger, kpi_sets)
     ok(ledger, PublishTemplate(template=shipped_template(QUARTERLY_TEMPLATE)), COMMISSIONER, datetime(2026, 3, 3, 10, tzinfo=UTC))
     values = {**QUARTERLY, "cec_funded_residents": 28, "outcome_reviews_completed": 7, "outcome_reviews_with_outcome_achieved": 6}
-    ok(ledger, SubmitReturn(location=CARE_HOME, template=QUARTERLY_TEMPLATE, period="2026-Q1", values=values), PROVIDER,
-       datetime(2026, 7, 10, 9, tzinfo=UTC))
+    return ok(ledger, SubmitReturn(location=CARE_HOME, template=QUARTERLY_TEMPLATE, period="2026-Q1", values=values), PROVIDER,
+              datetime(2026, 7, 10, 9, tzinfo=UTC)).position
 
 
 def spot_check(**changes) -> RecordSpotCheck:
