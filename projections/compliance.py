@@ -104,7 +104,6 @@ from datetime import date
 from typing import Any
 
 from domain.contracts.framework import Framework
-from domain.kernel.errors import DomainError
 from domain.monitoring.kpis import evaluate_kpi, parse_kpis, shipped_kpi_names, shipped_kpis
 from domain.monitoring.returns import Return
 from projections import follow
@@ -492,14 +491,12 @@ class ReturnCompliance(TableReadModel):
                 continue
             key = f"home|{row['location']}|{row['template']}|period|{row['period']}|{kpi}"
             figures = read(values)
-            try:
-                result = evaluate_kpi(_INDICATORS[(kpi_set, kpi)], figures) if figures is not None else None
-            except DomainError:
-                result = None  # figures the template let through but the KPI cannot judge (none here: percentages are 0-100)
-            if result is None:
+            if figures is None:  # the return holds no figure for it (an earlier version of the template)
                 page.delete(KPIS.name, key)
                 continue
-            page.put(KPIS.name, key, kpi_row(scope, kpi_set, kpi, result, (figures or {}).get("numerator"), (figures or {}).get("denominator")))
+            # the template has checked the figures: a percentage is 0-100, a count 0 or more
+            result = evaluate_kpi(_INDICATORS[(kpi_set, kpi)], figures)
+            page.put(KPIS.name, key, kpi_row(scope, kpi_set, kpi, result, figures.get("numerator"), figures.get("denominator")))
 
     @handles(Return.Missed)
     def missed(self, event: Return.Missed, page: Page) -> None:
