@@ -110,7 +110,8 @@ class TrendChart(Chart):
 def tiles_and_charts(kpis: list[dict[str, Any]], summary: list[dict[str, Any]], template: str | None) -> tuple[str | None, list[dict[str, Any]], list[Chart]]:
     """The latest period's KPI tiles (value, target, met or breached, change on the period before,
     year to date) and a chart of each KPI over the periods, for one template."""
-    templates = sorted({k["template"] for k in kpis if k["span"] == "period"})
+    # the templates London's KPIs judge (Cheshire East's KPIs are listed by `other_kpis`)
+    templates = sorted({k["template"] for k in kpis if k["span"] == "period" and k["kpi"] in TARGETS})
     template = template if template in templates else (templates[0] if templates else None)
     periods = sorted({k["period"] for k in kpis if k["span"] == "period" and k["template"] == template})
     by = {(k["kpi"], k["period"], k["span"], k["template"]): k for k in kpis}

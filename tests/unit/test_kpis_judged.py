@@ -202,3 +202,29 @@ def test_no_cheshire_east_kpi_judges_a_home_whose_framework_names_another_set_or
         history = [*cheshire_east(WILLOW, kpi_sets=kpi_sets), *ret.collect_events(), *spot_check(ret, date(2026, 8, 3), ["residents"], [])]
         assert {r["kpi"] for r in kpis(tables(ReturnCompliance, history)).values()} <= {"returns_by_deadline", "returns_within_three_months"}
         assert not [r for r in kpis(tables(ReturnCompliance, history)).values() if r["kpi_set"] == CHESHIRE_EAST]
+
+
+# ------------------------------------------------------------------ the page that shows them
+
+
+def test_the_returns_page_shows_londons_tiles_beside_the_other_kpis_and_says_when_nothing_is_monitored():
+    from api.web.returns import not_monitored, other_kpis, tiles_and_charts
+
+    assert not_monitored([], []) is False  # nothing expected yet
+    folded = london_april()
+    cheshire = tables(ReturnCompliance, [*cheshire_east(WILLOW), *events(returned(WILLOW, QUARTER, "2026-Q1", quarterly(80, 18), date(2026, 7, 10)))])
+    rows = [*kpis(folded, scope="all").values(), *kpis(cheshire, scope="home").values()]
+    summary = list(folded["compliance_summary"].values())
+    template, tiles, _charts = tiles_and_charts(rows, summary, None)
+    # Cheshire East's templates sort first; the tiles are still London's, of London's return.
+    assert template == TEMPLATE and [t["kpi"] for t in tiles] == ["returns_by_deadline", "returns_within_three_months"]
+    others = {(k["kpi"], k["template"], k["span"]): k["outcome"] for k in other_kpis(rows)}
+    assert others == {
+        ("outcome_reviews", "cheshire-east-quarterly", "period"): "breached",
+        ("timeliness_of_submissions", "cheshire-east-quarterly", "period"): "met",
+        ("timeliness_of_submissions", "cheshire-east-quarterly", "year_to_date"): "met",
+        ("timeliness_of_submissions", "all", "year_to_date"): "met",
+    }
+    assert not_monitored(rows, summary) is False
+    unmonitored = london_april({"returns": [TEMPLATE]})
+    assert not_monitored([], list(unmonitored["compliance_summary"].values())) is True
