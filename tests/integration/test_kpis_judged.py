@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
+import msgspec
+
 from domain.application import Ledger
 from domain.kernel.metadata import Actor
 from domain.monitoring.commands import PublishTemplate, RecordSpotCheck, SubmitReturn
@@ -118,3 +120,19 @@ def test_a_contract_manager_records_a_spot_check_once_and_cheshire_easts_kpis_ar
     assert (accuracy["numerator"], accuracy["denominator"], accuracy["value"], accuracy["outcome"]) == (4, 5, 80.0, "breached")
     assert judged["timeliness_of_submissions"]["outcome"] == "met"
     assert not {"returns_by_deadline", "returns_within_three_months"} & set(judged)
+
+
+def test_a_framework_naming_a_kpi_set_the_ledger_does_not_know_is_refused_and_nothing_recorded(ledger):
+    establish = k.EstablishFramework(
+        framework="CEC-TYPO", title="Cheshire East accommodation with care", kind="care_homes",
+        lots=[k.FrameworkLot(id="ALL", name="Cheshire East")], commissioners=[k.Commissioner(org="CEC", kind="council", areas=["Devon"])],
+        starts_on=date(2026, 4, 1), ends_on=date(2030, 3, 31), regime="pcr2015", escalation_ladder="cheshire_east",
+        monitoring={"returns": [QUARTERLY_TEMPLATE], "kpis": ["cheshire-east-accomodation-with-care"]},
+    )
+    refused = ledger.handle(establish, COMMISSIONER, at=MARCH)
+    assert not refused.ok and refused.error.code == "unknown_kpi_set" and refused.events == []
+    assert [f.field for f in refused.error.fields] == ["monitoring.kpis"]
+    assert "cheshire-east-accommodation-with-care" in refused.error.message
+    assert ledger.max_position() == 0
+    named = msgspec.structs.replace(establish, monitoring={"returns": [QUARTERLY_TEMPLATE], "kpis": ["cheshire-east-accommodation-with-care"]})
+    assert [e.type for e in ok(ledger, named, COMMISSIONER, MARCH).events] == ["Framework.Established"]
