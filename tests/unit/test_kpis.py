@@ -64,8 +64,13 @@ def test_cheshire_easts_second_version_adds_safe_caring_and_well_led_at_95_and_k
     first, second = (parse_kpis(raw) for raw in shipped_kpi_versions("cheshire-east-accommodation-with-care"))
     assert (first["version"], second["version"]) == (1, 2)
     assert shipped_kpis("cheshire-east-accommodation-with-care") == shipped_kpi_versions("cheshire-east-accommodation-with-care")[1]
-    # Version 1 is published and frozen: the second keeps its indicators exactly and adds three.
-    assert second["indicators"][:5] == first["indicators"]
+    # Version 1 is published and frozen. The second keeps its indicators, except that Outcomes Reviews
+    # is critical, as the KPI and Quality Framework table marks it, and adds three.
+    assert second["indicators"][1:5] == first["indicators"][1:5]
+    was, now = first["indicators"][0], second["indicators"][0]
+    assert was["id"] == now["id"] == "outcome_reviews" and (was["critical"], now["critical"]) == (False, True)
+    assert {**now, "critical": False, "consequence": was["consequence"], "source": was["source"]} == was
+    assert "Service Action Plan" in now["consequence"]
     added = {k["id"]: (k["label"], k["target"], k["critical"]) for k in second["indicators"][5:]}
     assert added == {
         "safe": ("Safe", {"comparison": "at_least", "value": 95}, True),
@@ -110,11 +115,11 @@ def test_a_kpi_is_met_or_breached_with_its_margin():
     reviews = kpi("cheshire-east-accommodation-with-care", "outcome_reviews")
     assert evaluate_kpi(reviews, {"numerator": 19, "denominator": 20}) == {
         "kpi": "outcome_reviews", "value": 95.0, "target": {"comparison": "at_least", "value": 95},
-        "outcome": "met", "margin": 0.0, "critical": False, "consequence": None,
+        "outcome": "met", "margin": 0.0, "critical": True, "consequence": None,
     }
     breached = evaluate_kpi(reviews, {"numerator": 9, "denominator": 10})
     assert (breached["outcome"], breached["margin"]) == ("breached", -5.0)
-    assert "Service Improvement Action Plan" in breached["consequence"]
+    assert "Service Action Plan" in breached["consequence"]
     by_deadline = kpi("london-aqp-care-homes", "returns_by_deadline")
     assert evaluate_kpi(by_deadline, {"numerator": 31, "denominator": 40})["margin"] == 2.5  # 77.5% against 75%
     accuracy = kpi("cheshire-east-accommodation-with-care", "accuracy_of_submissions")
