@@ -20,7 +20,8 @@ dispatcher refuses anyone else (`require_role`, `not_permitted`: 403 over HTTP).
   commissions (`require_commissioner`, "who commissions what" below): framework prices, signing, mobilising,
   homes, variations, novations, extensions, referrals, escalation, action plans,
   termination, milestones and payments of contracts; a home's category, commissioning area
-  and concerns; reviews of returns; quality visits.
+  and concerns; reviews of returns; spot checks of returns' data (`SPOT_CHECKERS`: the
+  Council verifies submitted data, seed 003 s.3.6 b, never the provider itself); quality visits.
 - On a contract a provider (only its own contract) or a contract manager submits
   deliverables and highlight reports and notifies a change of control; commissioners,
   contract managers and providers keep its risks.
@@ -97,6 +98,9 @@ LEAD_OR_EVALUATOR = ("procurement_lead", "evaluator")
 FRAMEWORK_ESTABLISHERS = ("commissioner", "procurement_lead")
 #: those who commission and manage contracts, homes and visits
 COMMISSIONING = ("commissioner", "contract_manager")
+#: the Council's spot checks of the data in a home's returns (seed 003 s.3.6 b): its commissioners
+#: and contract managers, never the provider whose data it is
+SPOT_CHECKERS = COMMISSIONING
 #: the award and expiry processes (the system), or a person doing it by hand
 CONTRACT_AWARDERS = ("system", "contract_manager", "procurement_lead")
 #: the provider reports on its own contract; the contract manager may record on its behalf

@@ -53,19 +53,35 @@ there is nothing to divide by):
     one is recorded missed -> expected 4, received 3, on_time 2, late 1, missed 1,
     punctuality 50.0, received 75.0, within three months 75.0 (so far).
 
-`compliance_kpis` - each summary row against each KPI, key SUMMARY_KEY|KPI:
+`compliance_kpis` - the KPIs judged, key SUMMARY_KEY|KPI (or HOME_SCOPE_KEY|KPI, below):
     scope, scope_id, template, span, period, year, kpi_set, kpi, label, numerator,
     denominator, value (percent), comparison, target, outcome (met | breached), margin
     (percentage points, positive when better than the target), evaluated by the domain's
-    `evaluate_kpi`. The KPIs, with the shipped KPI sets' targets (domain/monitoring/kpi_sets/):
-    returns_by_deadline (at least 75%: on_time / expected), returns_within_three_months
-    (above 95%: within_three_months / expected), and Cheshire East's
-    timeliness_of_submissions (at least 95%: on_time / expected). Example: punctuality 50.0
-    -> returns_by_deadline breached, margin -25.0. Every KPI is shown for every scope, so a
-    commissioner can read any target against any slice; filter on `kpi`. The targets are
-    those shipped with this code, not a later published version of the KPI set (publishing
-    new targets needs a rebuild of this read model). Accuracy of submissions (seed 003
-    s.3.6 b) cannot be measured: the ledger records no spot checks.
+    `evaluate_kpi` with the targets of the KPI sets shipped with this code, each set's latest
+    version (domain/monitoring/kpi_sets/; publishing new targets needs a rebuild of this read
+    model). **A KPI judges a return only under the monitoring regime that includes it**: the
+    KPI sets a framework's monitoring names (`Framework.Established`'s `monitoring["kpis"]`)
+    judge the returns its homes owed under it (in a framework's own summary rows, that
+    framework's sets only). A return owed under no framework naming a set is judged by none:
+    a framework naming no KPI set has summary rows and no KPI rows ("not monitored by KPIs",
+    never "breached"). Judged:
+    - from the counts of returns expected, per summary row (the counts of the returns a set
+      judges are kept in `compliance_kpi_counts`): London's returns_by_deadline (at least 75%:
+      on_time / expected) and returns_within_three_months (above 95%: within_three_months /
+      expected), seed 000 s.7; Cheshire East's timeliness_of_submissions (at least 95%: on_time
+      / expected), seed 003 s.3.6 a). Example: punctuality 50.0 -> returns_by_deadline
+      breached, margin -25.0.
+    - from what a Cheshire East home's return says, per home (scope home, span period, the
+      return's template and period; put again when the return is amended): outcome_reviews
+      from the quarterly return, reviews evidencing an outcome achieved against 25% of the
+      CEC funded residents rounded up (the measure's floor; more reviews count as the number
+      required): 29 residents -> 8 required, 7 achieved -> 87.5 breached; and from the annual
+      return the percentages the provider reports (seed 003 s.2.2.1): continuity_of_care_workers
+      (85%), rostering (90%), and in version 2 of the annual return safe, caring, well_led (95%).
+    - from the Council's spot checks of a home's returns (`Return.SpotChecked`, seed 003 s.3.6
+      b): accuracy_of_submissions, the fields found accurate out of the fields checked, summed
+      over the spot checks of returns for periods ending in the financial year (scope home,
+      template all, span year_to_date, period the year): 19 of 20 -> 95.0 met.
 
 `missed_runs` - per home and template, key "LOCATION|TEMPLATE":
     location, provider, template, latest_period, current_run (the number of consecutive
@@ -77,8 +93,8 @@ there is nothing to divide by):
     record counts only periods recorded missed; this counts any return not in by its
     deadline, in the seed's words "not submitted as per the required timescales".)
 
-The other tables (`compliance_homes`, `_contracts`, `_frameworks`, `_location_ids`,
-`_templates`, `_returns`, `_obligations`, `_clock`) are this read model's own lookups.
+The other tables (`compliance_homes`, `_contracts`, `_frameworks`, `_framework_kpis`, `_kpi_counts`,
+`_location_ids`, `_templates`, `_returns`, `_obligations`, `_clock`) are this read model's own lookups.
 """
 
 from __future__ import annotations
@@ -87,7 +103,8 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
-from domain.monitoring.kpis import evaluate_kpi, indicator, shipped_kpis
+from domain.contracts.framework import Framework
+from domain.monitoring.kpis import evaluate_kpi, parse_kpis, shipped_kpi_names, shipped_kpis
 from domain.monitoring.returns import Return
 from projections import follow
 from projections.monitoring import (
@@ -114,14 +131,56 @@ ON_TIME, LATE, MISSED, OVERDUE, DUE = "on_time", "late", "missed", "overdue", "d
 SERVICE_FAILURE_RUN = 3
 WITHIN_MONTHS = 3
 
-#: (KPI set, indicator, the count that is its numerator; the denominator is always `expected`)
+LONDON, CHESHIRE_EAST = "london-aqp-care-homes", "cheshire-east-accommodation-with-care"
+#: each shipped KPI set's latest shipped version, by name: the targets every KPI row is judged by
+KPI_SETS: dict[str, dict[str, Any]] = {name: parse_kpis(shipped_kpis(name)) for name in shipped_kpi_names()}
+_INDICATORS = {(name, k["id"]): k for name, d in KPI_SETS.items() for k in d["indicators"]}
+
+#: the KPIs measured from the counts of returns expected: (KPI set, indicator, the count that is its
+#: numerator; the denominator is always `expected`)
 KPI_MEASURES = (
-    ("london-aqp-care-homes", "returns_by_deadline", "on_time"),
-    ("london-aqp-care-homes", "returns_within_three_months", "within_three_months"),
-    ("cheshire-east-accommodation-with-care", "timeliness_of_submissions", "on_time"),
+    (LONDON, "returns_by_deadline", "on_time"),
+    (LONDON, "returns_within_three_months", "within_three_months"),
+    (CHESHIRE_EAST, "timeliness_of_submissions", "on_time"),
 )
-_INDICATORS = {(s, k): indicator(shipped_kpis(s), k) for s, k, _ in KPI_MEASURES}
+COUNTED = {s: tuple((k, n) for s2, k, n in KPI_MEASURES if s2 == s) for s, _, _ in KPI_MEASURES}
 COUNTS = ("expected", "received", "on_time", "late", "within_three_months", "missed", "overdue")
+
+
+def _outcome_reviews(values: dict[str, Any]) -> dict[str, int] | None:
+    """Seed 003 s.2.2.1 a): reviews evidencing an outcome achieved, against 25% of the CEC funded
+    residents on the quarter's first day rounded up (the measure's floor), capped at that number."""
+    residents, achieved = values.get("cec_funded_residents"), values.get("outcome_reviews_with_outcome_achieved")
+    if not isinstance(residents, int) or not isinstance(achieved, int) or isinstance(residents, bool) or residents <= 0:
+        return None
+    required = -(-residents * 25 // 100)
+    return {"numerator": min(achieved, required), "denominator": required}
+
+
+def _reported(metric: str) -> Any:
+    """The percentage the provider reports for a KPI in a return (seed 003 s.2.2.1: "Providers must
+    submit their KPIs in their Annual returns")."""
+
+    def figures(values: dict[str, Any]) -> dict[str, Any] | None:
+        value = values.get(metric)
+        return None if value is None or isinstance(value, bool) else {"value": value}
+
+    return figures
+
+
+#: the KPIs judged from what a home's return says: (KPI set, indicator) -> (the return template,
+#: the figures read from its values, or None when the return holds none)
+REPORTED = {
+    (CHESHIRE_EAST, "outcome_reviews"): ("cheshire-east-quarterly", _outcome_reviews),
+    (CHESHIRE_EAST, "continuity_of_care_workers"): ("cheshire-east-annual", _reported("kpi_continuity_of_care_percent")),
+    (CHESHIRE_EAST, "rostering"): ("cheshire-east-annual", _reported("kpi_rostering_percent")),
+    (CHESHIRE_EAST, "safe"): ("cheshire-east-annual", _reported("kpi_safe_percent")),
+    (CHESHIRE_EAST, "caring"): ("cheshire-east-annual", _reported("kpi_caring_percent")),
+    (CHESHIRE_EAST, "well_led"): ("cheshire-east-annual", _reported("kpi_well_led_percent")),
+}
+REPORTED_TEMPLATES = {template for template, _ in REPORTED.values()}
+#: the KPI judged from the Council's spot checks of returns (seed 003 s.3.6 b): fields found accurate / fields checked
+SPOT_CHECKED = ((CHESHIRE_EAST, "accuracy_of_submissions"),)
 
 RETURNS = Table(
     "return_compliance",
@@ -183,6 +242,13 @@ KPIS = Table(
     order_by=("scope", "scope_id", "template", "span", "period", "kpi"),
     indexes=(("scope", "scope_id"), ("kpi", "outcome"), ("template", "period")),
 )
+#: the counts of the returns each KPI set judges, per summary row, key SUMMARY_KEY|KPI_SET (this read model's own)
+KPI_COUNTS = Table(
+    "compliance_kpi_counts",
+    (*SCOPE_COLUMNS, Column("kpi_set"), *(Column(c, INTEGER) for c in COUNTS)),
+)
+#: the KPI sets each framework's monitoring names (`Framework.Established`'s `monitoring["kpis"]`; this read model's own)
+FRAMEWORK_KPIS = Table("compliance_framework_kpis", (Column("kpi_sets"),))
 RUNS = Table(
     "missed_runs",
     (
@@ -264,29 +330,41 @@ def _evaluated(kpi_set: str, kpi: str, numerator: int, denominator: int) -> dict
     return result
 
 
-def kpi_rows(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Each KPI evaluated on one summary row, by kpi id (none when nothing was expected)."""
+def kpi_row(scope: dict[str, Any], kpi_set: str, kpi: str, result: dict[str, Any], numerator: int | None, denominator: int | None) -> dict[str, Any]:
+    """A `compliance_kpis` row: the KPI's result (`evaluate_kpi`) for one scope, template, span and period."""
+    return {
+        **{c: scope[c] for c in SCOPE},
+        "kpi_set": kpi_set,
+        "kpi": kpi,
+        "label": _INDICATORS[(kpi_set, kpi)]["label"],
+        "numerator": numerator,
+        "denominator": denominator,
+        "value": result["value"],
+        "comparison": result["target"]["comparison"],
+        "target": result["target"]["value"],
+        "outcome": result["outcome"],
+        "margin": result["margin"],
+    }
+
+
+def kpi_rows(summary: dict[str, Any], kpi_set: str) -> dict[str, dict[str, Any]]:
+    """The KPIs of `kpi_set` measured from counts of returns, evaluated on the counts of the returns
+    that set judges (one summary row's, `compliance_kpi_counts`), by kpi id (none when nothing was
+    expected, or the set measures nothing from counts)."""
     if not summary["expected"]:
         return {}
-    found = {}
-    scope = {c: summary[c] for c in SCOPE}
-    for kpi_set, kpi, numerator in KPI_MEASURES:
-        definition = _INDICATORS[(kpi_set, kpi)]
-        result = _evaluated(kpi_set, kpi, summary[numerator], summary["expected"])
-        found[kpi] = {
-            **scope,
-            "kpi_set": kpi_set,
-            "kpi": kpi,
-            "label": definition["label"],
-            "numerator": summary[numerator],
-            "denominator": summary["expected"],
-            "value": result["value"],
-            "comparison": result["target"]["comparison"],
-            "target": result["target"]["value"],
-            "outcome": result["outcome"],
-            "margin": result["margin"],
-        }
-    return found
+    return {
+        kpi: kpi_row(summary, kpi_set, kpi, _evaluated(kpi_set, kpi, summary[numerator], summary["expected"]), summary[numerator], summary["expected"])
+        for kpi, numerator in COUNTED.get(kpi_set, ())
+    }
+
+
+def kpi_sets_judging(row: dict[str, Any], scope: str, scope_id: str, sets_of: Any) -> list[str]:
+    """The KPI sets that judge a return in the summaries of (scope, scope_id): those named by the
+    monitoring of the frameworks under which the home owed it (in a framework's own summary, that
+    framework's only). A return owed under no framework that names a set is judged by none."""
+    frameworks = [scope_id] if scope == "framework" else [f for f in (row["frameworks"] or "").split(",") if f]
+    return sorted({s for f in frameworks for s in sets_of(f)})
 
 
 def current_run(periods: dict[str, int], definition: dict[str, Any] | None) -> tuple[int, str | None, str | None]:
@@ -306,6 +384,8 @@ def current_run(periods: dict[str, int], definition: dict[str, Any] | None) -> t
 
 #: the page's note of `missed_runs` rows as they stand: key -> (periods, the other columns)
 _RUNS_NOTE = "compliance:missed_runs"
+#: the page's note of `compliance_kpi_counts` rows as they stand: key -> row
+_KPI_COUNTS_NOTE = "compliance:kpi_counts"
 
 
 class ReturnCompliance(TableReadModel):
@@ -314,14 +394,28 @@ class ReturnCompliance(TableReadModel):
     templates = Templates(PREFIX)
     index = ReturnIndex(PREFIX)
     expectations = Expectations(PREFIX, directory, templates)
-    tables = (RETURNS, SUMMARY, KPIS, RUNS, *directory.tables, *templates.tables, *index.tables, *expectations.tables)
+    tables = (
+        RETURNS, SUMMARY, KPIS, RUNS, KPI_COUNTS, FRAMEWORK_KPIS,
+        *directory.tables, *templates.tables, *index.tables, *expectations.tables,
+    )
 
     # Every handler ends by looking for returns the event found overdue (`_after`).
 
-    @handles(*directory.followed)
+    @handles(*(e for e in directory.followed if e is not Framework.Established))
     def directory_changed(self, event: Any, page: Page) -> None:
         self.directory.apply(event, page)
         self._after(event, page)
+
+    @handles(Framework.Established)
+    def framework_established(self, event: Framework.Established, page: Page) -> None:
+        """The framework's monitoring regime: its templates (the directory's) and the KPI sets that judge its homes."""
+        self.directory.apply(event, page)
+        page.put(FRAMEWORK_KPIS.name, event.reference, {"kpi_sets": dumps(sorted(set(event.monitoring.get("kpis") or [])))})
+        self._after(event, page)
+
+    def kpi_sets_of(self, page: Page) -> Any:
+        """framework -> the KPI sets its monitoring names (none: it is not monitored by KPIs)."""
+        return lambda framework: loads((page.get(FRAMEWORK_KPIS.name, framework) or {}).get("kpi_sets"), [])
 
     @handles(*templates.followed)
     def template_published(self, event: Any, page: Page) -> None:
@@ -351,7 +445,58 @@ class ReturnCompliance(TableReadModel):
                 on_time="yes" if lateness["on_time"] else "no",
                 within_three_months="yes" if within else "no",
             )
+            self._judge_reported(page, found, event.values)
         self._after(event, page)
+
+    @handles(Return.Amended)
+    def amended(self, event: Return.Amended, page: Page) -> None:
+        found = self.index.get(page, event)
+        if found is not None:
+            self._judge_reported(page, found, event.values)
+        self._after(event, page)
+
+    @handles(Return.SpotChecked)
+    def spot_checked(self, event: Return.SpotChecked, page: Page) -> None:
+        """Accuracy (seed 003 s.3.6 b): the fields the Council found accurate out of those it checked,
+        summed over the home's spot checks of returns for periods ending in the financial year."""
+        found = self.index.get(page, event)
+        if found is not None:
+            row = page.get(RETURNS.name, f"{found['location']}|{found['template']}|{found['period']}")
+            if row is not None:
+                sets = kpi_sets_judging(row, "home", row["location"], self.kpi_sets_of(page))
+                scope = {"scope": "home", "scope_id": row["location"], "template": "all", "span": "year_to_date", "period": row["year"], "year": row["year"]}
+                for kpi_set, kpi in SPOT_CHECKED:
+                    if kpi_set not in sets:
+                        continue
+                    key = f"home|{row['location']}|all|year_to_date|{row['year']}|{kpi}"
+                    before = page.get(KPIS.name, key) or {}
+                    numerator = (before.get("numerator") or 0) + len(event.fields_accurate)
+                    denominator = (before.get("denominator") or 0) + len(event.fields_checked)
+                    result = evaluate_kpi(_INDICATORS[(kpi_set, kpi)], {"numerator": numerator, "denominator": denominator})
+                    page.put(KPIS.name, key, kpi_row(scope, kpi_set, kpi, result, numerator, denominator))
+        self._after(event, page)
+
+    def _judge_reported(self, page: Page, found: dict[str, Any], values: dict[str, Any]) -> None:
+        """The KPIs judged from the figures a home's return gives (`REPORTED`), for the KPI sets that
+        judge the home's return: one row per home, template and period, put again on an amendment."""
+        if found["template"] not in REPORTED_TEMPLATES:
+            return
+        row = page.get(RETURNS.name, f"{found['location']}|{found['template']}|{found['period']}")
+        if row is None:
+            return
+        sets = kpi_sets_judging(row, "home", row["location"], self.kpi_sets_of(page))
+        scope = {"scope": "home", "scope_id": row["location"], "template": row["template"], "span": "period", "period": row["period"], "year": row["year"]}
+        for (kpi_set, kpi), (template, read) in REPORTED.items():
+            if template != row["template"] or kpi_set not in sets or (kpi_set, kpi) not in _INDICATORS:
+                continue
+            key = f"home|{row['location']}|{row['template']}|period|{row['period']}|{kpi}"
+            figures = read(values)
+            if figures is None:  # the return holds no figure for it (an earlier version of the template)
+                page.delete(KPIS.name, key)
+                continue
+            # the template has checked the figures: a percentage is 0-100, a count 0 or more
+            result = evaluate_kpi(_INDICATORS[(kpi_set, kpi)], figures)
+            page.put(KPIS.name, key, kpi_row(scope, kpi_set, kpi, result, figures.get("numerator"), figures.get("denominator")))
 
     @handles(Return.Missed)
     def missed(self, event: Return.Missed, page: Page) -> None:
@@ -421,24 +566,27 @@ class ReturnCompliance(TableReadModel):
         """
         delta = [(c, a - b) for c, a, b in zip(COUNTS, _count_values(after), _count_values(before), strict=True) if a != b]
         work: dict[str, dict[str, Any]] = page.notes.setdefault(self.name, {})
+        judged: dict[str, dict[str, Any]] = page.notes.setdefault(_KPI_COUNTS_NOTE, {})
         year, closes = after["year"], after["three_months_after_due"]
+        sets_of = self.kpi_sets_of(page)
         for scope, scope_id in scopes(after):
+            sets = kpi_sets_judging(after, scope, scope_id, sets_of)
             for template, span, period in spans(after):
                 key = f"{scope}|{scope_id}|{template}|{span}|{period}"
+                blank = {"scope": scope, "scope_id": scope_id, "template": template, "span": span, "period": period, "year": year}
                 row = work.get(key)
                 if row is None:
-                    row = work[key] = page.get(SUMMARY.name, key) or {
-                        "scope": scope,
-                        "scope_id": scope_id,
-                        "template": template,
-                        "span": span,
-                        "period": period,
-                        "year": year,
-                        **{c: 0 for c in COUNTS},
-                    }
+                    row = work[key] = page.get(SUMMARY.name, key) or {**blank, **{c: 0 for c in COUNTS}}
                 for c, d in delta:
                     row[c] += d
                 row["window_closes_on"] = max(row.get("window_closes_on") or "", closes)
+                for kpi_set in sets:
+                    set_key = f"{key}|{kpi_set}"
+                    counted = judged.get(set_key)
+                    if counted is None:
+                        counted = judged[set_key] = page.get(KPI_COUNTS.name, set_key) or {**blank, "kpi_set": kpi_set, **{c: 0 for c in COUNTS}}
+                    for c, d in delta:
+                        counted[c] += d
         self._run(page, after)
 
     def finish(self, page: Page) -> None:
@@ -447,8 +595,11 @@ class ReturnCompliance(TableReadModel):
             row["punctuality_percent"] = percent(row["on_time"], row["expected"])
             row["within_three_months_percent"] = percent(row["within_three_months"], row["expected"])
             page.put(SUMMARY.name, key, row)
-            evaluated = kpi_rows(row)
-            for _kpi_set, kpi, _ in KPI_MEASURES:
+        for set_key, counted in sorted(page.notes.pop(_KPI_COUNTS_NOTE, {}).items()):
+            page.put(KPI_COUNTS.name, set_key, counted)
+            key = set_key.rsplit("|", 1)[0]
+            evaluated = kpi_rows(counted, counted["kpi_set"])
+            for kpi, _ in COUNTED.get(counted["kpi_set"], ()):
                 if kpi in evaluated:
                     page.put(KPIS.name, f"{key}|{kpi}", evaluated[kpi])
                 else:

@@ -74,7 +74,7 @@ def main() -> None:
         "title": "London Any Qualified Provider framework: care homes (NHS Continuing Healthcare)",
         "kind": "care_homes", "lots": [{"id": "NCL", "name": "North Central London"}],
         "commissioners": [{"org": "ICB-NCL", "kind": "icb", "directorates": ["Camden", "Islington"]}], "starts_on": "2025-04-01", "ends_on": "2029-03-31",
-        "regime": "pcr2015", "escalation_ladder": "nottingham", "monitoring": {"returns": [TEMPLATE]},
+        "regime": "pcr2015", "escalation_ladder": "nottingham", "monitoring": {"returns": [TEMPLATE], "kpis": ["london-aqp-care-homes"]},
     })
     add("2026-03-02T09:05:00Z", COMMISSIONER, {"type": "framework.set_prices", "framework": FRAMEWORK, "effective_from": "2025-04-01", "rates": RATES_2025})
     add("2026-03-02T09:10:00Z", COMMISSIONER, {"type": "framework.set_prices", "framework": FRAMEWORK, "effective_from": "2026-04-01", "rates": RATES_2026})

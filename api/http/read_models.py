@@ -327,9 +327,12 @@ class KpisController(Controller):
 
     list_kpis = table_route(
         "/", KPIS, roles=access.MONITORING_READERS, summary="Return KPIs against their targets, by scope",
-        description="Every compliance summary row against every KPI (returns by deadline >= 75%, within three months > 95%, Cheshire East's "
-        "timeliness >= 95%): value, target, outcome (met | breached), margin. Filter by scope (home, provider, icb, "
-        "local_authority, directorate, framework, all) and scope_id. A provider sees its own and its homes' rows.",
+        description="The KPIs judged, each only for the returns of homes whose framework's monitoring names its KPI set (kpi_set): "
+        "London's (returns by deadline >= 75%, within three months > 95%) and Cheshire East's (timeliness >= 95% per compliance "
+        "summary row; per home, outcomes reviews >= 95% each quarter, continuity >= 85%, rostering >= 90%, Safe, Caring and "
+        "Well-led >= 95% from the annual return, accuracy >= 95% from the Council's spot checks): value, target, outcome "
+        "(met | breached), margin. A framework naming no KPI set has no rows: it is not monitored by KPIs. Filter by scope "
+        "(home, provider, icb, local_authority, directorate, framework, all) and scope_id. A provider sees its own and its homes' rows.",
     )
 
 

@@ -2,7 +2,10 @@
 
     GET /app/returns               the KPIs (75% of returns by the deadline, over 95% within three
                                    months, seed 000 s.7) for an area: tiles with met or breached in
-                                   words, their trend over periods as charts; and compliance compared
+                                   words, their trend over periods as charts; the other KPIs judged
+                                   there (Cheshire East's, seed 003 s.2.2.1 and s.3.6) in a table;
+                                   "not monitored by KPIs" where returns are owed under a framework
+                                   naming no KPI set; and compliance compared
                                    by home, provider, ICB, local authority, directorate or framework
                                    for a period (each row opens that area's KPIs)
     GET /app/returns/list          every expected return: received or not, on time, days late
@@ -107,7 +110,8 @@ class TrendChart(Chart):
 def tiles_and_charts(kpis: list[dict[str, Any]], summary: list[dict[str, Any]], template: str | None) -> tuple[str | None, list[dict[str, Any]], list[Chart]]:
     """The latest period's KPI tiles (value, target, met or breached, change on the period before,
     year to date) and a chart of each KPI over the periods, for one template."""
-    templates = sorted({k["template"] for k in kpis if k["span"] == "period"})
+    # the templates London's KPIs judge (Cheshire East's KPIs are listed by `other_kpis`)
+    templates = sorted({k["template"] for k in kpis if k["span"] == "period" and k["kpi"] in TARGETS})
     template = template if template in templates else (templates[0] if templates else None)
     periods = sorted({k["period"] for k in kpis if k["span"] == "period" and k["template"] == template})
     by = {(k["kpi"], k["period"], k["span"], k["template"]): k for k in kpis}
@@ -139,6 +143,24 @@ def tiles_and_charts(kpis: list[dict[str, Any]], summary: list[dict[str, Any]], 
             target_label=f"target ({'at least' if row['comparison'] == 'at_least' else 'above'} {row['target']:g}%)",
         ))
     return template, tiles, charts
+
+
+def other_kpis(kpis: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The KPIs judged here other than the tiles' (Cheshire East's: timeliness, and per home outcomes
+    reviews, continuity, rostering, Safe, Caring, Well-led, accuracy), each at its latest period."""
+    latest: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+    for row in kpis:
+        if row["kpi"] in TARGETS:
+            continue
+        key = (row["kpi_set"], row["kpi"], row["template"], row["span"])
+        if key not in latest or row["period"] > latest[key]["period"]:
+            latest[key] = row
+    return sorted(latest.values(), key=lambda r: (r["kpi_set"], r["label"], r["template"], r["span"]))
+
+
+def not_monitored(kpis: list[dict[str, Any]], summary: list[dict[str, Any]]) -> bool:
+    """Returns were expected here but no KPI set judges them: their framework names none (never "breached")."""
+    return not kpis and any(s.get("expected") for s in summary)
 
 
 SUMMARY_FILTERS = (
@@ -263,6 +285,7 @@ class ReturnPagesController(Controller):
             request, listed, SUMMARY_COLUMNS, shown, "return-compliance-by-" + listed.asked.get("scope", "area"), "returns.html",
             title="Returns and KPIs", tab="overview", filters=SUMMARY_FILTERS, tiles=tiles, charts=charts,
             kpi_scope=scope, kpi_area=area, kpi_scope_name=SCOPE_NAMES.get(scope, scope), kpi_refused=refused,
+            other_kpis=other_kpis(kpis), not_monitored=not_monitored(kpis, trend),
             return_template=template, scopes=SCOPES, scope_names=SCOPE_NAMES,
             compare_name=SCOPE_NAMES.get(listed.asked.get("scope", ""), "area"),
         )

@@ -66,7 +66,8 @@ class EstablishFramework(Command, tag="framework.establish"):
     escalation_ladder: Reference | Annotated[list[Reference], unique(min_length=1, max_length=20, domain_rule="duplicate_stage")]
     max_extension_months: Annotated[int, Meta(ge=0, le=120)] = 0
     max_extension_value_percent: Annotated[int, Meta(ge=0, le=100)] | None = None
-    #: which return templates and KPIs apply (defined by the returns issue)
+    #: the monitoring regime: "returns" (the return templates its homes owe) and "kpis" (the KPI sets,
+    #: domain/monitoring/kpi_sets/, that judge them; none named: not monitored by KPIs)
     monitoring: Annotated[dict[Annotated[str, Meta(pattern=r"^[a-z_]{1,40}$")], Annotated[list[DefinitionRef], unique(max_length=50)]], entries(max_length=10)] = {}
 
 

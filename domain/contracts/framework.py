@@ -64,7 +64,11 @@ class Framework(LedgerAggregate):
         regime: str,
         ladder: str | list[str],
         monitoring: dict[str, Any],
+        kpi_sets: Any = None,
     ) -> Framework:
+        """`monitoring` names what its contracts' homes are monitored by: "returns" (return templates)
+        and "kpis" (the KPI sets that judge them; none: not monitored by KPIs), each of `kpi_sets`
+        (the KPI sets the ledger knows) where given."""
         if ends_on <= starts_on:
             raise ValidationFailed("A framework must end after it starts.", code="term_invalid", field="ends_on")
         steps = LADDERS.get(ladder) if isinstance(ladder, str) else list(ladder)
@@ -76,6 +80,13 @@ class Framework(LedgerAggregate):
             )
         if len(set(steps)) != len(steps):
             raise ValidationFailed("Escalation stages must be distinct.", code="duplicate_stage", field="ladder")
+        unknown_sets = sorted(set(monitoring.get("kpis") or ()) - set(kpi_sets)) if kpi_sets is not None else []
+        if unknown_sets:
+            raise ValidationFailed(
+                f"No KPI set is called {', '.join(unknown_sets)}; the KPI sets are {', '.join(sorted(kpi_sets))}.",
+                code="unknown_kpi_set",
+                field="monitoring.kpis",
+            )
         ids = [lot["id"] for lot in lots]
         if not ids or len(set(ids)) != len(ids):
             raise ValidationFailed("A framework needs lots with distinct ids.", code="lots_invalid", field="lots")

@@ -32,6 +32,7 @@ from domain.procurement.vocabulary import AWARDED
 from domain.kernel.metadata import Actor
 from domain.procurement.competition import Competition
 from domain.procurement.handlers import check_party
+from domain.monitoring.kpis import shipped_kpi_names
 
 #: an annual price review relies on the contract's own price review clause, ground by regime
 PRICE_REVIEW_GROUNDS = {"pcr2015": "pcr2015_reg72_1_a", "pa2023": "pa2023_sch8_1", "psr2024": "psr2024_reg13_1_a"}
@@ -58,6 +59,7 @@ def establish_framework(ledger: Any, cmd: k.EstablishFramework, actor: Actor, no
         regime=cmd.regime,
         ladder=cmd.escalation_ladder,
         monitoring=dict(cmd.monitoring),
+        kpi_sets=shipped_kpi_names(),
     )
     return Decision([framework])
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
+from pathlib import Path
 from typing import Any, ClassVar
 
 from domain.kernel.errors import RuleBroken
@@ -18,6 +20,33 @@ from domain.kernel.metadata import LedgerAggregate
 
 def definition_sha256(definition: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(definition, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+_VERSION_FILE = re.compile(r"^(?P<name>[a-z0-9][a-z0-9-]*?)(?:\.v(?P<version>[0-9]+))?$")
+
+
+def shipped_files(folder: Path) -> dict[str, dict[int, Path]]:
+    """The definitions shipped in `folder`, by name and version: version 1 is NAME.json and each
+    later version NAME.vN.json beside it (a published version never changes, so a new version is
+    a new file and the old file stays as it was)."""
+    found: dict[str, dict[int, Path]] = {}
+    for path in folder.glob("*.json"):
+        match = _VERSION_FILE.match(path.stem)
+        if match:
+            found.setdefault(match["name"], {})[int(match["version"] or 1)] = path
+    return found
+
+
+def shipped_definition(folder: Path, name: str, version: int | None = None) -> dict[str, Any]:
+    """A shipped definition as raw JSON: its latest shipped version, or `version`."""
+    versions = shipped_files(folder).get(name) or {1: folder / f"{name}.json"}
+    return json.loads(versions[max(versions) if version is None else version].read_text(encoding="utf-8"))
+
+
+def shipped_versions(folder: Path, name: str) -> list[dict[str, Any]]:
+    """Every shipped version of a definition as raw JSON, oldest first: publish them in this order."""
+    versions = shipped_files(folder)[name]
+    return [json.loads(versions[v].read_text(encoding="utf-8")) for v in sorted(versions)]
 
 
 class VersionedDefinition(LedgerAggregate):

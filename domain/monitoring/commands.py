@@ -97,6 +97,25 @@ class ReviewReturn(Command, tag="return.review"):
     items: Annotated[dict[ItemId, ShortText], entries(max_length=MAX_ITEMS)] = {}
 
 
+class RecordSpotCheck(Command, tag="return.record_spot_check"):
+    """The Council's spot check of a received return's data (seed 003 s.3.6 b): the fields it checked
+    against the home's records (care plans, timesheets, rotas, invoices) and those it found accurate.
+    The accuracy KPI is the fields found accurate as a percentage of the fields checked."""
+
+    location: CqcId
+    template: TemplateRef
+    version: Annotated[int, Meta(ge=1, le=10_000)]
+    period: Period
+    #: the day the check was done: not after today, not before the return was received
+    checked_on: Day
+    #: metric ids of the return's template version
+    fields_checked: Annotated[list[ItemId], unique(min_length=1, max_length=MAX_ITEMS, domain_rule="duplicate_field")]
+    #: how the figures were verified, e.g. "rotas and timesheets for the period seen at the home"
+    method: ShortText
+    #: of the fields checked, those whose figure the records bore out
+    fields_accurate: Annotated[list[ItemId], unique(max_length=MAX_ITEMS, domain_rule="duplicate_field")] = []
+
+
 # -------------------------------------------------------------------- placement returns
 
 
@@ -131,6 +150,7 @@ RETURN_COMMANDS = (
     AmendReturn,
     RecordReturnMissed,
     ReviewReturn,
+    RecordSpotCheck,
     SubmitPlacementReturn,
 )
 

@@ -4,7 +4,8 @@ Who may send what: commissioners, contract managers and admins publish return te
 KPI sets; a provider submits and amends returns and placement returns only for a home it
 runs (as the home or its head office); commissioners and contract managers review the
 provider's commentary; the scheduler (system) or a contract manager records a return missed
-after its deadline. A placement return is checked against the named framework's rates, read
+after its deadline; commissioners and contract managers record spot checks of a return's data
+(`SPOT_CHECKERS`). A placement return is checked against the named framework's rates, read
 here and passed to the domain, and against the home's previous month's placement return.
 
 Commissioners and contract managers (the council for residential homes, the CCG for nursing
@@ -28,7 +29,7 @@ import msgspec
 from domain.commissioning import require_commissions_contract, require_commissions_home
 from domain.contracts.contract import Contract
 from domain.contracts.framework import Framework
-from domain.access import COMMISSIONING, PROVIDER, PUBLISHERS, RECORDERS
+from domain.access import COMMISSIONING, PROVIDER, PUBLISHERS, RECORDERS, SPOT_CHECKERS
 from domain.kernel.dispatch import Decision, find, handles
 from domain.kernel.errors import NotFound, RuleBroken, ValidationFailed
 from domain.kernel.metadata import Actor
@@ -138,6 +139,26 @@ def _review_return(ledger: Ledger, cmd: mc.ReviewReturn, actor: Actor, now: date
     ret = ledger.aggregate(Return, return_reference(cmd.location, cmd.template, cmd.version, cmd.period))
     recorded = ret.review(outcome=cmd.outcome, note=cmd.note, items=dict(cmd.items), reviewer=actor.org, now=now)
     return Decision([ret], {"return": ret.reference, "recorded": recorded})
+
+
+@handles(mc.RecordSpotCheck, SPOT_CHECKERS, "record a spot check of a return")
+def _record_spot_check(ledger: Ledger, cmd: mc.RecordSpotCheck, actor: Actor, now: datetime) -> Decision:
+    _own_location(ledger, cmd.location, actor, "record a spot check of a return")
+    definition, _ = _template_version(ledger, cmd.template, cmd.version)
+    reference = return_reference(cmd.location, cmd.template, cmd.version, cmd.period)
+    ret = find(ledger, Return, reference)
+    if ret is None:
+        raise RuleBroken(f"No return {reference} has been received; there is nothing to spot check.", code="return_not_submitted")
+    recorded = ret.record_spot_check(
+        definition=definition,
+        checked_on=cmd.checked_on,
+        fields_checked=list(cmd.fields_checked),
+        fields_accurate=list(cmd.fields_accurate),
+        method=cmd.method,
+        checker=actor.org,
+        now=now,
+    )
+    return Decision([ret], {"return": ret.reference, "recorded": recorded, "spot_checks": len(ret.spot_checks)})
 
 
 @handles(mc.SubmitPlacementReturn, PROVIDER, "submit a placement return")

@@ -3,7 +3,8 @@
 A KPI set (seed 003 s.2.2 and s.3.6, seed 000 s.7) is data, shipped in
 domain/monitoring/kpi_sets/ and published with `kpi.publish`, versioned like return
 templates: each published version is frozen, and republishing a version unchanged records
-nothing. Each indicator has an id, the measure (what is counted, as a percentage), a target
+nothing. Version 1 of a set ships as NAME.json and each later version as NAME.vN.json, so a
+shipped version, once published, is never edited in place. Each indicator has an id, the measure (what is counted, as a percentage), a target
 (a comparison and a value), a frequency, whether it is critical, and the consequence of a
 breach. `evaluate_kpi` is pure: given the figures for a period it says met or breached, and
 by how much. A contract manager may record a breach as a critical failure (failures.py).
@@ -11,14 +12,13 @@ by how much. A contract manager may record a breach as a critical failure (failu
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
 
 from domain.kernel.errors import ValidationFailed
 from domain.kernel.topics import stored_as
-from domain.kernel.versioned import VersionedDefinition, definition_sha256
+from domain.kernel.versioned import VersionedDefinition, definition_sha256, shipped_definition, shipped_files, shipped_versions
 from domain.monitoring.templates import Failures, ReturnInvalid
 
 SHIPPED_KPIS = Path(__file__).parent / "kpi_sets"
@@ -112,13 +112,19 @@ def parse_kpis(raw: Any) -> dict[str, Any]:
 kpis_sha256 = definition_sha256
 
 
-def shipped_kpis(name: str) -> dict[str, Any]:
-    """A KPI set shipped in domain/monitoring/kpi_sets/ (`name` without .json), as raw JSON."""
-    return json.loads((SHIPPED_KPIS / f"{name}.json").read_text(encoding="utf-8"))
+def shipped_kpis(name: str, version: int | None = None) -> dict[str, Any]:
+    """A KPI set shipped in domain/monitoring/kpi_sets/ (`name` without .json), as raw JSON: the
+    latest shipped version, or `version`."""
+    return shipped_definition(SHIPPED_KPIS, name, version)
+
+
+def shipped_kpi_versions(name: str) -> list[dict[str, Any]]:
+    """Every shipped version of a KPI set, oldest first: publish them in this order."""
+    return shipped_versions(SHIPPED_KPIS, name)
 
 
 def shipped_kpi_names() -> list[str]:
-    return sorted(p.stem for p in SHIPPED_KPIS.glob("*.json"))
+    return sorted(shipped_files(SHIPPED_KPIS))
 
 
 def indicator(definition: dict[str, Any], kpi: str) -> dict[str, Any]:

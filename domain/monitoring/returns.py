@@ -10,7 +10,9 @@ derived from those, so it cannot be created twice. It is submitted with values, 
 on any item and answers to the questions; every failure is reported at once (field, rule,
 message) and nothing is recorded when anything fails. It is amended only with a reason (the
 earlier values stay in its history), its lateness is computed from the deadline rule
-(periods.py), a commissioner reviews the provider's commentary, and a return never received
+(periods.py), a commissioner reviews the provider's commentary, a commissioner or contract
+manager records a spot check of its data (the fields checked against the home's own records
+and those found accurate: seed 003 s.3.6 b, the accuracy KPI), and a return never received
 is recorded as missed once its deadline has passed.
 
 Public methods decide; the nested events' `apply` only assign state.
@@ -95,6 +97,7 @@ class Return(LedgerAggregate):
         self.missed_on: str | None = None
         self.amendments: list[dict[str, Any]] = []
         self.reviews: list[dict[str, Any]] = []
+        self.spot_checks: list[dict[str, Any]] = []
 
     @classmethod
     def _open(cls, *, location: str, definition: dict[str, Any], sha256: str, period: str) -> Return:
@@ -233,6 +236,66 @@ class Return(LedgerAggregate):
         )
         return True
 
+    def record_spot_check(
+        self,
+        *,
+        definition: dict[str, Any],
+        checked_on: date,
+        fields_checked: list[str],
+        fields_accurate: list[str],
+        method: str,
+        checker: str,
+        now: datetime,
+    ) -> bool:
+        """The Council's spot check of the return's data (seed 003 s.3.6 b): which of its fields were
+        checked against the home's records and which were found accurate. Every failure is reported
+        at once and nothing is recorded when anything fails; False when it repeats a check recorded."""
+        if self.status != SUBMITTED:
+            raise _refuse("return_not_submitted", f"The return {self.reference} has not been received; there is nothing to spot check.")
+        f = Failures()
+        metrics = {m["id"] for m in definition["metrics"]}
+        if not fields_checked:
+            f.add("fields_checked", "required", "A spot check names at least one field it checked.")
+        seen: set[str] = set()
+        for item in fields_checked:
+            if item in seen:
+                f.add(f"fields_checked.{item}", "duplicate_field", f"{item} is named twice.")
+            elif item not in metrics:
+                f.add(f"fields_checked.{item}", "unknown_metric", f"{item} is not a field of {self.template} version {self.template_version}.")
+            seen.add(item)
+        accurate: set[str] = set()
+        for item in fields_accurate:
+            if item in accurate:
+                f.add(f"fields_accurate.{item}", "duplicate_field", f"{item} is named twice.")
+            elif item not in seen:
+                f.add(f"fields_accurate.{item}", "not_checked", f"{item} is not among the fields checked; only a checked field can be found accurate.")
+            accurate.add(item)
+        today = london_day(now)
+        submitted_on = date.fromisoformat(self.lateness["submitted_on"])  # type: ignore[index]
+        if checked_on > today:
+            f.add("checked_on", "in_the_future", f"A spot check is recorded once done: {checked_on} is after today ({today}).")
+        elif checked_on < submitted_on:
+            f.add("checked_on", "before_submission", f"The return was received on {submitted_on}; it cannot have been checked on {checked_on}.")
+        if not method or not method.strip():
+            f.add("method", "required", "Say how the data was verified (e.g. care plans, timesheets, rotas, invoices seen).")
+        f.raise_if_any("The spot check")
+        check = {
+            "checked_on": checked_on.isoformat(),
+            "fields_checked": sorted(seen),
+            "fields_accurate": sorted(accurate & seen),
+            "method": method.strip(),
+            "checker": checker,
+        }
+        if any({k: c[k] for k in check} == check for c in self.spot_checks):
+            return False
+        self.trigger_event(
+            self.SpotChecked,
+            **check,
+            fields_inaccurate=sorted(seen - accurate),
+            of_version=len(self.amendments),
+        )
+        return True
+
     class Opened(LedgerAggregate.Created):
         reference: str
         location: str
@@ -306,6 +369,34 @@ class Return(LedgerAggregate):
                     "reviewer": self.reviewer,
                     "amendments_seen": self.of_version,
                     "reviewed_on": self.reviewed_on,
+                }
+            )
+
+
+    class SpotChecked(LedgerAggregate.Event):
+        """A spot check of the return's data by the Council (seed 003 s.3.6 b)."""
+
+        checked_on: str
+        fields_checked: list
+        fields_accurate: list
+        fields_inaccurate: list
+        #: how the figures were verified (care plans, timesheets, rotas, invoices, speaking with stakeholders)
+        method: str
+        #: the organisation that checked
+        checker: str
+        #: how many amendments the checked values had had
+        of_version: int
+
+        def apply(self, r: Return) -> None:
+            r.spot_checks.append(
+                {
+                    "checked_on": self.checked_on,
+                    "fields_checked": list(self.fields_checked),
+                    "fields_accurate": list(self.fields_accurate),
+                    "fields_inaccurate": list(self.fields_inaccurate),
+                    "method": self.method,
+                    "checker": self.checker,
+                    "amendments_seen": self.of_version,
                 }
             )
 

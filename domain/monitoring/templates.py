@@ -15,13 +15,12 @@ quality visit frameworks) report theirs the same way.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
 
 from domain.kernel.errors import ValidationFailed
-from domain.kernel.versioned import definition_sha256
+from domain.kernel.versioned import definition_sha256, shipped_definition, shipped_files, shipped_versions
 from domain.monitoring.periods import date_or_none, period_bounds
 
 METRIC_TYPES = ("count", "money", "percent", "text", "yes_no", "date", "choice")
@@ -219,13 +218,19 @@ _DEFAULT_UNITS = {"count": "number", "money": "pence", "percent": "%", "yes_no":
 template_sha256 = definition_sha256
 
 
-def shipped_template(name: str) -> dict[str, Any]:
-    """A template file shipped in domain/monitoring/templates/ (`name` without .json), as raw JSON."""
-    return json.loads((SHIPPED_TEMPLATES / f"{name}.json").read_text(encoding="utf-8"))
+def shipped_template(name: str, version: int | None = None) -> dict[str, Any]:
+    """A template shipped in domain/monitoring/templates/ (`name` without .json), as raw JSON: the
+    latest shipped version (NAME.json is version 1, NAME.vN.json version N), or `version`."""
+    return shipped_definition(SHIPPED_TEMPLATES, name, version)
+
+
+def shipped_template_versions(name: str) -> list[dict[str, Any]]:
+    """Every shipped version of a template, oldest first: publish them in this order."""
+    return shipped_versions(SHIPPED_TEMPLATES, name)
 
 
 def shipped_template_names() -> list[str]:
-    return sorted(p.stem for p in SHIPPED_TEMPLATES.glob("*.json"))
+    return sorted(shipped_files(SHIPPED_TEMPLATES))
 
 
 

@@ -37,6 +37,7 @@ def return_state(r: Return) -> dict[str, Any]:
         "answers": dict(r.answers),
         "amendments": copy.deepcopy(r.amendments),
         "reviews": copy.deepcopy(r.reviews),
+        "spot_checks": copy.deepcopy(r.spot_checks),
     }
 
 

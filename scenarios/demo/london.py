@@ -173,7 +173,9 @@ class LondonDemo(HomeLife, DemoScale):
             # Each ICB commissions its own lot and the homes in its boroughs (its directorates).
             commissioners=[k.Commissioner(org=icb.org, kind="icb", directorates=[b for b, _ in icb.boroughs], lots=[icb.code]) for icb in LONDON_ICBS],
             starts_on=date(self.first, 4, 1), ends_on=date(self.end.year + 3, 3, 31), regime="pcr2015",
-            escalation_ladder="nottingham", max_extension_months=24, monitoring={"returns": [TEMPLATE]},
+            escalation_ladder="nottingham", max_extension_months=24,
+            # London's monitoring: the monthly return, judged by London's KPIs (seed 000 s.7)
+            monitoring={"returns": [TEMPLATE], "kpis": ["london-aqp-care-homes"]},
         ), admin, at(day, 9, 10))
         self.rates[date(self.first, 4, 1)] = dict(FIRST_RATES)
         self.send(k.SetFrameworkPrices(framework=FRAMEWORK, effective_from=date(self.first, 4, 1), rates=dict(FIRST_RATES)), admin, at(day, 9, 20))

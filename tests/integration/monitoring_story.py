@@ -165,7 +165,7 @@ def steps() -> list[tuple[datetime, Callable[[Ledger, datetime], Any]]]:
         lots=[k.FrameworkLot(id="LONDON", name="London")],
         commissioners=[k.Commissioner(org="ICB-NCL", kind="icb", directorates=["Camden", "Barnet"]), k.Commissioner(org="ICB-NEL", kind="icb", directorates=["Hackney"])],
         starts_on=date(2026, 4, 1), ends_on=date(2030, 3, 31), regime="pcr2015", escalation_ladder="nottingham",
-        monitoring={"returns": [TEMPLATE]},
+        monitoring={"returns": [TEMPLATE], "kpis": ["london-aqp-care-homes"]},
     ), COMMISSIONER, when)))
     found.append((at(date(2026, 3, 3), 11), lambda ledger, when: ok(ledger, PublishTemplate(template=shipped_template(TEMPLATE)), COMMISSIONER, when)))
     for location, (name, provider, *_rest) in HOMES.items():

@@ -131,11 +131,16 @@ def test_a_process_started_late_catches_up_from_the_log_and_a_later_home_is_not_
 def test_kpi_sets_are_published_as_versions_and_a_contract_manager_may_record_a_failure(ledger):
     set_up(ledger)
     at = datetime(2026, 3, 4, tzinfo=UTC)
-    first = ok(ledger, PublishKpis(kpis=shipped_kpis("cheshire-east-accommodation-with-care")), COMMISSIONER, at)
+    first = ok(ledger, PublishKpis(kpis=shipped_kpis("cheshire-east-accommodation-with-care", 1)), COMMISSIONER, at)
     assert first.value == {"kpis": "cheshire-east-accommodation-with-care", "version": 1, "recorded": True}
-    again = ok(ledger, PublishKpis(kpis=shipped_kpis("cheshire-east-accommodation-with-care")), COMMISSIONER, at)
+    again = ok(ledger, PublishKpis(kpis=shipped_kpis("cheshire-east-accommodation-with-care", 1)), COMMISSIONER, at)
     assert again.value["recorded"] is False and again.events == []
     assert ledger.aggregate(KpiSet, "cheshire-east-accommodation-with-care").latest == 1
+    second = ok(ledger, PublishKpis(kpis=shipped_kpis("cheshire-east-accommodation-with-care")), COMMISSIONER, at)
+    assert second.value == {"kpis": "cheshire-east-accommodation-with-care", "version": 2, "recorded": True}
+    kpis = ledger.aggregate(KpiSet, "cheshire-east-accommodation-with-care")
+    assert [k["id"] for k in kpis.definition_of(2)["indicators"]][-3:] == ["safe", "caring", "well_led"]
+    assert len(kpis.definition_of(1)["indicators"]) == 5
     bad = ledger.handle(PublishKpis(kpis={**shipped_kpis("london-aqp-care-homes"), "version": 0}), COMMISSIONER, at=at)
     assert not bad.ok and [f.field for f in bad.error.fields] == ["version"]
 

@@ -105,6 +105,7 @@ def test_a_ledger_built_before_the_move_loads_verifies_and_shows_the_same(databa
 #: (the only change allowed: a record stored before a field existed shows that field's empty default)
 ADDED_SINCE: dict[str, dict[str, object]] = {
     "competition": {"acting_for": []},  # the organisations a competition is run for (issue 13)
+    "return": {"spot_checks": []},  # the Council's spot checks of a return's data (issue 18)
 }
 
 

@@ -15,6 +15,7 @@ from domain.monitoring.kpis import (
     indicator,
     parse_kpis,
     shipped_kpi_names,
+    shipped_kpi_versions,
     shipped_kpis,
 )
 from domain.monitoring.failures import PerformanceRecord
@@ -22,7 +23,7 @@ from domain.monitoring.views import kpi_set_state, performance_record_state, ret
 from domain.kernel.metadata import Actor
 from domain.monitoring.periods import due_on, period_bounds, shift_period
 from domain.monitoring.returns import Return
-from domain.monitoring.templates import parse_template, shipped_template, template_sha256
+from domain.monitoring.templates import parse_template, shipped_template, shipped_template_versions, template_sha256
 from tests.unit.story import as_
 
 PROVIDER = Actor(id="u-willow", org="1-000000003", role="provider")
@@ -41,7 +42,7 @@ def at(day: date, hour: int = 10) -> datetime:
 
 def test_the_shipped_kpi_sets_load_with_the_seeds_targets():
     assert shipped_kpi_names() == ["cheshire-east-accommodation-with-care", "london-aqp-care-homes"]
-    cheshire = parse_kpis(shipped_kpis("cheshire-east-accommodation-with-care"))
+    cheshire = parse_kpis(shipped_kpis("cheshire-east-accommodation-with-care", 1))
     targets = {k["id"]: (k["target"]["comparison"], k["target"]["value"], k["frequency"]) for k in cheshire["indicators"]}
     assert targets == {
         "outcome_reviews": ("at_least", 95, "quarterly"),
@@ -57,6 +58,32 @@ def test_the_shipped_kpi_sets_load_with_the_seeds_targets():
         ("returns_by_deadline", {"comparison": "at_least", "value": 75}),
         ("returns_within_three_months", {"comparison": "above", "value": 95}),
     ]
+
+
+def test_cheshire_easts_second_version_adds_safe_caring_and_well_led_at_95_and_keeps_the_first_as_it_was():
+    first, second = (parse_kpis(raw) for raw in shipped_kpi_versions("cheshire-east-accommodation-with-care"))
+    assert (first["version"], second["version"]) == (1, 2)
+    assert shipped_kpis("cheshire-east-accommodation-with-care") == shipped_kpi_versions("cheshire-east-accommodation-with-care")[1]
+    # Version 1 is published and frozen. The second keeps its indicators, except that Outcomes Reviews
+    # is critical, as the KPI and Quality Framework table marks it, and adds three.
+    assert second["indicators"][1:5] == first["indicators"][1:5]
+    was, now = first["indicators"][0], second["indicators"][0]
+    assert was["id"] == now["id"] == "outcome_reviews" and (was["critical"], now["critical"]) == (False, True)
+    assert {**now, "critical": False, "consequence": was["consequence"], "source": was["source"]} == was
+    assert "Service Action Plan" in now["consequence"]
+    added = {k["id"]: (k["label"], k["target"], k["critical"]) for k in second["indicators"][5:]}
+    assert added == {
+        "safe": ("Safe", {"comparison": "at_least", "value": 95}, True),
+        "caring": ("Caring", {"comparison": "at_least", "value": 95}, True),
+        "well_led": ("Well-led", {"comparison": "at_least", "value": 95}, True),
+    }
+    # Published in order, version 2 follows version 1; published first, it is refused.
+    with as_(COMMISSIONER, NOW):
+        kpis = KpiSet.publish_first(first)
+        assert kpis.publish(second) is True
+        with pytest.raises(DomainError) as err:
+            KpiSet.publish_first(second)
+    assert err.value.code == "kpis_version_not_next"
 
 
 def test_a_bad_kpi_set_names_every_field_at_once():
@@ -88,11 +115,11 @@ def test_a_kpi_is_met_or_breached_with_its_margin():
     reviews = kpi("cheshire-east-accommodation-with-care", "outcome_reviews")
     assert evaluate_kpi(reviews, {"numerator": 19, "denominator": 20}) == {
         "kpi": "outcome_reviews", "value": 95.0, "target": {"comparison": "at_least", "value": 95},
-        "outcome": "met", "margin": 0.0, "critical": False, "consequence": None,
+        "outcome": "met", "margin": 0.0, "critical": True, "consequence": None,
     }
     breached = evaluate_kpi(reviews, {"numerator": 9, "denominator": 10})
     assert (breached["outcome"], breached["margin"]) == ("breached", -5.0)
-    assert "Service Improvement Action Plan" in breached["consequence"]
+    assert "Service Action Plan" in breached["consequence"]
     by_deadline = kpi("london-aqp-care-homes", "returns_by_deadline")
     assert evaluate_kpi(by_deadline, {"numerator": 31, "denominator": 40})["margin"] == 2.5  # 77.5% against 75%
     accuracy = kpi("cheshire-east-accommodation-with-care", "accuracy_of_submissions")
@@ -229,7 +256,7 @@ CHESHIRE_RETURNS = {"cheshire-east-quarterly": ("2026-Q1", QUARTERLY), "cheshire
 
 @pytest.mark.parametrize("name", sorted(CHESHIRE_RETURNS))
 def test_each_cheshire_template_loads_and_a_realistic_return_passes(name):
-    definition = parse_template(shipped_template(name))
+    definition = parse_template(shipped_template(name, 1))
     assert definition["template"] == name and definition["version"] == 1
     assert all(m["definition"].strip() for m in definition["metrics"])
     period, values = CHESHIRE_RETURNS[name]
@@ -242,6 +269,30 @@ def test_each_cheshire_template_loads_and_a_realistic_return_passes(name):
     state = return_state(ret)
     assert state["status"] == "submitted" and state["lateness"]["on_time"]
     assert state["period"]["ends_on"] == period_bounds(definition, period)[1].isoformat()
+
+
+#: version 2 of the annual return adds the KPI and Quality Framework table's Safe, Caring and Well-led
+ANNUAL_V2 = {**ANNUAL, "kpi_safe_percent": 96.0, "kpi_caring_percent": 95.0, "kpi_well_led_percent": 94.5}
+
+
+def test_the_annual_returns_second_version_asks_for_safe_caring_and_well_led_and_keeps_the_first():
+    first, second = (parse_template(raw) for raw in shipped_template_versions("cheshire-east-annual"))
+    assert (first["version"], second["version"]) == (1, 2)
+    assert second["metrics"][: len(first["metrics"])] == first["metrics"]
+    assert [m["id"] for m in second["metrics"][len(first["metrics"]):]] == ["kpi_safe_percent", "kpi_caring_percent", "kpi_well_led_percent"]
+    due = due_on(second, "2026-27")
+    with as_(PROVIDER, at(due)):
+        ret = Return.submit_new(
+            location=HOME, definition=second, sha256=template_sha256(second), period="2026-27",
+            values=ANNUAL_V2, comments={}, answers={}, now=at(due),
+        )
+        assert return_state(ret)["template"]["version"] == 2
+        with pytest.raises(DomainError) as err:
+            Return.submit_new(
+                location=HOME, definition=second, sha256=template_sha256(second), period="2026-27",
+                values=ANNUAL, comments={}, answers={}, now=at(due),
+            )
+    assert {f["field"] for f in err.value.fields} == {"kpi_safe_percent", "kpi_caring_percent", "kpi_well_led_percent"}
 
 
 def test_the_annual_return_is_due_on_30_april_and_the_quarterly_ten_working_days_after_the_quarter():

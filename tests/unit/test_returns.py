@@ -72,7 +72,7 @@ def test_every_shipped_template_has_a_realistic_return():
 
 @pytest.mark.parametrize("name", sorted(REALISTIC))
 def test_each_shipped_template_loads_and_a_realistic_return_passes(name):
-    definition = parse_template(shipped_template(name))
+    definition = parse_template(shipped_template(name, 1))
     assert definition["template"] == name and definition["version"] == 1
     assert all(m["definition"].strip() for m in definition["metrics"])
     period, values = REALISTIC[name]
