@@ -8,8 +8,9 @@ noisy machine:
   read model pays before it does anything;
 - rebuild: `runner.rebuild(ledger)`, every catalogued read model from zero in one pass over
   the log, built in memory, then swapped into the live tables in one transaction;
-- rows alone: writing every row the read models hold, once each, into fresh tables of the
-  same store as the swap does (`write_floor`), with no handler and no reading: with
+- rows alone: writing every row the read models hold and every version of it their history
+  keeps, once each, into fresh tables of the same store as the swap does (`write_floor`),
+  with no handler and no reading: with
   read+decode, the least any rebuild must spend, so "bound" (read+decode then the rows
   alone) is the best ratio a rebuild could reach with handlers that cost nothing;
 - with `--per-model`, also each read model rebuilt alone (`runner.rebuild(ledger, name)`),
@@ -58,6 +59,7 @@ from benchmarks.append import PG_URL, drop_schemas, stores  # noqa: E402
 from benchmarks.history import SOURCES, open_ledger  # noqa: E402
 from domain.application import Ledger  # noqa: E402
 from projections import follow, runner  # noqa: E402
+from projections.tables import HISTORY_COLUMNS  # noqa: E402
 
 
 def read_rate(ledger: Ledger) -> tuple[int, float]:
@@ -93,8 +95,9 @@ def rebuild_rate(ledger: Ledger, events: int, names: str | None = None, profile:
     return events / elapsed
 
 
-def write_floor(ledger: Ledger, events: int) -> tuple[int, float]:
-    """(rows, events/s) of writing every read model's rows once, as a rebuild's swap does, and nothing else.
+def write_floor(ledger: Ledger, events: int) -> tuple[int, int, float]:
+    """(rows, versions, events/s) of writing every read model's rows and their history's versions
+    once each, as a rebuild's swap does, and nothing else.
 
     The rows are read from the live tables first (not timed), then inserted into fresh tables
     of the same shape on the same store, in key order and without secondary indexes, as the
@@ -102,18 +105,27 @@ def write_floor(ledger: Ledger, events: int) -> tuple[int, float]:
     be faster than its read+decode and this together, however cheap its handlers.
     """
     store = SqlStore(ledger)
-    tables = []
+    tables, histories = [], []
     for model in runner.READ_MODELS.values():
         view = follow.live_view(ledger, model)
         for table in model.tables:
             rows = [tuple(r.values()) for r in view.select(table.name, columns=("key", *table.names), order_by=("key",))]
             tables.append((table, rows))
+            if model.keeps_history:
+                # Every version of every row: a rebuild writes these too (the read models' history).
+                with store.transaction(commit=False) as sql:
+                    versions = [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in sql.query(
+                        f"SELECT key, {', '.join((*table.names, *HISTORY_COLUMNS))} FROM {store.table(table.history_name)} "
+                        "ORDER BY key, held_from")]
+                histories.append((table, versions))
     start = time.perf_counter()
     with store.transaction(commit=False) as sql:
         for table, rows in tables:
             runner.fill_table(store, sql, table, store.table(f"bench_floor_{table.name}"), rows)
+        for table, versions in histories:
+            runner.fill_history(store, sql, table, store.table(f"bench_floor_{table.history_name}"), versions)
         elapsed = time.perf_counter() - start  # then rolled back: nothing of it stays
-    return sum(len(rows) for _, rows in tables), events / elapsed
+    return sum(len(rows) for _, rows in tables), sum(len(v) for _, v in histories), events / elapsed
 
 
 def command_rate(url: str, source: str, events: int) -> tuple[int, int, float]:
@@ -174,12 +186,13 @@ def measure(name: str, url: str, source: str, args: argparse.Namespace, tmp: str
             print(f"  {model:<14} {rate:9.0f}  {rate / raw:5.2f}  {events / rate:7.2f}", flush=True)
         rate = max(rebuild_rate(ledger, events) for _ in range(args.repeat))
         print(f"  {'ALL TOGETHER':<14} {rate:9.0f}  {rate / raw:5.2f}  {events / rate:7.2f}", flush=True)
-        rows, floor = max((write_floor(ledger, events) for _ in range(args.repeat)), key=lambda found: found[1])
+        rows, versions, floor = max((write_floor(ledger, events) for _ in range(args.repeat)), key=lambda found: found[2])
         # Reading the log and writing the rows, with handlers that cost nothing: the most any rebuild could reach.
         bound = 1 / (1 / raw + 1 / floor)
         print(
             f"  {'rows alone':<14} {floor:9.0f}  {floor / raw:5.2f}  {events / floor:7.2f}   "
-            f"({rows} rows, {rows / events:.1f} per event, written once each)",
+            f"({rows} rows, {rows / events:.1f} per event, and {versions} versions of them, {versions / events:.1f} per event, "
+            "written once each)",
             flush=True,
         )
         print(f"  {'bound':<14} {bound:9.0f}  {bound / raw:5.2f}  {events / bound:7.2f}   (read+decode, then the rows alone)", flush=True)
