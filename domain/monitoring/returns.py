@@ -256,20 +256,10 @@ class Return(LedgerAggregate):
         metrics = {m["id"] for m in definition["metrics"]}
         if not fields_checked:
             f.add("fields_checked", "required", "A spot check names at least one field it checked.")
-        seen: set[str] = set()
-        for item in fields_checked:
-            if item in seen:
-                f.add(f"fields_checked.{item}", "duplicate_field", f"{item} is named twice.")
-            elif item not in metrics:
-                f.add(f"fields_checked.{item}", "unknown_metric", f"{item} is not a field of {self.template} version {self.template_version}.")
-            seen.add(item)
-        accurate: set[str] = set()
-        for item in fields_accurate:
-            if item in accurate:
-                f.add(f"fields_accurate.{item}", "duplicate_field", f"{item} is named twice.")
-            elif item not in seen:
-                f.add(f"fields_accurate.{item}", "not_checked", f"{item} is not among the fields checked; only a checked field can be found accurate.")
-            accurate.add(item)
+        seen = _named_once(f, "fields_checked", fields_checked, metrics, "unknown_metric",
+                           f"is not a field of {self.template} version {self.template_version}.")
+        accurate = _named_once(f, "fields_accurate", fields_accurate, seen, "not_checked",
+                               "is not among the fields checked; only a checked field can be found accurate.")
         today = london_day(now)
         submitted_on = date.fromisoformat(self.lateness["submitted_on"])  # type: ignore[index]
         if checked_on > today:
@@ -409,3 +399,15 @@ def _check_submittable(definition: dict[str, Any], period: str, now: datetime) -
     _, end = period_bounds(definition, period)
     if london_day(now) <= end:
         raise _refuse("period_not_ended", f"The period {period} ends on {end}; its return can be submitted from the next day.", field="period")
+
+
+def _named_once(f: Failures, field: str, items: list[str], allowed: set[str], rule: str, message: str) -> set[str]:
+    """The names in `items`, each failure added to `f`: a name given twice, or one not `allowed` (`rule`, "NAME `message`")."""
+    named: set[str] = set()
+    for item in items:
+        if item in named:
+            f.add(f"{field}.{item}", "duplicate_field", f"{item} is named twice.")
+        elif item not in allowed:
+            f.add(f"{field}.{item}", rule, f"{item} {message}")
+        named.add(item)
+    return named
