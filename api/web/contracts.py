@@ -162,7 +162,8 @@ class ContractPagesController(Controller):
                           as_at_text=request.query_params.get("as_at", ""))
         # The API's answer itself: a contract the viewer may not hold raises its 404 here.
         state = contract_answer(request, reference, as_at_moment(as_at) if as_at else None)
-        variations = state["variations"]
+        # The answer is kept and shared with the API's readers: the page's figures go on copies.
+        variations = [dict(v) for v in state["variations"]]
         original = state["value"]["original"]
         running = 0
         for v in variations:

@@ -194,6 +194,27 @@ def test_a_contracts_answer_now_follows_every_change_to_it_and_to_its_frameworks
     assert after["rates"] == {**first["rates"], "effective_from": day, "rates": raised}
 
 
+def test_the_contract_page_leaves_the_contracts_kept_answer_as_the_api_gives_it(populated):
+    # The page and the API share one kept answer: what the page works out for itself (each
+    # variation's running total, its ground in words) must not show up in the API's next answer.
+    from tests.e2e.test_web_publication_tab import person
+
+    with populated.client("contract_manager", "ICB-NCL") as manager, populated.client("commissioner", "ICB-NCL") as icb:
+        reference = manager.get("/contracts", params={"limit": 1}).json()["items"][0]["reference"]
+        rates = manager.get(f"/contracts/{reference}").json()["rates"]
+        priced = icb.post("/commands", json={"type": "framework.set_prices", "framework": rates["framework"], "effective_from": rates["on"],
+                                              "rates": {kind: pence + 50 for kind, pence in rates["rates"].items()},
+                                              "rationale": "A price review in force from today."})
+        assert priced.status_code == 200, priced.text
+        before = manager.get(f"/contracts/{reference}").json()
+    assert before["variations"]  # the price review varied it
+    with person(populated, "contract_manager", "ICB-NCL") as browser:
+        page = browser.get(f"/app/contracts/{reference}")
+        assert page.status_code == 200 and "Variations" in page.text
+    with populated.client("contract_manager", "ICB-NCL") as manager:
+        assert manager.get(f"/contracts/{reference}").json() == before
+
+
 def test_tables_are_filtered_sorted_paged_and_answer_csv(populated):
     with populated.client("commissioner", "ICB-NCL") as icb:
         page = icb.get("/contracts", params={"sort": "-provider", "limit": 2}).json()
