@@ -39,7 +39,7 @@ from api.http.audit_routes import AuditController, EventsController
 from api.http.auth import PUBLIC_PATHS, BearerTokenAuth, principal_of, requires_role
 from api.http.commands import CommandsController
 from api.http.competitions import CompetitionsController
-from api.http.contracts import ContractsController, FrameworksController
+from api.http.contracts import ContractsController, FrameworksController, PerformanceRecordsController
 from api.http.foi import FoiRequestsController
 from api.http.homes import HomeCareController, LocationsController, ProvidersController
 from api.http.ocds import OcdsController
@@ -123,6 +123,7 @@ CONTROLLERS: list[type[Controller]] = [
     CompetitionsController,
     FrameworksController,
     ContractsController,
+    PerformanceRecordsController,
     ProvidersController,
     LocationsController,
     HomeCareController,

@@ -3,6 +3,7 @@
     GET /frameworks/{reference}   a framework: lots, commissioners, term, prices, ladder, monitoring
     GET /contracts                the contract register (read model); a provider its own contracts
     GET /contracts/{reference}    a contract now or as of a time, with its framework's rates on the day
+    GET /performance-records/{reference}   a contract's performance failures, now or as of a time
 
 Contracts are not for evaluators (`access.NOT_EVALUATORS`), and a provider sees only the
 contracts it holds (`access.may_deal_with`): another's is answered 404, as if absent.
@@ -25,6 +26,7 @@ from api.http.tables import Table, day_of, table_route, today
 from domain import access
 from domain.contracts.contract import Contract, Framework
 from domain.contracts.views import contract_state, framework_state
+from domain.monitoring.failures import PerformanceRecord
 from projections.contract_register import ContractRegister
 
 
@@ -134,3 +136,35 @@ def _rates_of(record: Framework | None, on: date) -> dict[str, Any] | None:
         return None
     unit = {"care_homes": "pence_per_week", "home_care": "pence_per_hour"}.get(record.kind)
     return {"framework": record.reference, "on": day, "effective_from": effective, "unit": unit, "rates": dict(record.price_schedules[effective])}
+
+
+class PerformanceRecordsController(Controller):
+    path = "/performance-records"
+
+    @read("/{reference:path}", access.NOT_EVALUATORS, "A contract's performance failures, now or as of a time",
+          "The critical performance failures (a CQC rating of Inadequate, a breached critical KPI, persistently inaccurate data, "
+          "or another a commissioner records) and the service failures (the same return missed three or more consecutive "
+          "periods) recorded against the contract (seed 003 s.2.2.2 and s.3.6), oldest first. The reference is the contract's; "
+          "a contract with none recorded answers empty lists. A provider sees only the contracts it holds.")
+    def get_performance_record(self, request: Request[Any, Any, Any], reference: ContractReference, as_of: AsOf = None) -> dict[str, Any]:
+        return performance_answer(request, str(reference).lstrip("/"), as_of)
+
+
+def performance_answer(request: Request[Any, Any, Any], reference: str, as_of: datetime | None) -> dict[str, Any]:
+    """A contract's performance failures as the principal may see them: the API's answer and the
+    contract page's. Seen by whoever may see the contract (`contract_answer`'s rule), 404 otherwise."""
+    contract = load(request, Contract, reference, as_of)
+    if not access.may_deal_with(principal_of(request).actor(), contract.provider, *contract.homes):
+        raise not_found(f"contract {reference}")
+    record = find(request, PerformanceRecord, reference, as_of=as_of)
+    critical = record.critical_failures if record is not None else {}
+    service = record.service_failures if record is not None else {}
+    return {
+        "contract": reference,
+        "version": record.version if record is not None else 0,
+        "critical_failures": sorted(({"cause": cause, **failure} for cause, failure in critical.items()),
+                                    key=lambda f: (f["occurred_on"], f["recorded_at"], f["cause"])),
+        "service_failures": sorted(({"cause": cause, **failure, "periods": list(failure["periods"])} for cause, failure in service.items()),
+                                   key=lambda f: (f["recorded_at"], f["cause"])),
+    }
+

@@ -28,7 +28,7 @@ from urllib.parse import quote
 from litestar import Controller, Request, Response, get
 
 from api.http.auth import requires_role
-from api.http.contracts import CONTRACTS, ContractReference, contract_answer
+from api.http.contracts import CONTRACTS, ContractReference, contract_answer, performance_answer
 from api.http.tables import today
 from api.web.lists import Column, FieldError, Filter, as_at_moment, download, parse_as_at, read_list, wanted_download
 from api.web.publication import TABS, contract_publication, notice_payload_bytes
@@ -39,6 +39,15 @@ from domain import access
 from domain.contracts.contract import AWARDED, EXPIRED, MOBILISED, SIGNED, TERMINATED
 from domain.contracts.framework import LADDERS
 from domain.contracts.modifications import GROUNDS
+
+
+#: a critical performance failure's kind in words (domain/monitoring/failures.py, seed 003 s.2.2.2)
+FAILURE_KINDS = {
+    "cqc_inadequate": "CQC rated it Inadequate",
+    "kpi_breach": "A critical KPI breached",
+    "inaccurate_data": "Persistently inaccurate data",
+    "other": "Other",
+}
 
 
 def contract_href(reference: str) -> str:
@@ -176,7 +185,9 @@ class ContractPagesController(Controller):
             {"plan": name, **plan, "open_actions": sum(1 for a in plan["actions"].values() if not a.get("completed_on"))}
             for name, plan in state["action_plans"].items()
         ]
-        names = home_names(request, set(state["homes"]))  # one query for every home on the contract
+        failures = performance_answer(request, reference, as_at_moment(as_at) if as_at else None)
+        failed_homes = {f["location"] for f in (*failures["critical_failures"], *failures["service_failures"]) if f["location"]}
+        names = home_names(request, set(state["homes"]) | failed_homes)  # one query for every home on the contract
         homes = [{"location": loc, "name": names.get(loc) or loc, **record} for loc, record in sorted(state["homes"].items())]
         reports = sorted(state["highlight_reports"], key=lambda r: r["period_ending"], reverse=True)
         return render(
@@ -184,6 +195,7 @@ class ContractPagesController(Controller):
             as_at=as_at, as_at_text=as_at.isoformat() if as_at else "", errors=[],
             cumulative_share=share(state["value"]["cumulative_variation"], original),
             variations=variations, rates=rates, unit=UNITS.get((rates or {}).get("unit"), ""),
-            escalation=escalation(state), plans=plans, reports=reports, homes=homes,
+            escalation=escalation(state), plans=plans, reports=reports, homes=homes, home_names=names,
+            critical_failures=failures["critical_failures"], service_failures=failures["service_failures"], failure_kinds=FAILURE_KINDS,
             service=bool(state["milestones"] or state["highlight_reports"] or state["risks"]),
         )

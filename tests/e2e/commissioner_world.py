@@ -27,7 +27,7 @@ import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from api.http.tables import today
+from api.http.tables import ENGLAND, today
 from api.scenario import apply_lines
 from tests.e2e.http_server import ROOT, Server
 from tests.integration import monitoring_story as story
@@ -80,27 +80,34 @@ def build(server: Server) -> None:
     lucerne = shipped_records()[LUCERNE]
     now = NOW.replace(microsecond=0)
     ten_days_ago = now - timedelta(days=10)
+    # Today's events fall within today in England, in order, even just after midnight: the two
+    # hours they span are shrunk into the time since midnight when less has passed.
+    since_midnight = now - datetime.combine(TODAY, datetime.min.time(), ENGLAND).astimezone(timezone.utc)
+    shrink = min(1.0, 0.9 * since_midnight / timedelta(hours=2))
+
+    def earlier_today(by: timedelta) -> datetime:
+        return now - by * shrink
     contract = f"{story.FRAMEWORK}/{ASTER_PROVIDER}"
     apply(ledger, [
-        *(line(now - timedelta(hours=2), SYNC, {"type": "location.import_cqc", "record": r}) for r in (
+        *(line(earlier_today(timedelta(hours=2)), SYNC, {"type": "location.import_cqc", "record": r}) for r in (
             camden_record(PRIMROSE, "Primrose Hill Nursing Home", ASTER_PROVIDER, "NW1 8XL", "Good"),
             camden_record(REGENT, "Regent's Court", ASTER_PROVIDER, "NW1 4LB", "Requires improvement"),
             camden_record(KENTISH, "Kentish Town Lodge", "1-7000000900", "NW5 2AA", "Good"),
             lucerne,
         )),
-        line(now - timedelta(hours=1), MANAGER, {"type": "contract.add_home", "contract": contract, "location": PRIMROSE,
+        line(earlier_today(timedelta(hours=1)), MANAGER, {"type": "contract.add_home", "contract": contract, "location": PRIMROSE,
                                                  "effective_from": TODAY.isoformat()}),
-        line(now - timedelta(hours=1), MANAGER, {"type": "contract.add_home", "contract": contract, "location": REGENT,
+        line(earlier_today(timedelta(hours=1)), MANAGER, {"type": "contract.add_home", "contract": contract, "location": REGENT,
                                                  "effective_from": TODAY.isoformat()}),
         line(ten_days_ago, home(ASTER), {"type": "location.report_vacancies", "location": ASTER,
                                          "date": (TODAY - timedelta(days=10)).isoformat(), "nursing_dementia": 1}),
-        line(now - timedelta(minutes=30), home(REGENT), {"type": "location.report_vacancies", "location": REGENT,
+        line(earlier_today(timedelta(minutes=30)), home(REGENT), {"type": "location.report_vacancies", "location": REGENT,
                                                          "date": TODAY.isoformat(), "nursing_dementia": 1}),
-        line(now - timedelta(minutes=29), home(REGENT), {"type": "location.suspend_placements", "location": REGENT,
+        line(earlier_today(timedelta(minutes=29)), home(REGENT), {"type": "location.suspend_placements", "location": REGENT,
                                                          "from_date": TODAY.isoformat(), "reason": "Norovirus outbreak"}),
-        line(now - timedelta(minutes=28), home(KENTISH), {"type": "location.report_vacancies", "location": KENTISH,
+        line(earlier_today(timedelta(minutes=28)), home(KENTISH), {"type": "location.report_vacancies", "location": KENTISH,
                                                           "date": TODAY.isoformat(), "nursing_dementia": 3}),
-        line(now - timedelta(minutes=27), COMMISSIONER, {"type": "location.share_concern", "location": PRIMROSE,
+        line(earlier_today(timedelta(minutes=27)), COMMISSIONER, {"type": "location.share_concern", "location": PRIMROSE,
                                                          "kind": "safeguarding", "summary": "A family raised night staffing."}),
     ])
     with server.client("provider", PRIMROSE, f"u-{PRIMROSE}") as primrose:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 import structlog
@@ -213,6 +213,42 @@ def test_the_contract_page_leaves_the_contracts_kept_answer_as_the_api_gives_it(
         assert page.status_code == 200 and "Variations" in page.text
     with populated.client("contract_manager", "ICB-NCL") as manager:
         assert manager.get(f"/contracts/{reference}").json() == before
+
+
+def test_a_contracts_performance_failures_are_read_by_those_who_may_see_the_contract_now_and_as_of_a_time(populated):
+    from tests.e2e.test_web_publication_tab import person
+
+    aster_contract = "AQP-CH-2026/NCL/aster-care-homes"
+    with populated.client("contract_manager", "ICB-NCL") as manager:
+        other = next(r["reference"] for r in manager.get("/contracts", params={"limit": 500}).json()["items"] if r["provider"] != "aster-care-homes")
+        empty = manager.get(f"/performance-records/{aster_contract}")
+        before = datetime.now(timezone.utc).isoformat()
+        recorded = manager.post("/commands", json={
+            "type": "performance.record_critical_failure", "contract": aster_contract, "cause": "kpi-safe-2026-q2", "kind": "kpi_breach",
+            "location": "1-1000000001", "description": "Safe KPI at 88% against 95% in the annual return.", "occurred_on": "2026-07-01"})
+        assert recorded.status_code == 200, recorded.text
+        now = manager.get(f"/performance-records/{aster_contract}")
+        then = manager.get(f"/performance-records/{aster_contract}", params={"as_of": before})
+        missing = manager.get("/performance-records/NO-SUCH/CONTRACT/here")
+    with populated.client("provider", "aster-care-homes") as aster:
+        own = aster.get(f"/performance-records/{aster_contract}")
+        theirs = aster.get(f"/performance-records/{other}")
+    with populated.client("evaluator", "NEL-CSU") as evaluator:
+        refused = evaluator.get(f"/performance-records/{aster_contract}")
+    assert empty.status_code == 200 and empty.json() == {"contract": aster_contract, "version": 0, "critical_failures": [], "service_failures": []}
+    assert now.status_code == 200, now.text
+    (failure,) = now.json()["critical_failures"]
+    assert {k: failure[k] for k in ("cause", "kind", "location", "occurred_on")} == {
+        "cause": "kpi-safe-2026-q2", "kind": "kpi_breach", "location": "1-1000000001", "occurred_on": "2026-07-01"}
+    assert now.json()["service_failures"] == [] and then.json()["critical_failures"] == []
+    assert own.json() == now.json()  # the provider sees its own contract's failures
+    assert theirs.status_code == 404 and missing.status_code == 404 and refused.status_code == 403
+    with person(populated, "contract_manager", "ICB-NCL") as browser:
+        page = browser.get(f"/app/contracts/{aster_contract}")
+        earlier = browser.get(f"/app/contracts/{aster_contract}", params={"as_at": (date.today() - timedelta(days=1)).isoformat()})
+    assert page.status_code == 200 and "Critical performance failures" in page.text
+    assert "Safe KPI at 88% against 95% in the annual return." in page.text and "A critical KPI breached" in page.text
+    assert earlier.status_code == 200 and "No performance failures recorded by then" in earlier.text
 
 
 def test_tables_are_filtered_sorted_paged_and_answer_csv(populated):
