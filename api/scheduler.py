@@ -149,7 +149,8 @@ class Scheduler:
                 log.info("scheduler_progress", done=done, of=len(work), recorded=sum(report.recorded.values()))
         if not report.stopped:
             self._position.set(max(micros(now), micros(last) if last else 0))
-        if report.recorded and self.catch_up_read_models:
+        if report.recorded and self.catch_up_read_models and not report.stopped:
+            # (stopped: the next tick, or whoever reads next, catches them up)
             projection_runner.catch_up_all(self.ledger)
         log.info("scheduler_tick", **report.as_log())
         return report
@@ -283,3 +284,31 @@ def _extension_room(contract: Contract, framework: Framework) -> bool:
         return False
     used = (contract.ends_on.year - contract.original_ends_on.year) * 12 + contract.ends_on.month - contract.original_ends_on.month
     return used < framework.max_extension_months
+
+
+class SchedulerThread:
+    """The scheduler ticking in a thread of another process (`aqp run` beside its server), on its own ledger."""
+
+    def __init__(self, ledger: Any, *, interval: float, remind_days: int = REMIND_DAYS,
+                 extension_decision_days: int = EXTENSION_DECISION_DAYS) -> None:
+        self.ledger = ledger
+        self.interval = interval
+        self.stop = threading.Event()
+        self.scheduler = Scheduler(ledger, remind_days=remind_days, extension_decision_days=extension_decision_days, stop=self.stop)
+        # A daemon: a tick stuck on the store never keeps the process from exiting.
+        self.thread = threading.Thread(target=self._run, name="aqp-scheduler", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self.scheduler.run_forever(interval=self.interval)
+        finally:
+            self.ledger.close()
+
+    def start(self) -> SchedulerThread:
+        self.thread.start()
+        return self
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Stop after the command being sent (the tick's time is then not kept), and wait for it."""
+        self.stop.set()
+        self.thread.join(timeout)

@@ -4,7 +4,14 @@ and refused ticks record nothing twice."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
+import time as time_module
 from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from eventsourcing.utils import get_topic
@@ -21,15 +28,18 @@ from domain.monitoring.failures import PerformanceRecord
 from domain.monitoring.performance_process import PerformanceFailures
 from domain.monitoring.returns import Return, return_reference
 from domain.monitoring.templates import shipped_template
+from domain.procurement.competition import Competition
 from domain.providers.location import LONDON, Location
 from domain.scheduling.commands import RaiseDueItem
 from domain.scheduling.due_item import DueItem
 from domain.scheduling.rules import return_dates
+from tests.integration.test_competition_list import SCENARIO, apply_example
 from tests.integration.test_performance_failures import CONTRACT, MANAGER, TEMPLATE, set_up
 from tests.unit.test_cqc_records import CARE_HOME
 from tests.unit.test_returns import CHESHIRE
 
 UTC = timezone.utc
+ROOT = Path(__file__).resolve().parents[2]
 DEFINITION = shipped_template(TEMPLATE)
 #: the 4-weekly periods from the anchor (the home is held from 1 April 2026: the first is 9 March's)
 PERIODS = ["2026-03-09", "2026-04-06", "2026-05-04", "2026-06-01", "2026-06-29"]
@@ -260,3 +270,112 @@ def test_only_the_system_may_raise_a_due_item(world, role):
     assert world.max_position() == position
     assert world.handle(command, SCHEDULER, at=datetime(2026, 7, 1, tzinfo=UTC)).value["recorded"]
     assert not world.handle(command, SCHEDULER, at=datetime(2026, 7, 1, 1, tzinfo=UTC)).value["recorded"]
+
+
+def test_a_standstills_end_is_raised_once_when_it_has_passed(database_url):
+    ledger = ledger_at(database_url)
+    try:
+        lines = SCENARIO.read_text().splitlines()
+        letters = next(i for i, line in enumerate(lines) if '"outcome_letters.issue"' in line)
+        apply_example(ledger, lines[: letters + 1])
+        competition = ledger.aggregate(Competition, "AQP-CH-2026")
+        assert competition.status == "standstill"
+        ends_at = competition.standstill["ends_at"]
+        before = ends_at - timedelta(minutes=1)
+        Scheduler(ledger).tick(before, at=before)
+        assert raised(ledger, "standstill_end") == []
+        Scheduler(ledger).tick(ends_at, at=ends_at)
+        Scheduler(ledger).tick(ends_at + timedelta(days=1), at=ends_at + timedelta(days=1))
+        assert raised(ledger, "standstill_end") == [("standstill_end", "competition:AQP-CH-2026", ends_at.astimezone(LONDON).date().isoformat())]
+        item = ledger.aggregate(DueItem, "standstill_end|competition:AQP-CH-2026|" + ends_at.astimezone(LONDON).date().isoformat())
+        assert competition.authority in item.concerns and set(competition.acting_for) <= set(item.concerns)
+    finally:
+        ledger.close()
+
+
+def _aqp(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "AQP_DATABASE_URL": database_url, "AQP_LOG_FORMAT": "json"}
+    return subprocess.run([sys.executable, "-m", "api.cli", *args], capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+
+
+def test_aqp_scheduler_once_is_a_worker_over_a_real_ledger(database_url):
+    ledger = ledger_at(database_url)
+    try:
+        set_up(ledger)
+    finally:
+        ledger.close()
+    now = morning(dates("2026-06-01").reminder_on).isoformat()
+    first = _aqp(database_url, "scheduler", "--once", "--now", now)
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert report["recorded"] == {"return_missed": 3, "return_open": 1, "return_reminder": 1} and not report["stopped"]
+    lines = [json.loads(line) for line in first.stderr.splitlines() if line.startswith("{")]
+    assert any(line.get("event") == "scheduler_tick" for line in lines), first.stderr
+    again = _aqp(database_url, "scheduler", "--once", "--now", now)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["recorded"] == {}
+    ledger = ledger_at(database_url)
+    try:
+        assert missed_periods(ledger) == ["2026-03-09", "2026-04-06", "2026-05-04"]
+        assert len(raised(ledger)) == 2
+        assert Scheduler(ledger).last_tick() == datetime.fromisoformat(now)
+    finally:
+        ledger.close()
+    refused = _aqp(database_url, "scheduler", "--once", "--now", "2026-06-01T07:00:00")
+    assert refused.returncode == 2 and "time zone" in refused.stderr
+
+
+def test_aqp_scheduler_stops_cleanly_on_sigterm(database_url):
+    ledger = ledger_at(database_url)
+    ledger.close()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "AQP_DATABASE_URL": database_url, "AQP_LOG_FORMAT": "json"}
+    worker = subprocess.Popen([sys.executable, "-m", "api.cli", "scheduler", "--interval", "0.2"], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time_module.monotonic() + 60
+        ticked = []
+        while time_module.monotonic() < deadline and len(ticked) < 2:
+            line = worker.stderr.readline()
+            if '"scheduler_tick"' in line:
+                ticked.append(line)
+        assert len(ticked) == 2, "the worker ticks every interval"
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=30) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+
+
+def test_a_scheduler_over_the_built_demo_records_nothing_the_demo_recorded_and_nothing_twice(database_url):
+    from api.bootstrap import open_ledger
+    from api.settings import Settings
+    from scenarios.demo import build
+
+    demo = open_ledger(Settings(database_url=database_url), "demo")
+    try:
+        build(demo, seed=3, scale="london", years=1, homes=20)
+    finally:
+        demo.close()
+    ledger = open_ledger(Settings(database_url=database_url), "scheduler")
+    try:
+        missed_topic = get_topic(Return.Missed)
+
+        def misses() -> list[str]:
+            return [str(n.originator_id) for n in ledger.recorder.select_notifications(start=0, limit=1_000_000, topics=[missed_topic])]
+
+        by_demo = misses()
+        assert by_demo, "the demo's own scheduler recorded missed returns"
+        # the morning after the demo's history ends, then two months on
+        for now in (datetime(2026, 1, 1, 7, tzinfo=UTC), datetime(2026, 3, 2, 7, tzinfo=UTC)):
+            report = Scheduler(ledger).tick(now, at=now)
+            assert report.refused == 0, report
+            position = ledger.max_position()
+            assert sum(Scheduler(ledger).tick(now, at=now).recorded.values()) == 0
+            assert ledger.max_position() == position
+        after = misses()
+        assert after[: len(by_demo)] == by_demo and len(after) == len(set(after)), "no return missed twice"
+        assert len(after) > len(by_demo), "January's and February's deadlines passed with nothing received"
+        assert len(raised(ledger)) == len(set(raised(ledger)))
+    finally:
+        ledger.close()
