@@ -379,3 +379,47 @@ def test_a_scheduler_over_the_built_demo_records_nothing_the_demo_recorded_and_n
         assert len(raised(ledger)) == len(set(raised(ledger)))
     finally:
         ledger.close()
+
+
+def test_a_scheduler_killed_mid_tick_leaves_the_ledger_consistent_and_the_next_tick_finishes_it(database_url):
+    ledger = ledger_at(database_url)
+    try:
+        set_up(ledger)
+    finally:
+        ledger.close()
+    now = "2027-09-01T06:00:00+00:00"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "AQP_DATABASE_URL": database_url, "AQP_LOG_FORMAT": "json"}
+    missed_topic = get_topic(Return.Missed)
+    watcher = ledger_at(database_url)
+    try:
+        worker = subprocess.Popen([sys.executable, "-m", "api.cli", "scheduler", "--once", "--now", now], cwd=ROOT, env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time_module.monotonic() + 120
+        while worker.poll() is None and time_module.monotonic() < deadline:
+            if watcher.recorder.select_notifications(start=0, limit=1, topics=[missed_topic]):
+                worker.send_signal(signal.SIGKILL)  # no clean stop: killed between (or during) two commands
+                break
+            time_module.sleep(0.005)
+        worker.wait(timeout=60)
+        # about twenty returns to record: killed after the first, the tick is far from done
+        assert worker.returncode == -signal.SIGKILL, "the worker was killed mid-tick"
+        assert Scheduler(watcher).last_tick() is None, "a tick killed half way keeps no time"
+        finished = _aqp(database_url, "scheduler", "--once", "--now", now)
+        assert finished.returncode == 0, finished.stderr
+        assert json.loads(finished.stdout)["refused"] == 0
+        events = [n.originator_id for n in watcher.recorder.select_notifications(start=0, limit=100_000, topics=[missed_topic])]
+        assert len(events) == len(set(events)), "no return recorded missed twice"
+        expected = []
+        period = PERIODS[0]
+        while dates(period).deadline < date(2027, 9, 1):
+            expected.append(period)
+            period = (date.fromisoformat(period) + timedelta(days=28)).isoformat()
+        found = [
+            p for p in expected
+            if watcher.exists(Return, return_reference(CARE_HOME, TEMPLATE, 1, p))
+            and watcher.aggregate(Return, return_reference(CARE_HOME, TEMPLATE, 1, p)).missed_on
+        ]
+        assert found == expected and len(events) == len(expected)
+        assert Scheduler(watcher).last_tick() == datetime.fromisoformat(now)
+    finally:
+        watcher.close()
