@@ -202,7 +202,17 @@ class Scheduler:
     def _returns(self, today: date) -> list[Any]:
         view = self._views[compliance]
         providers = {r["key"]: r["provider"] for r in view.select("compliance_homes", columns=["key", "provider"])}
-        recorded = {r["key"]: r["status"] for r in view.select("return_compliance", columns=["key", "status"])}
+        owed_now = list(self._owed())
+        # What the ledger holds of the returns looked at: those compliance found overdue, and per
+        # template those from the earliest period still ahead of an obligation (a period's name
+        # sorts as its time within a frequency), not every return ever received.
+        recorded = {r["key"]: r["status"] for r in view.select("return_compliance", where={"status": compliance.OVERDUE}, columns=["key", "status"])}
+        earliest: dict[str, str] = {}
+        for owed in owed_now:
+            earliest[owed.template] = min(earliest.get(owed.template, owed.first), owed.first)
+        for template, first in sorted(earliest.items()):
+            where = {"template": template, "period": (">=", first)}
+            recorded.update({r["key"]: r["status"] for r in view.select("return_compliance", where=where, columns=["key", "status"])})
         work: list[Any] = []
         seen: set[str] = set()
 
@@ -217,7 +227,7 @@ class Scheduler:
             if status == compliance.OVERDUE:
                 location, template, period = key.split("|")
                 missed(location, template, period)
-        for owed in self._owed():
+        for owed in owed_now:
             concerns = [c for c in (providers.get(owed.location), owed.location) if c]
             for dates in owed_periods(owed.definition, first=owed.first, held_until=owed.until, today=today, remind_days=self.remind_days):
                 key = f"{owed.location}|{owed.template}|{dates.period}"
