@@ -13,6 +13,9 @@
       processes follow (contracts from awards, performance failures), and the read models
       catch up (unless `AQP_PROJECTIONS_FOLLOW` is no: a projection worker does it);
     - "worker" (`aqp projections run`): none, it sends no commands;
+    - "scheduler" (`aqp scheduler`, and the scheduler `aqp run` starts beside the server): the
+      Merkle log and the processes (three missed returns become a service failure at once);
+      the read models it catches up itself, once per tick, not after each command;
     - "benchmark": the processes only, as awards lead to contracts in production; the read
       models and the Merkle log are measured on their own;
     - "demo" (`aqp demo`, `aqp run`): none, and an aggregate cache (the demo feeds the
@@ -47,7 +50,7 @@ from projections.runner import ProjectionFollower
 
 log = structlog.get_logger("aqp.bootstrap")
 
-Role = Literal["api", "cli", "worker", "benchmark", "demo"]
+Role = Literal["api", "cli", "worker", "scheduler", "benchmark", "demo"]
 Follower = Literal["audit", "processes", "read_models"]
 
 #: what follows each command, by the role of the process (in the order they run)
@@ -55,6 +58,7 @@ FOLLOWERS: dict[Role, tuple[Follower, ...]] = {
     "api": ("audit", "processes", "read_models"),
     "cli": ("audit", "processes", "read_models"),
     "worker": (),
+    "scheduler": ("audit", "processes"),
     "benchmark": ("processes",),
     "demo": (),
 }

@@ -9,6 +9,9 @@ opened by the caller, as the bootstrap opens it for the API server (`open_ledger
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Sequence
+
 import uvicorn
 
 from api.http.app import create_app
@@ -16,8 +19,31 @@ from api.settings import Settings
 from domain.application import Ledger
 
 
-def serve(ledger: Ledger, settings: Settings, *, host: str = "127.0.0.1", port: int = 8000, graceful_seconds: float = 30.0) -> None:
-    """Serve the API over `ledger` until told to stop; the ledger is closed when the server stops."""
+class _Server(uvicorn.Server):
+    """uvicorn's server, stopping what runs beside it (`on_shutdown`) once its requests are done:
+    uvicorn raises the signal it caught again as it returns, which would end them mid-way."""
+
+    def __init__(self, config: uvicorn.Config, on_shutdown: Sequence[Callable[[], None]]) -> None:
+        super().__init__(config)
+        self.on_shutdown = on_shutdown
+
+    async def shutdown(self, sockets: object = None) -> None:
+        await super().shutdown(sockets)  # type: ignore[arg-type]
+        for stop in self.on_shutdown:
+            await asyncio.to_thread(stop)
+
+
+def serve(
+    ledger: Ledger,
+    settings: Settings,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    graceful_seconds: float = 30.0,
+    on_shutdown: Sequence[Callable[[], None]] = (),
+) -> None:
+    """Serve the API over `ledger` until told to stop; the ledger is closed when the server stops,
+    and each of `on_shutdown` called (the scheduler beside the server in `aqp run`)."""
     app = create_app(ledger, settings=settings, owns_ledger=True)
     config = uvicorn.Config(
         app,
@@ -29,4 +55,4 @@ def serve(ledger: Ledger, settings: Settings, *, host: str = "127.0.0.1", port: 
         timeout_graceful_shutdown=graceful_seconds,
         server_header=False,
     )
-    uvicorn.Server(config).run()
+    _Server(config, on_shutdown).run()

@@ -71,6 +71,12 @@ class Settings:
     vacancies_stale_after_days: int = 3
     #: the most events the HTTP API replays for one `?as_of=` read of a read model
     api_replay_max_events: int = 20_000
+    #: days before a return's deadline the scheduler raises its reminder (`domain.scheduling.rules`)
+    scheduler_reminder_days: int = 3
+    #: days before a contract's term ends the scheduler raises the decision whether to extend it
+    scheduler_extension_decision_days: int = 90
+    #: seconds between the scheduler's ticks (`aqp scheduler`, and beside the server in `aqp run`)
+    scheduler_interval_seconds: float = 3600.0
     #: how long a sign-in link for the pages works, once (minutes)
     web_sign_in_minutes: int = 15
     #: how long a session on the pages lasts after signing in (hours)
@@ -213,6 +219,17 @@ VARIABLES: dict[str, tuple[str, Parse, str, str]] = {
     ),
     "AQP_API_REPLAY_MAX_EVENTS": (
         "api_replay_max_events", _whole, "`20000`", "the most events the HTTP API replays for one `?as_of=` read (`aqp replay` has no limit)",
+    ),
+    "AQP_SCHEDULER_REMINDER_DAYS": (
+        "scheduler_reminder_days", _whole, "`3`",
+        "days before a return's deadline the scheduler reminds the home of a return not yet received (never before the period ends)",
+    ),
+    "AQP_SCHEDULER_EXTENSION_DECISION_DAYS": (
+        "scheduler_extension_decision_days", _whole, "`90`",
+        "days before a contract's term ends the scheduler raises the decision whether to extend it (where its framework allows one)",
+    ),
+    "AQP_SCHEDULER_INTERVAL_SECONDS": (
+        "scheduler_interval_seconds", _seconds, "`3600`", "how often `aqp scheduler` (and the scheduler `aqp run` starts) ticks (`--interval`)",
     ),
     "AQP_WEB_SIGN_IN_MINUTES": ("web_sign_in_minutes", _whole, "`15`", "how long a sign-in link for the pages works (once)"),
     "AQP_WEB_SESSION_HOURS": ("web_session_hours", _whole, "`8`", "how long a session on the pages lasts after signing in"),

@@ -30,6 +30,9 @@ dispatcher refuses anyone else (`require_role`, `not_permitted`: 403 over HTTP).
   performance failures; the system and admins import CQC data; providers, contract managers
   and admins keep a home's contacts; commissioners, contract managers and admins publish
   return templates and KPI sets; admins erase personal data.
+- The scheduler (`SCHEDULER`, a system principal of the ledger itself) records returns missed
+  at their deadlines and alone raises due items (`SCHEDULERS`: reminders, reporting links,
+  escalation, action-plan, standstill, expiry and extension dates); nobody else may.
 
 **Seeing records.** What a principal may not see is absent to them (404 over HTTP).
 - A provider sees only its own organisation's records: the contracts it holds, itself as a
@@ -116,9 +119,15 @@ CONTACT_KEEPERS = ("provider", "contract_manager", "admin")
 PUBLISHERS = ("commissioner", "contract_manager", "admin")
 #: the scheduler and the performance process (the system), or a contract manager
 RECORDERS = ("system", "contract_manager")
+#: due items (reminders, reporting links, due dates) are raised by the scheduler alone
+SCHEDULERS = ("system",)
 #: past notices from other publishers' OCDS (Contracts Finder): taken in by the system and admins
 #: (the CLI's import), and by procurement leads, who look back at how a service was bought before
 PAST_NOTICE_IMPORTERS = ("system", "admin", "procurement_lead")
+
+
+#: the scheduler's principal: the ledger's own process, not a person nor an organisation's
+SCHEDULER = Actor(id="process:scheduler", org="aqp-ledger", role="system")
 
 
 # ---------------------------------------------------------------------------- who reads what

@@ -600,6 +600,7 @@ import domain.providers.handlers  # noqa: E402, F401 - registers the provider an
 import domain.monitoring.handlers  # noqa: E402, F401 - registers the return, quality visit, KPI and performance failure handlers
 import domain.foi.handlers  # noqa: E402, F401 - registers the FOI request handlers
 import domain.past_notices.handlers  # noqa: E402, F401 - registers the past notices' handler
+import domain.scheduling.handlers  # noqa: E402, F401 - registers the due items' handler
 
 _missing = set(COMMAND_TYPES.values()) - set(HANDLERS)
 assert not _missing, f"commands without a handler: {_missing}"

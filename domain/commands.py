@@ -19,8 +19,9 @@ from domain.providers.commands import PROVIDER_COMMANDS
 from domain.monitoring.commands import RETURN_COMMANDS
 from domain.monitoring.commands import VISIT_COMMANDS
 from domain.past_notices.commands import PAST_NOTICE_COMMANDS
+from domain.scheduling.commands import SCHEDULING_COMMANDS
 
-AnyCommand = Union[(*PROCUREMENT_COMMANDS, *CONTRACT_COMMANDS, *PROVIDER_COMMANDS, *RETURN_COMMANDS, *VISIT_COMMANDS, *KPI_COMMANDS, *FOI_COMMANDS, *PAST_NOTICE_COMMANDS, ErasePersonalData)]  # type: ignore[valid-type]
+AnyCommand = Union[(*PROCUREMENT_COMMANDS, *CONTRACT_COMMANDS, *PROVIDER_COMMANDS, *RETURN_COMMANDS, *VISIT_COMMANDS, *KPI_COMMANDS, *FOI_COMMANDS, *PAST_NOTICE_COMMANDS, *SCHEDULING_COMMANDS, ErasePersonalData)]  # type: ignore[valid-type]
 
 COMMAND_TYPES: dict[str, type[Command]] = {
     cls.__struct_config__.tag: cls for cls in AnyCommand.__args__  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@
     aqp ocds notice --competition REF --type T --out FILE   the payload of a notice the law requires, and its SHA-256
     aqp ocds import FILE...                  other publishers' OCDS packages taken in as past notices
     aqp projections status|rebuild [NAME]|run [--follow]
+    aqp scheduler [--once] [--interval SECONDS] [--now ISO]   missed returns, reminders and due dates, at each tick
 
 Errors are sentences for people on stderr; results are JSON on stdout; logs are JSON lines
 (or a console rendering on a terminal) on stderr.
@@ -20,7 +21,7 @@ Errors are sentences for people on stderr; results are JSON on stdout; logs are 
 The verbs by group, a module each: `run.py` (run, demo), `records.py` (apply, example, show,
 replay, diff), `audit.py` (keys, audit), `defend.py` (the procurement report), `foi.py` (FOI extracts), `ocds.py` (OCDS packages), `imports.py`
 (templates, cqc), `gdpr.py`,
-`projections.py`, `http.py` (serve, tokens); `common.py` is what they share. Here: the
+`projections.py`, `scheduler.py`, `http.py` (serve, tokens); `common.py` is what they share. Here: the
 settings, read once (`api/settings.py`), the parser, and the dispatch to a verb. A verb's
 arguments, and its module, are loaded only when it is used (`VERBS`, `VerbParser`), so
 `aqp --help` starts in the time of the interpreter and argparse.
@@ -57,6 +58,7 @@ VERBS: tuple[tuple[str, str, str], ...] = (
     ("ocds", "OCDS 1.1.5 publication: release and record packages", "ocds"),
     ("cqc", "the regulator's data", "imports"),
     ("projections", "the read models: status, rebuild, run", "projections"),
+    ("scheduler", "record what falls due: missed returns, reminders, due dates (one tick, or every --interval)", "scheduler"),
     ("serve", "serve the HTTP API (uvicorn)", "http"),
     ("tokens", "API bearer tokens: issue, revoke, list", "http"),
     ("sign-in", "a one-time link that signs a person in to the pages", "http"),

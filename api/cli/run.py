@@ -1,6 +1,7 @@
 """The main job and the demo it builds.
 
     aqp run [--no-serve] [--host H] [--port P]   the London demo (built if absent), its headline figures, then the HTTP API
+                                                 with the scheduler ticking beside it (api/scheduler.py)
     aqp demo [--scale S] [--seed N] [--years Y]  build a realistic demo ledger through the users' commands
 """
 
@@ -98,12 +99,25 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"\nThe HTTP API: {base} (OpenAPI at {base}/schema)\n"
         f"A read-only token (role auditor, user {DEMO_READER}), shown once:\n{token}\n"
         f"Try: curl -s -H 'Authorization: Bearer {token}' '{base}/contracts?limit=5'\n"
-        "Ctrl-C stops the server (requests in flight finish first).",
+        "Ctrl-C stops the server (requests in flight finish first) and the scheduler beside it.",
         flush=True,
     )
+    from api.scheduler import SchedulerThread  # noqa: PLC0415
     from api.serve import serve  # the web framework is imported only by the verbs that serve
 
-    serve(open_ledger(args, "api"), settings(args), host=args.host, port=args.port)
+    configured = settings(args)
+    # The scheduler ticks beside the server, on its own ledger, as `aqp scheduler` would: missed
+    # returns at their deadlines, reminders and due dates (it records nothing the demo recorded).
+    scheduler = SchedulerThread(
+        open_ledger(args, "scheduler"),
+        interval=configured.scheduler_interval_seconds,
+        remind_days=configured.scheduler_reminder_days,
+        extension_decision_days=configured.scheduler_extension_decision_days,
+    ).start()
+    try:
+        serve(open_ledger(args, "api"), configured, host=args.host, port=args.port, on_shutdown=[scheduler.close])
+    finally:
+        scheduler.close()  # (already stopped, unless the server never started)
     return 0
 
 

@@ -99,6 +99,27 @@ def test_aqp_run_serves_the_demo_and_prints_a_read_only_token_and_a_commissioner
             assert browser.post(link, data={"csrf_token": form_token}).status_code == 303
             home = browser.get("/app/")
             assert home.status_code == 200 and "(commissioner, ICB-NCL)" in home.text
+        # The scheduler ticks beside the server: the demo's history ends with 2025, so on today's
+        # clock the returns owed since are missed, recorded by the scheduler's own principal.
+        from api.bootstrap import ledger_at
+        from api.processes import ProcessPosition
+
+        watcher = ledger_at(url)
+        try:
+            while ProcessPosition(watcher, "scheduler").get() is None:
+                assert time.monotonic() < deadline + 240 and process.poll() is None, "the scheduler beside the server never ticked"
+                time.sleep(0.5)
+            actors = {
+                watcher.mapper.to_domain_event(n).meta["actor"]["id"]
+                for n in watcher.recorder.select_notifications(start=0, limit=1_000_000, topics=["domain.returns:Return.Missed"])
+            }
+            assert "process:scheduler" in actors
+        finally:
+            watcher.close()
     finally:
         process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
+        # uvicorn ends by raising the signal it caught again, once the server and the scheduler have stopped
+        code = process.wait(timeout=60)
+        said = process.stderr.read()
+        assert code in (0, -signal.SIGTERM), said[-3000:]
+        assert "scheduler_tick_failed" not in said
