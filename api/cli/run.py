@@ -106,6 +106,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from api.serve import serve  # the web framework is imported only by the verbs that serve
 
     configured = settings(args)
+    # Opened first: opening a ledger may write (its tables, the read models' catch-up), and on
+    # SQLite that waits for the scheduler's writes once it ticks, past the wait allowed.
+    served = open_ledger(args, "api")
     # The scheduler ticks beside the server, on its own ledger, as `aqp scheduler` would: missed
     # returns at their deadlines, reminders and due dates (it records nothing the demo recorded).
     scheduler = SchedulerThread(
@@ -115,7 +118,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         extension_decision_days=configured.scheduler_extension_decision_days,
     ).start()
     try:
-        serve(open_ledger(args, "api"), configured, host=args.host, port=args.port, on_shutdown=[scheduler.close])
+        serve(served, configured, host=args.host, port=args.port, on_shutdown=[scheduler.close])
     finally:
         scheduler.close()  # (already stopped, unless the server never started)
     return 0
