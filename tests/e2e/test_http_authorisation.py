@@ -37,6 +37,7 @@ REQUESTS: dict[str, tuple[str, str, dict | None]] = {
     "GET /frameworks/{reference:str}": ("GET", "/frameworks/AQP-NH-LONDON", None),
     "GET /contracts": ("GET", "/contracts", None),
     "GET /contracts/{reference:path}": ("GET", "/contracts/AQP-CH-2026/NCL/aster-care-homes", None),
+    "GET /performance-records/{reference:path}": ("GET", "/performance-records/AQP-CH-2026/NCL/aster-care-homes", None),
     "GET /providers/{reference:str}": ("GET", "/providers/1-2000000001", None),
     "GET /locations/{reference:str}": ("GET", "/locations/1-1000000001", None),
     "GET /returns/{location:str}/{template:str}/{version:int}/{period:str}": (

@@ -118,6 +118,7 @@ ABOUT_A: dict[str, tuple[str, str, dict | None]] = {
     "GET /competitions/{reference:str}/evaluation": ("GET", f"/competitions/{COMPETITION}/evaluation", None),
     "GET /locations/{reference:str}": ("GET", f"/locations/{SOUTHWARK}", None),
     "GET /contracts/{reference:path}": ("GET", f"/contracts/{CONTRACT}", None),
+    "GET /performance-records/{reference:path}": ("GET", f"/performance-records/{CONTRACT}", None),
     "GET /frameworks/{reference:str}": ("GET", f"/frameworks/{areas_world.FRAMEWORK}", None),
     "POST /locations/{location:str}/vacancies": ("POST", f"/locations/{SOUTHWARK}/vacancies", {"date": TODAY.isoformat(), "nursing": 2}),
     "GET /foi-requests/{reference:str}": ("GET", f"/foi-requests/{FOI_REQUEST}", None),
@@ -139,7 +140,7 @@ def expected_read(route: str, role: str, org: str) -> int | None:
         return 200 if sees_competition(role, org) and role in ("procurement_lead", "evaluator", "auditor", "admin") else 404
     if route == "GET /locations/{reference:str}":
         return 404 if role == "provider" and org not in HOME_RUN_BY else 200
-    if route == "GET /contracts/{reference:path}":
+    if route in ("GET /contracts/{reference:path}", "GET /performance-records/{reference:path}"):
         return 404 if role == "provider" and org != CONTRACT_HOLDER else 200
     if route == "GET /frameworks/{reference:str}":
         return 200
